@@ -1,0 +1,116 @@
+"""``create_app(settings)``: the one route table, the middleware, and the lifespan.
+
+Resources (engine, templates, signer, contest cache, entry writer, mail sender) are created in
+the lifespan and handed to handlers through typed state (:class:`AppState`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from contest.contests import ContestCache
+from contest.mail import Delivery, MessageBuilder, Sender, start_sender_thread
+from contest.settings import Settings
+from contest.storage import create_db_engine, ensure_migrated
+from contest.templating import Templates
+from contest.tokens import Signer
+from contest.web import participant
+from contest.web.security import BodyLimit, SecurityHeaders
+from contest.writer import EntryWriter
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: Engine
+    templates: Templates
+    signer: Signer
+    contests: ContestCache
+    writer: EntryWriter
+    sender: Sender
+
+
+def state_of(request: Request) -> AppState:
+    state: AppState = request.app.state.contest
+    return state
+
+
+async def healthz(request: Request) -> Response:
+    """Answers 200 when the database answers."""
+    engine = state_of(request).engine
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:
+        return PlainTextResponse("database unreachable", status_code=503)
+    return PlainTextResponse("ok")
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None, send_mail: bool = True) -> Starlette:
+    """The web app. ``send_mail=False`` leaves the outbox to a separate ``contest worker``."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = engine or create_db_engine(settings.database_url.reveal())
+        ensure_migrated(db)
+        htmx = (STATIC_DIR / "js" / "htmx.min.js").exists()
+        templates = Templates({"htmx_available": htmx, "base_url": settings.base_url})
+        signer = Signer(settings.secret_keys)
+        sender = Sender(db, MessageBuilder(settings, db, templates, signer), Delivery(settings))
+        writer = EntryWriter(db, on_commit=sender.wake.set)
+        writer.start()
+        app.state.contest = AppState(
+            settings=settings,
+            engine=db,
+            templates=templates,
+            signer=signer,
+            contests=ContestCache(db),
+            writer=writer,
+            sender=sender,
+        )
+        stop = None
+        if send_mail:
+            _thread, stop = start_sender_thread(sender)
+        try:
+            yield
+        finally:
+            writer.stop()
+            if stop is not None:
+                stop.set()
+                sender.wake.set()
+            if engine is None:
+                db.dispose()
+
+    routes: list[Any] = [
+        Route("/healthz", healthz, name="healthz"),
+        Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
+        Mount("", routes=participant.routes, name="participant"),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: participant.not_found, 405: participant.not_allowed},
+    )
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders, https=settings.https)
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory`` and ``contest serve``."""
+    return create_app(Settings.from_env())

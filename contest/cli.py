@@ -1,0 +1,175 @@
+"""The ``contest`` command."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+
+from sqlmodel import Session, select
+
+from contest.settings import Settings, SettingsError
+from contest.storage import NotMigrated, create_db_engine, ensure_migrated, migrate
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        sys.exit(f"contest: {exc}")
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings()
+    engine = create_db_engine(settings.database_url.reveal())
+    before, after = migrate(engine)
+    print(f"Database schema: {before or 'empty'} -> {after}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()
+    engine = create_db_engine(settings.database_url.reveal())
+    migrate(engine)
+    engine.dispose()
+    print(f"Serving on http://{args.host}:{args.port}  (public address: {settings.base_url})")
+    uvicorn.run(
+        "contest.app:create_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+        access_log=False,
+        server_header=False,
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from contest.demo import seed_demo
+
+    settings = _settings()
+    engine = create_db_engine(settings.database_url.reveal())
+    try:
+        ensure_migrated(engine)
+    except NotMigrated as exc:
+        sys.exit(f"contest: {exc}")
+    with Session(engine) as session:
+        login = seed_demo(session, settings, datetime.now(UTC))
+    print("Demo ready" + (" (created)" if login.created else ""))
+    print(f"  Contest page:       {settings.base_url}/c/demo")
+    print(f"  Clients only:       {settings.base_url}/c/demo-clients")
+    print(f"  Closed, to draw:    {settings.base_url}/c/demo-closed")
+    print(f"  Organizer login:    {login.email}  /  {login.password}")
+    if settings.smtp_url is None:
+        print(f"  E-mails are written to {settings.mail_dir}/ (set CONTEST_SMTP_URL to send them)")
+    return 0
+
+
+def cmd_create_organizer(args: argparse.Namespace) -> int:
+    from contest.models import Organizer
+    from contest.passwords import WeakPassword, hash_password
+    from contest.people import InvalidEmail, clean_email
+
+    settings = _settings()
+    try:
+        email = clean_email(args.email)
+    except InvalidEmail:
+        sys.exit(f"contest: not a valid e-mail address: {args.email}")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            sys.exit("contest: the two passwords differ")
+    try:
+        hashed = hash_password(password)
+    except WeakPassword as exc:
+        sys.exit(f"contest: {exc}")
+    engine = create_db_engine(settings.database_url.reveal())
+    try:
+        ensure_migrated(engine)
+    except NotMigrated as exc:
+        sys.exit(f"contest: {exc}")
+    with Session(engine) as session:
+        if session.exec(select(Organizer).where(Organizer.email == email)).first():
+            sys.exit(f"contest: an organizer {email} already exists")
+        session.add(Organizer(email=email, password_hash=hashed))
+        session.commit()
+    print(f"Organizer {email} created.")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from contest.mail import Delivery, MessageBuilder, Sender
+    from contest.templating import Templates
+    from contest.tokens import Signer
+
+    settings = _settings()
+    engine = create_db_engine(settings.database_url.reveal())
+    try:
+        ensure_migrated(engine)
+    except NotMigrated as exc:
+        sys.exit(f"contest: {exc}")
+    templates = Templates({"htmx_available": False, "base_url": settings.base_url})
+    builder = MessageBuilder(settings, engine, templates, Signer(settings.secret_keys))
+    sender = Sender(engine, builder, Delivery(settings))
+    if args.once:
+        print(f"Sent {sender.run_once()} message(s).")
+        return 0
+    stop = threading.Event()
+
+    def _stop(*_: object) -> None:
+        stop.set()
+        sender.wake.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    print("Worker sending the outbox; Ctrl-C to stop.")
+    sender.run_forever(stop, interval=args.interval)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="contest", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate if needed, then serve the app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    commands.add_parser("migrate", help="upgrade the database schema").set_defaults(func=cmd_migrate)
+    commands.add_parser("demo", help="seed the demo (idempotent)").set_defaults(func=cmd_demo)
+
+    create = commands.add_parser("create-organizer", help="create an organizer account")
+    create.add_argument("email")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    create.set_defaults(func=cmd_create_organizer)
+
+    worker = commands.add_parser("worker", help="send the outbox until stopped")
+    worker.add_argument("--once", action="store_true", help="send what is due, then exit")
+    worker.add_argument("--interval", type=float, default=1.0)
+    worker.set_defaults(func=cmd_worker)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

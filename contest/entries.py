@@ -1,0 +1,272 @@
+"""Entering a contest and confirming an entry: the domain operations, no HTTP.
+
+``enter_contest`` runs inside a write transaction handed in by the caller (the entry writer
+groups many of them into one commit). It either writes everything an entry needs (person,
+entry, consent records, confirmation message) or raises before writing anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from contest import eligibility, outbox
+from contest.contests import ContestView, table
+from contest.forms import EntryForm
+from contest.i18n import N_, gettext
+from contest.models import EntryStatus
+from contest.people import email_key
+
+RESEND_AFTER = timedelta(hours=1)
+RULES_WORDING = N_("I am %(age)s or over and I accept the official rules.")
+
+
+@dataclass(frozen=True)
+class EntryContext:
+    """Where and how the entry was made: kept as proof of consent (EU-CONSENT-PROOF-1)."""
+
+    now: datetime
+    language: str
+    rules_version: str
+    page_url: str = ""
+    source: str = "direct"
+    ip_truncated: str = ""
+    user_agent: str = ""
+
+
+@dataclass(frozen=True)
+class EntryOutcome:
+    entry_public_id: str
+    created: bool
+    confirmed: bool = False
+    resent: bool = False
+
+
+@dataclass
+class EntryRefused(Exception):
+    """The entry is refused; nothing was written. ``field`` is where to show the message."""
+
+    field: str
+    message_fr: str
+    message_en: str
+    rule_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def message(self, language: str) -> str:
+        return self.message_fr if language == "fr" else self.message_en
+
+
+def wording_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def enter_contest(
+    connection: Connection, contest: ContestView, form: EntryForm, context: EntryContext
+) -> EntryOutcome:
+    """Records an entry, pending until its confirmation link is followed (DE-DOI-1).
+
+    Refuses (EntryRefused, nothing written) when the contest does not take entries now or the
+    person may not enter it (see contest.eligibility). A person who already entered gets
+    ``created=False``; their confirmation e-mail is sent again at most once an hour.
+    """
+    now = context.now
+    key = email_key(form.email)
+    person_t, entry_t = table("person"), table("entry")
+    person = connection.execute(
+        sa.select(person_t.c.id).where(
+            person_t.c.organizer_id == contest.organizer_id, person_t.c.email_key == key
+        )
+    ).first()
+    if person is not None:
+        existing = connection.execute(
+            sa.select(
+                entry_t.c.id, entry_t.c.public_id, entry_t.c.status, entry_t.c.confirmation_sent_at
+            ).where(entry_t.c.contest_id == contest.id, entry_t.c.person_id == person.id)
+        ).first()
+        if existing is not None:
+            return _already_entered(connection, contest, form, existing, now)
+
+    eligibility.check_entry(connection, contest, form, key, now)
+
+    if person is None:
+        person_id = connection.execute(
+            sa.insert(person_t).values(
+                organizer_id=contest.organizer_id,
+                email=form.email,
+                email_key=key,
+                first_name=form.first_name,
+                created_at=now,
+            )
+        ).inserted_primary_key[0]
+    else:
+        person_id = person.id
+    public_id = secrets.token_urlsafe(12)
+    entry_id = connection.execute(
+        sa.insert(entry_t).values(
+            public_id=public_id,
+            contest_id=contest.id,
+            person_id=person_id,
+            status=EntryStatus.PENDING,
+            chances=1,
+            rules_version=context.rules_version,
+            answers=form.answers,
+            source=context.source,
+            language=context.language,
+            created_at=now,
+            confirmation_sent_at=now,
+        )
+    ).inserted_primary_key[0]
+
+    records = [("rules", gettext(context.language, RULES_WORDING, age=contest.min_age))]
+    for option in contest.consents:
+        if option.purpose in form.consents:
+            records.append((option.purpose, option.label(context.language)))
+    connection.execute(
+        sa.insert(table("consentrecord")),
+        [
+            {
+                "organizer_id": contest.organizer_id,
+                "person_id": person_id,
+                "entry_id": entry_id,
+                "purpose": purpose,
+                "event": "granted",
+                "wording": wording,
+                "wording_hash": wording_hash(wording),
+                "language": context.language,
+                "page_url": context.page_url[:500],
+                "channel": "web",
+                "ip_truncated": context.ip_truncated,
+                "user_agent": context.user_agent[:300],
+                "created_at": now,
+            }
+            for purpose, wording in records
+        ],
+    )
+    _enqueue_confirmation(connection, contest, form.email, public_id, context.language, now)
+    return EntryOutcome(entry_public_id=public_id, created=True)
+
+
+def _already_entered(
+    connection: Connection, contest: ContestView, form: EntryForm, existing: Any, now: datetime
+) -> EntryOutcome:
+    confirmed = existing.status == EntryStatus.CONFIRMED
+    last = existing.confirmation_sent_at
+    if confirmed or (last is not None and now - last < RESEND_AFTER):
+        return EntryOutcome(existing.public_id, created=False, confirmed=confirmed)
+    entry_t = table("entry")
+    updated = connection.execute(
+        sa.update(entry_t)
+        .where(entry_t.c.id == existing.id, entry_t.c.confirmation_sent_at == last)
+        .values(confirmation_sent_at=now)
+    ).rowcount
+    if updated:
+        language = contest.language
+        _enqueue_confirmation(connection, contest, form.email, existing.public_id, language, now)
+    return EntryOutcome(existing.public_id, created=False, resent=bool(updated))
+
+
+def _enqueue_confirmation(
+    connection: Connection,
+    contest: ContestView,
+    recipient: str,
+    public_id: str,
+    language: str,
+    now: datetime,
+) -> None:
+    outbox.enqueue(
+        connection,
+        key=f"confirm:{public_id}:{now.timestamp():.6f}",
+        template="confirm",
+        recipient=recipient,
+        language=language,
+        payload={"entry": public_id, "slug": contest.slug},
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class EntryState:
+    id: int
+    public_id: str
+    contest_id: int
+    person_id: int
+    status: str
+    chances: int
+    email: str
+    first_name: str
+    created_at: datetime
+    confirmed_at: datetime | None
+
+
+def find_entry(connection: Connection, contest: ContestView, public_id: str) -> EntryState | None:
+    entry_t, person_t = table("entry"), table("person")
+    row = connection.execute(
+        sa.select(
+            entry_t.c.id,
+            entry_t.c.public_id,
+            entry_t.c.contest_id,
+            entry_t.c.person_id,
+            entry_t.c.status,
+            entry_t.c.chances,
+            entry_t.c.created_at,
+            entry_t.c.confirmed_at,
+            person_t.c.email,
+            person_t.c.first_name,
+        )
+        .join(person_t, person_t.c.id == entry_t.c.person_id)
+        .where(entry_t.c.public_id == public_id, entry_t.c.contest_id == contest.id)
+    ).first()
+    if row is None:
+        return None
+    return EntryState(**row._mapping)
+
+
+class EntryGone(Exception):
+    """The entry behind a link no longer exists (erased, or never existed)."""
+
+
+def confirm_entry(connection: Connection, contest: ContestView, public_id: str, now: datetime) -> EntryState:
+    """Confirms a pending entry (double opt-in) and records the confirmation of each consent.
+
+    Confirming twice is harmless: the second time changes nothing. Raises EntryGone when the
+    entry does not exist for this contest.
+    """
+    entry = find_entry(connection, contest, public_id)
+    if entry is None:
+        raise EntryGone(public_id)
+    if entry.status == EntryStatus.CONFIRMED:
+        return entry
+    entry_t, consent_t = table("entry"), table("consentrecord")
+    changed = connection.execute(
+        sa.update(entry_t)
+        .where(entry_t.c.id == entry.id, entry_t.c.status == EntryStatus.PENDING)
+        .values(status=EntryStatus.CONFIRMED, confirmed_at=now)
+    ).rowcount
+    if changed:
+        granted = connection.execute(
+            sa.select(consent_t).where(
+                consent_t.c.entry_id == entry.id, consent_t.c.event == "granted"
+            )
+        ).all()
+        if granted:
+            connection.execute(
+                sa.insert(consent_t),
+                [
+                    {
+                        **{k: v for k, v in row._mapping.items() if k != "id"},
+                        "event": "confirmed",
+                        "channel": "email",
+                        "ip_truncated": "",
+                        "user_agent": "",
+                        "created_at": now,
+                    }
+                    for row in granted
+                ],
+            )
+    return find_entry(connection, contest, public_id) or entry

@@ -1,0 +1,78 @@
+"""French and English: message catalogues (Babel .po files) and locale formatting.
+
+Source strings are English; ``contest/locale/fr/LC_MESSAGES/messages.po`` holds the French.
+Catalogues are compiled in memory at start-up, so no compiled ``.mo`` file is ever stale.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+from babel.support import NullTranslations, Translations
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+
+def N_(message: str) -> str:
+    """Marks a string for extraction; it is translated where it is shown."""
+    return message
+
+
+@cache
+def translations(language: str) -> NullTranslations:
+    po = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    if language == "en" or not po.exists():
+        return NullTranslations()
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def pick_language(wanted: str | None, offered: tuple[str, ...] | list[str], default: str) -> str:
+    if wanted and wanted in offered and wanted in LANGUAGES:
+        return wanted
+    return default if default in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def gettext(language: str, message: str, **params: object) -> str:
+    text = translations(language).gettext(message)
+    return text % params if params else text
+
+
+def format_when(moment: datetime, language: str, tz: str = "Europe/Paris") -> str:
+    local = moment.astimezone(ZoneInfo(tz))
+    return format_datetime(local, "d MMMM y, HH:mm (vvvv)", locale=language)
+
+
+def format_day(moment: datetime, language: str, tz: str = "Europe/Paris") -> str:
+    return format_date(moment.astimezone(ZoneInfo(tz)), "long", locale=language)
+
+
+def format_money(amount: Decimal, currency: str, language: str) -> str:
+    return format_currency(amount, currency, locale=language)
+
+
+__all__ = [
+    "LANGUAGES",
+    "N_",
+    "format_day",
+    "format_money",
+    "format_when",
+    "gettext",
+    "pick_language",
+    "translations",
+]

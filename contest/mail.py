@@ -1,0 +1,182 @@
+"""Turning outbox rows into e-mails and delivering them: SMTP, or .eml files in development.
+
+With ``CONTEST_SMTP_URL`` unset, each message is written atomically as an ``.eml`` file under
+``CONTEST_DATA_DIR/mail/``, named after its idempotency key, so a retried delivery overwrites
+instead of duplicating. The Message-ID is derived from the idempotency key as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import smtplib
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import Engine
+
+from contest import outbox
+from contest.contests import load_contest
+from contest.outbox import OutboxItem
+from contest.settings import Settings
+from contest.templating import Templates
+from contest.tokens import Purpose, Signer
+
+log = logging.getLogger(__name__)
+
+
+class Undeliverable(Exception):
+    """The message can never be built (its entry or contest is gone): do not retry."""
+
+
+class MessageBuilder:
+    def __init__(self, settings: Settings, engine: Engine, templates: Templates, signer: Signer):
+        self.settings = settings
+        self.engine = engine
+        self.templates = templates
+        self.signer = signer
+
+    def build(self, item: OutboxItem) -> EmailMessage:
+        if item.template != "confirm":
+            raise Undeliverable(f"unknown template {item.template}")
+        with self.engine.connect() as connection:
+            contest = load_contest(connection, item.payload["slug"])
+        if contest is None:
+            raise Undeliverable("contest gone")
+        token = self.signer.sign(Purpose.CONFIRM, item.payload["entry"])
+        context = {
+            "contest": contest,
+            "confirm_url": f"{self.settings.base_url}/c/{contest.slug}/confirm/{token}",
+            "rules_url": f"{self.settings.base_url}/c/{contest.slug}/rules",
+            "base_url": self.settings.base_url,
+        }
+        language = item.language
+        message = EmailMessage()
+        message["Subject"] = self.templates.render(language, "mail/confirm.subject.txt", **context).strip()
+        message["From"] = self.settings.mail_from
+        message["To"] = item.recipient
+        message["Date"] = format_datetime(datetime.now(UTC))
+        digest = hashlib.sha256(item.idempotency_key.encode()).hexdigest()[:32]
+        message["Message-ID"] = make_msgid(idstring=digest, domain=_mail_domain(self.settings))
+        message["Auto-Submitted"] = "auto-generated"
+        message.set_content(self.templates.render(language, "mail/confirm.txt", **context))
+        message.add_alternative(
+            self.templates.render(language, "mail/confirm.html", **context), subtype="html"
+        )
+        return message
+
+
+def _mail_domain(settings: Settings) -> str:
+    return urlsplit(settings.base_url).hostname or "localhost"
+
+
+class Delivery:
+    """Sends one message; raises on failure (the caller schedules the retry)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __call__(self, message: EmailMessage, key: str) -> None:
+        if self.settings.smtp_url is None:
+            self._write_eml(message, key)
+        else:
+            self._send_smtp(message)
+
+    def _write_eml(self, message: EmailMessage, key: str) -> None:
+        folder = self.settings.mail_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        name = hashlib.sha256(key.encode()).hexdigest()[:24]
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        existing = list(folder.glob(f"*-{name}.eml"))
+        target = existing[0] if existing else folder / f"{stamp}-{name}.eml"
+        temporary = folder / f".{name}.tmp"
+        temporary.write_bytes(bytes(message))
+        os.replace(temporary, target)
+
+    def _send_smtp(self, message: EmailMessage) -> None:
+        assert self.settings.smtp_url is not None
+        url = urlsplit(self.settings.smtp_url.reveal())
+        host = url.hostname or "localhost"
+        if url.scheme == "smtps":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                host, url.port or 465, timeout=30, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(host, url.port or 25, timeout=30)
+        with client:
+            client.ehlo()
+            if url.scheme == "smtp" and client.has_extn("starttls"):
+                client.starttls(context=ssl.create_default_context())
+                client.ehlo()
+            if url.username:
+                client.login(unquote(url.username), unquote(url.password or ""))
+            client.send_message(message)
+
+
+class Sender:
+    """The sender loop: claims due outbox rows, builds, delivers, records the outcome."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        builder: MessageBuilder,
+        deliver: Callable[[EmailMessage, str], None],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.engine = engine
+        self.builder = builder
+        self.deliver = deliver
+        self.clock = clock
+        self.wake = threading.Event()
+
+    def run_once(self) -> int:
+        """Delivers what is due now; returns how many messages were sent."""
+        sent = 0
+        while True:
+            items = outbox.claim_due(self.engine, self.clock())
+            if not items:
+                return sent
+            for item in items:
+                try:
+                    message = self.builder.build(item)
+                    self.deliver(message, item.idempotency_key)
+                except Undeliverable as exc:
+                    outbox.mark_failed(
+                        self.engine,
+                        OutboxItem(**{**item.__dict__, "attempts": outbox.MAX_ATTEMPTS}),
+                        self.clock(),
+                        str(exc),
+                    )
+                except Exception as exc:  # network, SMTP refusal, full disk...
+                    log.warning("delivery of outbox message %s failed: %s", item.id, type(exc).__name__)
+                    outbox.mark_failed(self.engine, item, self.clock(), f"{type(exc).__name__}: {exc}")
+                else:
+                    outbox.mark_sent(self.engine, item, self.clock())
+                    sent += 1
+
+    def run_forever(self, stop: threading.Event, interval: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("sender loop error; retrying")
+                time.sleep(interval)
+            self.wake.wait(interval)
+            self.wake.clear()
+
+
+def start_sender_thread(sender: Sender) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(target=sender.run_forever, args=(stop,), name="mail-sender", daemon=True)
+    thread.start()
+    return thread, stop
+
+
+__all__ = ["Delivery", "MessageBuilder", "Sender", "Undeliverable", "start_sender_thread"]

@@ -1,0 +1,229 @@
+"""The database tables (SQLModel), related tables together.
+
+Uniqueness that the product promises ("one entry per person and contest", "one person per
+organizer and address", "a message is sent once") is enforced here by constraints, not by
+application code alone. Timestamps are stored in UTC and always come back timezone-aware.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC; refuses naive datetimes on the way in."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- Organizers and their contests -------------------------------------------------------
+
+
+class Organizer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
+    password_hash: str = Field(max_length=255)
+    # Legal identity printed in the official rules and in every e-mail (FR-RULES-1, US-CANSPAM-1).
+    legal_name: str = Field(default="", max_length=200)
+    postal_address: str = Field(default="", max_length=500)
+    contact_email: str = Field(default="", max_length=254)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ContestStatus:
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+    DRAWN = "drawn"
+    ARCHIVED = "archived"
+
+
+class Contest(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id", index=True)
+    slug: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=5000)
+    language: str = Field(default="fr", max_length=5)
+    jurisdictions: list[str] = Field(default_factory=lambda: ["FR"], sa_type=JSON)
+    status: str = Field(default=ContestStatus.DRAFT, max_length=16)
+    audience: str = Field(default="everyone", max_length=16)
+    segment: str | None = Field(default=None, max_length=64)
+    segment_min_orders: int = 0
+    offered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closes_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    draw_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    client_cutoff_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    timezone: str = Field(default="Europe/Paris", max_length=64)
+    min_age: int = 18
+    # Extra form fields besides the e-mail, from a closed catalogue (see contest.forms).
+    form_fields: list[str] = Field(default_factory=lambda: ["first_name"], sa_type=JSON)
+    # Optional consent boxes: [{"purpose": "marketing_email", "label_fr": ..., "label_en": ...}].
+    consents: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    partners: list[str] = Field(default_factory=list, sa_type=JSON)
+    draw_method: str = Field(default="", max_length=500)
+    winner_notification: str = Field(default="", max_length=500)
+    claim_days: int | None = 30
+    privacy_notice: str = Field(default="", max_length=5000)
+    retention_months: int | None = 12
+    referral_bonus: int = 0
+    referral_cap: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Prize(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    contest_id: int = Field(foreign_key="contest.id", index=True)
+    rank: int
+    description: str = Field(max_length=500)
+    quantity: int = 1
+    unit_value: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
+    currency: str = Field(default="EUR", max_length=3)
+    kind: str = Field(default="voucher", max_length=16)
+    voucher_min_order: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
+    voucher_validity_days: int | None = None
+
+
+class Client(SQLModel, table=True):
+    """A client of the organizer's shop, as the shop knows them (FR-CLIENTS-1)."""
+
+    __table_args__ = (sa.UniqueConstraint("organizer_id", "email_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id")
+    email_key: str = Field(max_length=254)
+    client_since: datetime = Field(sa_type=UTCDateTime)
+    orders_count: int = 0
+    segments: list[str] = Field(default_factory=list, sa_type=JSON)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- Participants ------------------------------------------------------------------------
+
+
+class Person(SQLModel, table=True):
+    """One person per organizer and identity key (normalised e-mail)."""
+
+    __table_args__ = (sa.UniqueConstraint("organizer_id", "email_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id")
+    email: str = Field(max_length=254)
+    email_key: str = Field(max_length=254)
+    first_name: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EntryStatus:
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+
+
+class Entry(SQLModel, table=True):
+    """One entry per person and contest; pending until the double opt-in link is followed."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("contest_id", "person_id"),
+        sa.Index("ix_entry_contest_status", "contest_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(max_length=32, sa_column_kwargs={"unique": True})
+    contest_id: int = Field(foreign_key="contest.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    status: str = Field(default=EntryStatus.PENDING, max_length=16)
+    chances: int = 1
+    rules_version: str = Field(max_length=64)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    source: str = Field(default="direct", max_length=64)
+    language: str = Field(default="fr", max_length=5)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    confirmation_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ConsentRecord(SQLModel, table=True):
+    """Append-only proof of consent (EU-CONSENT-PROOF-1): who, when, what wording, how.
+
+    Rows are only ever inserted. The current state of a consent is the latest row for the
+    person and purpose.
+    """
+
+    __table_args__ = (sa.Index("ix_consent_person_purpose", "person_id", "purpose", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id")
+    person_id: int = Field(foreign_key="person.id")
+    entry_id: int | None = Field(default=None, foreign_key="entry.id")
+    purpose: str = Field(max_length=32)  # rules | marketing_email | marketing_sms | partners
+    event: str = Field(max_length=16)  # granted | confirmed | withdrawn
+    wording: str = Field(max_length=2000)
+    wording_hash: str = Field(max_length=64)
+    language: str = Field(max_length=5)
+    page_url: str = Field(default="", max_length=500)
+    channel: str = Field(default="web", max_length=16)
+    ip_truncated: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- Outbox ------------------------------------------------------------------------------
+
+
+class OutboxStatus:
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to deliver, written in the same transaction as what caused it.
+
+    The worker claims rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), renders the template
+    with the payload, delivers, and marks the row sent. ``idempotency_key`` is unique: the
+    same cause never enqueues two messages, and it becomes the e-mail's Message-ID.
+    """
+
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=128, sa_column_kwargs={"unique": True})
+    kind: str = Field(default="email", max_length=16)
+    template: str = Field(max_length=64)
+    recipient: str = Field(max_length=254)
+    language: str = Field(default="fr", max_length=5)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,176 @@
+"""The official rules, generated from a contest's configuration (FR-RULES-1, US-RULES-1).
+
+The text is built here, in both languages, as plain sections; the page only lays it out.
+Its SHA-256 is the rules version an entry records as accepted, so any change to the
+configuration that changes the text changes the version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from contest.contests import ContestView
+from contest.i18n import format_day, format_money, format_when, gettext
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    paragraphs: tuple[str, ...]
+
+
+def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
+    def _(message: str, **params: object) -> str:
+        return gettext(language, message, **params)
+
+    def when(moment: datetime | None) -> str:
+        return format_when(moment, language, contest.timezone) if moment else "—"
+
+    organizer = contest.organizer_name or "—"
+    sections = [
+        Section(
+            _("Organizer"),
+            (
+                _(
+                    "The contest “%(title)s” is organized by %(organizer)s, %(address)s "
+                    "(contact: %(contact)s).",
+                    title=contest.title,
+                    organizer=organizer,
+                    address=contest.organizer_address or "—",
+                    contact=contest.organizer_contact or "—",
+                ),
+            ),
+        ),
+        Section(
+            _("Dates"),
+            (
+                _(
+                    "Entries are accepted from %(opens)s until %(closes)s.",
+                    opens=when(contest.opens_at),
+                    closes=when(contest.closes_at),
+                ),
+            ),
+        ),
+    ]
+    who = [
+        _(
+            "The contest is open to people aged %(age)s or over. Staff of the organizer and "
+            "people involved in running the contest may not take part.",
+            age=contest.min_age,
+        ),
+        _("One entry per person (same e-mail address); further entries are not counted."),
+    ]
+    if contest.clients_only and contest.client_cutoff_at is not None:
+        who.insert(
+            0,
+            _(
+                "This contest is reserved to people who were already clients of the organizer "
+                "before %(cutoff)s. Becoming a client after that date does not give access.",
+                cutoff=format_day(contest.client_cutoff_at, language, contest.timezone),
+            ),
+        )
+    sections.append(Section(_("Who may take part"), tuple(who)))
+    sections.append(
+        Section(
+            _("How to take part"),
+            (
+                _(
+                    "Taking part is free and requires no purchase or payment of any kind. A "
+                    "purchase does not increase the chances of winning."
+                ),
+                _(
+                    "Fill in the form on the contest page and confirm your entry with the link "
+                    "sent to your e-mail address. Only confirmed entries take part in the draw."
+                ),
+                _(
+                    "Apart from your ordinary internet connection, taking part costs nothing."
+                ),
+            ),
+        )
+    )
+    if contest.referral_bonus > 0:
+        sections.append(
+            Section(
+                _("Referral"),
+                (
+                    _(
+                        "Each confirmed participant receives a personal link to share. Every "
+                        "new participant who enters through it and confirms gives the referrer "
+                        "%(bonus)s extra chance(s), up to %(cap)s. Referring is never required.",
+                        bonus=contest.referral_bonus,
+                        cap=contest.referral_cap or 0,
+                    ),
+                ),
+            )
+        )
+    prize_lines = []
+    for prize in contest.prizes:
+        value = (
+            format_money(prize.unit_value, prize.currency, language)
+            if prize.unit_value is not None
+            else "—"
+        )
+        line = _(
+            "Prize %(rank)s: %(description)s (%(quantity)s × %(value)s).",
+            rank=prize.rank,
+            description=prize.description,
+            quantity=prize.quantity,
+            value=value,
+        )
+        if prize.kind == "voucher":
+            line += " " + _(
+                "Voucher valid %(days)s days in the organizer's shop, not exchangeable for "
+                "cash.",
+                days=prize.voucher_validity_days or "—",
+            )
+        prize_lines.append(line)
+    sections.append(Section(_("Prizes"), tuple(prize_lines) or ("—",)))
+    sections.append(
+        Section(
+            _("Draw and winners"),
+            (
+                _(
+                    "The winners are drawn at random on %(draw)s among the confirmed entries, "
+                    "each entry counting as many chances as it holds. %(method)s",
+                    draw=when(contest.draw_at),
+                    method=contest.draw_method,
+                ),
+                _(
+                    "Winners are told by e-mail (%(how)s) and have %(days)s days to claim their "
+                    "prize; an unclaimed prize goes to the next drawn alternate.",
+                    how=contest.winner_notification or "—",
+                    days=contest.claim_days or "—",
+                ),
+            ),
+        )
+    )
+    sections.append(
+        Section(
+            _("Personal data"),
+            (
+                contest.privacy_notice or "—",
+                _(
+                    "Your data are kept %(months)s months after the contest unless you agreed "
+                    "to receive our news. You may access, correct or erase them, withdraw your "
+                    "consent at any time, and complain to the CNIL.",
+                    months=contest.retention_months or "—",
+                ),
+            ),
+        )
+    )
+    return tuple(sections)
+
+
+def rules_text(contest: ContestView) -> str:
+    parts = []
+    for language in contest.languages:
+        for section in official_rules(contest, language):
+            parts.append(section.title)
+            parts.extend(section.paragraphs)
+    return "\n".join(parts)
+
+
+def rules_version(contest: ContestView) -> str:
+    return hashlib.sha256(rules_text(contest).encode()).hexdigest()

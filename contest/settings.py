@@ -1,0 +1,127 @@
+"""Everything the app reads from the environment, in one place.
+
+Variables (all prefixed ``CONTEST_``) are described in the README. Secrets are wrapped in
+:class:`Secret` so they never print by accident (in a traceback, a log line or a repr).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class Secret:
+    """A string that does not show itself in ``repr`` or ``str``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class SettingsError(RuntimeError):
+    """The environment describes a configuration the app refuses to run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: Secret
+    secret_keys: tuple[Secret, ...]
+    base_url: str
+    smtp_url: Secret | None
+    env: str
+    mail_from: str = "Concours <no-reply@localhost>"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.reveal().startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings; create the data folder and the generated key when needed.
+
+        Refuses a generated key in production: several processes behind a load balancer must
+        share one key, and a key that silently changes would void every link already mailed.
+        """
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("CONTEST_DATA_DIR", "var"))
+        mode = env.get("CONTEST_ENV", "development")
+        database_url = env.get("CONTEST_DATABASE_URL") or f"sqlite:///{data_dir / 'contest.db'}"
+        base_url = env.get("CONTEST_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+        if urlsplit(base_url).scheme not in {"http", "https"}:
+            raise SettingsError(f"CONTEST_BASE_URL must start with http:// or https://: {base_url}")
+        smtp = env.get("CONTEST_SMTP_URL") or None
+        if smtp and urlsplit(smtp).scheme not in {"smtp", "smtps"}:
+            raise SettingsError("CONTEST_SMTP_URL must look like smtp://user:pass@host:port")
+        raw_key = env.get("CONTEST_SECRET_KEY")
+        if raw_key:
+            # Several keys separated by spaces: the first signs, all verify (rotation).
+            keys = tuple(Secret(k) for k in raw_key.split())
+        elif mode == "production":
+            raise SettingsError(
+                "CONTEST_SECRET_KEY must be set when CONTEST_ENV=production "
+                "(every app process must share the same key)."
+            )
+        else:
+            keys = (Secret(_generated_key(data_dir)),)
+        return cls(
+            data_dir=data_dir,
+            database_url=Secret(database_url),
+            secret_keys=keys,
+            base_url=base_url,
+            smtp_url=Secret(smtp) if smtp else None,
+            env=mode,
+            mail_from=env.get("CONTEST_MAIL_FROM", "Concours <no-reply@localhost>"),
+        )
+
+
+def _generated_key(data_dir: Path) -> str:
+    """The key written once into ``data_dir/secret.key`` (created readable by the owner only)."""
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its key
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

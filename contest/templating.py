@@ -1,0 +1,50 @@
+"""Jinja environments, one per language, with the project's filters.
+
+Used by the pages and by the e-mails alike; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from contest import i18n
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+class Templates:
+    def __init__(self, globals_: dict[str, Any] | None = None) -> None:
+        self._envs: dict[str, Environment] = {}
+        for language in i18n.LANGUAGES:
+            env = Environment(
+                loader=FileSystemLoader(TEMPLATE_DIR),
+                autoescape=select_autoescape(("html", "xml")),
+                undefined=StrictUndefined,
+                extensions=["jinja2.ext.i18n"],
+                trim_blocks=True,
+                lstrip_blocks=True,
+                auto_reload=False,
+            )
+            env.install_gettext_translations(  # type: ignore[attr-defined]
+                i18n.translations(language), newstyle=True
+            )
+            env.globals.update(globals_ or {})
+            env.globals["language"] = language
+            env.filters["when"] = lambda d, tz="Europe/Paris", lang=language: (
+                i18n.format_when(d, lang, tz) if d else "—"
+            )
+            env.filters["day"] = lambda d, tz="Europe/Paris", lang=language: (
+                i18n.format_day(d, lang, tz) if d else "—"
+            )
+            env.filters["money"] = lambda v, currency="EUR", lang=language: (
+                i18n.format_money(Decimal(v), currency, lang) if v is not None else "—"
+            )
+            self._envs[language] = env
+
+    def render(self, language: str, name: str, **context: Any) -> str:
+        env = self._envs.get(language) or self._envs[i18n.DEFAULT_LANGUAGE]
+        return env.get_template(name).render(**context)

@@ -1,0 +1,450 @@
+"""Participant pages: the contest page, entering, confirming, the participant's own page.
+
+One htmx contract: a request with ``HX-Request`` gets a fragment, any other the full page; an
+invalid form comes back with 422 (400 for a broken request) and its messages beside the
+fields; success is a redirect (POST/redirect/GET) or, for htmx, the "check your inbox"
+fragment. Answers that depend on ``HX-Request`` say so with ``Vary``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from contest.contests import ContestView
+from contest.entries import (
+    EntryContext,
+    EntryGone,
+    EntryRefused,
+    confirm_entry,
+    find_entry,
+)
+from contest.forms import CATALOGUE, EMAIL, FormErrors, parse_entry_form
+from contest.i18n import gettext, pick_language
+from contest.models import EntryStatus
+from contest.officialrules import official_rules, rules_version
+from contest.people import mask_email
+from contest.storage import write_options
+from contest.tokens import Purpose, TokenExpired, TokenInvalid
+from contest.writer import WriterStopped
+
+if TYPE_CHECKING:
+    from contest.app import AppState
+
+MAX_FIELDS = 64
+
+
+def _state(request: Request) -> AppState:
+    from contest.app import state_of
+
+    return state_of(request)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+@lru_cache(maxsize=512)
+def _rules_version(contest: ContestView) -> str:
+    return rules_version(contest)
+
+
+def _contest(request: Request) -> ContestView:
+    contest = _state(request).contests.get(request.path_params["slug"])
+    if contest is None:
+        raise HTTPException(404)
+    return contest
+
+
+def _language(request: Request, contest: ContestView, wanted: str | None = None) -> str:
+    return pick_language(wanted or request.query_params.get("lang"), contest.languages, contest.language)
+
+
+def render(
+    request: Request,
+    language: str,
+    template: str,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    state = _state(request)
+    html = state.templates.render(language, template, request=request, **context)
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Vary"] = "HX-Request"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _message_page(
+    request: Request,
+    language: str,
+    status_code: int,
+    title: str,
+    text: str,
+    contest: ContestView | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        language,
+        "participant/message.html",
+        status_code=status_code,
+        title=title,
+        text=text,
+        contest=contest,
+    )
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    language = pick_language(request.query_params.get("lang"), ("fr", "en"), "fr")
+    return _message_page(
+        request,
+        language,
+        404,
+        gettext(language, "Page not found"),
+        gettext(language, "There is no contest at this address. Check the link you followed."),
+    )
+
+
+async def not_allowed(request: Request, exc: Exception) -> Response:
+    return Response("Method not allowed", status_code=405, media_type="text/plain")
+
+
+def _form_context(
+    request: Request,
+    contest: ContestView,
+    language: str,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    ticked: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    state = _state(request)
+    return {
+        "contest": contest,
+        "fields": [CATALOGUE[name] for name in contest.form_fields if name in CATALOGUE],
+        "email_field": EMAIL,
+        "values": values or {},
+        "errors": errors or {},
+        "form_error": form_error,
+        "ticked": ticked,
+        "form_token": state.signer.sign(Purpose.FORM, contest.slug),
+        "phase": contest.phase(_now()),
+        "action": request.url_for("participant:enter", slug=contest.slug).path,
+    }
+
+
+async def contest_page(request: Request) -> Response:
+    """The contest page with its entry form."""
+    contest = _contest(request)
+    language = _language(request, contest)
+    return render(
+        request,
+        language,
+        "participant/contest.html",
+        **_form_context(request, contest, language),
+    )
+
+
+def _truncated_ip(request: Request) -> str:
+    host = request.client.host if request.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return ""
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{host}/{prefix}", strict=False).network_address)
+
+
+async def enter(request: Request) -> Response:
+    """Takes an entry; answers the "check your inbox" step, or the form with its errors."""
+    contest = _contest(request)
+    language = contest.language
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return _form_response(
+            request,
+            contest,
+            language,
+            415,
+            form_error=gettext(language, "The form could not be read. Please try again."),
+        )
+    body = await request.body()
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8", errors="strict"),
+            keep_blank_values=True,
+            max_num_fields=MAX_FIELDS,
+            errors="strict",
+        )
+    except (UnicodeDecodeError, ValueError):
+        return _form_response(
+            request,
+            contest,
+            language,
+            400,
+            form_error=gettext(language, "The form could not be read. Please try again."),
+        )
+    data: dict[str, list[str]] = {}
+    for name, value in pairs:
+        data.setdefault(name, []).append(value)
+    language = _language(request, contest, (data.get("lang") or [None])[0])
+    values = {k: v[0][:300] for k, v in data.items() if k in CATALOGUE or k == "email"}
+    ticked = frozenset(k.removeprefix("consent_") for k in data if k.startswith("consent_"))
+
+    state = _state(request)
+    try:
+        token_slug = state.signer.verify(Purpose.FORM, (data.get("form_token") or [""])[0])
+    except TokenInvalid:
+        token_slug = None
+    if token_slug != contest.slug:
+        return _form_response(
+            request,
+            contest,
+            language,
+            400,
+            values=values,
+            ticked=ticked,
+            form_error=gettext(
+                language, "This form has expired. Please check your answers and send it again."
+            ),
+        )
+
+    now = _now()
+    if contest.phase(now) != "open":
+        return _form_response(request, contest, language, 403, values=values, ticked=ticked)
+
+    try:
+        form = parse_entry_form(data, contest.form_fields, [c.purpose for c in contest.consents])
+    except FormErrors as problems:
+        errors = {
+            name: gettext(language, message, **params)
+            for name, (message, params) in problems.errors.items()
+        }
+        return _form_response(
+            request, contest, language, 422, values=values, errors=errors, ticked=ticked
+        )
+
+    context = EntryContext(
+        now=now,
+        language=language,
+        rules_version=_rules_version(contest),
+        page_url=str(request.url_for("participant:contest", slug=contest.slug)),
+        source="direct",
+        ip_truncated=_truncated_ip(request),
+        user_agent=request.headers.get("user-agent", "")[:300],
+    )
+    try:
+        outcome = await state.writer.submit(contest, form, context)
+    except EntryRefused as refusal:
+        errors = {refusal.field: refusal.message(language)}
+        status = 403
+        return _form_response(
+            request,
+            contest,
+            language,
+            status,
+            values=values,
+            errors=errors if refusal.field != "form" else {},
+            form_error=refusal.message(language) if refusal.field == "form" else None,
+            ticked=ticked,
+        )
+    except (WriterStopped, Exception):
+        return _form_response(
+            request,
+            contest,
+            language,
+            503,
+            values=values,
+            ticked=ticked,
+            form_error=gettext(
+                language,
+                "We could not save your entry just now; nothing was recorded. "
+                "Please send the form again in a moment.",
+            ),
+        )
+
+    kind = "new" if outcome.created else ("confirmed" if outcome.confirmed else "again")
+    if _is_htmx(request):
+        return render(
+            request,
+            language,
+            "participant/_entered.html",
+            contest=contest,
+            kind=kind,
+            masked=mask_email(form.email),
+        )
+    token = state.signer.sign(Purpose.ENTERED, [outcome.entry_public_id, kind, language])
+    url = request.url_for("participant:entered", slug=contest.slug).include_query_params(t=token)
+    return RedirectResponse(str(url), status_code=303)
+
+
+def _form_response(
+    request: Request,
+    contest: ContestView,
+    language: str,
+    status_code: int,
+    **form: Any,
+) -> Response:
+    context = _form_context(request, contest, language, **form)
+    template = "participant/_form.html" if _is_htmx(request) else "participant/contest.html"
+    return render(request, language, template, status_code=status_code, **context)
+
+
+async def entered(request: Request) -> Response:
+    """After entering without JavaScript: "check your inbox"."""
+    contest = _contest(request)
+    state = _state(request)
+    try:
+        public_id, kind, language = state.signer.verify(
+            Purpose.ENTERED, request.query_params.get("t", "")
+        )
+    except (TokenInvalid, ValueError):
+        return RedirectResponse(
+            str(request.url_for("participant:contest", slug=contest.slug)), status_code=303
+        )
+    with state.engine.connect() as connection:
+        entry = find_entry(connection, contest, public_id)
+    masked = mask_email(entry.email) if entry else ""
+    return render(
+        request,
+        language,
+        "participant/entered.html",
+        contest=contest,
+        kind=kind,
+        masked=masked,
+    )
+
+
+def _token_problem(request: Request, contest: ContestView, exc: TokenInvalid) -> Response:
+    language = _language(request, contest)
+    if isinstance(exc, TokenExpired):
+        title = gettext(language, "This link has expired")
+        text = gettext(
+            language,
+            "For your security, links are valid for a limited time. Enter again with the same "
+            "address to receive a new one.",
+        )
+        status = 410
+    else:
+        title = gettext(language, "This link is not valid")
+        text = gettext(
+            language,
+            "The link may have been cut or changed. Copy it again in full from the e-mail.",
+        )
+        status = 400
+    return _message_page(request, language, status, title, text, contest)
+
+
+async def confirm(request: Request) -> Response:
+    """GET shows a button (mail scanners follow links); POST confirms and leads to the own page."""
+    contest = _contest(request)
+    state = _state(request)
+    token = request.path_params["token"]
+    try:
+        public_id = state.signer.verify(Purpose.CONFIRM, token)
+    except TokenInvalid as exc:
+        return _token_problem(request, contest, exc)
+    if request.method == "GET":
+        with state.engine.connect() as connection:
+            entry = find_entry(connection, contest, public_id)
+        if entry is None:
+            return _gone(request, contest)
+        language = _language(request, contest)
+        if entry.status == EntryStatus.CONFIRMED:
+            return _to_own_page(request, contest, public_id)
+        return render(
+            request,
+            language,
+            "participant/confirm.html",
+            contest=contest,
+            masked=mask_email(entry.email),
+            action=request.url.path,
+        )
+    try:
+        with state.engine.connect().execution_options(**write_options()) as connection:
+            with connection.begin():
+                confirm_entry(connection, contest, public_id, _now())
+    except EntryGone:
+        return _gone(request, contest)
+    return _to_own_page(request, contest, public_id)
+
+
+def _gone(request: Request, contest: ContestView) -> Response:
+    language = _language(request, contest)
+    return _message_page(
+        request,
+        language,
+        404,
+        gettext(language, "Entry not found"),
+        gettext(language, "This entry no longer exists. You may enter again."),
+        contest,
+    )
+
+
+def _to_own_page(request: Request, contest: ContestView, public_id: str) -> Response:
+    token = _state(request).signer.sign(Purpose.ME, public_id)
+    url = request.url_for("participant:me", slug=contest.slug, token=token)
+    if _is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url.path})
+    return RedirectResponse(url.path, status_code=303)
+
+
+async def me(request: Request) -> Response:
+    """The participant's own page: status and chances."""
+    contest = _contest(request)
+    state = _state(request)
+    try:
+        public_id = state.signer.verify(Purpose.ME, request.path_params["token"])
+    except TokenInvalid as exc:
+        return _token_problem(request, contest, exc)
+    with state.engine.connect() as connection:
+        entry = find_entry(connection, contest, public_id)
+    if entry is None:
+        return _gone(request, contest)
+    language = _language(request, contest)
+    return render(
+        request,
+        language,
+        "participant/me.html",
+        contest=contest,
+        entry=entry,
+        confirmed=entry.status == EntryStatus.CONFIRMED,
+        referrals=0,
+    )
+
+
+async def rules(request: Request) -> Response:
+    """The official rules, generated from the contest's configuration."""
+    contest = _contest(request)
+    language = _language(request, contest)
+    return render(
+        request,
+        language,
+        "participant/rules.html",
+        contest=contest,
+        sections=official_rules(contest, language),
+        version=_rules_version(contest),
+    )
+
+
+routes = [
+    Route("/c/{slug}", contest_page, name="contest", methods=["GET"]),
+    Route("/c/{slug}/entries", enter, name="enter", methods=["POST"]),
+    Route("/c/{slug}/entered", entered, name="entered", methods=["GET"]),
+    Route("/c/{slug}/rules", rules, name="rules", methods=["GET"]),
+    Route("/c/{slug}/confirm/{token}", confirm, name="confirm", methods=["GET", "POST"]),
+    Route("/c/{slug}/me/{token}", me, name="me", methods=["GET"]),
+]

@@ -1,0 +1,177 @@
+"""The entry writer: concurrent entries grouped into one transaction, each answered after commit.
+
+A request hands its checked form to the writer and waits. One thread takes every entry waiting
+at that moment, runs :func:`contest.entries.enter_contest` for each inside its own savepoint
+(a refusal undoes only that entry), commits once, and only then answers each request. The
+cost of a transaction is shared by the whole group, so the path keeps its speed under load
+while a 2xx answer still means the entry is in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from contest.contests import ContestView, table
+from contest.entries import EntryContext, EntryOutcome, EntryRefused, enter_contest
+from contest.forms import EntryForm
+from contest.storage import write_options
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Job:
+    contest: ContestView
+    form: EntryForm
+    context: EntryContext
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[EntryOutcome]
+
+
+class WriterStopped(RuntimeError):
+    """The writer is shutting down and takes no more entries."""
+
+
+class EntryWriter:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        max_batch: int = 128,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._engine = engine
+        self._max_batch = max_batch
+        self._on_commit = on_commit
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="entry-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finishes every entry already handed over, then stops."""
+        self._stopping = True
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    async def submit(
+        self, contest: ContestView, form: EntryForm, context: EntryContext
+    ) -> EntryOutcome:
+        if self._stopping:
+            raise WriterStopped()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[EntryOutcome] = loop.create_future()
+        self._queue.put(_Job(contest, form, context, loop, future))
+        return await future
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            jobs = [first]
+            stop_after = False
+            while len(jobs) < self._max_batch:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop_after = True
+                    break
+                jobs.append(job)
+            self._process(jobs)
+            if stop_after:
+                return
+
+    def _process(self, jobs: list[_Job]) -> None:
+        results: list[tuple[_Job, EntryOutcome | None, BaseException | None]] = []
+        try:
+            with self._engine.connect().execution_options(**write_options()) as connection:
+                with connection.begin():
+                    fresh = _refresh_contests(connection, {job.contest.id for job in jobs})
+                    for job in jobs:
+                        contest = _with_fresh_state(job.contest, fresh.get(job.contest.id))
+                        results.append((job, *_enter_one(connection, contest, job)))
+        except Exception as exc:  # the commit failed: no entry of the group was kept
+            log.exception("entry group of %d failed to commit", len(jobs))
+            results = [(job, None, exc) for job in jobs]
+        else:
+            if self._on_commit is not None:
+                self._on_commit()
+        for job, outcome, error in results:
+            job.loop.call_soon_threadsafe(_settle, job.future, outcome, error)
+
+
+def _enter_one(
+    connection: Any, contest: ContestView, job: _Job
+) -> tuple[EntryOutcome | None, BaseException | None]:
+    for attempt in range(2):
+        savepoint = connection.begin_nested()
+        try:
+            outcome = enter_contest(connection, contest, job.form, job.context)
+        except EntryRefused as refusal:
+            savepoint.rollback()
+            return None, refusal
+        except IntegrityError as exc:
+            # Another process wrote the same person or entry since our read: read again.
+            savepoint.rollback()
+            if attempt:
+                return None, exc
+            continue
+        except Exception as exc:
+            savepoint.rollback()
+            log.exception("entry failed")
+            return None, exc
+        savepoint.commit()
+        return outcome, None
+    raise AssertionError("unreachable")
+
+
+def _refresh_contests(connection: Any, ids: set[int]) -> dict[int, Any]:
+    contest = table("contest")
+    rows = connection.execute(
+        sa.select(contest.c.id, contest.c.status, contest.c.opens_at, contest.c.closes_at).where(
+            contest.c.id.in_(ids)
+        )
+    )
+    return {row.id: row for row in rows}
+
+
+def _with_fresh_state(view: ContestView, row: Any) -> ContestView:
+    if row is None:
+        return dataclasses.replace(view, status="archived")
+    if (row.status, row.opens_at, row.closes_at) == (view.status, view.opens_at, view.closes_at):
+        return view
+    return dataclasses.replace(
+        view, status=row.status, opens_at=row.opens_at, closes_at=row.closes_at
+    )
+
+
+def _settle(
+    future: asyncio.Future[EntryOutcome],
+    outcome: EntryOutcome | None,
+    error: BaseException | None,
+) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        assert outcome is not None
+        future.set_result(outcome)
