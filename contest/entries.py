@@ -24,6 +24,19 @@ from contest.models import EntryStatus
 from contest.people import email_key
 
 RESEND_AFTER = timedelta(hours=1)
+
+# Statements built once: their compiled form is cached, which keeps the hot path cheap.
+_person, _entry, _consent = table("person"), table("entry"), table("consentrecord")
+FIND_PERSON = sa.select(_person.c.id).where(
+    _person.c.organizer_id == sa.bindparam("organizer_id"),
+    _person.c.email_key == sa.bindparam("email_key"),
+)
+FIND_ENTRY = sa.select(
+    _entry.c.id, _entry.c.public_id, _entry.c.status, _entry.c.confirmation_sent_at
+).where(_entry.c.contest_id == sa.bindparam("contest_id"), _entry.c.person_id == sa.bindparam("pid"))
+INSERT_PERSON = sa.insert(_person)
+INSERT_ENTRY = sa.insert(_entry)
+INSERT_CONSENT = sa.insert(_consent)
 RULES_WORDING = N_("I am %(age)s or over and I accept the official rules.")
 
 
@@ -77,17 +90,12 @@ def enter_contest(
     """
     now = context.now
     key = email_key(form.email)
-    person_t, entry_t = table("person"), table("entry")
     person = connection.execute(
-        sa.select(person_t.c.id).where(
-            person_t.c.organizer_id == contest.organizer_id, person_t.c.email_key == key
-        )
+        FIND_PERSON, {"organizer_id": contest.organizer_id, "email_key": key}
     ).first()
     if person is not None:
         existing = connection.execute(
-            sa.select(
-                entry_t.c.id, entry_t.c.public_id, entry_t.c.status, entry_t.c.confirmation_sent_at
-            ).where(entry_t.c.contest_id == contest.id, entry_t.c.person_id == person.id)
+            FIND_ENTRY, {"contest_id": contest.id, "pid": person.id}
         ).first()
         if existing is not None:
             return _already_entered(connection, contest, form, existing, now)
@@ -96,31 +104,33 @@ def enter_contest(
 
     if person is None:
         person_id = connection.execute(
-            sa.insert(person_t).values(
-                organizer_id=contest.organizer_id,
-                email=form.email,
-                email_key=key,
-                first_name=form.first_name,
-                created_at=now,
-            )
+            INSERT_PERSON,
+            {
+                "organizer_id": contest.organizer_id,
+                "email": form.email,
+                "email_key": key,
+                "first_name": form.first_name,
+                "created_at": now,
+            },
         ).inserted_primary_key[0]
     else:
         person_id = person.id
     public_id = secrets.token_urlsafe(12)
     entry_id = connection.execute(
-        sa.insert(entry_t).values(
-            public_id=public_id,
-            contest_id=contest.id,
-            person_id=person_id,
-            status=EntryStatus.PENDING,
-            chances=1,
-            rules_version=context.rules_version,
-            answers=form.answers,
-            source=context.source,
-            language=context.language,
-            created_at=now,
-            confirmation_sent_at=now,
-        )
+        INSERT_ENTRY,
+        {
+            "public_id": public_id,
+            "contest_id": contest.id,
+            "person_id": person_id,
+            "status": EntryStatus.PENDING,
+            "chances": 1,
+            "rules_version": context.rules_version,
+            "answers": form.answers,
+            "source": context.source,
+            "language": context.language,
+            "created_at": now,
+            "confirmation_sent_at": now,
+        },
     ).inserted_primary_key[0]
 
     records = [("rules", gettext(context.language, RULES_WORDING, age=contest.min_age))]
@@ -128,7 +138,7 @@ def enter_contest(
         if option.purpose in form.consents:
             records.append((option.purpose, option.label(context.language)))
     connection.execute(
-        sa.insert(table("consentrecord")),
+        INSERT_CONSENT,
         [
             {
                 "organizer_id": contest.organizer_id,

@@ -22,6 +22,7 @@ from contest.storage import write_options
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
+_INSERT = sa.insert(table("outboxmessage"))
 
 
 @dataclass(frozen=True)
@@ -47,19 +48,20 @@ def enqueue(
 ) -> None:
     """Adds a message in the caller's transaction; ``key`` makes the cause send it once."""
     connection.execute(
-        sa.insert(table("outboxmessage")).values(
-            idempotency_key=key,
-            kind="email",
-            template=template,
-            recipient=recipient,
-            language=language,
-            payload=payload,
-            status=OutboxStatus.PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            last_error="",
-            created_at=now,
-        )
+        _INSERT,
+        {
+            "idempotency_key": key,
+            "kind": "email",
+            "template": template,
+            "recipient": recipient,
+            "language": language,
+            "payload": payload,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": "",
+            "created_at": now,
+        },
     )
 
 

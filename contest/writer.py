@@ -100,22 +100,56 @@ class EntryWriter:
                 return
 
     def _process(self, jobs: list[_Job]) -> None:
-        results: list[tuple[_Job, EntryOutcome | None, BaseException | None]] = []
+        """One transaction for the group; savepoints only when the quick path meets an error.
+
+        ``enter_contest`` raises its refusals before writing anything, so the quick path needs
+        no savepoint per entry. An unexpected error (say a unique key taken by another process
+        since our read) rolls the group back and replays it with one savepoint per entry.
+        """
         try:
-            with self._engine.connect().execution_options(**write_options()) as connection:
-                with connection.begin():
-                    fresh = _refresh_contests(connection, {job.contest.id for job in jobs})
-                    for job in jobs:
-                        contest = _with_fresh_state(job.contest, fresh.get(job.contest.id))
-                        results.append((job, *_enter_one(connection, contest, job)))
+            results = self._transaction(jobs, careful=False)
+        except _Replay:
+            results = None
         except Exception as exc:  # the commit failed: no entry of the group was kept
             log.exception("entry group of %d failed to commit", len(jobs))
             results = [(job, None, exc) for job in jobs]
-        else:
-            if self._on_commit is not None:
-                self._on_commit()
+        if results is None:
+            try:
+                results = self._transaction(jobs, careful=True)
+            except Exception as exc:
+                log.exception("entry group of %d failed to commit", len(jobs))
+                results = [(job, None, exc) for job in jobs]
+        if self._on_commit is not None and any(r[1] is not None for r in results):
+            self._on_commit()
         for job, outcome, error in results:
             job.loop.call_soon_threadsafe(_settle, job.future, outcome, error)
+
+    def _transaction(self, jobs: list[_Job], careful: bool) -> list[_Result]:
+        results: list[_Result] = []
+        with self._engine.connect().execution_options(**write_options()) as connection:
+            with connection.begin():
+                fresh = _refresh_contests(connection, {job.contest.id for job in jobs})
+                for job in jobs:
+                    contest = _with_fresh_state(job.contest, fresh.get(job.contest.id))
+                    if careful:
+                        results.append((job, *_enter_one(connection, contest, job)))
+                        continue
+                    try:
+                        outcome = enter_contest(connection, contest, job.form, job.context)
+                    except EntryRefused as refusal:
+                        results.append((job, None, refusal))
+                    except Exception as exc:
+                        raise _Replay() from exc
+                    else:
+                        results.append((job, outcome, None))
+        return results
+
+
+class _Replay(Exception):
+    """The quick path hit an error: replay the group with a savepoint per entry."""
+
+
+_Result = tuple[_Job, EntryOutcome | None, BaseException | None]
 
 
 def _enter_one(

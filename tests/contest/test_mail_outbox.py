@@ -1,0 +1,122 @@
+"""The outbox delivers through real SMTP (a local aiosmtpd server), retries, never twice."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message as MessageHandler
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+from conftest import enter, free_port
+from contest.mail import Delivery, Sender
+from contest.settings import Secret, Settings
+
+
+class Inbox(MessageHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[object] = []
+
+    def handle_message(self, message: object) -> None:
+        self.messages.append(message)
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def smtp_sender(sender: Sender, settings: Settings, port: int) -> Sender:
+    smtp_settings = dataclasses.replace(settings, smtp_url=Secret(f"smtp://127.0.0.1:{port}"))
+    return Sender(sender.engine, sender.builder, Delivery(smtp_settings), clock=sender.clock)
+
+
+def statuses(engine: Engine) -> list[tuple[str, int]]:
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT status, attempts FROM outboxmessage ORDER BY id"))
+        return [(r.status, r.attempts) for r in rows]
+
+
+def test_confirmation_goes_out_through_smtp_with_a_working_link(
+    client: TestClient, sender: Sender, settings: Settings, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    enter(client, email="ann@example.org")
+    assert smtp_sender(sender, settings, port).run_once() == 1
+    [message] = inbox.messages
+    assert message["To"] == "ann@example.org"  # type: ignore[index]
+    assert message["Message-ID"]  # type: ignore[index]
+    body = message.get_payload()[0].get_payload(decode=True).decode()  # type: ignore[attr-defined]
+    link = body.split("http://testserver", 1)[1].split()[0]
+    assert client.get(link).status_code == 200
+    assert client.post(link, follow_redirects=False).status_code == 303
+    assert not list(settings.mail_dir.glob("*.eml")), "SMTP set: nothing written to disk"
+
+
+def test_smtp_down_then_back_messages_wait_and_all_arrive(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+) -> None:
+    enter(client, email="ann@example.org")
+    enter(client, email="bob@example.org")
+    port = free_port()  # nothing listens there yet
+    now = datetime.now(UTC)
+    down = smtp_sender(sender, settings, port)
+    down.clock = lambda: now
+    assert down.run_once() == 0
+    assert statuses(engine) == [("pending", 1), ("pending", 1)]
+    assert down.run_once() == 0, "not retried before its backoff"
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        down.clock = lambda: now + timedelta(seconds=31)
+        assert down.run_once() == 2
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 2
+    assert statuses(engine) == [("sent", 2), ("sent", 2)]
+
+
+def test_a_sent_message_is_never_sent_again(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+) -> None:
+    enter(client, email="ann@example.org")
+    assert sender.run_once() == 1
+    later = Sender(
+        engine, sender.builder, sender.deliver, clock=lambda: datetime.now(UTC) + timedelta(days=1)
+    )
+    assert later.run_once() == 0
+    assert len(list(settings.mail_dir.glob("*.eml"))) == 1
+
+
+def test_a_message_whose_sender_died_is_retried_after_its_lease(
+    client: TestClient, sender: Sender, engine: Engine
+) -> None:
+    from contest import outbox
+
+    enter(client, email="ann@example.org")
+    claimed = outbox.claim_due(engine, datetime.now(UTC))
+    assert len(claimed) == 1
+    assert outbox.claim_due(engine, datetime.now(UTC)) == [], "claimed rows are not shared"
+    after_lease = datetime.now(UTC) + outbox.LEASE + timedelta(seconds=1)
+    assert [i.id for i in outbox.claim_due(engine, after_lease)] == [claimed[0].id]
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    from contest.outbox import backoff
+
+    delays = [backoff(n).total_seconds() for n in range(1, 10)]
+    assert delays[:4] == [30, 60, 120, 240]
+    assert max(delays) == 3600

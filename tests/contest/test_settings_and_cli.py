@@ -1,0 +1,112 @@
+"""Settings from the environment, the migration guard, and the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from contest.settings import Settings, SettingsError
+from contest.storage import NotMigrated, create_db_engine, ensure_migrated
+
+
+def test_defaults_follow_the_contract(tmp_path: Path) -> None:
+    settings = Settings.from_env({"CONTEST_DATA_DIR": str(tmp_path)})
+    assert settings.database_url.reveal() == f"sqlite:///{tmp_path}/contest.db"
+    assert settings.base_url == "http://127.0.0.1:8000"
+    assert settings.smtp_url is None and settings.env == "development"
+    key = (tmp_path / "secret.key").read_text().strip()
+    assert settings.secret_keys[0].reveal() == key
+    again = Settings.from_env({"CONTEST_DATA_DIR": str(tmp_path)})
+    assert again.secret_keys == settings.secret_keys, "the generated key is kept"
+
+
+def test_secrets_never_print(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "CONTEST_DATA_DIR": str(tmp_path),
+            "CONTEST_SECRET_KEY": "very-secret-value",
+            "CONTEST_DATABASE_URL": "postgresql+psycopg://u:dbpassword@h/db",
+            "CONTEST_SMTP_URL": "smtp://u:smtppassword@h:25",
+        }
+    )
+    shown = repr(settings) + str(settings)
+    for secret in ("very-secret-value", "dbpassword", "smtppassword"):
+        assert secret not in shown
+
+
+def test_production_refuses_a_generated_key(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="CONTEST_SECRET_KEY"):
+        Settings.from_env({"CONTEST_DATA_DIR": str(tmp_path), "CONTEST_ENV": "production"})
+
+
+def test_rotated_keys_still_verify_old_links(tmp_path: Path) -> None:
+    from contest.tokens import Purpose, Signer
+
+    old = Settings.from_env({"CONTEST_DATA_DIR": str(tmp_path), "CONTEST_SECRET_KEY": "old-key"})
+    token = Signer(old.secret_keys).sign(Purpose.ME, "entry")
+    new = Settings.from_env(
+        {"CONTEST_DATA_DIR": str(tmp_path), "CONTEST_SECRET_KEY": "new-key old-key"}
+    )
+    assert Signer(new.secret_keys).verify(Purpose.ME, token) == "entry"
+
+
+def test_a_token_for_one_purpose_is_refused_for_another(tmp_path: Path) -> None:
+    from contest.tokens import Purpose, Signer, TokenInvalid
+
+    signer = Signer(Settings.from_env({"CONTEST_DATA_DIR": str(tmp_path)}).secret_keys)
+    with pytest.raises(TokenInvalid):
+        signer.verify(Purpose.ME, signer.sign(Purpose.CONFIRM, "entry"))
+
+
+def test_an_unmigrated_database_is_refused_with_the_command_to_run(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path}/empty.db")
+    with pytest.raises(NotMigrated, match="contest migrate"):
+        ensure_migrated(engine)
+
+
+def run_cli(*args: str, data_dir: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "contest.cli", *args],
+        env={"CONTEST_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_migrate_demo_and_create_organizer_from_the_command_line(tmp_path: Path) -> None:
+    refused = run_cli("demo", data_dir=tmp_path)
+    assert refused.returncode != 0 and "contest migrate" in refused.stderr
+    assert run_cli("migrate", data_dir=tmp_path).returncode == 0
+    first = run_cli("demo", data_dir=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "http://127.0.0.1:8000/c/demo" in first.stdout and "demo@example.org" in first.stdout
+    second = run_cli("demo", data_dir=tmp_path)
+    assert second.returncode == 0
+    assert first.stdout.splitlines()[4] == second.stdout.splitlines()[4], "same login printed"
+    engine = create_db_engine(f"sqlite:///{tmp_path}/contest.db")
+    with engine.connect() as connection:
+        contests = connection.execute(sa.text("SELECT slug FROM contest ORDER BY slug")).scalars()
+        assert list(contests) == ["demo", "demo-clients", "demo-closed"]
+        confirmed = connection.execute(
+            sa.text(
+                "SELECT count(*) FROM entry JOIN contest ON contest.id = entry.contest_id "
+                "WHERE slug = 'demo-closed' AND entry.status = 'confirmed'"
+            )
+        ).scalar_one()
+    assert confirmed == 1000
+    made = run_cli(
+        "create-organizer", "shop@example.org", "--password-stdin",
+        data_dir=tmp_path, stdin="a long enough password\n",
+    )
+    assert made.returncode == 0, made.stderr
+    weak = run_cli(
+        "create-organizer", "other@example.org", "--password-stdin", data_dir=tmp_path, stdin="short\n"
+    )
+    assert weak.returncode != 0 and "at least" in weak.stderr
+    engine.dispose()

@@ -1,0 +1,27 @@
+#!/bin/sh
+# The system packages the tests need: PostgreSQL's server binaries (the suite runs on SQLite
+# and PostgreSQL) and Debian's Chromium (browser tests). Installed when missing and root.
+set -eu
+missing=""
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  missing="$missing postgresql"
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+  missing="$missing chromium"
+fi
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing system packages:$missing"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  # The packaged cluster is not used: tests start their own throwaway servers.
+  if command -v pg_lsclusters >/dev/null 2>&1; then
+    pg_lsclusters -h 2>/dev/null | while read -r ver name _; do
+      pg_ctlcluster "$ver" "$name" stop >/dev/null 2>&1 || true
+    done
+  fi
+else
+  echo "Missing system packages:$missing" >&2
+  echo "Install them with: sudo apt-get install$missing" >&2
+  exit 1
+fi
