@@ -61,7 +61,9 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None, send_mail: bool = True) -> Starlette:
+def create_app(
+    settings: Settings, *, engine: Engine | None = None, send_mail: bool = True
+) -> Starlette:
     """The web app. ``send_mail=False`` leaves the outbox to a separate ``contest worker``."""
 
     @contextlib.asynccontextmanager

@@ -148,12 +148,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
 
-    commands.add_parser("migrate", help="upgrade the database schema").set_defaults(func=cmd_migrate)
+    commands.add_parser("migrate", help="upgrade the database schema").set_defaults(
+        func=cmd_migrate
+    )
     commands.add_parser("demo", help="seed the demo (idempotent)").set_defaults(func=cmd_demo)
 
     create = commands.add_parser("create-organizer", help="create an organizer account")
     create.add_argument("email")
-    create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
     create.set_defaults(func=cmd_create_organizer)
 
     worker = commands.add_parser("worker", help="send the outbox until stopped")
@@ -164,7 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     result: int = args.func(args)

@@ -52,8 +52,12 @@ CONSENTS = [
     },
     {
         "purpose": "partners",
-        "label_fr": "J'accepte que mon adresse soit transmise à Atelier Partenaire SAS pour ses offres.",
-        "label_en": "I agree that my address be passed on to Atelier Partenaire SAS for its offers.",
+        "label_fr": (
+            "J'accepte que mon adresse soit transmise à Atelier Partenaire SAS pour ses offres."
+        ),
+        "label_en": (
+            "I agree that my address be passed on to Atelier Partenaire SAS for its offers."
+        ),
     },
 ]
 
@@ -110,7 +114,9 @@ def _vouchers(contest_id: int, values: list[int]) -> list[Prize]:
     ]
 
 
-def seed_demo(session: Session, settings: Settings, now: datetime, closed_entries: int = 1000) -> DemoLogin:
+def seed_demo(
+    session: Session, settings: Settings, now: datetime, closed_entries: int = 1000
+) -> DemoLogin:
     """Creates whatever part of the demo is missing; never changes what exists."""
     password = demo_password(settings)
     organizer = session.exec(select(Organizer).where(Organizer.email == DEMO_EMAIL)).first()
@@ -138,7 +144,9 @@ def seed_demo(session: Session, settings: Settings, now: datetime, closed_entrie
             "demo",
             "Gagnez 500 € de bons d'achat chez La Boutique Démo",
             now,
-            description="Trois bons d'achat à dépenser sur toute la boutique. Participation en 20 secondes.",
+            description=(
+                "Trois bons d'achat à dépenser sur toute la boutique. Participation en 20 secondes."
+            ),
             referral_bonus=1,
             referral_cap=10,
         )
@@ -170,9 +178,12 @@ def seed_demo(session: Session, settings: Settings, now: datetime, closed_entrie
             ("recent@example.org", now - timedelta(days=2), 1),
         ):
             key = email_key(address)
-            if session.exec(
-                select(Client).where(Client.organizer_id == oid, Client.email_key == key)
-            ).first() is None:
+            if (
+                session.exec(
+                    select(Client).where(Client.organizer_id == oid, Client.email_key == key)
+                ).first()
+                is None
+            ):
                 session.add(
                     Client(
                         organizer_id=oid,
@@ -208,7 +219,9 @@ def seed_demo(session: Session, settings: Settings, now: datetime, closed_entrie
     return DemoLogin(DEMO_EMAIL, password, created)
 
 
-def _seed_entries(session: Session, organizer_id: int, contest_id: int, now: datetime, count: int) -> None:
+def _seed_entries(
+    session: Session, organizer_id: int, contest_id: int, now: datetime, count: int
+) -> None:
     wording = "J'ai 18 ans ou plus et j'accepte le règlement."
     for n in range(count):
         address = f"participant{n:04d}@example.net"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,7 +34,9 @@ FIND_PERSON = sa.select(_person.c.id).where(
 )
 FIND_ENTRY = sa.select(
     _entry.c.id, _entry.c.public_id, _entry.c.status, _entry.c.confirmation_sent_at
-).where(_entry.c.contest_id == sa.bindparam("contest_id"), _entry.c.person_id == sa.bindparam("pid"))
+).where(
+    _entry.c.contest_id == sa.bindparam("contest_id"), _entry.c.person_id == sa.bindparam("pid")
+)
 INSERT_PERSON = sa.insert(_person)
 INSERT_ENTRY = sa.insert(_entry)
 INSERT_CONSENT = sa.insert(_consent)
@@ -69,7 +72,7 @@ class EntryRefused(Exception):
     message_fr: str
     message_en: str
     rule_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def message(self, language: str) -> str:
         return self.message_fr if language == "fr" else self.message_en
@@ -112,7 +115,7 @@ def enter_contest(
                 "first_name": form.first_name,
                 "created_at": now,
             },
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
     else:
         person_id = person.id
     public_id = secrets.token_urlsafe(12)
@@ -131,7 +134,7 @@ def enter_contest(
             "created_at": now,
             "confirmation_sent_at": now,
         },
-    ).inserted_primary_key[0]
+    ).inserted_primary_key[0]  # type: ignore[index]
 
     records = [("rules", gettext(context.language, RULES_WORDING, age=contest.min_age))]
     for option in contest.consents:
@@ -241,7 +244,9 @@ class EntryGone(Exception):
     """The entry behind a link no longer exists (erased, or never existed)."""
 
 
-def confirm_entry(connection: Connection, contest: ContestView, public_id: str, now: datetime) -> EntryState:
+def confirm_entry(
+    connection: Connection, contest: ContestView, public_id: str, now: datetime
+) -> EntryState:
     """Confirms a pending entry (double opt-in) and records the confirmation of each consent.
 
     Confirming twice is harmless: the second time changes nothing. Raises EntryGone when the

@@ -59,7 +59,9 @@ class MessageBuilder:
         }
         language = item.language
         message = EmailMessage()
-        message["Subject"] = self.templates.render(language, "mail/confirm.subject.txt", **context).strip()
+        message["Subject"] = self.templates.render(
+            language, "mail/confirm.subject.txt", **context
+        ).strip()
         message["From"] = self.settings.mail_from
         message["To"] = item.recipient
         message["Date"] = format_datetime(datetime.now(UTC))
@@ -155,8 +157,12 @@ class Sender:
                         str(exc),
                     )
                 except Exception as exc:  # network, SMTP refusal, full disk...
-                    log.warning("delivery of outbox message %s failed: %s", item.id, type(exc).__name__)
-                    outbox.mark_failed(self.engine, item, self.clock(), f"{type(exc).__name__}: {exc}")
+                    log.warning(
+                        "delivery of outbox message %s failed: %s", item.id, type(exc).__name__
+                    )
+                    outbox.mark_failed(
+                        self.engine, item, self.clock(), f"{type(exc).__name__}: {exc}"
+                    )
                 else:
                     outbox.mark_sent(self.engine, item, self.clock())
                     sent += 1
@@ -174,7 +180,9 @@ class Sender:
 
 def start_sender_thread(sender: Sender) -> tuple[threading.Thread, threading.Event]:
     stop = threading.Event()
-    thread = threading.Thread(target=sender.run_forever, args=(stop,), name="mail-sender", daemon=True)
+    thread = threading.Thread(
+        target=sender.run_forever, args=(stop,), name="mail-sender", daemon=True
+    )
     thread.start()
     return thread, stop
 

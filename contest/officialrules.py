@@ -84,9 +84,7 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
                     "Fill in the form on the contest page and confirm your entry with the link "
                     "sent to your e-mail address. Only confirmed entries take part in the draw."
                 ),
-                _(
-                    "Apart from your ordinary internet connection, taking part costs nothing."
-                ),
+                _("Apart from your ordinary internet connection, taking part costs nothing."),
             ),
         )
     )
@@ -121,8 +119,7 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
         )
         if prize.kind == "voucher":
             line += " " + _(
-                "Voucher valid %(days)s days in the organizer's shop, not exchangeable for "
-                "cash.",
+                "Voucher valid %(days)s days in the organizer's shop, not exchangeable for cash.",
                 days=prize.voucher_validity_days or "—",
             )
         prize_lines.append(line)

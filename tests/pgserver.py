@@ -61,14 +61,33 @@ def postgres_server() -> Iterator[str]:
             [*prefix, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
 
-    run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-        "--no-sync")
+    run(
+        str(bindir / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        "postgres",
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--no-sync",
+    )
     options = (
         f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l",
-        str(root / "log"), "start")
+    run(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-o",
+        options,
+        "-w",
+        "-l",
+        str(root / "log"),
+        "start",
+    )
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -69,7 +69,9 @@ def _contest(request: Request) -> ContestView:
 
 
 def _language(request: Request, contest: ContestView, wanted: str | None = None) -> str:
-    return pick_language(wanted or request.query_params.get("lang"), contest.languages, contest.language)
+    return pick_language(
+        wanted or request.query_params.get("lang"), contest.languages, contest.language
+    )
 
 
 def render(
@@ -200,7 +202,7 @@ async def enter(request: Request) -> Response:
     data: dict[str, list[str]] = {}
     for name, value in pairs:
         data.setdefault(name, []).append(value)
-    language = _language(request, contest, (data.get("lang") or [None])[0])
+    language = _language(request, contest, (data.get("lang") or [""])[0])
     values = {k: v[0][:300] for k, v in data.items() if k in CATALOGUE or k == "email"}
     ticked = frozenset(k.removeprefix("consent_") for k in data if k.startswith("consent_"))
 

@@ -47,7 +47,7 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """Answers 413 to a body over ``limit`` bytes, declared or streamed, before any handler reads it."""
+    """Answers 413 to a body over ``limit`` bytes (declared or streamed) unread."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
         self.app = app

@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message as MessageHandler
+from conftest import enter, free_port
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from conftest import enter, free_port
 from contest.mail import Delivery, Sender
 from contest.settings import Secret, Settings
 

@@ -7,16 +7,18 @@ import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
+from conftest import enter, form_token, link_in, read_eml, shown
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from conftest import enter, form_token, link_in, read_eml, shown
 from contest.contests import table
 from contest.mail import Sender
 from contest.settings import Settings
 
-
-DEMO_ONLY = "entry_id IN (SELECT id FROM entry WHERE contest_id = (SELECT id FROM contest WHERE slug = 'demo'))"
+DEMO_ENTRIES = (
+    "SELECT id FROM entry WHERE contest_id = (SELECT id FROM contest WHERE slug = 'demo')"
+)
+DEMO_ONLY = f"entry_id IN ({DEMO_ENTRIES})"
 
 
 def count(engine: Engine, table: str) -> int:
@@ -58,7 +60,9 @@ def test_entry_confirmed_from_the_email_link_leads_to_the_own_page(
     button = client.get(link.removeprefix("http://testserver"))
     assert button.status_code == 200 and "Confirmer ma participation" in shown(button)
     with engine.connect() as connection:
-        status = connection.execute(sa.text("SELECT status FROM entry WHERE contest_id = (SELECT id FROM contest WHERE slug = 'demo')")).scalar_one()
+        status = connection.execute(
+            sa.text(DEMO_ENTRIES.replace("SELECT id", "SELECT status"))
+        ).scalar_one()
     assert status == "pending", "following the link alone (a mail scanner) does not confirm"
 
     confirmed = client.post(link.removeprefix("http://testserver"), follow_redirects=False)
@@ -95,9 +99,13 @@ def test_htmx_entry_swaps_the_check_your_inbox_fragment(client: TestClient) -> N
 def test_only_ticked_consents_are_recorded(client: TestClient, engine: Engine) -> None:
     enter(client, email="carol@example.org", consent_marketing_email="on")
     with engine.connect() as connection:
-        purposes = connection.execute(
-            sa.text(f"SELECT purpose FROM consentrecord WHERE {DEMO_ONLY} ORDER BY id")
-        ).scalars().all()
+        purposes = (
+            connection.execute(
+                sa.text(f"SELECT purpose FROM consentrecord WHERE {DEMO_ONLY} ORDER BY id")
+            )
+            .scalars()
+            .all()
+        )
         wording = connection.execute(
             sa.text("SELECT wording FROM consentrecord WHERE purpose = 'marketing_email'")
         ).scalar_one()
@@ -237,11 +245,18 @@ def test_same_person_with_other_case_and_spacing_enters_once(
 
 def test_double_click_gives_one_entry_and_one_email(client: TestClient, engine: Engine) -> None:
     token = form_token(client.get("/c/demo").text)
-    data = {"form_token": token, "email": "eve@example.org", "first_name": "Eve", "accept_rules": "on"}
+    data = {
+        "form_token": token,
+        "email": "eve@example.org",
+        "first_name": "Eve",
+        "accept_rules": "on",
+    }
     answers: list[int] = []
 
     def submit() -> None:
-        answers.append(client.post("/c/demo/entries", data=data, follow_redirects=False).status_code)
+        answers.append(
+            client.post("/c/demo/entries", data=data, follow_redirects=False).status_code
+        )
 
     threads = [threading.Thread(target=submit) for _ in range(6)]
     for thread in threads:

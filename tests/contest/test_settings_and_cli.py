@@ -101,12 +101,19 @@ def test_migrate_demo_and_create_organizer_from_the_command_line(tmp_path: Path)
         ).scalar_one()
     assert confirmed == 1000
     made = run_cli(
-        "create-organizer", "shop@example.org", "--password-stdin",
-        data_dir=tmp_path, stdin="a long enough password\n",
+        "create-organizer",
+        "shop@example.org",
+        "--password-stdin",
+        data_dir=tmp_path,
+        stdin="a long enough password\n",
     )
     assert made.returncode == 0, made.stderr
     weak = run_cli(
-        "create-organizer", "other@example.org", "--password-stdin", data_dir=tmp_path, stdin="short\n"
+        "create-organizer",
+        "other@example.org",
+        "--password-stdin",
+        data_dir=tmp_path,
+        stdin="short\n",
     )
     assert weak.returncode != 0 and "at least" in weak.stderr
     engine.dispose()
