@@ -61,7 +61,7 @@ def test_entry_confirmed_from_the_email_link_leads_to_the_own_page(
     assert button.status_code == 200 and "Confirmer ma participation" in shown(button)
     with engine.connect() as connection:
         status = connection.execute(
-            sa.text(DEMO_ENTRIES.replace("SELECT id", "SELECT status"))
+            sa.text(DEMO_ENTRIES.replace("SELECT id", "SELECT status", 1))
         ).scalar_one()
     assert status == "pending", "following the link alone (a mail scanner) does not confirm"
 
