@@ -43,8 +43,8 @@ format: $(STAMP)
 
 # Extract the messages from the code and templates, and merge them into the catalogues.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o contest/locale/messages.pot .
-	$(BIN)/pybabel update -i contest/locale/messages.pot -d contest/locale --no-fuzzy-matching --width 100
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext:2 --no-location --sort-output -o contest/locale/messages.pot .
+	$(BIN)/pybabel update -i contest/locale/messages.pot -d contest/locale --no-fuzzy-matching --ignore-obsolete --width 100
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

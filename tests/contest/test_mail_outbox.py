@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message as MessageHandler
-from conftest import enter, free_port
+from helpers import enter, free_port
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 

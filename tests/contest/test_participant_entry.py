@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
-from conftest import enter, form_token, link_in, read_eml, shown
+from helpers import enter, form_token, link_in, read_eml, shown
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 

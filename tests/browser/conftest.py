@@ -1,0 +1,86 @@
+"""Browser fixtures: the real app served by uvicorn on loopback, driven by Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from browser.live import LiveServer
+from helpers import free_port
+from playwright.sync_api import Browser, Playwright, sync_playwright
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    for candidate in ("chromium", "chromium-browser"):
+        if found := shutil.which(candidate):
+            return found
+    raise RuntimeError(
+        "Debian's Chromium is needed for the browser tests: apt-get install chromium "
+        "(`make test` installs it when run as root)."
+    )
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    data_dir = tmp_path_factory.mktemp("live")
+    port = free_port()
+    env = {
+        **os.environ,
+        "CONTEST_DATA_DIR": str(data_dir),
+        "CONTEST_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    command = [sys.executable, "-m", "contest.cli"]
+    subprocess.run([*command, "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run([*command, "demo"], env=env, check=True, capture_output=True)
+    log = (data_dir / "server.log").open("w")
+    server = subprocess.Popen(
+        [*command, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError((data_dir / "server.log").read_text())
+            time.sleep(0.2)
+        yield LiveServer(url, data_dir)
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(
+        executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS
+    )
+    yield browser
+    browser.close()

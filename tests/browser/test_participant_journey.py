@@ -1,0 +1,68 @@
+"""A participant on a phone enters, confirms from the e-mail, and reaches their own page."""
+
+from __future__ import annotations
+
+import re
+import time
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+from browser.live import LiveServer, screenshot
+from playwright.sync_api import Browser, expect
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
+
+
+def wait_for_mail(server: LiveServer, recipient: str, timeout: float = 15) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in server.mails():
+            message = message_from_bytes(Path(path).read_bytes())
+            if message["To"] == recipient:
+                for part in message.walk():
+                    if part.get_content_type() == "text/plain":
+                        text = part.get_payload(decode=True).decode()  # type: ignore[union-attr]
+                        return re.search(r"http://\S+/confirm/\S+", text).group(0)  # type: ignore[union-attr]
+        time.sleep(0.2)
+    raise AssertionError(f"no confirmation e-mail for {recipient}")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
+def test_participant_enters_confirms_and_sees_their_page(
+    browser: Browser, live_server: LiveServer, javascript: bool
+) -> None:
+    suffix = "js" if javascript else "nojs"
+    address = f"phone-{suffix}@example.org"
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript, locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/c/demo")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Gagnez 500 €")
+    expect(page.get_by_text("Jeu gratuit sans obligation d'achat")).to_be_visible()
+    for box in page.get_by_role("checkbox").all():
+        expect(box).not_to_be_checked()
+    screenshot(page, f"01-contest-page-{suffix}")
+
+    page.get_by_label("Adresse e-mail").fill("not-an-address")
+    page.get_by_label("Prénom").fill("Camille")
+    page.get_by_role("button", name="Je participe").click()
+    expect(page.get_by_text("Cette adresse e-mail semble incorrecte")).to_be_visible()
+    expect(page.get_by_text("Veuillez accepter le règlement")).to_be_visible()
+    screenshot(page, f"02-form-errors-{suffix}")
+
+    page.get_by_label("Adresse e-mail").fill(address)
+    page.get_by_label(re.compile("J'ai 18 ans ou plus")).check()
+    page.get_by_role("button", name="Je participe").click()
+    expect(page.get_by_role("heading", name="Consultez votre boîte mail")).to_be_visible()
+    screenshot(page, f"03-check-inbox-{suffix}")
+
+    link = wait_for_mail(live_server, address)
+    page.goto(link)
+    page.get_by_role("button", name="Confirmer ma participation").click()
+    expect(page.get_by_role("heading", name="Vous participez !")).to_be_visible()
+    card = page.locator("[data-chances]")
+    expect(card).to_have_attribute("data-chances", "1")
+    expect(card).to_have_attribute("data-referrals", "0")
+    screenshot(page, f"04-own-page-{suffix}")
+    context.close()

@@ -1,0 +1,51 @@
+"""Helpers shared by the tests: fill the entry form, read e-mails, find free ports."""
+
+from __future__ import annotations
+
+import html
+import re
+import socket
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+
+def form_token(page_html: str) -> str:
+    match = re.search(r'name="form_token" value="([^"]+)"', page_html)
+    assert match, "the page has no entry form"
+    return match.group(1)
+
+
+def enter(client: TestClient, slug: str = "demo", **fields: str) -> object:
+    """Fills and sends the entry form like a browser without JavaScript."""
+    page = client.get(f"/c/{slug}")
+    data = {"form_token": form_token(page.text), "first_name": "Ann", "accept_rules": "on"}
+    data.update(fields)
+    return client.post(f"/c/{slug}/entries", data=data, follow_redirects=False)
+
+
+def read_eml(folder: Path) -> list[Message]:
+    return [message_from_bytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))]
+
+
+def link_in(message: Message, pattern: str) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            text = part.get_payload(decode=True).decode()  # type: ignore[union-attr]
+            match = re.search(pattern, text)
+            if match:
+                return match.group(0)
+    raise AssertionError(f"no link matching {pattern}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def shown(response: object) -> str:
+    """The page's text with HTML entities decoded, as a reader sees it."""
+    return html.unescape(response.text)  # type: ignore[attr-defined]
