@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 $(HTMX):
 	@sh tools/fetch-htmx.sh $(HTMX_VERSION) $(HTMX)
 
+run: export CONTEST_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(STAMP) $(HTMX)
 	$(BIN)/contest migrate
 	$(BIN)/contest demo

@@ -138,6 +138,20 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rules_list(args: argparse.Namespace) -> int:
+    from rules import catalogue
+
+    language = args.lang
+    for rule in catalogue():
+        if args.jurisdiction and rule.pack not in {"ALL", args.jurisdiction}:
+            continue
+        message = rule.message_fr if language == "fr" else rule.message_en
+        print(f"{rule.id}  [{rule.jurisdiction}; {rule.moment}; {rule.severity}]  {rule.title}")
+        print(f"    {message}")
+        print(f"    Source: {rule.source}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contest", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -164,10 +178,18 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--once", action="store_true", help="send what is due, then exit")
     worker.add_argument("--interval", type=float, default=1.0)
     worker.set_defaults(func=cmd_worker)
+
+    rules = commands.add_parser("rules", help="the legal rule catalogue")
+    rules_commands = rules.add_subparsers(dest="rules_command", required=True)
+    listing = rules_commands.add_parser("list", help="print the catalogue")
+    listing.add_argument("--lang", choices=["fr", "en"], default="en")
+    listing.add_argument("--jurisdiction", help="only the rules of one pack (FR, EU, US, ...)")
+    listing.set_defaults(func=cmd_rules_list)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `contest rules list | head` ends quietly
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

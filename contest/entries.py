@@ -7,9 +7,9 @@ entry, consent records, confirmation message) or raises before writing anything.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any

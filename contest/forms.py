@@ -32,7 +32,7 @@ class FieldSpec:
 CATALOGUE: dict[str, FieldSpec] = {
     spec.name: spec
     for spec in (
-        FieldSpec("first_name", N_("First name"), 100, autocomplete="given-name"),
+        FieldSpec("first_name", N_("First name"), 100, autocomplete="given-name", required=False),
         FieldSpec("last_name", N_("Last name"), 100, autocomplete="family-name"),
         FieldSpec("birth_date", N_("Date of birth"), 10, input_type="date", autocomplete="bday"),
         FieldSpec("postcode", N_("Postcode"), 16, autocomplete="postal-code"),

@@ -35,6 +35,7 @@ from contest.people import mask_email
 from contest.storage import write_options
 from contest.tokens import Purpose, TokenExpired, TokenInvalid
 from contest.writer import WriterStopped
+from rules import PROSPECT_SENTENCE_EN, PROSPECT_SENTENCE_FR, client_only_notice
 
 if TYPE_CHECKING:
     from contest.app import AppState
@@ -132,6 +133,7 @@ def _form_context(
     errors: dict[str, str] | None = None,
     form_error: str | None = None,
     ticked: frozenset[str] = frozenset(),
+    refused_rule: str | None = None,
 ) -> dict[str, Any]:
     state = _state(request)
     return {
@@ -143,6 +145,13 @@ def _form_context(
         "form_error": form_error,
         "ticked": ticked,
         "form_token": state.signer.sign(Purpose.FORM, contest.slug),
+        "audience_notice": (
+            client_only_notice(contest.client_cutoff_at, language)
+            if contest.clients_only and contest.client_cutoff_at
+            else None
+        ),
+        "prospect_sentence": PROSPECT_SENTENCE_FR if language == "fr" else PROSPECT_SENTENCE_EN,
+        "refused_rule": refused_rule,
         "phase": contest.phase(_now()),
         "action": request.url_for("participant:enter", slug=contest.slug).path,
     }
@@ -262,6 +271,7 @@ async def enter(request: Request) -> Response:
             errors=errors if refusal.field != "form" else {},
             form_error=refusal.message(language) if refusal.field == "form" else None,
             ticked=ticked,
+            refused_rule=refusal.rule_id,
         )
     except (WriterStopped, Exception):
         return _form_response(

@@ -1,0 +1,125 @@
+"""Entry-time eligibility through HTTP: the demo's client-only contest and the rules engine."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import sqlalchemy as sa
+from helpers import enter, shown
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+
+def entries_of(engine: Engine, slug: str) -> list[str]:
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                sa.text(
+                    "SELECT person.email FROM entry JOIN person ON person.id = entry.person_id "
+                    "JOIN contest ON contest.id = entry.contest_id WHERE contest.slug = :slug"
+                ),
+                {"slug": slug},
+            ).scalars()
+        )
+
+
+def test_client_only_page_states_the_cutoff(client: TestClient) -> None:
+    page = shown(client.get("/c/demo-clients"))
+    assert "Réservé aux clients ayant passé commande avant le" in page
+
+
+def test_long_standing_client_may_enter(client: TestClient, engine: Engine) -> None:
+    answer = enter(client, "demo-clients", email="loyal@example.org")
+    assert answer.status_code == 303
+    assert entries_of(engine, "demo-clients") == ["loyal@example.org"]
+
+
+def test_client_since_after_the_offer_is_refused_and_nothing_is_kept(
+    client: TestClient, engine: Engine
+) -> None:
+    answer = enter(client, "demo-clients", email="recent@example.org")
+    assert answer.status_code == 403
+    page = shown(answer)
+    assert "Ce jeu est réservé aux personnes déjà clientes avant le" in page
+    assert "En devenant client, vous pourrez participer à nos jeux réservés aux clients." in page
+    assert "achat" not in page.split('id="form-error"')[1].split("</div>")[0], "never 'buy'"
+    assert entries_of(engine, "demo-clients") == []
+    with engine.connect() as connection:
+        people = connection.execute(
+            sa.text("SELECT count(*) FROM person WHERE email_key = 'recent@example.org'")
+        ).scalar_one()
+        mails = connection.execute(sa.text("SELECT count(*) FROM outboxmessage")).scalar_one()
+    assert people == 0 and mails == 0
+
+
+def test_unknown_address_is_refused_on_a_client_only_contest(
+    client: TestClient, engine: Engine
+) -> None:
+    answer = enter(client, "demo-clients", email="prospect@example.org")
+    assert answer.status_code == 403
+    assert "déjà clientes" in shown(answer)
+    english = enter(client, "demo-clients", email="prospect@example.org", lang="en")
+    assert "This contest is reserved to people who were already clients before" in shown(english)
+    assert entries_of(engine, "demo-clients") == []
+
+
+def test_refusal_is_a_fragment_for_htmx(client: TestClient) -> None:
+    from helpers import form_token
+
+    token = form_token(client.get("/c/demo-clients").text)
+    answer = client.post(
+        "/c/demo-clients/entries",
+        data={"form_token": token, "email": "recent@example.org", "accept_rules": "on"},
+        headers={"HX-Request": "true"},
+    )
+    assert answer.status_code == 403
+    assert answer.text.lstrip().startswith('<section id="entry"')
+    assert "déjà clientes" in shown(answer)
+
+
+def test_accepted_rules_version_is_recorded_with_the_entry(
+    client: TestClient, engine: Engine
+) -> None:
+    import re
+
+    rules_page = client.get("/c/demo/rules").text
+    shown_version = re.search(r"<code>([0-9a-f]{16})</code>", rules_page).group(1)  # type: ignore[union-attr]
+    enter(client, email="ann@example.org")
+    with engine.connect() as connection:
+        version = connection.execute(
+            sa.text("SELECT rules_version FROM entry ORDER BY id DESC LIMIT 1")
+        ).scalar_one()
+    assert len(version) == 64 and version.startswith(shown_version)
+
+
+def test_demo_contests_pass_the_configuration_rules(client: TestClient, engine: Engine) -> None:
+    from contest.compliance import contest_facts
+    from contest.contests import load_contest
+    from rules import evaluate_configuration
+
+    with engine.connect() as connection:
+        for slug in ("demo", "demo-clients", "demo-closed"):
+            contest = load_contest(connection, slug)
+            assert contest is not None and contest.offered_at is not None
+            verdict = evaluate_configuration(contest_facts(contest), contest.offered_at)
+            assert verdict.ok, (slug, verdict.rule_ids)
+
+
+def test_rules_list_prints_the_catalogue() -> None:
+    listing = subprocess.run(
+        [sys.executable, "-m", "contest.cli", "rules", "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for rule_id in ("FR-NOPURCHASE-1", "FR-CLIENTS-1", "EU-CONSENT-ACTIVE-1", "US-REG-1"):
+        assert rule_id in listing
+    assert "Source:" in listing
+    french = subprocess.run(
+        [sys.executable, "-m", "contest.cli", "rules", "list", "--lang", "fr"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Un jeu ouvert aux prospects ne peut exiger aucun achat ni paiement." in french
