@@ -59,6 +59,7 @@ def contest_facts(contest: ContestView) -> ContestFacts:
         referral_bonus=contest.referral_bonus,
         referral_cap=contest.referral_cap,
         form_fields=contest.form_fields,
+        excluded_email_domains=frozenset(contest.excluded_email_domains),
         mandatory_fields=tuple(
             name for name in contest.form_fields if name in CATALOGUE and CATALOGUE[name].required
         ),

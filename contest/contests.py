@@ -71,6 +71,7 @@ class ContestView:
     form_fields: tuple[str, ...]
     consents: tuple[ConsentOption, ...]
     partners: tuple[str, ...]
+    excluded_email_domains: tuple[str, ...]
     draw_method: str
     winner_notification: str
     claim_days: int | None
@@ -157,6 +158,7 @@ def load_contest(connection: Connection, slug: str) -> ContestView | None:
             for c in (row.consents or ())
         ),
         partners=tuple(row.partners or ()),
+        excluded_email_domains=tuple(row.excluded_email_domains or ()),
         draw_method=row.draw_method,
         winner_notification=row.winner_notification,
         claim_days=row.claim_days,

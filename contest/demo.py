@@ -85,6 +85,7 @@ def _contest(organizer_id: int, slug: str, title: str, now: datetime, **fields: 
         "form_fields": ["first_name"],
         "consents": CONSENTS,
         "partners": ["Atelier Partenaire SAS"],
+        "excluded_email_domains": ["laboutiquedemo.fr"],
         "draw_method": "Tirage au sort vérifiable (graine engagée à la publication).",
         "winner_notification": "e-mail à l'adresse de participation",
         "claim_days": 30,

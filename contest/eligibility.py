@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from contest.compliance import contest_facts
 from contest.contests import ContestView, table
 from contest.forms import EntryForm
+from contest.people import email_key
 from rules import PersonFacts, Verdict, evaluate_entry
 
 _client = table("client")
@@ -41,6 +42,7 @@ def person_facts(
         client_since=client.client_since if client else None,
         orders_count=client.orders_count if client else 0,
         segments=frozenset(client.segments or ()) if client else frozenset(),
+        is_staff=bool(contest.organizer_contact) and key == email_key(contest.organizer_contact),
     )
 
 

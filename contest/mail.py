@@ -43,24 +43,34 @@ class MessageBuilder:
         self.templates = templates
         self.signer = signer
 
+    # template -> (token purpose, payload key, path of the confirmation link under /c/{slug}/)
+    LINKS = {
+        "confirm": (Purpose.CONFIRM, "entry", "confirm"),
+        "interest_confirm": (Purpose.CONFIRM_INTEREST, "consent", "interest/confirm"),
+    }
+
     def build(self, item: OutboxItem) -> EmailMessage:
-        if item.template != "confirm":
+        """Renders ``mail/{template}.*`` with a freshly signed confirmation link."""
+        if item.template not in self.LINKS:
             raise Undeliverable(f"unknown template {item.template}")
+        purpose, key, path = self.LINKS[item.template]
         with self.engine.connect() as connection:
             contest = load_contest(connection, item.payload["slug"])
         if contest is None:
             raise Undeliverable("contest gone")
-        token = self.signer.sign(Purpose.CONFIRM, item.payload["entry"])
+        token = self.signer.sign(purpose, item.payload[key])
+        base = f"{self.settings.base_url}/c/{contest.slug}"
         context = {
             "contest": contest,
-            "confirm_url": f"{self.settings.base_url}/c/{contest.slug}/confirm/{token}",
-            "rules_url": f"{self.settings.base_url}/c/{contest.slug}/rules",
+            "confirm_url": f"{base}/{path}/{token}",
+            "rules_url": f"{base}/rules",
             "base_url": self.settings.base_url,
         }
+        name = f"mail/{item.template}"
         language = item.language
         message = EmailMessage()
         message["Subject"] = self.templates.render(
-            language, "mail/confirm.subject.txt", **context
+            language, f"{name}.subject.txt", **context
         ).strip()
         message["From"] = self.settings.mail_from
         message["To"] = item.recipient
@@ -68,9 +78,9 @@ class MessageBuilder:
         digest = hashlib.sha256(item.idempotency_key.encode()).hexdigest()[:32]
         message["Message-ID"] = make_msgid(idstring=digest, domain=_mail_domain(self.settings))
         message["Auto-Submitted"] = "auto-generated"
-        message.set_content(self.templates.render(language, "mail/confirm.txt", **context))
+        message.set_content(self.templates.render(language, f"{name}.txt", **context))
         message.add_alternative(
-            self.templates.render(language, "mail/confirm.html", **context), subtype="html"
+            self.templates.render(language, f"{name}.html", **context), subtype="html"
         )
         return message
 

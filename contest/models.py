@@ -86,6 +86,8 @@ class Contest(SQLModel, table=True):
     # Optional consent boxes: [{"purpose": "marketing_email", "label_fr": ..., "label_en": ...}].
     consents: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     partners: list[str] = Field(default_factory=list, sa_type=JSON)
+    # Staff and people running the contest are excluded by their e-mail domain (ALL-ELIGIBILITY-1).
+    excluded_email_domains: list[str] = Field(default_factory=list, sa_type=JSON)
     draw_method: str = Field(default="", max_length=500)
     winner_notification: str = Field(default="", max_length=500)
     claim_days: int | None = 30

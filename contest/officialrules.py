@@ -62,6 +62,14 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
         ),
         _("One entry per person (same e-mail address); further entries are not counted."),
     ]
+    if contest.excluded_email_domains:
+        who.append(
+            _(
+                "Addresses at these domains, used by the organizer's staff, may not take part: "
+                "%(domains)s.",
+                domains=", ".join(contest.excluded_email_domains),
+            )
+        )
     if contest.clients_only and contest.client_cutoff_at is not None:
         who.insert(
             0,

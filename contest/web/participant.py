@@ -14,16 +14,19 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from contest import prospects
 from contest.contests import ContestView
 from contest.entries import (
     EntryContext,
     EntryGone,
     EntryRefused,
+    EntryState,
     confirm_entry,
     find_entry,
 )
@@ -31,7 +34,7 @@ from contest.forms import CATALOGUE, EMAIL, FormErrors, parse_entry_form
 from contest.i18n import gettext, pick_language
 from contest.models import EntryStatus
 from contest.officialrules import official_rules, rules_version
-from contest.people import mask_email
+from contest.people import email_key, mask_email
 from contest.storage import write_options
 from contest.tokens import Purpose, TokenExpired, TokenInvalid
 from contest.writer import WriterStopped
@@ -134,6 +137,7 @@ def _form_context(
     form_error: str | None = None,
     ticked: frozenset[str] = frozenset(),
     refused_rule: str | None = None,
+    refused_email: str | None = None,
 ) -> dict[str, Any]:
     state = _state(request)
     return {
@@ -152,6 +156,12 @@ def _form_context(
         ),
         "prospect_sentence": PROSPECT_SENTENCE_FR if language == "fr" else PROSPECT_SENTENCE_EN,
         "refused_rule": refused_rule,
+        "interest_token": (
+            state.signer.sign(Purpose.INTEREST, [contest.slug, refused_email])
+            if refused_rule == "FR-CLIENTS-1" and refused_email
+            else None
+        ),
+        "interest_wording": gettext(language, prospects.WORDING),
         "phase": contest.phase(_now()),
         "action": request.url_for("participant:enter", slug=contest.slug).path,
     }
@@ -184,33 +194,15 @@ async def enter(request: Request) -> Response:
     contest = _contest(request)
     language = contest.language
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
+    data = await _urlencoded(request)
+    if data is None:
         return _form_response(
             request,
             contest,
             language,
-            415,
+            415 if content_type != "application/x-www-form-urlencoded" else 400,
             form_error=gettext(language, "The form could not be read. Please try again."),
         )
-    body = await request.body()
-    try:
-        pairs = parse_qsl(
-            body.decode("utf-8", errors="strict"),
-            keep_blank_values=True,
-            max_num_fields=MAX_FIELDS,
-            errors="strict",
-        )
-    except (UnicodeDecodeError, ValueError):
-        return _form_response(
-            request,
-            contest,
-            language,
-            400,
-            form_error=gettext(language, "The form could not be read. Please try again."),
-        )
-    data: dict[str, list[str]] = {}
-    for name, value in pairs:
-        data.setdefault(name, []).append(value)
     language = _language(request, contest, (data.get("lang") or [""])[0])
     values = {k: v[0][:300] for k, v in data.items() if k in CATALOGUE or k == "email"}
     ticked = frozenset(k.removeprefix("consent_") for k in data if k.startswith("consent_"))
@@ -233,8 +225,7 @@ async def enter(request: Request) -> Response:
             ),
         )
 
-    now = _now()
-    if contest.phase(now) != "open":
+    if contest.phase(_now()) != "open":
         return _form_response(request, contest, language, 403, values=values, ticked=ticked)
 
     try:
@@ -248,15 +239,7 @@ async def enter(request: Request) -> Response:
             request, contest, language, 422, values=values, errors=errors, ticked=ticked
         )
 
-    context = EntryContext(
-        now=now,
-        language=language,
-        rules_version=_rules_version(contest),
-        page_url=str(request.url_for("participant:contest", slug=contest.slug)),
-        source="direct",
-        ip_truncated=_truncated_ip(request),
-        user_agent=request.headers.get("user-agent", "")[:300],
-    )
+    context = _entry_context(request, contest, language)
     try:
         outcome = await state.writer.submit(contest, form, context)
     except EntryRefused as refusal:
@@ -272,6 +255,7 @@ async def enter(request: Request) -> Response:
             form_error=refusal.message(language) if refusal.field == "form" else None,
             ticked=ticked,
             refused_rule=refusal.rule_id,
+            refused_email=form.email,
         )
     except (WriterStopped, Exception):
         return _form_response(
@@ -327,8 +311,7 @@ async def entered(request: Request) -> Response:
         return RedirectResponse(
             str(request.url_for("participant:contest", slug=contest.slug)), status_code=303
         )
-    with state.engine.connect() as connection:
-        entry = find_entry(connection, contest, public_id)
+    entry = await _find(state, contest, public_id)
     masked = mask_email(entry.email) if entry else ""
     return render(
         request,
@@ -338,6 +321,14 @@ async def entered(request: Request) -> Response:
         kind=kind,
         masked=masked,
     )
+
+
+async def _find(state: AppState, contest: ContestView, public_id: str) -> EntryState | None:
+    def read() -> EntryState | None:
+        with state.engine.connect() as connection:
+            return find_entry(connection, contest, public_id)
+
+    return await run_in_threadpool(read)
 
 
 def _token_problem(request: Request, contest: ContestView, exc: TokenInvalid) -> Response:
@@ -370,8 +361,7 @@ async def confirm(request: Request) -> Response:
     except TokenInvalid as exc:
         return _token_problem(request, contest, exc)
     if request.method == "GET":
-        with state.engine.connect() as connection:
-            entry = find_entry(connection, contest, public_id)
+        entry = await _find(state, contest, public_id)
         if entry is None:
             return _gone(request, contest)
         language = _language(request, contest)
@@ -385,10 +375,14 @@ async def confirm(request: Request) -> Response:
             masked=mask_email(entry.email),
             action=request.url.path,
         )
-    try:
+
+    def confirm_now() -> None:
         with state.engine.connect().execution_options(**write_options()) as connection:
             with connection.begin():
                 confirm_entry(connection, contest, public_id, _now())
+
+    try:
+        await run_in_threadpool(confirm_now)
     except EntryGone:
         return _gone(request, contest)
     return _to_own_page(request, contest, public_id)
@@ -422,8 +416,7 @@ async def me(request: Request) -> Response:
         public_id = state.signer.verify(Purpose.ME, request.path_params["token"])
     except TokenInvalid as exc:
         return _token_problem(request, contest, exc)
-    with state.engine.connect() as connection:
-        entry = find_entry(connection, contest, public_id)
+    entry = await _find(state, contest, public_id)
     if entry is None:
         return _gone(request, contest)
     language = _language(request, contest)
@@ -452,6 +445,116 @@ async def rules(request: Request) -> Response:
     )
 
 
+def _entry_context(request: Request, contest: ContestView, language: str) -> EntryContext:
+    return EntryContext(
+        now=_now(),
+        language=language,
+        rules_version=_rules_version(contest),
+        page_url=str(request.url_for("participant:contest", slug=contest.slug)),
+        source="direct",
+        ip_truncated=_truncated_ip(request),
+        user_agent=request.headers.get("user-agent", "")[:300],
+    )
+
+
+async def _urlencoded(request: Request) -> dict[str, list[str]] | None:
+    """The form's fields, or None when the body is not a readable urlencoded form."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return None
+    try:
+        pairs = parse_qsl(
+            (await request.body()).decode("utf-8", errors="strict"),
+            keep_blank_values=True,
+            max_num_fields=MAX_FIELDS,
+            errors="strict",
+        )
+    except (UnicodeDecodeError, ValueError):
+        return None
+    data: dict[str, list[str]] = {}
+    for name, value in pairs:
+        data.setdefault(name, []).append(value)
+    return data
+
+
+async def interest(request: Request) -> Response:
+    """A prospect refused by a client-only contest asks to hear about client-only contests."""
+    contest = _contest(request)
+    state = _state(request)
+    data = await _urlencoded(request) or {}
+    language = _language(request, contest, (data.get("lang") or [""])[0])
+    try:
+        slug, email = state.signer.verify(Purpose.INTEREST, (data.get("token") or [""])[0])
+    except (TokenInvalid, ValueError) as exc:
+        if isinstance(exc, TokenInvalid):
+            return _token_problem(request, contest, exc)
+        raise HTTPException(400) from exc
+    if slug != contest.slug:
+        raise HTTPException(400)
+    if (data.get("consent_client_contests") or [""])[0] != "on":
+        title = gettext(language, "Nothing was recorded")
+        text = gettext(language, "You did not tick the box, so we will not write to you.")
+        return _message_page(request, language, 200, title, text, contest)
+    context = _entry_context(request, contest, language)
+
+    def record() -> None:
+        with state.engine.connect().execution_options(**write_options()) as connection:
+            with connection.begin():
+                prospects.record_interest(connection, contest, email, email_key(email), context)
+
+    await run_in_threadpool(record)
+    state.sender.wake.set()
+    return _message_page(
+        request,
+        language,
+        200,
+        gettext(language, "Check your inbox"),
+        gettext(
+            language,
+            "We sent a link to %(email)s. Your choice counts once you click it.",
+            email=mask_email(email),
+        ),
+        contest,
+    )
+
+
+async def interest_confirm(request: Request) -> Response:
+    """GET shows a button; POST confirms the wish to hear about client-only contests."""
+    contest = _contest(request)
+    state = _state(request)
+    language = _language(request, contest)
+    try:
+        consent_id = int(
+            state.signer.verify(Purpose.CONFIRM_INTEREST, request.path_params["token"])
+        )
+    except TokenInvalid as exc:
+        return _token_problem(request, contest, exc)
+    if request.method == "GET":
+        return render(
+            request,
+            language,
+            "participant/confirm_interest.html",
+            contest=contest,
+            action=request.url.path,
+        )
+
+    def confirm() -> bool:
+        with state.engine.connect().execution_options(**write_options()) as connection:
+            with connection.begin():
+                return prospects.confirm_interest(connection, consent_id, _now())
+
+    if not await run_in_threadpool(confirm):
+        return _gone(request, contest)
+    return _message_page(
+        request,
+        language,
+        200,
+        gettext(language, "Thank you"),
+        gettext(language, "We will tell you about our contests reserved to clients."),
+        contest,
+    )
+
+
 routes = [
     Route("/c/{slug}", contest_page, name="contest", methods=["GET"]),
     Route("/c/{slug}/entries", enter, name="enter", methods=["POST"]),
@@ -459,4 +562,11 @@ routes = [
     Route("/c/{slug}/rules", rules, name="rules", methods=["GET"]),
     Route("/c/{slug}/confirm/{token}", confirm, name="confirm", methods=["GET", "POST"]),
     Route("/c/{slug}/me/{token}", me, name="me", methods=["GET"]),
+    Route("/c/{slug}/interest", interest, name="interest", methods=["POST"]),
+    Route(
+        "/c/{slug}/interest/confirm/{token}",
+        interest_confirm,
+        name="interest_confirm",
+        methods=["GET", "POST"],
+    ),
 ]

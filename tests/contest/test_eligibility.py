@@ -123,3 +123,72 @@ def test_rules_list_prints_the_catalogue() -> None:
         check=True,
     ).stdout
     assert "Un jeu ouvert aux prospects ne peut exiger aucun achat ni paiement." in french
+
+
+def test_a_refused_prospect_may_ask_to_hear_about_client_only_contests(
+    client: TestClient, engine: Engine, sender: object, settings: object
+) -> None:
+    import re
+
+    from helpers import link_in, read_eml
+
+    refused = enter(client, "demo-clients", email="prospect@example.org")
+    page = refused.text
+    box = re.search(r'<input id="i-client-contests"[^>]*>', page)
+    assert box and "checked" not in box.group(0), "the opt-in is never pre-ticked"
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+    declined = client.post("/c/demo-clients/interest", data={"token": token})
+    assert "Rien n'a été enregistré" in shown(declined)
+    with engine.connect() as connection:
+        assert (
+            connection.execute(
+                sa.text("SELECT count(*) FROM consentrecord WHERE purpose = 'client_contests'")
+            ).scalar_one()
+            == 0
+        )
+
+    accepted = client.post(
+        "/c/demo-clients/interest", data={"token": token, "consent_client_contests": "on"}
+    )
+    assert accepted.status_code == 200 and "Consultez votre boîte mail" in shown(accepted)
+    assert sender.run_once() == 1  # type: ignore[attr-defined]
+    [mail] = read_eml(settings.mail_dir)  # type: ignore[attr-defined]
+    body = link_in(mail, r"http://testserver/c/demo-clients/interest/confirm/\S+")
+    assert "200 €" not in mail.get_payload()[0].get_payload(decode=True).decode()  # type: ignore[union-attr,index]
+    path = body.removeprefix("http://testserver")
+    assert client.get(path).status_code == 200
+    assert "Merci" in shown(client.post(path))
+    with engine.connect() as connection:
+        events = (
+            connection.execute(
+                sa.text(
+                    "SELECT event FROM consentrecord WHERE purpose = 'client_contests' ORDER BY id"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert events == ["granted", "confirmed"]
+    assert entries_of(engine, "demo-clients") == [], "still no entry"
+
+
+def test_a_forged_interest_token_is_refused(client: TestClient) -> None:
+    answer = client.post(
+        "/c/demo-clients/interest", data={"token": "forged", "consent_client_contests": "on"}
+    )
+    assert answer.status_code == 400
+
+
+def test_staff_domains_and_the_organizer_contact_are_excluded(
+    client: TestClient, engine: Engine
+) -> None:
+    staff = enter(client, email="marie@laboutiquedemo.fr")
+    assert staff.status_code == 403
+    assert "laboutiquedemo.fr" in shown(staff)
+    contact = enter(client, email="contact@example.org")
+    assert contact.status_code == 403
+    assert "personnel de l'organisateur" in shown(contact)
+    assert entries_of(engine, "demo") == []
+    rules_page = shown(client.get("/c/demo/rules"))
+    assert "laboutiquedemo.fr" in rules_page
