@@ -15,18 +15,20 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from contest.contests import ContestCache
+from contest.funnel import FunnelCounter
 from contest.mail import Delivery, MessageBuilder, Sender, start_sender_thread
 from contest.settings import Settings
 from contest.storage import create_db_engine, ensure_migrated
 from contest.templating import Templates
 from contest.tokens import Signer
-from contest.web import participant
+from contest.web import organizer, participant
 from contest.web.security import BodyLimit, SecurityHeaders
 from contest.writer import EntryWriter
 
@@ -43,6 +45,7 @@ class AppState:
     contests: ContestCache
     writer: EntryWriter
     sender: Sender
+    funnel: FunnelCounter
 
 
 def state_of(request: Request) -> AppState:
@@ -76,6 +79,8 @@ def create_app(
         sender = Sender(db, MessageBuilder(settings, db, templates, signer), Delivery(settings))
         writer = EntryWriter(db, on_commit=sender.wake.set)
         writer.start()
+        funnel = FunnelCounter(db)
+        funnel.start()
         app.state.contest = AppState(
             settings=settings,
             engine=db,
@@ -84,6 +89,7 @@ def create_app(
             contests=ContestCache(db),
             writer=writer,
             sender=sender,
+            funnel=funnel,
         )
         stop = None
         if send_mail:
@@ -92,6 +98,7 @@ def create_app(
             yield
         finally:
             writer.stop()
+            funnel.stop()
             if stop is not None:
                 stop.set()
                 sender.wake.set()
@@ -101,12 +108,17 @@ def create_app(
     routes: list[Any] = [
         Route("/healthz", healthz, name="healthz"),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
+        Mount("/admin", routes=organizer.routes, name="organizer"),
         Mount("", routes=participant.routes, name="participant"),
     ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={404: participant.not_found, 405: participant.not_allowed},
+        exception_handlers={
+            HTTPException: participant.http_error,
+            404: participant.not_found,
+            405: participant.not_allowed,
+        },
     )
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, https=settings.https)

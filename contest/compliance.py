@@ -58,6 +58,8 @@ def contest_facts(contest: ContestView) -> ContestFacts:
         retention_months=contest.retention_months,
         referral_bonus=contest.referral_bonus,
         referral_cap=contest.referral_cap,
+        requires_purchase=contest.requires_purchase,
+        purchase_bonus=contest.purchase_bonus,
         form_fields=contest.form_fields,
         excluded_email_domains=frozenset(contest.excluded_email_domains),
         mandatory_fields=tuple(

@@ -79,6 +79,9 @@ class ContestView:
     retention_months: int | None
     referral_bonus: int
     referral_cap: int | None
+    requires_purchase: bool
+    purchase_bonus: bool
+    brand_color: str
     organizer_name: str
     organizer_address: str
     organizer_contact: str
@@ -124,10 +127,13 @@ def _contest_query() -> sa.Select[Any]:
     ).join(organizer, organizer.c.id == contest.c.organizer_id)
 
 
-def load_contest(connection: Connection, slug: str) -> ContestView | None:
-    """The public snapshot of a contest, or None when it does not exist or is a draft."""
+def load_contest(
+    connection: Connection, slug: str, *, include_drafts: bool = False
+) -> ContestView | None:
+    """The public snapshot of a contest, or None when it does not exist or is a draft
+    (drafts are loaded only for the organizer's preview)."""
     row = connection.execute(_contest_query().where(table("contest").c.slug == slug)).first()
-    if row is None or row.status not in PUBLIC_STATUSES:
+    if row is None or (row.status not in PUBLIC_STATUSES and not include_drafts):
         return None
     prize = table("prize")
     prizes = connection.execute(
@@ -166,6 +172,9 @@ def load_contest(connection: Connection, slug: str) -> ContestView | None:
         retention_months=row.retention_months,
         referral_bonus=row.referral_bonus,
         referral_cap=row.referral_cap,
+        requires_purchase=row.requires_purchase,
+        purchase_bonus=row.purchase_bonus,
+        brand_color=row.brand_color,
         organizer_name=row.legal_name,
         organizer_address=row.postal_address,
         organizer_contact=row.contact_email,

@@ -49,8 +49,12 @@ class MessageBuilder:
         "interest_confirm": (Purpose.CONFIRM_INTEREST, "consent", "interest/confirm"),
     }
 
-    def build(self, item: OutboxItem) -> EmailMessage:
-        """Renders ``mail/{template}.*`` with a freshly signed confirmation link."""
+    def _context(self, item: OutboxItem) -> dict[str, object]:
+        if item.template == "password_reset":
+            token = self.signer.sign(
+                Purpose.RESET, [item.payload["organizer"], item.payload["version"]]
+            )
+            return {"reset_url": f"{self.settings.base_url}/admin/password-reset/{token}"}
         if item.template not in self.LINKS:
             raise Undeliverable(f"unknown template {item.template}")
         purpose, key, path = self.LINKS[item.template]
@@ -60,12 +64,15 @@ class MessageBuilder:
             raise Undeliverable("contest gone")
         token = self.signer.sign(purpose, item.payload[key])
         base = f"{self.settings.base_url}/c/{contest.slug}"
-        context = {
+        return {
             "contest": contest,
             "confirm_url": f"{base}/{path}/{token}",
             "rules_url": f"{base}/rules",
-            "base_url": self.settings.base_url,
         }
+
+    def build(self, item: OutboxItem) -> EmailMessage:
+        """Renders ``mail/{template}.*`` with a freshly signed link."""
+        context = {**self._context(item), "base_url": self.settings.base_url}
         name = f"mail/{item.template}"
         language = item.language
         message = EmailMessage()

@@ -7,7 +7,7 @@ application code alone. Timestamps are stored in UTC and always come back timezo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -50,6 +50,8 @@ class Organizer(SQLModel, table=True):
     legal_name: str = Field(default="", max_length=200)
     postal_address: str = Field(default="", max_length=500)
     contact_email: str = Field(default="", max_length=254)
+    # Bumped when the password changes: every session cookie signed before is refused.
+    session_version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -95,6 +97,12 @@ class Contest(SQLModel, table=True):
     retention_months: int | None = 12
     referral_bonus: int = 0
     referral_cap: int | None = None
+    # Kept only so that the rules engine can refuse them: never publishable for prospects.
+    requires_purchase: bool = False
+    purchase_bonus: bool = False
+    brand_color: str = Field(default="#1f4fd1", max_length=7)
+    image_path: str | None = Field(default=None, max_length=200)
+    logo_path: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -229,3 +237,64 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- Organizer workspace -----------------------------------------------------------------
+
+
+class RulesVersion(SQLModel, table=True):
+    """The official rules as published: frozen text, its hash, and why it changed."""
+
+    __table_args__ = (sa.UniqueConstraint("contest_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contest_id: int = Field(foreign_key="contest.id", index=True)
+    version: str = Field(max_length=64)  # SHA-256 of the text
+    text: str
+    reason: str = Field(default="", max_length=500)
+    published_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the JSON API, scoped to one organizer; only its hash is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    prefix: str = Field(max_length=12)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RateLimitHit(SQLModel, table=True):
+    """Fixed-window counters shared by every app process (login, entries, resends)."""
+
+    __tablename__ = "ratelimit"
+    bucket: str = Field(max_length=200, primary_key=True)
+    window_start: datetime = Field(sa_type=UTCDateTime)
+    hits: int = 0
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only log of organizer actions (EU-ACCOUNT-1): who did what, to what, when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id", index=True)
+    contest_id: int | None = Field(default=None, foreign_key="contest.id")
+    action: str = Field(max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FunnelCount(SQLModel, table=True):
+    """Reporting counters per contest and day: page views, form starts (approximate)."""
+
+    __table_args__ = (sa.UniqueConstraint("contest_id", "day", "metric"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contest_id: int = Field(foreign_key="contest.id")
+    day: date
+    metric: str = Field(max_length=32)
+    count: int = 0

@@ -26,6 +26,10 @@ class Purpose(Enum):
     FORM = ("entry-form", 24 * 3600)
     UNSUBSCRIBE = ("unsubscribe", 5 * 365 * 24 * 3600)
     CLAIM = ("claim", 60 * 24 * 3600)
+    SESSION = ("organizer-session", 12 * 3600)
+    CSRF = ("csrf", 12 * 3600)
+    LOGIN_FORM = ("login-form", 3600)
+    RESET = ("password-reset", 3600)
 
     @property
     def salt(self) -> str:

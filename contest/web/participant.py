@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -123,6 +124,23 @@ async def not_found(request: Request, exc: Exception) -> Response:
     )
 
 
+async def http_error(request: Request, exc: Exception) -> Response:
+    """A readable page (or JSON under /api/) for refusals raised as HTTPException."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return await not_found(request, exc)
+    language = pick_language(request.query_params.get("lang"), ("fr", "en"), "fr")
+    titles = {
+        400: gettext(language, "The request could not be understood"),
+        401: gettext(language, "Please sign in"),
+        403: gettext(language, "Not allowed"),
+        413: gettext(language, "Too large"),
+    }
+    title = titles.get(exc.status_code, gettext(language, "Something went wrong"))
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else ""
+    return _message_page(request, language, exc.status_code, title, detail)
+
+
 async def not_allowed(request: Request, exc: Exception) -> Response:
     return Response("Method not allowed", status_code=405, media_type="text/plain")
 
@@ -156,6 +174,7 @@ def _form_context(
         ),
         "prospect_sentence": PROSPECT_SENTENCE_FR if language == "fr" else PROSPECT_SENTENCE_EN,
         "refused_rule": refused_rule,
+        "preview": False,
         "interest_token": (
             state.signer.sign(Purpose.INTEREST, [contest.slug, refused_email])
             if refused_rule == "FR-CLIENTS-1" and refused_email
@@ -167,16 +186,39 @@ def _form_context(
     }
 
 
+def preview(request: Request, contest: ContestView) -> Response:
+    """The contest page as participants will see it, for the organizer (the form is inert)."""
+    language = _language(request, contest)
+    context = _form_context(request, contest, language)
+    context["phase"] = "open" if context["phase"] == "upcoming" else context["phase"]
+    context["action"] = "#"
+    context["preview"] = True
+    return render(request, language, "participant/contest.html", **context)
+
+
 async def contest_page(request: Request) -> Response:
     """The contest page with its entry form."""
     contest = _contest(request)
     language = _language(request, contest)
+    _count(request, contest, "page_view")
     return render(
         request,
         language,
         "participant/contest.html",
         **_form_context(request, contest, language),
     )
+
+
+def _count(request: Request, contest: ContestView, metric: str) -> None:
+    day = _now().astimezone(ZoneInfo(contest.timezone)).date()
+    _state(request).funnel.add(contest.id, day, metric)
+
+
+async def form_started(request: Request) -> Response:
+    """Counts a form start (sent once by htmx when the form first gets focus)."""
+    contest = _contest(request)
+    _count(request, contest, "form_start")
+    return Response(status_code=204)
 
 
 def _truncated_ip(request: Request) -> str:
@@ -558,6 +600,7 @@ async def interest_confirm(request: Request) -> Response:
 routes = [
     Route("/c/{slug}", contest_page, name="contest", methods=["GET"]),
     Route("/c/{slug}/entries", enter, name="enter", methods=["POST"]),
+    Route("/c/{slug}/started", form_started, name="started", methods=["POST"]),
     Route("/c/{slug}/entered", entered, name="entered", methods=["GET"]),
     Route("/c/{slug}/rules", rules, name="rules", methods=["GET"]),
     Route("/c/{slug}/confirm/{token}", confirm, name="confirm", methods=["GET", "POST"]),

@@ -318,3 +318,15 @@ def test_every_page_carries_strict_security_headers(client: TestClient) -> None:
 
 def test_healthz_answers_when_the_database_does(client: TestClient) -> None:
     assert client.get("/healthz").text == "ok"
+
+
+def test_page_views_and_form_starts_reach_the_funnel(client: TestClient, engine: Engine) -> None:
+    client.get("/c/demo")
+    client.get("/c/demo")
+    assert client.post("/c/demo/started").status_code == 204
+    client.app.state.contest.funnel.flush()  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        counts = dict(
+            connection.execute(sa.text("SELECT metric, count FROM funnelcount")).all()  # type: ignore[arg-type]
+        )
+    assert counts == {"page_view": 2, "form_start": 1}

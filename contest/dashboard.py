@@ -1,0 +1,424 @@
+"""The organizer's figures for one contest, each one computed by the database.
+
+Every number comes from an aggregate query (``COUNT``, ``SUM`` over ``CASE``, ``GROUP BY``);
+Python only folds the grouped rows (a few per source, one per day or hour), never entry rows.
+
+Local time. Timestamps are stored as naive UTC, and the local days and hours are computed
+without any time zone support from the database, so SQLite and PostgreSQL agree:
+
+- a local day is the interval between two local midnights. Python turns each midnight into
+  its UTC instant (``zoneinfo``, so the 23- and 25-hour days of a DST change are exact) and a
+  SQL ``CASE`` puts each entry in the interval it falls in;
+- a local hour is the UTC hour and minute plus the zone's offset at that instant. Python finds
+  where the offset changes between the first and the last entry, a SQL ``CASE`` picks the
+  offset in force for each entry, and the sum is taken modulo 24 hours (so offsets such as
+  +05:30 work). On the autumn change the repeated local hour (02:00-03:00 in Paris) gathers
+  both real hours, as a wall clock shows them.
+
+Limit: offset changes are looked for one day apart, then located to the second; a zone that
+changed its offset and back within 24 hours would go unnoticed (no zone in the tz database
+does that).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from contest.contests import table
+from contest.models import EntryStatus
+
+REFERRAL = "referral"
+PARTNER_PREFIX = "partner:"
+UTM_PREFIX = "utm:"
+CSV_COLUMNS = (
+    "public_id",
+    "status",
+    "created_at",
+    "confirmed_at",
+    "source",
+    "chances",
+    "language",
+)
+_DAY_SECONDS = 86_400
+
+
+@dataclass(frozen=True)
+class DayCount:
+    """Entries created on one local day, by their current status."""
+
+    day: date
+    pending: int
+    confirmed: int
+
+    @property
+    def entries(self) -> int:
+        return self.pending + self.confirmed
+
+
+@dataclass(frozen=True)
+class HourCount:
+    hour: int  # 0-23, local time
+    entries: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    entries: int
+    pending: int
+    confirmed: int
+    confirmed_chances: int  # the tickets in the draw: chances of confirmed entries
+
+
+@dataclass(frozen=True)
+class SourceCount:
+    name: str
+    entries: int
+    confirmed: int
+
+
+@dataclass(frozen=True)
+class Sources:
+    direct: SourceCount
+    referral: SourceCount
+    partner: SourceCount  # every ``partner:*`` together
+    partners: tuple[SourceCount, ...]  # per partner code, most entries first
+    utm: SourceCount  # every ``utm:*`` together
+    campaigns: tuple[SourceCount, ...]  # per utm campaign, most entries first
+    other: SourceCount  # any other source value
+
+
+@dataclass(frozen=True)
+class Funnel:
+    page_views: int
+    form_starts: int
+    entries: int
+    confirmations: int
+    invitations: int
+    referral_entries: int
+
+
+@dataclass(frozen=True)
+class ContestStats:
+    contest_id: int
+    timezone: str
+    as_of: datetime
+    days: tuple[DayCount, ...]  # the last N local days, oldest first, zero days included
+    hours: tuple[HourCount, ...]  # 24 items, hour 0 first
+    totals: Totals
+    sources: Sources
+    funnel: Funnel
+    viral_k: float | None
+
+
+def no_invitations(connection: Connection, contest_id: int) -> int:
+    """The invitation count until the referral module provides its own."""
+    return 0
+
+
+def contest_stats(
+    connection: Connection,
+    contest_id: int,
+    now: datetime,
+    tz: str = "Europe/Paris",
+    *,
+    days: int = 30,
+    invitations: Callable[[Connection, int], int] = no_invitations,
+) -> ContestStats:
+    """The dashboard figures of a contest, as of ``now``, in the time zone ``tz``.
+
+    ``days`` is the length of the daily series: the local day of ``now`` and the ones before
+    it. Entries are counted by their current status on the day they were created. The other
+    figures cover every entry of the contest. ``invitations`` counts the invitations sent
+    (a hook for the referral module; none are counted until it exists).
+
+    The viral coefficient is ``K = confirmed entries whose source is "referral" / confirmed
+    entries``: the referred participants brought per participant. It is None when there is
+    no confirmed entry.
+
+    Refuses (ValueError) a naive ``now`` and ``days`` below 1; an unknown ``tz`` raises
+    ``zoneinfo.ZoneInfoNotFoundError``.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    zone = ZoneInfo(tz)
+    totals = _totals(connection, contest_id)
+    sources = _sources(connection, contest_id)
+    page_views, form_starts = _funnel_counts(connection, contest_id)
+    funnel = Funnel(
+        page_views=page_views,
+        form_starts=form_starts,
+        entries=totals.entries,
+        confirmations=totals.confirmed,
+        invitations=invitations(connection, contest_id),
+        referral_entries=sources.referral.entries,
+    )
+    return ContestStats(
+        contest_id=contest_id,
+        timezone=tz,
+        as_of=now,
+        days=_per_day(connection, contest_id, now, zone, days),
+        hours=_per_hour(connection, contest_id, zone),
+        totals=totals,
+        sources=sources,
+        funnel=funnel,
+        viral_k=sources.referral.confirmed / totals.confirmed if totals.confirmed else None,
+    )
+
+
+def entries_csv(connection: Connection, contest_id: int) -> Iterator[str]:
+    """The contest's entries as CSV text, in chunks, read from the database as they are sent.
+
+    Only the entry's own facts (``CSV_COLUMNS``): no e-mail or name, whose export goes
+    through the consent checks of the lead export. Times are ISO 8601 in UTC. A source
+    starting with a spreadsheet formula character is prefixed with ``'``. The connection
+    must stay open until the iterator is exhausted.
+    """
+    entry = table("entry")
+    query = (
+        sa.select(*(entry.c[name] for name in CSV_COLUMNS))
+        .where(entry.c.contest_id == contest_id)
+        .order_by(entry.c.id)
+        .execution_options(yield_per=500)
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    with connection.execute(query) as result:
+        for rows in result.partitions():
+            writer.writerows(_csv_row(row) for row in rows)
+            yield _drain(buffer)
+    if buffer.tell():
+        yield _drain(buffer)
+
+
+# --- Queries -----------------------------------------------------------------------------
+
+
+def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.count(sa.case((condition, 1)))
+
+
+def _sum_if(condition: sa.ColumnElement[bool], value: sa.ColumnElement[Any]) -> Any:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
+
+
+def _totals(connection: Connection, contest_id: int) -> Totals:
+    entry = table("entry")
+    confirmed = entry.c.status == EntryStatus.CONFIRMED
+    row = connection.execute(
+        sa.select(
+            sa.func.count(),
+            _count_if(entry.c.status == EntryStatus.PENDING),
+            _count_if(confirmed),
+            _sum_if(confirmed, entry.c.chances),
+        ).where(entry.c.contest_id == contest_id)
+    ).one()
+    return Totals(*(int(value) for value in row))
+
+
+def _sources(connection: Connection, contest_id: int) -> Sources:
+    entry = table("entry")
+    rows = connection.execute(
+        sa.select(
+            entry.c.source,
+            sa.func.count(),
+            _count_if(entry.c.status == EntryStatus.CONFIRMED),
+        )
+        .where(entry.c.contest_id == contest_id)
+        .group_by(entry.c.source)
+    ).all()
+    groups = [
+        SourceCount(source, int(entries), int(confirmed)) for source, entries, confirmed in rows
+    ]
+    partners = _prefixed(groups, PARTNER_PREFIX)
+    campaigns = _prefixed(groups, UTM_PREFIX)
+    known = {"direct", REFERRAL}
+    return Sources(
+        direct=_together("direct", (g for g in groups if g.name == "direct")),
+        referral=_together(REFERRAL, (g for g in groups if g.name == REFERRAL)),
+        partner=_together("partner", partners),
+        partners=partners,
+        utm=_together("utm", campaigns),
+        campaigns=campaigns,
+        other=_together(
+            "other",
+            (
+                g
+                for g in groups
+                if g.name not in known and not g.name.startswith((PARTNER_PREFIX, UTM_PREFIX))
+            ),
+        ),
+    )
+
+
+def _prefixed(groups: Iterable[SourceCount], prefix: str) -> tuple[SourceCount, ...]:
+    """The groups whose source starts with ``prefix``, named without it, most entries first."""
+    found = [
+        SourceCount(g.name.removeprefix(prefix), g.entries, g.confirmed)
+        for g in groups
+        if g.name.startswith(prefix)
+    ]
+    return tuple(sorted(found, key=lambda g: (-g.entries, g.name)))
+
+
+def _together(name: str, groups: Iterable[SourceCount]) -> SourceCount:
+    entries = confirmed = 0
+    for group in groups:
+        entries += group.entries
+        confirmed += group.confirmed
+    return SourceCount(name, entries, confirmed)
+
+
+def _funnel_counts(connection: Connection, contest_id: int) -> tuple[int, int]:
+    funnel = table("funnelcount")
+    page_views, form_starts = connection.execute(
+        sa.select(
+            _sum_if(funnel.c.metric == "page_view", funnel.c.count),
+            _sum_if(funnel.c.metric == "form_start", funnel.c.count),
+        ).where(funnel.c.contest_id == contest_id)
+    ).one()
+    return int(page_views), int(form_starts)
+
+
+def _per_day(
+    connection: Connection, contest_id: int, now: datetime, zone: ZoneInfo, days: int
+) -> tuple[DayCount, ...]:
+    entry = table("entry")
+    today = now.astimezone(zone).date()
+    local_days = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    # bounds[i] is the UTC instant of day i's local midnight; the last one ends today.
+    bounds = [_midnight(day, zone) for day in [*local_days, today + timedelta(days=1)]]
+    day_index = _step(entry.c.created_at, bounds[1:-1], list(range(days))).label("day_index")
+    created = (
+        sa.select(day_index, entry.c.status)
+        .where(
+            entry.c.contest_id == contest_id,
+            entry.c.created_at >= bounds[0],
+            entry.c.created_at < bounds[-1],
+        )
+        .subquery()
+    )
+    rows = connection.execute(
+        sa.select(
+            created.c.day_index,
+            _count_if(created.c.status == EntryStatus.PENDING),
+            _count_if(created.c.status == EntryStatus.CONFIRMED),
+        ).group_by(created.c.day_index)
+    ).all()
+    counts = {int(index): (int(pending), int(confirmed)) for index, pending, confirmed in rows}
+    return tuple(DayCount(day, *counts.get(index, (0, 0))) for index, day in enumerate(local_days))
+
+
+def _per_hour(connection: Connection, contest_id: int, zone: ZoneInfo) -> tuple[HourCount, ...]:
+    entry = table("entry")
+    mine = entry.c.contest_id == contest_id
+    first, last = connection.execute(
+        sa.select(sa.func.min(entry.c.created_at), sa.func.max(entry.c.created_at)).where(mine)
+    ).one()
+    counts: dict[int, int] = {}
+    if first is not None:
+        changes = _offset_changes(zone, first, last)
+        offset = _step(
+            entry.c.created_at, [since for since, _ in changes[1:]], [m for _, m in changes]
+        )
+        utc_minute = sa.cast(sa.extract("hour", entry.c.created_at), sa.Integer) * 60 + sa.cast(
+            sa.extract("minute", entry.c.created_at), sa.Integer
+        )
+        # + 1440 keeps the dividend positive: SQL's % takes the sign of the dividend.
+        local_hour = (((utc_minute + offset + 1440) % 1440) // 60).label("hour")
+        created = sa.select(local_hour).where(mine).subquery()
+        rows = connection.execute(
+            sa.select(created.c.hour, sa.func.count()).group_by(created.c.hour)
+        ).all()
+        counts = {int(hour): int(count) for hour, count in rows}
+    return tuple(HourCount(hour, counts.get(hour, 0)) for hour in range(24))
+
+
+# --- Time zone arithmetic ----------------------------------------------------------------
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def _offset_minutes(epoch_seconds: int, zone: ZoneInfo) -> int:
+    offset = datetime.fromtimestamp(epoch_seconds, zone).utcoffset()
+    assert offset is not None
+    return int(offset.total_seconds()) // 60
+
+
+def _offset_changes(zone: ZoneInfo, first: datetime, last: datetime) -> list[tuple[datetime, int]]:
+    """The zone's UTC offset (minutes) at ``first``, then each change up to ``last``."""
+    start, end = int(first.timestamp()), int(last.timestamp()) + 1
+    changes = [(start, _offset_minutes(start, zone))]
+    at = start
+    while at < end:
+        step = min(at + _DAY_SECONDS, end)
+        current = changes[-1][1]
+        if _offset_minutes(step, zone) == current:
+            at = step
+            continue
+        before, after = at, step  # the change happens in (before, after]
+        while after - before > 1:
+            middle = (before + after) // 2
+            if _offset_minutes(middle, zone) == current:
+                before = middle
+            else:
+                after = middle
+        changes.append((after, _offset_minutes(after, zone)))
+        at = after
+    return [(datetime.fromtimestamp(since, UTC), minutes) for since, minutes in changes]
+
+
+def _step(
+    column: sa.ColumnElement[datetime], edges: list[datetime], values: list[int]
+) -> sa.ColumnElement[int]:
+    """``values[i]`` for a time before ``edges[i]`` (and after the previous edge), else the last.
+
+    The values are integers computed here, written into the SQL as literals.
+    """
+    literals = [sa.literal_column(str(int(value)), sa.Integer) for value in values]
+    if not edges:
+        return literals[0]
+    return sa.case(
+        *zip((column < edge for edge in edges), literals, strict=False), else_=literals[-1]
+    )
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def _csv_row(row: sa.Row[Any]) -> list[object]:
+    confirmed_at = row.confirmed_at.isoformat() if row.confirmed_at is not None else ""
+    return [
+        row.public_id,
+        row.status,
+        row.created_at.isoformat(),
+        confirmed_at,
+        _formula_safe(row.source),
+        row.chances,
+        row.language,
+    ]
+
+
+def _formula_safe(text: str) -> str:
+    """Keeps a spreadsheet from reading a value as a formula (CSV injection)."""
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text

@@ -1,0 +1,144 @@
+"""Organizer sessions in a signed cookie, CSRF tokens bound to the session, and the guard.
+
+The cookie holds the organizer id, their ``session_version`` (bumped on a password change, which
+signs out every session at once) and a random nonce; the CSRF token is that nonce, signed. No
+session state lives in process memory, so any app process can serve any request.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from contest import accounts
+from contest.accounts import OrganizerIdentity
+from contest.tokens import Purpose, TokenInvalid
+
+if TYPE_CHECKING:
+    from contest.app import AppState
+
+COOKIE = "contest_session"
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _state(request: Request) -> AppState:
+    from contest.app import state_of
+
+    return state_of(request)
+
+
+@dataclass(frozen=True)
+class Session:
+    organizer: OrganizerIdentity
+    nonce: str
+
+
+def start_session(request: Request, response: Response, organizer: OrganizerIdentity) -> None:
+    state = _state(request)
+    payload = {"o": organizer.id, "v": organizer.session_version, "n": secrets.token_urlsafe(16)}
+    response.set_cookie(
+        COOKIE,
+        state.signer.sign(Purpose.SESSION, payload),
+        max_age=Purpose.SESSION.max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=state.settings.https,
+    )
+
+
+def end_session(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/")
+
+
+async def current_session(request: Request) -> Session | None:
+    state = _state(request)
+    raw = request.cookies.get(COOKIE)
+    if not raw:
+        return None
+    try:
+        payload = state.signer.verify(Purpose.SESSION, raw)
+        organizer_id, version, nonce = int(payload["o"]), int(payload["v"]), str(payload["n"])
+    except (TokenInvalid, KeyError, TypeError, ValueError):
+        return None
+
+    def load() -> OrganizerIdentity | None:
+        with state.engine.connect() as connection:
+            return accounts.identity(connection, organizer_id)
+
+    organizer = await run_in_threadpool(load)
+    if organizer is None or organizer.session_version != version:
+        return None
+    return Session(organizer, nonce)
+
+
+def csrf_token(request: Request) -> str:
+    session: Session = request.state.session
+    return _state(request).signer.sign(Purpose.CSRF, session.nonce)
+
+
+def same_origin(request: Request) -> bool:
+    """A browser's Origin (or Referer) must be this site for a state-changing request."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source:
+        return True  # non-browser clients; the CSRF token still applies
+    expected = {urlsplit(_state(request).settings.base_url).netloc, request.url.netloc}
+    return urlsplit(source).netloc in expected
+
+
+def check_csrf(request: Request, form: FormData) -> None:
+    session: Session = request.state.session
+    token = form.get("csrf")
+    try:
+        nonce = _state(request).signer.verify(Purpose.CSRF, str(token or ""))
+    except TokenInvalid as exc:
+        raise HTTPException(403, "The form has expired; reload the page and try again.") from exc
+    if nonce != session.nonce or not same_origin(request):
+        raise HTTPException(403, "The form has expired; reload the page and try again.")
+
+
+async def read_form(request: Request) -> FormData:
+    return await request.form(max_files=2, max_fields=300, max_part_size=5 * 1024 * 1024)
+
+
+def organizer_page(handler: Callable[..., Awaitable[Response]]) -> Handler:
+    """Requires a signed-in organizer; on POST, parses the form and checks its CSRF token.
+
+    The handler receives ``(request, organizer)`` or, on POST, ``(request, organizer, form)``.
+    """
+
+    @wraps(handler)
+    async def guarded(request: Request) -> Response:
+        session = await current_session(request)
+        if session is None:
+            if request.method != "GET" or request.url.path.startswith("/api/"):
+                raise HTTPException(401)
+            login = request.url_for("organizer:login").path
+            return RedirectResponse(f"{login}?next={quote(request.url.path)}", status_code=303)
+        request.state.session = session
+        if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
+            form = await read_form(request)
+            try:
+                check_csrf(request, form)
+                return await handler(request, session.organizer, form)
+            finally:
+                await form.close()  # uploaded files are spooled to disk
+        return await handler(request, session.organizer)
+
+    return guarded
+
+
+def client_network(request: Request) -> str:
+    from contest.web.participant import _truncated_ip
+
+    return _truncated_ip(request)

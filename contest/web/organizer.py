@@ -1,0 +1,690 @@
+"""The organizer workspace under /admin/: sign-in, contests with live compliance, clients.
+
+Every query is scoped to the signed-in organizer: another organizer's contest is a 404, never
+a 403 that would confirm it exists.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import case
+from sqlmodel import Session, col, func, select
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from contest import accounts, clients, configuration, dashboard
+from contest.charts import bar_chart_svg
+from contest.configuration import (
+    ConfigErrors,
+    ContestRefused,
+    SlugTaken,
+    TransitionRefused,
+)
+from contest.contests import load_contest
+from contest.forms import CATALOGUE, EMAIL
+from contest.i18n import gettext
+from contest.models import Client, Contest, Entry, EntryStatus, Organizer
+from contest.passwords import WeakPassword
+from contest.storage import write_options
+from contest.tokens import Purpose, TokenInvalid
+from contest.web.auth import (
+    csrf_token,
+    current_session,
+    end_session,
+    organizer_page,
+    read_form,
+    same_origin,
+    start_session,
+)
+from rules import Verdict
+
+if TYPE_CHECKING:
+    from contest.accounts import OrganizerIdentity
+    from contest.app import AppState
+
+LANG_COOKIE = "contest_admin_lang"
+
+
+def _state(request: Request) -> AppState:
+    from contest.app import state_of
+
+    return state_of(request)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _language(request: Request) -> str:
+    wanted = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return wanted if wanted in {"fr", "en"} else "fr"
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    language = _language(request)
+    session = getattr(request.state, "session", None)
+    html = _state(request).templates.render(
+        language,
+        template,
+        request=request,
+        csrf=csrf_token(request) if session else "",
+        organizer=session.organizer if session else None,
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "HX-Request, Cookie"
+    return response
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _redirect(request: Request, name: str, **params: Any) -> Response:
+    url = request.url_for(name, **params).path
+    if _is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def _db(request: Request) -> Session:
+    return Session(_state(request).engine)
+
+
+def _organizer_row(session: Session, organizer: OrganizerIdentity) -> Organizer:
+    row = session.get(Organizer, organizer.id)
+    if row is None:
+        raise HTTPException(401)
+    return row
+
+
+def _own_contest(session: Session, organizer: OrganizerIdentity, contest_id: str) -> Contest:
+    """The organizer's contest, or 404 (also for another organizer's contest)."""
+    try:
+        wanted = int(contest_id)
+    except ValueError as exc:
+        raise HTTPException(404) from exc
+    row = session.exec(
+        select(Contest).where(Contest.id == wanted, Contest.organizer_id == organizer.id)
+    ).first()
+    if row is None:
+        raise HTTPException(404)
+    return row
+
+
+# --- Signing in and out ----------------------------------------------------------------------
+
+
+async def login(request: Request) -> Response:
+    """The sign-in form; POST signs in (throttled) and goes to the workspace."""
+    state = _state(request)
+    language = _language(request)
+    next_path = request.query_params.get("next", "")
+    if not next_path.startswith("/admin/") or next_path.startswith("//"):
+        next_path = "/admin/"
+    if request.method == "GET":
+        if await current_session(request) is not None:
+            return RedirectResponse(next_path, status_code=303)
+        return page(
+            request,
+            "organizer/login.html",
+            token=state.signer.sign(Purpose.LOGIN_FORM, "login"),
+            email="",
+            error=None,
+            next=next_path,
+        )
+    form = await read_form(request)
+    email = str(form.get("email") or "")[:254]
+    token_ok = True
+    try:
+        state.signer.verify(Purpose.LOGIN_FORM, str(form.get("token") or ""))
+    except TokenInvalid:
+        token_ok = False
+    error: str | None = None
+    status = 200
+    if not token_ok or not same_origin(request):
+        error, status = gettext(language, "The form has expired. Please sign in again."), 400
+    else:
+        from contest.web.auth import client_network
+
+        network = client_network(request)
+
+        def attempt() -> accounts.OrganizerIdentity | accounts.LoginRefused:
+            with state.engine.connect().execution_options(**write_options()) as connection:
+                with connection.begin():  # commits the failure counters too
+                    try:
+                        return accounts.authenticate(
+                            connection, email, str(form.get("password") or ""), network, _now()
+                        )
+                    except accounts.LoginRefused as refused:
+                        return refused
+
+        outcome = await run_in_threadpool(attempt)
+        if isinstance(outcome, accounts.LoginRefused):
+            refused = outcome
+            if refused.throttled:
+                minutes = max(refused.retry_after // 60, 1)
+                error = gettext(
+                    language,
+                    "Too many attempts. Try again in %(minutes)s minutes, or reset your password.",
+                    minutes=minutes,
+                )
+                status = 429
+            else:
+                error, status = gettext(language, "Wrong e-mail address or password."), 401
+        else:
+            response = RedirectResponse(next_path, status_code=303)
+            start_session(request, response, outcome)
+            return response
+    return page(
+        request,
+        "organizer/login.html",
+        status_code=status,
+        token=state.signer.sign(Purpose.LOGIN_FORM, "login"),
+        email=email,
+        error=error,
+        next=next_path,
+    )
+
+
+@organizer_page
+async def logout(request: Request, organizer: OrganizerIdentity, form: FormData) -> Response:
+    """Signs out."""
+    response = RedirectResponse(request.url_for("organizer:login").path, status_code=303)
+    end_session(response)
+    return response
+
+
+async def set_language(request: Request) -> Response:
+    """Remembers the workspace language and goes back."""
+    language = request.path_params["language"]
+    back = request.headers.get("referer", "/admin/")
+    if not back.startswith(_state(request).settings.base_url) and not back.startswith("/"):
+        back = "/admin/"
+    response = RedirectResponse(back, status_code=303)
+    if language in {"fr", "en"}:
+        response.set_cookie(
+            LANG_COOKIE, language, max_age=365 * 24 * 3600, samesite="lax", httponly=True
+        )
+    return response
+
+
+async def password_reset_request(request: Request) -> Response:
+    """Asks for a reset link; answers the same whether the account exists or not."""
+    state = _state(request)
+    if request.method == "GET":
+        return page(request, "organizer/reset_request.html", sent=False)
+    form = await read_form(request)
+    email = str(form.get("email") or "")[:254]
+
+    def ask() -> None:
+        with state.engine.connect().execution_options(**write_options()) as connection:
+            with connection.begin():
+                accounts.request_password_reset(connection, email, _now())
+
+    if same_origin(request):
+        await run_in_threadpool(ask)
+        state.sender.wake.set()
+    return page(request, "organizer/reset_request.html", sent=True)
+
+
+async def password_reset(request: Request) -> Response:
+    """Chooses a new password from a signed, one-time, one-hour link."""
+    state = _state(request)
+    language = _language(request)
+    token = request.path_params["token"]
+    try:
+        organizer_id, version = state.signer.verify(Purpose.RESET, token)
+    except (TokenInvalid, ValueError):
+        return page(
+            request,
+            "organizer/message.html",
+            status_code=400,
+            title=gettext(language, "This link is not valid"),
+            text=gettext(language, "Ask for a new link: reset links work once, for an hour."),
+        )
+    if request.method == "GET":
+        return page(request, "organizer/reset_form.html", error=None)
+    form = await read_form(request)
+    password = str(form.get("password") or "")
+    if password != str(form.get("password2") or ""):
+        error = gettext(language, "The two passwords differ.")
+        return page(request, "organizer/reset_form.html", status_code=422, error=error)
+
+    def change() -> None:
+        with state.engine.connect().execution_options(**write_options()) as connection:
+            with connection.begin():
+                accounts.reset_password(connection, organizer_id, version, password, _now())
+
+    try:
+        await run_in_threadpool(change)
+    except WeakPassword:
+        error = gettext(language, "Choose a password of at least 10 characters.")
+        return page(request, "organizer/reset_form.html", status_code=422, error=error)
+    except accounts.ResetRefused:
+        return page(
+            request,
+            "organizer/message.html",
+            status_code=400,
+            title=gettext(language, "This link is not valid"),
+            text=gettext(language, "Ask for a new link: reset links work once, for an hour."),
+        )
+    return RedirectResponse(request.url_for("organizer:login").path, status_code=303)
+
+
+# --- Contests --------------------------------------------------------------------------------
+
+
+@organizer_page
+async def home(request: Request, organizer: OrganizerIdentity) -> Response:
+    """The organizer's contests with their status and entry counts."""
+
+    def load() -> list[tuple[Contest, int, int]]:
+        with _db(request) as session:
+            contests = session.exec(
+                select(Contest)
+                .where(Contest.organizer_id == organizer.id)
+                .order_by(col(Contest.created_at).desc())
+            ).all()
+            confirmed = case((col(Entry.status) == EntryStatus.CONFIRMED, 1), else_=0)
+            counts = {
+                contest_id: (total, int(done or 0))
+                for contest_id, total, done in session.exec(
+                    select(Entry.contest_id, func.count(), func.sum(confirmed))
+                    .join(Contest, col(Contest.id) == Entry.contest_id)
+                    .where(Contest.organizer_id == organizer.id)
+                    .group_by(col(Entry.contest_id))
+                ).all()
+            }
+            return [(c, *counts.get(c.id or 0, (0, 0))) for c in contests]
+
+    rows = await run_in_threadpool(load)
+    return page(request, "organizer/home.html", rows=rows)
+
+
+def _form_page(
+    request: Request,
+    *,
+    values: dict[str, object],
+    verdict: Verdict | None,
+    errors: dict[str, tuple[str, str]] | None = None,
+    contest: Contest | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return page(
+        request,
+        "organizer/contest_form.html",
+        status_code=status_code,
+        values=values,
+        verdict=verdict,
+        errors=errors or {},
+        contest=contest,
+        catalogue=CATALOGUE,
+        email_field=EMAIL,
+        prize_rows=range(configuration.MAX_PRIZES if contest is None else 5),
+    )
+
+
+def _judge_form(
+    request: Request, organizer: OrganizerIdentity, form: FormData
+) -> tuple[configuration.ContestInput | None, Verdict | None, dict[str, tuple[str, str]]]:
+    try:
+        contest = configuration.parse_contest_form(form)
+    except ConfigErrors as problems:
+        return None, None, problems.errors
+    with _db(request) as session:
+        verdict = configuration.judge(contest, _organizer_row(session, organizer), _now())
+    return contest, verdict, {}
+
+
+@organizer_page
+async def contest_check(request: Request, organizer: OrganizerIdentity, form: FormData) -> Response:
+    """The compliance panel, re-evaluated from the form as it is now (htmx)."""
+    _contest, verdict, errors = await run_in_threadpool(_judge_form, request, organizer, form)
+    return page(request, "organizer/_compliance.html", verdict=verdict, errors=errors)
+
+
+@organizer_page
+async def contest_new(
+    request: Request, organizer: OrganizerIdentity, form: FormData | None = None
+) -> Response:
+    """A new contest: the form with its live compliance panel; POST saves a draft."""
+    if form is None:
+        values = configuration.form_values(configuration.ContestInput(title="", slug=""))
+        return _form_page(request, values=values, verdict=None)
+    contest, verdict, errors = await run_in_threadpool(_judge_form, request, organizer, form)
+    if contest is None:
+        return _form_page(
+            request,
+            values=configuration.raw_values(form),
+            verdict=None,
+            errors=errors,
+            status_code=422,
+        )
+
+    def save() -> int:
+        with _db(request) as session:
+            row = configuration.create_contest(
+                session, _organizer_row(session, organizer), contest, _now()
+            )
+            assert row.id is not None
+            return row.id
+
+    try:
+        contest_id = await run_in_threadpool(save)
+    except SlugTaken:
+        errors = {"slug": ("Cette adresse est déjà prise.", "This address is taken.")}
+        return _form_page(
+            request,
+            values=configuration.raw_values(form),
+            verdict=verdict,
+            errors=errors,
+            status_code=409,
+        )
+    return _redirect(request, "organizer:contest", contest_id=str(contest_id))
+
+
+@organizer_page
+async def contest_edit(
+    request: Request, organizer: OrganizerIdentity, form: FormData | None = None
+) -> Response:
+    """Changes a contest; once published, a change needs a reason and must not hurt anyone."""
+    contest_id = request.path_params["contest_id"]
+
+    def load() -> tuple[Contest, dict[str, object], Verdict]:
+        with _db(request) as session:
+            row = _own_contest(session, organizer, contest_id)
+            assert row.id is not None
+            current = configuration.input_of(row, configuration.prizes_of(session, row.id))
+            verdict = configuration.judge(current, _organizer_row(session, organizer), _now())
+            session.expunge(row)
+            return row, configuration.form_values(current), verdict
+
+    row, values, verdict = await run_in_threadpool(load)
+    if form is None:
+        return _form_page(request, values=values, verdict=verdict, contest=row)
+    contest, verdict_new, errors = await run_in_threadpool(_judge_form, request, organizer, form)
+    if contest is None:
+        return _form_page(
+            request,
+            values=configuration.raw_values(form),
+            verdict=None,
+            errors=errors,
+            contest=row,
+            status_code=422,
+        )
+
+    def save() -> None:
+        with _db(request) as session:
+            current = _own_contest(session, organizer, contest_id)
+            configuration.update_contest(
+                session,
+                _organizer_row(session, organizer),
+                current,
+                contest,
+                _now(),
+                reason=str(form.get("reason") or ""),
+            )
+
+    try:
+        await run_in_threadpool(save)
+    except ContestRefused as refused:
+        return _form_page(
+            request,
+            values=configuration.raw_values(form),
+            verdict=refused.verdict,
+            contest=row,
+            status_code=422,
+        )
+    except ConfigErrors as problems:
+        return _form_page(
+            request,
+            values=configuration.raw_values(form),
+            verdict=verdict_new,
+            errors=problems.errors,
+            contest=row,
+            status_code=422,
+        )
+    except SlugTaken:
+        errors = {"slug": ("Cette adresse est déjà prise.", "This address is taken.")}
+        return _form_page(
+            request,
+            values=configuration.raw_values(form),
+            verdict=verdict_new,
+            errors=errors,
+            contest=row,
+            status_code=409,
+        )
+    _state(request).contests.forget(row.slug)
+    return _redirect(request, "organizer:contest", contest_id=contest_id)
+
+
+@organizer_page
+async def contest_view(request: Request, organizer: OrganizerIdentity) -> Response:
+    """A contest's dashboard: status, compliance, entries over time, sources and funnel."""
+    contest_id = request.path_params["contest_id"]
+    language = _language(request)
+
+    def load() -> dict[str, Any]:
+        with _db(request) as session:
+            row = _own_contest(session, organizer, contest_id)
+            assert row.id is not None
+            current = configuration.input_of(row, configuration.prizes_of(session, row.id))
+            verdict = configuration.judge(current, _organizer_row(session, organizer), _now())
+            stats = dashboard.contest_stats(session.connection(), row.id, _now(), row.timezone)
+            session.expunge(row)
+            return {"contest": row, "verdict": verdict, "stats": stats}
+
+    context = await run_in_threadpool(load)
+    stats = context["stats"]
+    context["chart"] = bar_chart_svg(
+        [(day.day.strftime("%d/%m"), day.confirmed) for day in stats.days],
+        stacked=[(day.day.strftime("%d/%m"), day.pending) for day in stats.days],
+        series=(gettext(language, "confirmed"), gettext(language, "pending")),
+        title=gettext(language, "Entries per day"),
+        description=gettext(
+            language, "Entries per day over 30 days: confirmed, with pending ones stacked above."
+        ),
+    )
+    context["hours_chart"] = bar_chart_svg(
+        [(f"{h.hour:02d}", h.entries) for h in stats.hours],
+        title=gettext(language, "Entries by hour of the day"),
+        description=gettext(language, "Entries by hour of the day, local time."),
+    )
+    return page(request, "organizer/contest.html", **context)
+
+
+@organizer_page
+async def contest_action(
+    request: Request, organizer: OrganizerIdentity, form: FormData
+) -> Response:
+    """Publish, close or archive, when the rules and the lifecycle allow it."""
+    contest_id = request.path_params["contest_id"]
+    action = request.path_params["action"]
+    language = _language(request)
+
+    def act() -> tuple[str, Verdict | None, str | None]:
+        with _db(request) as session:
+            row = _own_contest(session, organizer, contest_id)
+            owner = _organizer_row(session, organizer)
+            try:
+                if action == "publish":
+                    configuration.publish_contest(session, owner, row, _now())
+                else:
+                    configuration.transition(session, owner, row, action, _now())
+            except ContestRefused as refused:
+                return row.slug, refused.verdict, None
+            except TransitionRefused as refused:
+                return row.slug, None, str(refused)
+            return row.slug, None, None
+
+    slug, verdict, refused = await run_in_threadpool(act)
+    _state(request).contests.forget(slug)
+    if verdict is not None or refused is not None:
+        message = (
+            gettext(language, "The contest cannot be published while a rule refuses it.")
+            if verdict is not None
+            else gettext(language, "This change is not possible now (%(why)s).", why=refused)
+        )
+        return page(
+            request,
+            "organizer/message.html",
+            status_code=409,
+            title=gettext(language, "Not possible"),
+            text=message,
+            verdict=verdict,
+            back=request.url_for("organizer:contest", contest_id=contest_id).path,
+        )
+    return _redirect(request, "organizer:contest", contest_id=contest_id)
+
+
+@organizer_page
+async def contest_preview(request: Request, organizer: OrganizerIdentity) -> Response:
+    """The participant page as it will look, for any status (drafts included)."""
+    from contest.web import participant
+
+    contest_id = request.path_params["contest_id"]
+
+    def load() -> Any:
+        with _db(request) as session:
+            row = _own_contest(session, organizer, contest_id)
+            return load_contest(session.connection(), row.slug, include_drafts=True)
+
+    view = await run_in_threadpool(load)
+    if view is None:
+        raise HTTPException(404)
+    return participant.preview(request, view)
+
+
+@organizer_page
+async def entries_csv(request: Request, organizer: OrganizerIdentity) -> Response:
+    """The contest's entries as CSV (no personal data: the lead export is separate)."""
+    contest_id = request.path_params["contest_id"]
+    with _db(request) as session:
+        row = await run_in_threadpool(_own_contest, session, organizer, contest_id)
+        slug, row_id = row.slug, row.id
+    assert row_id is not None
+
+    def rows() -> Iterator[str]:
+        with _state(request).engine.connect() as connection:
+            yield from dashboard.entries_csv(connection, row_id)
+
+    return StreamingResponse(
+        iterate_in_threadpool(rows()),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="entries-{slug}.csv"'},
+    )
+
+
+# --- Clients ---------------------------------------------------------------------------------
+
+
+@organizer_page
+async def clients_page(
+    request: Request, organizer: OrganizerIdentity, form: FormData | None = None
+) -> Response:
+    """The client list: how many, import a CSV (with a per-row report), export."""
+    report = None
+    if form is not None:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise HTTPException(400, "Choose a CSV file.")
+
+        def run_import() -> clients.ImportReport:
+            upload.file.seek(0)
+            text = codecs.getreader("utf-8")(upload.file, "strict")
+            return clients.import_clients(_state(request).engine, organizer.id, text, _now())
+
+        report = await run_in_threadpool(run_import)
+
+    def count() -> int:
+        with _db(request) as session:
+            return int(
+                session.exec(
+                    select(func.count())
+                    .select_from(Client)
+                    .where(Client.organizer_id == organizer.id)
+                ).one()
+            )
+
+    total = await run_in_threadpool(count)
+    return page(
+        request,
+        "organizer/clients.html",
+        status_code=422 if report is not None and report.fatal else 200,
+        total=total,
+        report=report,
+    )
+
+
+@organizer_page
+async def clients_csv(request: Request, organizer: OrganizerIdentity) -> Response:
+    """The client list as CSV, in the format the import reads."""
+
+    def rows() -> Iterator[str]:
+        with _state(request).engine.connect() as connection:
+            yield from clients.export_clients(connection, organizer.id)
+
+    return StreamingResponse(
+        iterate_in_threadpool(rows()),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="clients.csv"'},
+    )
+
+
+routes = [
+    Route("/login", login, name="login", methods=["GET", "POST"]),
+    Route("/logout", logout, name="logout", methods=["POST"]),
+    Route("/lang/{language}", set_language, name="language", methods=["GET"]),
+    Route(
+        "/password-reset",
+        password_reset_request,
+        name="reset_request",
+        methods=["GET", "POST"],
+    ),
+    Route(
+        "/password-reset/{token}",
+        password_reset,
+        name="reset",
+        methods=["GET", "POST"],
+    ),
+    Route("/", home, name="home", methods=["GET"]),
+    Route("/contests/new", contest_new, name="contest_new", methods=["GET", "POST"]),
+    Route("/contests/check", contest_check, name="contest_check", methods=["POST"]),
+    Route("/contests/{contest_id}", contest_view, name="contest", methods=["GET"]),
+    Route(
+        "/contests/{contest_id}/edit",
+        contest_edit,
+        name="contest_edit",
+        methods=["GET", "POST"],
+    ),
+    Route(
+        "/contests/{contest_id}/preview",
+        contest_preview,
+        name="contest_preview",
+        methods=["GET"],
+    ),
+    Route(
+        "/contests/{contest_id}/entries.csv",
+        entries_csv,
+        name="entries_csv",
+        methods=["GET"],
+    ),
+    Route(
+        "/contests/{contest_id}/{action:str}",
+        contest_action,
+        name="contest_action",
+        methods=["POST"],
+    ),
+    Route("/clients", clients_page, name="clients", methods=["GET", "POST"]),
+    Route("/clients.csv", clients_csv, name="clients_csv", methods=["GET"]),
+]
