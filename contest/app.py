@@ -28,7 +28,7 @@ from contest.settings import Settings
 from contest.storage import create_db_engine, ensure_migrated
 from contest.templating import Templates
 from contest.tokens import Signer
-from contest.web import organizer, participant
+from contest.web import api, organizer, participant
 from contest.web.security import BodyLimit, SecurityHeaders
 from contest.writer import EntryWriter
 
@@ -109,6 +109,7 @@ def create_app(
         Route("/healthz", healthz, name="healthz"),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
         Mount("/admin", routes=organizer.routes, name="organizer"),
+        Mount("/api/v1", routes=api.routes, name="api"),
         Mount("", routes=participant.routes, name="participant"),
     ]
     app = Starlette(

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from contest.compliance import contest_facts
 from contest.contests import ConsentOption, ContestView, PrizeView
-from contest.forms import CATALOGUE
+from contest.forms import CATALOGUE, CONTROL_CHARS
 from contest.models import AuditEvent, Contest, ContestStatus, Organizer, RulesVersion
 from contest.models import Prize as PrizeRow
 from rules import (
@@ -143,7 +143,14 @@ def parse_contest_form(form: Mapping[str, object]) -> ContestInput:
     errors = ConfigErrors()
 
     def text(name: str, limit: int, required: bool = False, fr: str = "", en: str = "") -> str:
-        value = _one(form, name)
+        value = _one(form, name).replace("\r\n", "\n")
+        if CONTROL_CHARS.search(value):
+            errors.add(
+                name,
+                "Ce champ contient des caractères non autorisés.",
+                "This field contains characters that are not allowed.",
+            )
+            return ""
         if len(value) > limit:
             errors.add(name, f"{limit} caractères au plus.", f"At most {limit} characters.")
         if required and not value:
@@ -192,6 +199,11 @@ def parse_contest_form(form: Mapping[str, object]) -> ContestInput:
             local = datetime.fromisoformat(raw)
         except ValueError:
             errors.add(name, "Date invalide.", "Invalid date.")
+            return None
+        if not 2000 <= local.year <= 2200:
+            errors.add(
+                name, "Date hors limites (2000 à 2200).", "Date out of range (2000 to 2200)."
+            )
             return None
         return local.replace(tzinfo=zone) if local.tzinfo is None else local
 

@@ -49,3 +49,15 @@ def free_port() -> int:
 def shown(response: object) -> str:
     """The page's text with HTML entities decoded, as a reader sees it."""
     return html.unescape(response.text)  # type: ignore[attr-defined]
+
+
+def sign_in(client: TestClient, email: str, password: str) -> object:
+    """Signs in through the organizer's login form."""
+    page = client.get("/admin/login").text
+    token = re.search(r'name="token" value="([^"]+)"', page)
+    assert token, "the login page has no form token"
+    return client.post(
+        "/admin/login",
+        data={"token": token.group(1), "email": email, "password": password},
+        follow_redirects=False,
+    )

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from contest import accounts, clients, configuration, dashboard
+from contest import accounts, apitokens, clients, configuration, dashboard
 from contest.charts import bar_chart_svg
 from contest.configuration import (
     ConfigErrors,
@@ -113,6 +113,8 @@ def _own_contest(session: Session, organizer: OrganizerIdentity, contest_id: str
         wanted = int(contest_id)
     except ValueError as exc:
         raise HTTPException(404) from exc
+    if not 1 <= wanted <= 2**31 - 1:
+        raise HTTPException(404)
     row = session.exec(
         select(Contest).where(Contest.id == wanted, Contest.organizer_id == organizer.id)
     ).first()
@@ -641,7 +643,58 @@ async def clients_csv(request: Request, organizer: OrganizerIdentity) -> Respons
     )
 
 
+# --- API tokens ------------------------------------------------------------------------------
+
+
+@organizer_page
+async def tokens_page(
+    request: Request, organizer: OrganizerIdentity, form: FormData | None = None
+) -> Response:
+    """The organizer's API tokens; POST creates one and shows it once."""
+    state = _state(request)
+    created = None
+    if form is not None:
+
+        def create() -> str:
+            with state.engine.begin() as connection:
+                return apitokens.create_token(
+                    connection, organizer.id, str(form.get("name") or "API"), _now()
+                ).token
+
+        created = await run_in_threadpool(create)
+
+    def load() -> list[Any]:
+        with state.engine.connect() as connection:
+            return apitokens.list_tokens(connection, organizer.id)
+
+    return page(
+        request, "organizer/tokens.html", tokens=await run_in_threadpool(load), created=created
+    )
+
+
+@organizer_page
+async def token_revoke(request: Request, organizer: OrganizerIdentity, form: FormData) -> Response:
+    """Revokes one of the organizer's tokens at once."""
+    state = _state(request)
+    try:
+        token_id = int(request.path_params["token_id"])
+    except ValueError as exc:
+        raise HTTPException(404) from exc
+    if not 1 <= token_id <= 2**31 - 1:
+        raise HTTPException(404)
+
+    def revoke() -> bool:
+        with state.engine.begin() as connection:
+            return apitokens.revoke_token(connection, organizer.id, token_id, _now())
+
+    if not await run_in_threadpool(revoke):
+        raise HTTPException(404)
+    return _redirect(request, "organizer:tokens")
+
+
 routes = [
+    Route("/api-tokens", tokens_page, name="tokens", methods=["GET", "POST"]),
+    Route("/api-tokens/{token_id}/revoke", token_revoke, name="token_revoke", methods=["POST"]),
     Route("/login", login, name="login", methods=["GET", "POST"]),
     Route("/logout", logout, name="logout", methods=["POST"]),
     Route("/lang/{language}", set_language, name="language", methods=["GET"]),

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from contest import prospects
@@ -114,6 +114,8 @@ def _message_page(
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
+    if request.url.path.startswith("/api/"):
+        return _api_error(404, "not_found", "No such resource.")
     language = pick_language(request.query_params.get("lang"), ("fr", "en"), "fr")
     return _message_page(
         request,
@@ -129,6 +131,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         return await not_found(request, exc)
+    if request.url.path.startswith("/api/"):
+        return _api_error(exc.status_code, "http_error", str(exc.detail))
     language = pick_language(request.query_params.get("lang"), ("fr", "en"), "fr")
     titles = {
         400: gettext(language, "The request could not be understood"),
@@ -141,7 +145,13 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return _message_page(request, language, exc.status_code, title, detail)
 
 
+def _api_error(status: int, code: str, message: str) -> Response:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
 async def not_allowed(request: Request, exc: Exception) -> Response:
+    if request.url.path.startswith("/api/"):
+        return _api_error(405, "method_not_allowed", "Method not allowed.")
     return Response("Method not allowed", status_code=405, media_type="text/plain")
 
 

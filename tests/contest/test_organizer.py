@@ -6,7 +6,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from helpers import enter, read_eml, shown
+from helpers import enter, read_eml, shown, sign_in
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
@@ -16,19 +16,6 @@ from contest.mail import Sender
 from contest.models import Contest, Organizer
 from contest.passwords import hash_password
 from contest.settings import Settings
-
-
-def login_token(client: TestClient) -> str:
-    page = client.get("/admin/login")
-    return re.search(r'name="token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-
-
-def sign_in(client: TestClient, email: str, password: str) -> object:
-    return client.post(
-        "/admin/login",
-        data={"token": login_token(client), "email": email, "password": password},
-        follow_redirects=False,
-    )
 
 
 def csrf(client: TestClient, path: str = "/admin/") -> str:

@@ -1,0 +1,92 @@
+"""Bearer tokens for the JSON API: one organizer each, shown once, stored as a hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from contest.contests import table
+
+PREFIX = "ctk_"
+TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is a hint, not a log: few writes
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewToken:
+    id: int
+    token: str  # shown once, never stored
+
+
+def create_token(connection: Connection, organizer_id: int, name: str, now: datetime) -> NewToken:
+    token = PREFIX + secrets.token_urlsafe(32)
+    tokens = table("apitoken")
+    token_id = connection.execute(
+        sa.insert(tokens).values(
+            organizer_id=organizer_id,
+            name=name.strip()[:100] or "API",
+            token_hash=_hash(token),
+            prefix=token[: len(PREFIX) + 6],
+            created_at=now,
+        )
+    ).inserted_primary_key[0]  # type: ignore[index]
+    return NewToken(int(token_id), token)
+
+
+def organizer_for(connection: Connection, token: str, now: datetime) -> int | None:
+    """The organizer a live token belongs to, or None (unknown, revoked or malformed)."""
+    if not token.startswith(PREFIX) or len(token) > 100:
+        return None
+    tokens = table("apitoken")
+    row = connection.execute(
+        sa.select(tokens.c.id, tokens.c.organizer_id, tokens.c.last_used_at).where(
+            tokens.c.token_hash == _hash(token), tokens.c.revoked_at.is_(None)
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
+        connection.execute(sa.update(tokens).where(tokens.c.id == row.id).values(last_used_at=now))
+    return int(row.organizer_id)
+
+
+def list_tokens(connection: Connection, organizer_id: int) -> list[sa.Row[tuple[object, ...]]]:
+    tokens = table("apitoken")
+    return list(
+        connection.execute(
+            sa.select(
+                tokens.c.id,
+                tokens.c.name,
+                tokens.c.prefix,
+                tokens.c.created_at,
+                tokens.c.last_used_at,
+                tokens.c.revoked_at,
+            )
+            .where(tokens.c.organizer_id == organizer_id)
+            .order_by(tokens.c.id.desc())
+        )
+    )
+
+
+def revoke_token(connection: Connection, organizer_id: int, token_id: int, now: datetime) -> bool:
+    """Revokes one of the organizer's own tokens; False when there is no such token."""
+    tokens = table("apitoken")
+    return bool(
+        connection.execute(
+            sa.update(tokens)
+            .where(
+                tokens.c.id == token_id,
+                tokens.c.organizer_id == organizer_id,
+                tokens.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        ).rowcount
+    )

@@ -1,0 +1,573 @@
+"""The JSON API under /api/v1/: bearer tokens scoped to one organizer.
+
+Contests go through the same parsing and the same rule checks as the workspace form; a rule
+refusal answers 422 with the rule ids, messages and sources. Errors are always
+``{"error": {"code", "message", "fields"?, "rules"?}}``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import ImmutableMultiDict
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from contest import apitokens, clients, configuration
+from contest.configuration import ConfigErrors, ContestInput, ContestRefused, SlugTaken
+from contest.contests import table
+from contest.models import Contest, ContestStatus, Organizer
+from contest.storage import write_options
+from contest.web.openapi import CONTEST_FIELDS, openapi_document
+from rules import Finding, Verdict
+
+if TYPE_CHECKING:
+    from contest.app import AppState
+
+MAX_BODY = 512 * 1024
+MAX_CLIENTS = 10_000
+MAX_ID = 2**31 - 1  # database integer ids
+LIST_FIELDS = {"jurisdictions", "form_fields", "partners", "excluded_email_domains"}
+BOOL_FIELDS = {"requires_purchase", "purchase_bonus"}
+PRIZE_FIELDS = frozenset(("description", "quantity", "unit_value", "currency", "kind"))
+PRIZE_FIELDS |= {"voucher_min_order", "voucher_validity_days"}
+
+
+def _state(request: Request) -> AppState:
+    from contest.app import state_of
+
+    return state_of(request)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Bearer realm="contest"'} if status == 401 else None
+    return JSONResponse(
+        {"error": {"code": code, "message": message, **extra}}, status_code=status, headers=headers
+    )
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule_id": finding.rule_id,
+        "severity": str(finding.severity),
+        "message_fr": finding.message_fr,
+        "message_en": finding.message_en,
+        "source": finding.source,
+        "field": finding.field,
+    }
+
+
+def refused(verdict: Verdict) -> JSONResponse:
+    return error(
+        422,
+        "rules_refused",
+        "A legal rule refuses this contest: " + ", ".join(dict.fromkeys(verdict.rule_ids)),
+        rules=[finding_json(f) for f in verdict.refusals],
+    )
+
+
+def invalid(errors: dict[str, tuple[str, str]]) -> JSONResponse:
+    return error(
+        422,
+        "invalid",
+        "Some fields are not valid.",
+        fields={name: {"fr": fr, "en": en} for name, (fr, en) in errors.items()},
+    )
+
+
+Handler = Callable[[Request, int], Any]
+
+
+def api_route(handler: Handler) -> Callable[[Request], Any]:
+    """Authenticates the bearer token; the handler receives the organizer's id."""
+
+    async def guarded(request: Request) -> Response:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return error(401, "unauthorized", "Send an API token: Authorization: Bearer <token>.")
+        state = _state(request)
+
+        def lookup() -> int | None:
+            with state.engine.connect().execution_options(**write_options()) as connection:
+                with connection.begin():
+                    return apitokens.organizer_for(connection, token.strip(), _now())
+
+        organizer_id = await run_in_threadpool(lookup)
+        if organizer_id is None:
+            return error(401, "unauthorized", "This API token is unknown or revoked.")
+        response: Response = await handler(request, organizer_id)
+        return response
+
+    guarded.__name__ = handler.__name__
+    guarded.__doc__ = handler.__doc__
+    return guarded
+
+
+async def _json_body(request: Request) -> Any:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise _BadRequest(
+            415, "unsupported_media_type", "Send JSON (Content-Type: application/json)."
+        )
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise _BadRequest(413, "too_large", "The body is too large.")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _BadRequest(400, "invalid_json", "The body is not valid JSON.") from exc
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.response = error(status, code, message)
+
+
+def _scalar(value: Any, name: str, errors: dict[str, tuple[str, str]]) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "on" if value else ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # JSON Schema counts 40.0 as an integer
+    if isinstance(value, int | float | str):
+        return str(value)
+    errors[name] = ("Valeur d'un type inattendu.", "Value of an unexpected type.")
+    return ""
+
+
+def as_form(data: Any) -> ImmutableMultiDict[str, str]:
+    """A JSON configuration as the workspace form's fields, so both share one parser."""
+    if not isinstance(data, dict):
+        raise ConfigErrors({"": ("Un objet JSON est attendu.", "A JSON object is expected.")})
+    errors: dict[str, tuple[str, str]] = {}
+    pairs: list[tuple[str, str]] = []
+    for name, value in data.items():
+        if name not in CONTEST_FIELDS and name != "reason":
+            errors[name[:64]] = ("Champ inconnu.", "Unknown field.")
+        elif name == "prizes":
+            if not isinstance(value, list) or len(value) > configuration.MAX_PRIZES:
+                errors["prizes"] = (
+                    f"Une liste de {configuration.MAX_PRIZES} lots au plus.",
+                    f"A list of at most {configuration.MAX_PRIZES} prizes.",
+                )
+                continue
+            for index, prize in enumerate(value):
+                if not isinstance(prize, dict):
+                    errors[f"prizes.{index}"] = ("Un objet est attendu.", "An object is expected.")
+                    continue
+                keys = {"voucher_min_order": "min_order", "voucher_validity_days": "validity_days"}
+                for key, item in prize.items():
+                    if key not in PRIZE_FIELDS:
+                        errors[f"prizes.{index}.{key[:64]}"] = ("Champ inconnu.", "Unknown field.")
+                        continue
+                    field = f"prize-{index}-{keys.get(key, key)}"
+                    pairs.append((field, _scalar(item, f"prizes.{index}.{key}", errors)))
+        elif name in LIST_FIELDS:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                errors[name] = (
+                    "Une liste de textes est attendue.",
+                    "A list of strings is expected.",
+                )
+                continue
+            if name == "partners":
+                pairs.append((name, "\n".join(value)))
+            elif name == "excluded_email_domains":
+                pairs.append((name, ",".join(value)))
+            else:
+                pairs.extend((name, v) for v in value)
+        elif name in BOOL_FIELDS:
+            if not isinstance(value, bool):
+                errors[name] = ("Vrai ou faux attendu.", "true or false expected.")
+                continue
+            pairs.append((name, "on" if value else ""))
+        elif name != "reason":
+            pairs.append((name, _scalar(value, name, errors)))
+    if errors:
+        raise ConfigErrors(errors)
+    return ImmutableMultiDict(pairs)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def contest_json(
+    row: Contest, contest: ContestInput, verdict: Verdict, base_url: str
+) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "url": f"{base_url}/c/{row.slug}",
+        "status": row.status,
+        "title": contest.title,
+        "slug": contest.slug,
+        "description": contest.description,
+        "language": contest.language,
+        "jurisdictions": list(contest.jurisdictions),
+        "timezone": contest.timezone,
+        "offered_at": _iso(row.offered_at),
+        "opens_at": _iso(contest.opens_at),
+        "closes_at": _iso(contest.closes_at),
+        "draw_at": _iso(contest.draw_at),
+        "audience": contest.audience,
+        "segment": contest.segment,
+        "segment_min_orders": contest.segment_min_orders,
+        "client_cutoff_at": _iso(contest.client_cutoff_at),
+        "min_age": contest.min_age,
+        "form_fields": list(contest.form_fields),
+        "marketing_label_fr": contest.marketing_label_fr,
+        "marketing_label_en": contest.marketing_label_en,
+        "partners_label_fr": contest.partners_label_fr,
+        "partners_label_en": contest.partners_label_en,
+        "partners": list(contest.partners),
+        "referral_bonus": contest.referral_bonus,
+        "referral_cap": contest.referral_cap,
+        "requires_purchase": contest.requires_purchase,
+        "purchase_bonus": contest.purchase_bonus,
+        "draw_method": contest.draw_method,
+        "winner_notification": contest.winner_notification,
+        "claim_days": contest.claim_days,
+        "privacy_notice": contest.privacy_notice,
+        "retention_months": contest.retention_months,
+        "excluded_email_domains": list(contest.excluded_email_domains),
+        "brand_color": contest.brand_color,
+        "prizes": [
+            {
+                "rank": rank,
+                "description": p.description,
+                "quantity": p.quantity,
+                "unit_value": _money(p.unit_value),
+                "currency": p.currency,
+                "kind": p.kind,
+                "voucher_min_order": _money(p.voucher_min_order),
+                "voucher_validity_days": p.voucher_validity_days,
+            }
+            for rank, p in enumerate(contest.prizes, start=1)
+        ],
+        "compliance": {
+            "ok": verdict.ok,
+            "findings": [finding_json(f) for f in verdict.findings],
+        },
+    }
+
+
+def _own(session: Session, organizer_id: int, contest_id: str) -> Contest | None:
+    try:
+        wanted = int(contest_id)
+    except ValueError:
+        return None
+    if not 1 <= wanted <= MAX_ID:
+        return None
+    return session.exec(
+        select(Contest).where(Contest.id == wanted, Contest.organizer_id == organizer_id)
+    ).first()
+
+
+def _describe(
+    session: Session, row: Contest, organizer: Organizer, base_url: str
+) -> dict[str, Any]:
+    assert row.id is not None
+    contest = configuration.input_of(row, configuration.prizes_of(session, row.id))
+    verdict = configuration.judge(contest, organizer, _now())
+    return contest_json(row, contest, verdict, base_url)
+
+
+async def openapi(request: Request) -> Response:
+    """The OpenAPI 3.1 document of this API."""
+    return JSONResponse(openapi_document(_state(request).settings.base_url))
+
+
+@api_route
+async def list_contests(request: Request, organizer_id: int) -> Response:
+    """The organizer's contests."""
+    state = _state(request)
+
+    def load() -> list[dict[str, Any]]:
+        with Session(state.engine) as session:
+            organizer = session.get(Organizer, organizer_id)
+            assert organizer is not None
+            rows = session.exec(
+                select(Contest)
+                .where(Contest.organizer_id == organizer_id)
+                .order_by(col(Contest.id))
+            ).all()
+            return [_describe(session, row, organizer, state.settings.base_url) for row in rows]
+
+    return JSONResponse({"items": await run_in_threadpool(load)})
+
+
+@api_route
+async def create_contest(request: Request, organizer_id: int) -> Response:
+    """Creates a draft; the answer carries its compliance findings."""
+    state = _state(request)
+    try:
+        contest = configuration.parse_contest_form(as_form(await _json_body(request)))
+    except _BadRequest as bad:
+        return bad.response
+    except ConfigErrors as problems:
+        return invalid(problems.errors)
+
+    def save() -> dict[str, Any]:
+        with Session(state.engine) as session:
+            organizer = session.get(Organizer, organizer_id)
+            assert organizer is not None
+            row = configuration.create_contest(session, organizer, contest, _now())
+            return _describe(session, row, organizer, state.settings.base_url)
+
+    try:
+        body = await run_in_threadpool(save)
+    except SlugTaken:
+        return error(409, "slug_taken", "Another contest already uses this slug.")
+    return JSONResponse(body, status_code=201)
+
+
+@api_route
+async def read_contest(request: Request, organizer_id: int) -> Response:
+    """One contest."""
+    state = _state(request)
+
+    def load() -> dict[str, Any] | None:
+        with Session(state.engine) as session:
+            row = _own(session, organizer_id, request.path_params["contest_id"])
+            organizer = session.get(Organizer, organizer_id)
+            if row is None or organizer is None:
+                return None
+            return _describe(session, row, organizer, state.settings.base_url)
+
+    body = await run_in_threadpool(load)
+    if body is None:
+        return error(404, "not_found", "No such contest.")
+    return JSONResponse(body)
+
+
+@api_route
+async def update_contest(request: Request, organizer_id: int) -> Response:
+    """Changes the fields sent (the others keep their values); published contests need a
+    ``reason`` and pass the same rule checks as in the workspace."""
+    state = _state(request)
+    try:
+        data = await _json_body(request)
+        changes = as_form(data)
+    except _BadRequest as bad:
+        return bad.response
+    except ConfigErrors as problems:
+        return invalid(problems.errors)
+    reason = data.get("reason") if isinstance(data, dict) else None
+
+    def save() -> dict[str, Any] | Response:
+        with Session(state.engine) as session:
+            row = _own(session, organizer_id, request.path_params["contest_id"])
+            organizer = session.get(Organizer, organizer_id)
+            if row is None or organizer is None:
+                return error(404, "not_found", "No such contest.")
+            assert row.id is not None
+            current = configuration.form_values(
+                configuration.input_of(row, configuration.prizes_of(session, row.id))
+            )
+            if any(key.startswith("prize-") for key in changes):
+                current = {k: v for k, v in current.items() if not k.startswith("prize-")}
+            merged: list[tuple[str, str]] = []
+            for key, value in current.items():
+                if key in changes:
+                    continue
+                values = value if isinstance(value, list) else [value]
+                merged.extend((key, str(v)) for v in values)
+            merged.extend(changes.multi_items())
+            try:
+                contest = configuration.parse_contest_form(ImmutableMultiDict(merged))
+                configuration.update_contest(
+                    session, organizer, row, contest, _now(), reason=str(reason or "")
+                )
+            except ConfigErrors as problems:
+                return invalid(problems.errors)
+            except ContestRefused as refusal:
+                return refused(refusal.verdict)
+            except SlugTaken:
+                return error(409, "slug_taken", "Another contest already uses this slug.")
+            return _describe(session, row, organizer, state.settings.base_url)
+
+    body = await run_in_threadpool(save)
+    if isinstance(body, Response):
+        return body
+    state.contests.forget(body["slug"])
+    return JSONResponse(body)
+
+
+@api_route
+async def publish_contest(request: Request, organizer_id: int) -> Response:
+    """Publishes a draft, with the same rule checks as the workspace."""
+    state = _state(request)
+
+    def act() -> dict[str, Any] | Response:
+        with Session(state.engine) as session:
+            row = _own(session, organizer_id, request.path_params["contest_id"])
+            organizer = session.get(Organizer, organizer_id)
+            if row is None or organizer is None:
+                return error(404, "not_found", "No such contest.")
+            if row.status != ContestStatus.DRAFT:
+                return error(409, "not_a_draft", f"The contest is already {row.status}.")
+            try:
+                configuration.publish_contest(session, organizer, row, _now())
+            except ContestRefused as refusal:
+                return refused(refusal.verdict)
+            return _describe(session, row, organizer, state.settings.base_url)
+
+    body = await run_in_threadpool(act)
+    if isinstance(body, Response):
+        return body
+    state.contests.forget(body["slug"])
+    return JSONResponse(body)
+
+
+@api_route
+async def list_entries(request: Request, organizer_id: int) -> Response:
+    """A page of the contest's entries, oldest first; ``next`` is the cursor of the next page."""
+    state = _state(request)
+    params = request.query_params
+    try:
+        limit = min(max(int(params.get("limit", "100")), 1), 500)
+        after = int(params.get("after", "0"))
+    except ValueError:
+        return error(400, "invalid_query", "limit and after must be whole numbers.")
+    if not 0 <= after <= MAX_ID:
+        return error(400, "invalid_query", f"after is between 0 and {MAX_ID}.")
+    status = params.get("status")
+    if status not in {None, "pending", "confirmed"}:
+        return error(400, "invalid_query", "status is pending or confirmed.")
+    source = params.get("source")
+
+    def load() -> dict[str, Any] | None:
+        with Session(state.engine) as session:
+            row = _own(session, organizer_id, request.path_params["contest_id"])
+            if row is None:
+                return None
+            entry, person = table("entry"), table("person")
+            query = (
+                sa.select(
+                    entry.c.id,
+                    entry.c.public_id,
+                    entry.c.status,
+                    entry.c.created_at,
+                    entry.c.confirmed_at,
+                    entry.c.source,
+                    entry.c.chances,
+                    entry.c.language,
+                    person.c.email,
+                    person.c.first_name,
+                )
+                .join(person, person.c.id == entry.c.person_id)
+                .where(entry.c.contest_id == row.id, entry.c.id > after)
+                .order_by(entry.c.id)
+                .limit(limit + 1)
+            )
+            if status:
+                query = query.where(entry.c.status == status)
+            if source:
+                query = query.where(entry.c.source == source[:64])
+            rows = session.connection().execute(query).all()
+        items = [
+            {
+                "id": r.public_id,
+                "status": r.status,
+                "created_at": _iso(r.created_at),
+                "confirmed_at": _iso(r.confirmed_at),
+                "source": r.source,
+                "chances": r.chances,
+                "language": r.language,
+                "email": r.email,
+                "first_name": r.first_name,
+            }
+            for r in rows[:limit]
+        ]
+        return {"items": items, "next": rows[limit - 1].id if len(rows) > limit else None}
+
+    body = await run_in_threadpool(load)
+    if body is None:
+        return error(404, "not_found", "No such contest.")
+    return JSONResponse(body)
+
+
+def _client_lines(items: list[Any]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["email", "client_since", "orders_count", "segments"])
+    for item in items:
+        segments = item.get("segments") or []
+        writer.writerow(
+            [
+                str(item.get("email", "")),
+                str(item.get("client_since", "")),
+                str(item.get("orders_count", 0)),
+                "|".join(str(s) for s in segments) if isinstance(segments, list) else "",
+            ]
+        )
+    buffer.seek(0)
+    yield from buffer
+
+
+@api_route
+async def upsert_clients(request: Request, organizer_id: int) -> Response:
+    """Adds or updates clients (at most 10,000 a call); rows with a problem are reported."""
+    state = _state(request)
+    try:
+        data = await _json_body(request)
+    except _BadRequest as bad:
+        return bad.response
+    items = data.get("clients") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        return error(422, "invalid", 'Send {"clients": [{"email": ..., "client_since": ...}]}.')
+    if len(items) > MAX_CLIENTS:
+        return error(413, "too_large", f"At most {MAX_CLIENTS} clients per call.")
+
+    def run() -> clients.ImportReport:
+        return clients.import_clients(state.engine, organizer_id, _client_lines(items), _now())
+
+    report = await run_in_threadpool(run)
+    return JSONResponse(
+        {
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged + report.duplicates,
+            "errors": [
+                {
+                    # line 1 is the header: item n of the list is line n + 2
+                    "index": problem.line - 2,
+                    "field": problem.column,
+                    "message_fr": problem.message_fr,
+                    "message_en": problem.message_en,
+                }
+                for problem in report.errors
+            ],
+        },
+    )
+
+
+routes = [
+    Route("/openapi.json", openapi, name="openapi", methods=["GET"]),
+    Route("/contests", list_contests, name="contests", methods=["GET"]),
+    Route("/contests", create_contest, name="create_contest", methods=["POST"]),
+    Route("/contests/{contest_id}", read_contest, name="contest", methods=["GET"]),
+    Route("/contests/{contest_id}", update_contest, name="update_contest", methods=["PATCH"]),
+    Route("/contests/{contest_id}/publish", publish_contest, name="publish", methods=["POST"]),
+    Route("/contests/{contest_id}/entries", list_entries, name="entries", methods=["GET"]),
+    Route("/clients", upsert_clients, name="clients", methods=["POST"]),
+]

@@ -1,0 +1,418 @@
+"""The OpenAPI 3.1 document of /api/v1/, written to match contest.web.api exactly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contest.configuration import AUDIENCES, JURISDICTIONS, LANGUAGES, MAX_PRIZES
+from contest.forms import CATALOGUE
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+DATETIME = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _json(ref: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+    }
+
+
+PRIZE_INPUT = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "description": {"type": "string", "maxLength": 500},
+        "quantity": {"type": "integer", "minimum": 1, "maximum": 100000},
+        "unit_value": {"type": ["string", "number", "null"]},
+        "currency": {"type": "string", "maxLength": 3},
+        "kind": {"type": "string", "enum": ["voucher", "goods", "service"]},
+        "voucher_min_order": {"type": ["string", "number", "null"]},
+        "voucher_validity_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650},
+    },
+    "required": ["description"],
+}
+
+CONTEST_FIELDS: dict[str, Any] = {
+    "title": {"type": "string", "minLength": 1, "maxLength": 200},
+    "slug": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"},
+    "description": {"type": "string", "maxLength": 5000},
+    "language": {"type": "string", "enum": list(LANGUAGES)},
+    "jurisdictions": {"type": "array", "items": {"type": "string", "enum": list(JURISDICTIONS)}},
+    "timezone": {"type": "string", "maxLength": 64},
+    "offered_at": DATETIME,
+    "opens_at": DATETIME,
+    "closes_at": DATETIME,
+    "draw_at": DATETIME,
+    "audience": {"type": "string", "enum": list(AUDIENCES)},
+    "segment": {"type": ["string", "null"], "maxLength": 64},
+    "segment_min_orders": {"type": "integer", "minimum": 0, "maximum": 100000},
+    "client_cutoff_at": DATETIME,
+    "min_age": {"type": ["integer", "null"], "minimum": 0, "maximum": 99},
+    "form_fields": {"type": "array", "items": {"type": "string", "enum": list(CATALOGUE)}},
+    "marketing_label_fr": {"type": "string", "maxLength": 500},
+    "marketing_label_en": {"type": "string", "maxLength": 500},
+    "partners_label_fr": {"type": "string", "maxLength": 500},
+    "partners_label_en": {"type": "string", "maxLength": 500},
+    "partners": {"type": "array", "items": {"type": "string", "maxLength": 100}},
+    "referral_bonus": {"type": "integer", "minimum": 0, "maximum": 100},
+    "referral_cap": {"type": ["integer", "null"], "minimum": 0, "maximum": 10000},
+    "requires_purchase": {"type": "boolean"},
+    "purchase_bonus": {"type": "boolean"},
+    "draw_method": {"type": "string", "maxLength": 500},
+    "winner_notification": {"type": "string", "maxLength": 500},
+    "claim_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 365},
+    "privacy_notice": {"type": "string", "maxLength": 5000},
+    "retention_months": {"type": ["integer", "null"], "minimum": 1, "maximum": 120},
+    "excluded_email_domains": {"type": "array", "items": {"type": "string", "maxLength": 100}},
+    "brand_color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
+    "prizes": {"type": "array", "maxItems": MAX_PRIZES, "items": PRIZE_INPUT},
+}
+
+FINDING = {
+    "type": "object",
+    "properties": {
+        "rule_id": {"type": "string"},
+        "severity": {"type": "string", "enum": ["refuse", "warn"]},
+        "message_fr": {"type": "string"},
+        "message_en": {"type": "string"},
+        "source": {"type": "string"},
+        "field": NULLABLE_STRING,
+    },
+    "required": ["rule_id", "severity", "message_fr", "message_en", "source", "field"],
+}
+
+
+def openapi_document(base_url: str) -> dict[str, Any]:
+    contest_id = {
+        "name": "contest_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+    }
+    contest_out = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "url": {"type": "string"},
+            "status": {
+                "type": "string",
+                "enum": ["draft", "scheduled", "open", "closed", "drawn", "archived"],
+            },
+            **{k: v for k, v in CONTEST_FIELDS.items() if k != "prizes"},
+            "title": {"type": "string"},
+            "slug": {"type": "string"},
+            "jurisdictions": {"type": "array", "items": {"type": "string"}},
+            "form_fields": {"type": "array", "items": {"type": "string"}},
+            "partners": {"type": "array", "items": {"type": "string"}},
+            "excluded_email_domains": {"type": "array", "items": {"type": "string"}},
+            "timezone": {"type": "string"},
+            "min_age": {"type": ["integer", "null"]},
+            "prizes": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "rank": {"type": "integer"},
+                        "description": {"type": "string"},
+                        "quantity": {"type": "integer"},
+                        "unit_value": NULLABLE_STRING,
+                        "currency": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "voucher_min_order": NULLABLE_STRING,
+                        "voucher_validity_days": {"type": ["integer", "null"]},
+                    },
+                },
+            },
+            "compliance": {
+                "type": "object",
+                "properties": {
+                    "ok": {"type": "boolean"},
+                    "findings": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/Finding"},
+                    },
+                },
+                "required": ["ok", "findings"],
+            },
+        },
+        "required": ["id", "url", "status", "title", "slug", "compliance", "prizes"],
+    }
+    auth_errors = {"401": _error("Missing, unknown or revoked token.")}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Contest platform API",
+            "version": "1.0.0",
+            "description": (
+                "Organizer API. Every call but this document needs "
+                "`Authorization: Bearer <token>`, a token created in the workspace. Rule "
+                "refusals answer 422 with the rule ids, messages in French and English and "
+                "their legal sources."
+            ),
+        },
+        "servers": [{"url": f"{base_url}/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/contests": {
+                "get": {
+                    "operationId": "listContests",
+                    "summary": "The organizer's contests",
+                    "responses": {
+                        "200": {
+                            "description": "The contests.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "items": {
+                                                "type": "array",
+                                                "items": {"$ref": "#/components/schemas/Contest"},
+                                            }
+                                        },
+                                        "required": ["items"],
+                                    }
+                                }
+                            },
+                        },
+                        **auth_errors,
+                    },
+                },
+                "post": {
+                    "operationId": "createContest",
+                    "summary": "Create a draft contest",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ContestInput"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _json("Contest", "The draft, with its compliance findings."),
+                        "400": _error("The body is not JSON."),
+                        "409": _error("The slug is taken."),
+                        "413": _error("The body is too large."),
+                        "415": _error("The body is not sent as JSON."),
+                        "422": _error("Invalid fields."),
+                        **auth_errors,
+                    },
+                },
+            },
+            "/contests/{contest_id}": {
+                "parameters": [contest_id],
+                "get": {
+                    "operationId": "readContest",
+                    "summary": "One contest",
+                    "responses": {
+                        "200": _json("Contest", "The contest."),
+                        "404": _error("No such contest for this organizer."),
+                        **auth_errors,
+                    },
+                },
+                "patch": {
+                    "operationId": "updateContest",
+                    "summary": "Change a contest (a published one needs a reason)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ContestChange"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json("Contest", "The contest after the change."),
+                        "400": _error("The body is not JSON."),
+                        "404": _error("No such contest for this organizer."),
+                        "409": _error("The slug is taken."),
+                        "413": _error("The body is too large."),
+                        "415": _error("The body is not sent as JSON."),
+                        "422": _error("Invalid fields, or a legal rule refuses the change."),
+                        **auth_errors,
+                    },
+                },
+            },
+            "/contests/{contest_id}/publish": {
+                "parameters": [contest_id],
+                "post": {
+                    "operationId": "publishContest",
+                    "summary": "Publish a draft (refused while a legal rule refuses it)",
+                    "responses": {
+                        "200": _json("Contest", "The published contest."),
+                        "404": _error("No such contest for this organizer."),
+                        "409": _error("The contest is not a draft."),
+                        "422": _error("A legal rule refuses the contest."),
+                        **auth_errors,
+                    },
+                },
+            },
+            "/contests/{contest_id}/entries": {
+                "parameters": [contest_id],
+                "get": {
+                    "operationId": "listEntries",
+                    "summary": "A page of the contest's entries",
+                    "parameters": [
+                        {
+                            "name": "status",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["pending", "confirmed"]},
+                        },
+                        {"name": "source", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "after",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json("EntriesPage", "Entries, oldest first."),
+                        "400": _error("Invalid query parameters."),
+                        "404": _error("No such contest for this organizer."),
+                        **auth_errors,
+                    },
+                },
+            },
+            "/clients": {
+                "post": {
+                    "operationId": "upsertClients",
+                    "summary": "Add or update clients (at most 10,000 per call)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ClientsInput"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json("ClientsReport", "What was added, updated or refused."),
+                        "400": _error("The body is not JSON."),
+                        "413": _error("Too many clients or too large a body."),
+                        "415": _error("The body is not sent as JSON."),
+                        "422": _error("The body is not a list of clients."),
+                        **auth_errors,
+                    },
+                },
+            },
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "ContestInput": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": CONTEST_FIELDS,
+                    "required": ["title", "slug"],
+                },
+                "ContestChange": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        **CONTEST_FIELDS,
+                        "reason": {"type": "string", "maxLength": 500},
+                    },
+                },
+                "Contest": contest_out,
+                "Finding": FINDING,
+                "Entry": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "status": {"type": "string", "enum": ["pending", "confirmed"]},
+                        "created_at": {"type": "string", "format": "date-time"},
+                        "confirmed_at": DATETIME,
+                        "source": {"type": "string"},
+                        "chances": {"type": "integer"},
+                        "language": {"type": "string"},
+                        "email": {"type": "string"},
+                        "first_name": {"type": "string"},
+                    },
+                    "required": ["id", "status", "created_at", "source", "chances", "email"],
+                },
+                "EntriesPage": {
+                    "type": "object",
+                    "properties": {
+                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Entry"}},
+                        "next": {"type": ["integer", "null"]},
+                    },
+                    "required": ["items", "next"],
+                },
+                "ClientsInput": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "clients": {
+                            "type": "array",
+                            "maxItems": 10000,
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "email": {"type": "string"},
+                                    "client_since": {"type": "string"},
+                                    "orders_count": {"type": "integer", "minimum": 0},
+                                    "segments": {"type": "array", "items": {"type": "string"}},
+                                },
+                                "required": ["email", "client_since"],
+                            },
+                        }
+                    },
+                    "required": ["clients"],
+                },
+                "ClientsReport": {
+                    "type": "object",
+                    "properties": {
+                        "created": {"type": "integer"},
+                        "updated": {"type": "integer"},
+                        "unchanged": {"type": "integer"},
+                        "errors": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "index": {"type": "integer"},
+                                    "field": NULLABLE_STRING,
+                                    "message_fr": {"type": "string"},
+                                    "message_en": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                    "required": ["created", "updated", "unchanged", "errors"],
+                },
+                "Error": {
+                    "type": "object",
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                                "fields": {"type": "object"},
+                                "rules": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/Finding"},
+                                },
+                            },
+                            "required": ["code", "message"],
+                        }
+                    },
+                    "required": ["error"],
+                },
+            },
+        },
+    }
