@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from contest.compliance import contest_facts
 from contest.contests import ConsentOption, ContestView, PrizeView
 from contest.forms import CATALOGUE, CONTROL_CHARS
+from contest.media import contrast
 from contest.models import AuditEvent, Contest, ContestStatus, Organizer, RulesVersion
 from contest.models import Prize as PrizeRow
 from rules import (
@@ -39,6 +40,7 @@ LANGUAGES = ("fr", "en")
 JURISDICTIONS = ("FR", "DE", "BE", "US")
 AUDIENCES = ("everyone", "clients", "segment")
 MANY_FIELDS = 4  # seed 004: each field asked lowers conversion
+MIN_CONTRAST = 4.5  # WCAG AA for normal text
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,9 @@ class ContestInput:
     retention_months: int | None = 12
     excluded_email_domains: tuple[str, ...] = ()
     brand_color: str = "#1f4fd1"
+    accent_color: str = "#6b3fd1"
+    image_path: str | None = None
+    logo_path: str | None = None
     prizes: tuple[PrizeInput, ...] = ()
 
     @property
@@ -223,9 +228,24 @@ def parse_contest_form(form: Mapping[str, object]) -> ContestInput:
     if audience not in AUDIENCES:
         errors.add("audience", "Public inconnu.", "Unknown audience.")
     fields = tuple(name for name in _many(form, "form_fields") if name in CATALOGUE)
-    color = _one(form, "brand_color") or "#1f4fd1"
-    if not COLOR.match(color):
-        errors.add("brand_color", "Couleur au format #RRGGBB.", "Colour as #RRGGBB.")
+
+    def colour(name: str, default: str) -> str:
+        value = _one(form, name) or default
+        if not COLOR.match(value):
+            errors.add(name, "Couleur au format #RRGGBB.", "Colour as #RRGGBB.")
+            return default
+        if contrast(value, "#ffffff") < MIN_CONTRAST:
+            errors.add(
+                name,
+                "Couleur trop claire : le texte blanc posé dessus doit rester lisible "
+                f"(contraste {contrast(value, '#ffffff'):.1f}, il faut {MIN_CONTRAST}).",
+                "Colour too light: white text on it must stay readable "
+                f"(contrast {contrast(value, '#ffffff'):.1f}, {MIN_CONTRAST} needed).",
+            )
+        return value
+
+    color = colour("brand_color", "#1f4fd1")
+    accent = colour("accent_color", "#6b3fd1")
     prizes = []
     for index in range(MAX_PRIZES):
         prefix = f"prize-{index}-"
@@ -281,6 +301,7 @@ def parse_contest_form(form: Mapping[str, object]) -> ContestInput:
             if d.strip()
         ),
         brand_color=color,
+        accent_color=accent,
         prizes=tuple(prizes),
     )
     if errors.errors:
@@ -329,6 +350,9 @@ def view_of(contest: ContestInput, organizer: Organizer, status: str = "draft") 
         requires_purchase=contest.requires_purchase,
         purchase_bonus=contest.purchase_bonus,
         brand_color=contest.brand_color,
+        accent_color=contest.accent_color,
+        image_path=contest.image_path,
+        logo_path=contest.logo_path,
         organizer_name=organizer.legal_name,
         organizer_address=organizer.postal_address,
         organizer_contact=organizer.contact_email,
@@ -433,6 +457,9 @@ def _apply(row: Contest, contest: ContestInput) -> None:
     row.retention_months = contest.retention_months
     row.excluded_email_domains = list(contest.excluded_email_domains)
     row.brand_color = contest.brand_color
+    row.accent_color = contest.accent_color
+    row.image_path = contest.image_path
+    row.logo_path = contest.logo_path
 
 
 def _replace_prizes(session: Session, contest_id: int, prizes: Sequence[PrizeInput]) -> None:
@@ -512,6 +539,7 @@ def form_values(contest: ContestInput) -> dict[str, object]:
         "retention_months": number(contest.retention_months),
         "excluded_email_domains": ", ".join(contest.excluded_email_domains),
         "brand_color": contest.brand_color,
+        "accent_color": contest.accent_color,
     }
     for index, prize in enumerate(contest.prizes):
         prefix = f"prize-{index}-"
@@ -572,6 +600,9 @@ def input_of(row: Contest, prizes: Sequence[PrizeRow]) -> ContestInput:
         retention_months=row.retention_months,
         excluded_email_domains=tuple(row.excluded_email_domains),
         brand_color=row.brand_color,
+        accent_color=row.accent_color,
+        image_path=row.image_path,
+        logo_path=row.logo_path,
         prizes=tuple(
             PrizeInput(
                 description=p.description,

@@ -82,6 +82,9 @@ class ContestView:
     requires_purchase: bool
     purchase_bonus: bool
     brand_color: str
+    accent_color: str
+    image_path: str | None
+    logo_path: str | None
     organizer_name: str
     organizer_address: str
     organizer_contact: str
@@ -175,6 +178,9 @@ def load_contest(
         requires_purchase=row.requires_purchase,
         purchase_bonus=row.purchase_bonus,
         brand_color=row.brand_color,
+        accent_color=row.accent_color,
+        image_path=row.image_path,
+        logo_path=row.logo_path,
         organizer_name=row.legal_name,
         organizer_address=row.postal_address,
         organizer_contact=row.contact_email,

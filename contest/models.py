@@ -101,6 +101,7 @@ class Contest(SQLModel, table=True):
     requires_purchase: bool = False
     purchase_bonus: bool = False
     brand_color: str = Field(default="#1f4fd1", max_length=7)
+    accent_color: str = Field(default="#6b3fd1", max_length=7)
     image_path: str | None = Field(default=None, max_length=200)
     logo_path: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

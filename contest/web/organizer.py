@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from contest import accounts, apitokens, clients, configuration, dashboard
+from contest import accounts, apitokens, clients, configuration, dashboard, media
 from contest.charts import bar_chart_svg
 from contest.configuration import (
     ConfigErrors,
@@ -336,6 +337,31 @@ def _form_page(
     )
 
 
+async def _uploads(
+    request: Request, form: FormData, contest: configuration.ContestInput, current: Contest | None
+) -> configuration.ContestInput:
+    """Stores the uploaded image and logo; keeps the current ones when none is sent."""
+    names: dict[str, str | None] = {
+        "image_path": current.image_path if current else None,
+        "logo_path": current.logo_path if current else None,
+    }
+    errors = ConfigErrors()
+    for field, key in (("image", "image_path"), ("logo", "logo_path")):
+        upload = form.get(field)
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            continue
+        data = await upload.read(media.MAX_BYTES + 1)
+        try:
+            names[key] = await run_in_threadpool(
+                media.store_image, data, _state(request).settings.upload_dir
+            )
+        except media.ImageRefused as refused:
+            errors.add(field, refused.message_fr, refused.message_en)
+    if errors.errors:
+        raise errors
+    return replace(contest, image_path=names["image_path"], logo_path=names["logo_path"])
+
+
 def _judge_form(
     request: Request, organizer: OrganizerIdentity, form: FormData
 ) -> tuple[configuration.ContestInput | None, Verdict | None, dict[str, tuple[str, str]]]:
@@ -370,6 +396,16 @@ async def contest_new(
             values=configuration.raw_values(form),
             verdict=None,
             errors=errors,
+            status_code=422,
+        )
+    try:
+        contest = await _uploads(request, form, contest, None)
+    except ConfigErrors as problems:
+        return _form_page(
+            request,
+            values=configuration.raw_values(form),
+            verdict=verdict,
+            errors=problems.errors,
             status_code=422,
         )
 
@@ -421,6 +457,17 @@ async def contest_edit(
             values=configuration.raw_values(form),
             verdict=None,
             errors=errors,
+            contest=row,
+            status_code=422,
+        )
+    try:
+        contest = await _uploads(request, form, contest, row)
+    except ConfigErrors as problems:
+        return _form_page(
+            request,
+            values=configuration.raw_values(form),
+            verdict=verdict_new,
+            errors=problems.errors,
             contest=row,
             status_code=422,
         )

@@ -18,7 +18,13 @@ from zoneinfo import ZoneInfo
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 
 from contest import prospects
@@ -204,6 +210,27 @@ def preview(request: Request, contest: ContestView) -> Response:
     context["action"] = "#"
     context["preview"] = True
     return render(request, language, "participant/contest.html", **context)
+
+
+async def theme(request: Request) -> Response:
+    """The organizer's colours as CSS variables (a file, since inline styles are not allowed)."""
+    contest = _contest(request)
+    css = f":root {{ --brand: {contest.brand_color}; --accent: {contest.accent_color}; }}\n"
+    return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=300"})
+
+
+async def media_file(request: Request) -> Response:
+    """An uploaded contest image or logo."""
+    from contest import media
+
+    folder = _state(request).settings.upload_dir
+    path = media.path_of(request.path_params["name"], folder)
+    if path is None:
+        raise HTTPException(404)
+    kind = media.TYPES[path.suffix.removeprefix(".")]
+    return FileResponse(
+        path, media_type=kind, headers={"Cache-Control": "public, max-age=31536000, immutable"}
+    )
 
 
 async def contest_page(request: Request) -> Response:
@@ -613,6 +640,8 @@ routes = [
     Route("/c/{slug}/started", form_started, name="started", methods=["POST"]),
     Route("/c/{slug}/entered", entered, name="entered", methods=["GET"]),
     Route("/c/{slug}/rules", rules, name="rules", methods=["GET"]),
+    Route("/c/{slug}/theme.css", theme, name="theme", methods=["GET"]),
+    Route("/media/{name}", media_file, name="media", methods=["GET"]),
     Route("/c/{slug}/confirm/{token}", confirm, name="confirm", methods=["GET", "POST"]),
     Route("/c/{slug}/me/{token}", me, name="me", methods=["GET"]),
     Route("/c/{slug}/interest", interest, name="interest", methods=["POST"]),

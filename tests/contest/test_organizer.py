@@ -266,3 +266,47 @@ def test_dashboard_shows_entries_chart_and_funnel(organizer: TestClient, engine:
     csv = organizer.get(f"/admin/contests/{contest_id}/entries.csv")
     assert csv.status_code == 200 and csv.text.count("\n") >= 21
     assert "@" not in csv.text, "no e-mail addresses in the entries export"
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99"
+    b"=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_images_are_checked_by_content_and_shown_on_the_page(organizer: TestClient) -> None:
+    token = csrf(organizer)
+    fake = organizer.post(
+        "/admin/contests/new",
+        data={**VALID, "csrf": token},
+        files={"image": ("photo.png", b"<script>alert(1)</script>", "image/png")},
+    )
+    assert fake.status_code == 422 and "PNG, JPEG ou WebP" in shown(fake)
+    created = organizer.post(
+        "/admin/contests/new",
+        data={**VALID, "csrf": token},
+        files={"image": ("photo.png", PNG, "image/png"), "logo": ("logo.png", PNG, "image/png")},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    preview = organizer.get(created.headers["location"] + "/preview").text
+    image = re.search(r'src="(/media/[0-9a-f]{32}\.png)"', preview).group(1)  # type: ignore[union-attr]
+    served = organizer.get(image)
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    assert served.content == PNG
+    assert organizer.get("/media/../../secret.key").status_code == 404
+
+
+def test_colours_too_light_for_white_text_are_refused(organizer: TestClient) -> None:
+    answer = organizer.post(
+        "/admin/contests/new", data={**VALID, "brand_color": "#ffee88", "csrf": csrf(organizer)}
+    )
+    assert answer.status_code == 422
+    assert "Couleur trop claire" in shown(answer)
+
+
+def test_the_contest_page_carries_the_organizers_colours(client: TestClient) -> None:
+    css = client.get("/c/demo/theme.css")
+    assert css.status_code == 200 and "--brand: #1f4fd1" in css.text
+    assert 'href="/c/demo/theme.css"' in client.get("/c/demo").text
