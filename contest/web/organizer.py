@@ -314,6 +314,16 @@ async def home(request: Request, organizer: OrganizerIdentity) -> Response:
     return page(request, "organizer/home.html", rows=rows)
 
 
+def _prize_rows(values: dict[str, object]) -> int:
+    """As many prize rows as prizes filled in, plus one empty, at least three."""
+    filled = sum(
+        1
+        for index in range(configuration.MAX_PRIZES)
+        if values.get(f"prize-{index}-description")
+    )
+    return min(max(3, filled + 1), configuration.MAX_PRIZES)
+
+
 def _form_page(
     request: Request,
     *,
@@ -333,7 +343,7 @@ def _form_page(
         contest=contest,
         catalogue=CATALOGUE,
         email_field=EMAIL,
-        prize_rows=range(configuration.MAX_PRIZES if contest is None else 5),
+        prize_rows=range(_prize_rows(values)),
     )
 
 
@@ -531,7 +541,8 @@ async def contest_view(request: Request, organizer: OrganizerIdentity) -> Respon
             verdict = configuration.judge(current, _organizer_row(session, organizer), _now())
             stats = dashboard.contest_stats(session.connection(), row.id, _now(), row.timezone)
             session.expunge(row)
-            return {"contest": row, "verdict": verdict, "stats": stats}
+            can_close = row.closes_at is None or row.closes_at <= _now()
+            return {"contest": row, "verdict": verdict, "stats": stats, "can_close": can_close}
 
     context = await run_in_threadpool(load)
     stats = context["stats"]

@@ -17,8 +17,8 @@ class LiveServer:
         return sorted((self.data_dir / "mail").glob("*.eml"))
 
 
-def screenshot(page: object, name: str) -> Path:
+def screenshot(page: object, name: str, full_page: bool = True) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(path), full_page=full_page)  # type: ignore[attr-defined]
     return path
