@@ -79,6 +79,8 @@ class ContestInput:
     partners: tuple[str, ...] = ()
     referral_bonus: int = 0
     referral_cap: int | None = None
+    attribution_days: int = 30
+    leaderboard: bool = False
     requires_purchase: bool = False
     purchase_bonus: bool = False
     draw_method: str = ""
@@ -288,6 +290,8 @@ def parse_contest_form(form: Mapping[str, object]) -> ContestInput:
         partners=tuple(p.strip() for p in text("partners", 1000).split("\n") if p.strip()),
         referral_bonus=integer("referral_bonus", 0, 100, 0) or 0,
         referral_cap=integer("referral_cap", 0, 10_000, None),
+        attribution_days=integer("attribution_days", 1, 365, 30) or 30,
+        leaderboard=_one(form, "leaderboard") == "on",
         requires_purchase=_one(form, "requires_purchase") == "on",
         purchase_bonus=_one(form, "purchase_bonus") == "on",
         draw_method=text("draw_method", 500),
@@ -347,6 +351,8 @@ def view_of(contest: ContestInput, organizer: Organizer, status: str = "draft") 
         retention_months=contest.retention_months,
         referral_bonus=contest.referral_bonus,
         referral_cap=contest.referral_cap,
+        attribution_days=contest.attribution_days,
+        leaderboard=contest.leaderboard,
         requires_purchase=contest.requires_purchase,
         purchase_bonus=contest.purchase_bonus,
         brand_color=contest.brand_color,
@@ -448,6 +454,8 @@ def _apply(row: Contest, contest: ContestInput) -> None:
     row.partners = list(contest.partners)
     row.referral_bonus = contest.referral_bonus
     row.referral_cap = contest.referral_cap
+    row.attribution_days = contest.attribution_days
+    row.leaderboard = contest.leaderboard
     row.requires_purchase = contest.requires_purchase
     row.purchase_bonus = contest.purchase_bonus
     row.draw_method = contest.draw_method
@@ -530,6 +538,8 @@ def form_values(contest: ContestInput) -> dict[str, object]:
         "partners": "\n".join(contest.partners),
         "referral_bonus": number(contest.referral_bonus),
         "referral_cap": number(contest.referral_cap),
+        "attribution_days": number(contest.attribution_days),
+        "leaderboard": "on" if contest.leaderboard else "",
         "requires_purchase": "on" if contest.requires_purchase else "",
         "purchase_bonus": "on" if contest.purchase_bonus else "",
         "draw_method": contest.draw_method,
@@ -591,6 +601,8 @@ def input_of(row: Contest, prizes: Sequence[PrizeRow]) -> ContestInput:
         partners=tuple(row.partners),
         referral_bonus=row.referral_bonus,
         referral_cap=row.referral_cap,
+        attribution_days=row.attribution_days,
+        leaderboard=row.leaderboard,
         requires_purchase=row.requires_purchase,
         purchase_bonus=row.purchase_bonus,
         draw_method=row.draw_method,

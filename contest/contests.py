@@ -79,6 +79,8 @@ class ContestView:
     retention_months: int | None
     referral_bonus: int
     referral_cap: int | None
+    attribution_days: int
+    leaderboard: bool
     requires_purchase: bool
     purchase_bonus: bool
     brand_color: str
@@ -175,6 +177,8 @@ def load_contest(
         retention_months=row.retention_months,
         referral_bonus=row.referral_bonus,
         referral_cap=row.referral_cap,
+        attribution_days=row.attribution_days,
+        leaderboard=row.leaderboard,
         requires_purchase=row.requires_purchase,
         purchase_bonus=row.purchase_bonus,
         brand_color=row.brand_color,

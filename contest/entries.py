@@ -23,6 +23,7 @@ from contest.forms import EntryForm
 from contest.i18n import N_, gettext
 from contest.models import EntryStatus
 from contest.people import email_key
+from viral import referrals
 
 RESEND_AFTER = timedelta(hours=1)
 
@@ -54,6 +55,7 @@ class EntryContext:
     source: str = "direct"
     ip_truncated: str = ""
     user_agent: str = ""
+    referrer_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,16 @@ class EntryRefused(Exception):
 
     def message(self, language: str) -> str:
         return self.message_fr if language == "fr" else self.message_en
+
+
+def referral_rules(contest: ContestView) -> referrals.ReferralRules:
+    return referrals.ReferralRules(
+        contest_id=contest.id,
+        organizer_id=contest.organizer_id,
+        bonus=contest.referral_bonus,
+        cap=contest.referral_cap,
+        clients_only=contest.clients_only,
+    )
 
 
 def wording_hash(text: str) -> str:
@@ -104,6 +116,9 @@ def enter_contest(
             return _already_entered(connection, contest, form, existing, now)
 
     eligibility.check_entry(connection, contest, form, key, now)
+    referrer = None
+    if context.referrer_code and referral_rules(contest).active:
+        referrer = referrals.find_referrer(connection, contest.id, context.referrer_code)
 
     if person is None:
         person_id = connection.execute(
@@ -129,12 +144,16 @@ def enter_contest(
             "chances": 1,
             "rules_version": context.rules_version,
             "answers": form.answers,
-            "source": context.source,
+            "source": "referral" if referrer else context.source,
             "language": context.language,
             "created_at": now,
             "confirmation_sent_at": now,
+            "referrer_entry_id": referrer.entry_id if referrer else None,
+            "ip_network": context.ip_truncated,
         },
     ).inserted_primary_key[0]  # type: ignore[index]
+    if referrer is not None:
+        referrals.record_referred_entry(connection, referrer, entry_id, key, now)
 
     records = [("rules", gettext(context.language, RULES_WORDING, age=contest.min_age))]
     for option in contest.consents:
@@ -215,6 +234,7 @@ class EntryState:
     first_name: str
     created_at: datetime
     confirmed_at: datetime | None
+    referral_code: str | None
 
 
 def find_entry(connection: Connection, contest: ContestView, public_id: str) -> EntryState | None:
@@ -229,6 +249,7 @@ def find_entry(connection: Connection, contest: ContestView, public_id: str) -> 
             entry_t.c.chances,
             entry_t.c.created_at,
             entry_t.c.confirmed_at,
+            entry_t.c.referral_code,
             person_t.c.email,
             person_t.c.first_name,
         )
@@ -264,6 +285,10 @@ def confirm_entry(
         .values(status=EntryStatus.CONFIRMED, confirmed_at=now)
     ).rowcount
     if changed:
+        rules = referral_rules(contest)
+        if rules.active:
+            referrals.issue_code(connection, entry.id)
+        referrals.on_confirmed(connection, entry.id, rules, now)
         granted = connection.execute(
             sa.select(consent_t).where(
                 consent_t.c.entry_id == entry.id, consent_t.c.event == "granted"

@@ -27,6 +27,8 @@ class Purpose(Enum):
     UNSUBSCRIBE = ("unsubscribe", 5 * 365 * 24 * 3600)
     CLAIM = ("claim", 60 * 24 * 3600)
     SESSION = ("organizer-session", 12 * 3600)
+    REFERRAL = ("referral", 365 * 24 * 3600)  # checked against the contest's own window
+    SOURCE = ("source", 365 * 24 * 3600)
     CSRF = ("csrf", 12 * 3600)
     LOGIN_FORM = ("login-form", 3600)
     RESET = ("password-reset", 3600)

@@ -1,0 +1,1 @@
+"""Referral links, attribution of sources, anti-fraud signals and viral statistics."""

@@ -38,7 +38,7 @@ MAX_BODY = 512 * 1024
 MAX_CLIENTS = 10_000
 MAX_ID = 2**31 - 1  # database integer ids
 LIST_FIELDS = {"jurisdictions", "form_fields", "partners", "excluded_email_domains"}
-BOOL_FIELDS = {"requires_purchase", "purchase_bonus"}
+BOOL_FIELDS = {"requires_purchase", "purchase_bonus", "leaderboard"}
 PRIZE_FIELDS = frozenset(("description", "quantity", "unit_value", "currency", "kind"))
 PRIZE_FIELDS |= {"voucher_min_order", "voucher_validity_days"}
 
@@ -241,6 +241,8 @@ def contest_json(
         "partners": list(contest.partners),
         "referral_bonus": contest.referral_bonus,
         "referral_cap": contest.referral_cap,
+        "attribution_days": contest.attribution_days,
+        "leaderboard": contest.leaderboard,
         "requires_purchase": contest.requires_purchase,
         "purchase_bonus": contest.purchase_bonus,
         "draw_method": contest.draw_method,

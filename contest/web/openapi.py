@@ -64,6 +64,8 @@ CONTEST_FIELDS: dict[str, Any] = {
     "partners": {"type": "array", "items": {"type": "string", "maxLength": 100}},
     "referral_bonus": {"type": "integer", "minimum": 0, "maximum": 100},
     "referral_cap": {"type": ["integer", "null"], "minimum": 0, "maximum": 10000},
+    "attribution_days": {"type": "integer", "minimum": 1, "maximum": 365},
+    "leaderboard": {"type": "boolean"},
     "requires_purchase": {"type": "boolean"},
     "purchase_bonus": {"type": "boolean"},
     "draw_method": {"type": "string", "maxLength": 500},

@@ -317,9 +317,7 @@ async def home(request: Request, organizer: OrganizerIdentity) -> Response:
 def _prize_rows(values: dict[str, object]) -> int:
     """As many prize rows as prizes filled in, plus one empty, at least three."""
     filled = sum(
-        1
-        for index in range(configuration.MAX_PRIZES)
-        if values.get(f"prize-{index}-description")
+        1 for index in range(configuration.MAX_PRIZES) if values.get(f"prize-{index}-description")
     )
     return min(max(3, filled + 1), configuration.MAX_PRIZES)
 

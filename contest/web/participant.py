@@ -9,6 +9,7 @@ fragment. Answers that depend on ``HX-Request`` say so with ``Vary``.
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -44,8 +45,10 @@ from contest.officialrules import official_rules, rules_version
 from contest.people import email_key, mask_email
 from contest.storage import write_options
 from contest.tokens import Purpose, TokenExpired, TokenInvalid
+from contest.web import sharing
 from contest.writer import WriterStopped
 from rules import PROSPECT_SENTENCE_EN, PROSPECT_SENTENCE_FR, client_only_notice
+from viral import referrals
 
 if TYPE_CHECKING:
     from contest.app import AppState
@@ -172,9 +175,11 @@ def _form_context(
     ticked: frozenset[str] = frozenset(),
     refused_rule: str | None = None,
     refused_email: str | None = None,
+    came_from: sharing.Attribution | None = None,
 ) -> dict[str, Any]:
     state = _state(request)
     return {
+        "came_from": came_from or sharing.Attribution(),
         "contest": contest,
         "fields": [CATALOGUE[name] for name in contest.form_fields if name in CATALOGUE],
         "email_field": EMAIL,
@@ -238,11 +243,12 @@ async def contest_page(request: Request) -> Response:
     contest = _contest(request)
     language = _language(request, contest)
     _count(request, contest, "page_view")
+    came_from = await sharing.attribution(request, contest)
     return render(
         request,
         language,
         "participant/contest.html",
-        **_form_context(request, contest, language),
+        **_form_context(request, contest, language, came_from=came_from),
     )
 
 
@@ -284,6 +290,9 @@ async def enter(request: Request) -> Response:
         )
     language = _language(request, contest, (data.get("lang") or [""])[0])
     values = {k: v[0][:300] for k, v in data.items() if k in CATALOGUE or k == "email"}
+    came_from = sharing.Attribution(
+        ref=(data.get("ref") or [""])[0][:300], src=(data.get("src") or [""])[0][:300]
+    )
     ticked = frozenset(k.removeprefix("consent_") for k in data if k.startswith("consent_"))
 
     state = _state(request)
@@ -297,6 +306,7 @@ async def enter(request: Request) -> Response:
             contest,
             language,
             400,
+            came_from=came_from,
             values=values,
             ticked=ticked,
             form_error=gettext(
@@ -305,7 +315,9 @@ async def enter(request: Request) -> Response:
         )
 
     if contest.phase(_now()) != "open":
-        return _form_response(request, contest, language, 403, values=values, ticked=ticked)
+        return _form_response(
+            request, contest, language, 403, values=values, ticked=ticked, came_from=came_from
+        )
 
     try:
         form = parse_entry_form(data, contest.form_fields, [c.purpose for c in contest.consents])
@@ -315,10 +327,21 @@ async def enter(request: Request) -> Response:
             for name, (message, params) in problems.errors.items()
         }
         return _form_response(
-            request, contest, language, 422, values=values, errors=errors, ticked=ticked
+            request,
+            contest,
+            language,
+            422,
+            values=values,
+            errors=errors,
+            ticked=ticked,
+            came_from=came_from,
         )
 
-    context = _entry_context(request, contest, language)
+    context = replace(
+        _entry_context(request, contest, language),
+        referrer_code=sharing.referral_code(request, contest, came_from.ref),
+        source=sharing.source_of(request, contest, came_from.src, None),
+    )
     try:
         outcome = await state.writer.submit(contest, form, context)
     except EntryRefused as refusal:
@@ -329,6 +352,7 @@ async def enter(request: Request) -> Response:
             contest,
             language,
             status,
+            came_from=came_from,
             values=values,
             errors=errors if refusal.field != "form" else {},
             form_error=refusal.message(language) if refusal.field == "form" else None,
@@ -342,6 +366,7 @@ async def enter(request: Request) -> Response:
             contest,
             language,
             503,
+            came_from=came_from,
             values=values,
             ticked=ticked,
             form_error=gettext(
@@ -499,6 +524,17 @@ async def me(request: Request) -> Response:
     if entry is None:
         return _gone(request, contest)
     language = _language(request, contest)
+
+    def load_summary() -> referrals.ReferralSummary:
+        with state.engine.connect() as connection:
+            return referrals.summary(connection, entry.id)
+
+    summary = await run_in_threadpool(load_summary)
+    kit = (
+        sharing.share_kit(state.settings.base_url, contest, entry.referral_code, language)
+        if entry.referral_code and not contest.clients_only and contest.referral_bonus > 0
+        else None
+    )
     return render(
         request,
         language,
@@ -506,7 +542,11 @@ async def me(request: Request) -> Response:
         contest=contest,
         entry=entry,
         confirmed=entry.status == EntryStatus.CONFIRMED,
-        referrals=0,
+        referrals=summary.credited,
+        summary=summary,
+        kit=kit,
+        in_review=[sharing.explain_reasons(r, language) for r in summary.in_review],
+        not_credited=[sharing.explain_reasons(r, language) for r in summary.not_credited],
     )
 
 
@@ -642,6 +682,8 @@ routes = [
     Route("/c/{slug}/rules", rules, name="rules", methods=["GET"]),
     Route("/c/{slug}/theme.css", theme, name="theme", methods=["GET"]),
     Route("/media/{name}", media_file, name="media", methods=["GET"]),
+    Route("/r/{code}", sharing.referral_link, name="referral", methods=["GET"]),
+    Route("/s/{code}", sharing.source_link, name="source", methods=["GET"]),
     Route("/c/{slug}/confirm/{token}", confirm, name="confirm", methods=["GET", "POST"]),
     Route("/c/{slug}/me/{token}", me, name="me", methods=["GET"]),
     Route("/c/{slug}/interest", interest, name="interest", methods=["POST"]),

@@ -1,0 +1,213 @@
+"""Referral and source links, and what the participant's page offers for sharing.
+
+Attribution never needs a cookie (EU-COOKIE-1): ``/r/{code}`` and ``/s/{code}`` record the
+click and redirect to the contest page with a signed, timestamped token in the address; the
+page carries it into a hidden form field, and the entry records it. First touch wins: a token
+older than the contest's attribution window is ignored.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+import segno
+import sqlalchemy as sa
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from contest.contests import ContestView, table
+from contest.i18n import gettext
+from contest.storage import write_options
+from contest.tokens import Purpose, TokenInvalid
+from viral import fraud, referrals
+from viral.codes import looks_like_code
+
+if TYPE_CHECKING:
+    from contest.app import AppState
+
+UTM = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+
+
+def _state(request: Request) -> AppState:
+    from contest.app import state_of
+
+    return state_of(request)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def referral_link(request: Request) -> Response:
+    """/r/{code}: counts the click, then the contest page with the referral carried along."""
+    code = request.path_params["code"]
+    state = _state(request)
+    if not looks_like_code(code):
+        raise HTTPException(404)
+
+    def visit() -> tuple[int, str] | None:
+        with state.engine.connect().execution_options(**write_options()) as connection:
+            with connection.begin():
+                found = referrals.find_code(connection, code)
+                if found is not None:
+                    referrals.record_click(connection, found[0], "referral", code, _now())
+                return found
+
+    found = await run_in_threadpool(visit)
+    if found is None:
+        raise HTTPException(404)
+    contest = state.contests.get(found[1])
+    if contest is None or contest.clients_only:
+        raise HTTPException(404)  # FR-CLIENTS-2: never advertise a client-only contest
+    token = state.signer.sign(Purpose.REFERRAL, code)
+    return RedirectResponse(f"/c/{found[1]}?ref={quote(token)}", status_code=303)
+
+
+async def source_link(request: Request) -> Response:
+    """/s/{code}: a partner, newsletter, poster or campaign link; counts, then redirects."""
+    code = request.path_params["code"]
+    state = _state(request)
+    if not looks_like_code(code):
+        raise HTTPException(404)
+
+    def visit() -> tuple[str, str] | None:
+        link, contest = table("sourcelink"), table("contest")
+        with state.engine.connect().execution_options(**write_options()) as connection:
+            with connection.begin():
+                row = connection.execute(
+                    sa.select(link.c.contest_id, link.c.kind, link.c.utm_campaign, contest.c.slug)
+                    .join(contest, contest.c.id == link.c.contest_id)
+                    .where(link.c.code == code)
+                ).first()
+                if row is None:
+                    return None
+                referrals.record_click(connection, row.contest_id, "source", code, _now())
+                source = (
+                    f"utm:{row.utm_campaign}"
+                    if row.kind == "campaign" and row.utm_campaign
+                    else f"partner:{code}"
+                )
+                return str(row.slug), source
+
+    found = await run_in_threadpool(visit)
+    if found is None:
+        raise HTTPException(404)
+    slug, source = found
+    contest = state.contests.get(slug)
+    if contest is None or contest.clients_only:
+        raise HTTPException(404)
+    token = state.signer.sign(Purpose.SOURCE, source)
+    return RedirectResponse(f"/c/{slug}?src={quote(token)}", status_code=303)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Where a visitor on the contest page came from, as the hidden form fields carry it."""
+
+    ref: str = ""  # signed referral token
+    src: str = ""  # signed source token
+    referrer_name: str = ""
+
+
+def _window(contest: ContestView) -> int:
+    return contest.attribution_days * 24 * 3600
+
+
+def referral_code(request: Request, contest: ContestView, token: str) -> str | None:
+    """The share code in a referral token still inside the attribution window."""
+    if not token or contest.clients_only or contest.referral_bonus <= 0:
+        return None
+    try:
+        code = _state(request).signer.verify(Purpose.REFERRAL, token, max_age=_window(contest))
+    except TokenInvalid:
+        return None
+    return code if isinstance(code, str) and looks_like_code(code) else None
+
+
+def source_of(request: Request, contest: ContestView, token: str, utm: str | None) -> str:
+    """The entry's source: a signed partner/campaign token, a plain utm campaign, or direct."""
+    if token:
+        try:
+            source = _state(request).signer.verify(Purpose.SOURCE, token, max_age=_window(contest))
+        except TokenInvalid:
+            source = None
+        if isinstance(source, str) and len(source) <= 64:
+            return source
+    if utm and UTM.match(utm):
+        return f"utm:{utm}"
+    return "direct"
+
+
+async def attribution(request: Request, contest: ContestView) -> Attribution:
+    """Reads ?ref= / ?src= / ?utm_campaign= on the contest page (GET)."""
+    params = request.query_params
+    ref = params.get("ref", "")
+    code = referral_code(request, contest, ref)
+    name = ""
+    if code is not None:
+        state = _state(request)
+
+        def who() -> str:
+            with state.engine.connect() as connection:
+                found = referrals.find_referrer(connection, contest.id, code)
+            return found.first_name if found else ""
+
+        name = await run_in_threadpool(who)
+    src = params.get("src", "")
+    utm = params.get("utm_campaign")
+    if not src and utm and UTM.match(utm):
+        src = _state(request).signer.sign(Purpose.SOURCE, f"utm:{utm}")
+    return Attribution(ref=ref if code else "", src=src, referrer_name=name)
+
+
+@dataclass(frozen=True)
+class ShareKit:
+    url: str
+    message: str
+    whatsapp: str
+    facebook: str
+    twitter: str
+    linkedin: str
+    mailto: str
+    qr_data_uri: str
+
+
+def share_kit(base_url: str, contest: ContestView, code: str, language: str) -> ShareKit:
+    """The share link, the prefilled message and the intents of the usual apps, and a QR code.
+
+    The platform sends nothing: the participant shares through their own apps and mail client
+    (EU-REFER-NOSEND-1).
+    """
+    url = f"{base_url}/r/{code}"
+    message = gettext(
+        language,
+        "I'm taking part in “%(title)s” (free, no purchase necessary). Join in: %(url)s",
+        title=contest.title,
+        url=url,
+    )
+    subject = gettext(language, "A contest for you: %(title)s", title=contest.title)
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2, xmldecl=False)
+    qr = "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return ShareKit(
+        url=url,
+        message=message,
+        whatsapp=f"https://wa.me/?text={quote(message)}",
+        facebook=f"https://www.facebook.com/sharer/sharer.php?u={quote(url)}",
+        twitter=f"https://twitter.com/intent/tweet?text={quote(message)}",
+        linkedin=f"https://www.linkedin.com/sharing/share-offsite/?url={quote(url)}",
+        mailto=f"mailto:?subject={quote(subject)}&body={quote(message)}",
+        qr_data_uri=qr,
+    )
+
+
+def explain_reasons(reasons: tuple[str, ...], language: str) -> list[str]:
+    return [fraud.explain(reason, language) for reason in reasons]
