@@ -103,6 +103,10 @@ class Contest(SQLModel, table=True):
     platform_invitations: bool = False
     invitations_override_reason: str = Field(default="", max_length=500)
     leaderboard: bool = False
+    # The capture pop-in for the organizer's shop: where it may be embedded, and how long a
+    # dismissal lasts before it may show again.
+    embed_origins: list[str] = Field(default_factory=list, sa_type=JSON)
+    popin_delay_hours: int = 24
     # Kept only so that the rules engine can refuse them: never publishable for prospects.
     requires_purchase: bool = False
     purchase_bonus: bool = False
