@@ -28,7 +28,7 @@ from contest.settings import Settings
 from contest.storage import create_db_engine, ensure_migrated
 from contest.templating import Templates
 from contest.tokens import Signer
-from contest.web import api, organizer, participant
+from contest.web import api, organizer, participant, sharing
 from contest.web.security import BodyLimit, SecurityHeaders
 from contest.writer import EntryWriter
 
@@ -110,7 +110,7 @@ def create_app(
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
         Mount("/admin", routes=organizer.routes, name="organizer"),
         Mount("/api/v1", routes=api.routes, name="api"),
-        Mount("", routes=participant.routes, name="participant"),
+        Mount("", routes=[*participant.routes, *sharing.routes], name="participant"),
     ]
     app = Starlette(
         routes=routes,

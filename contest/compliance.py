@@ -58,6 +58,8 @@ def contest_facts(contest: ContestView) -> ContestFacts:
         retention_months=contest.retention_months,
         referral_bonus=contest.referral_bonus,
         referral_cap=contest.referral_cap,
+        platform_invitations=contest.platform_invitations,
+        platform_invitations_override=bool(contest.invitations_override_reason.strip()),
         requires_purchase=contest.requires_purchase,
         purchase_bonus=contest.purchase_bonus,
         form_fields=contest.form_fields,

@@ -35,6 +35,9 @@ from rules import (
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+ORIGIN = re.compile(
+    r"^(https://[a-z0-9.-]+(:\d{1,5})?|http://(localhost|127\.0\.0\.1)(:\d{1,5})?)$"
+)
 MAX_PRIZES = 10
 LANGUAGES = ("fr", "en")
 JURISDICTIONS = ("FR", "DE", "BE", "US")
@@ -81,6 +84,10 @@ class ContestInput:
     referral_cap: int | None = None
     attribution_days: int = 30
     leaderboard: bool = False
+    platform_invitations: bool = False
+    invitations_override_reason: str = ""
+    embed_origins: tuple[str, ...] = ()
+    popin_delay_hours: int = 24
     requires_purchase: bool = False
     purchase_bonus: bool = False
     draw_method: str = ""
@@ -292,6 +299,14 @@ def parse_contest_form(form: Mapping[str, object]) -> ContestInput:
         referral_cap=integer("referral_cap", 0, 10_000, None),
         attribution_days=integer("attribution_days", 1, 365, 30) or 30,
         leaderboard=_one(form, "leaderboard") == "on",
+        platform_invitations=_one(form, "platform_invitations") == "on",
+        invitations_override_reason=text("invitations_override_reason", 500),
+        embed_origins=tuple(
+            origin.rstrip("/")
+            for origin in re.split(r"[\s,]+", text("embed_origins", 1000))
+            if ORIGIN.match(origin.rstrip("/"))
+        ),
+        popin_delay_hours=integer("popin_delay_hours", 1, 24 * 90, 24) or 24,
         requires_purchase=_one(form, "requires_purchase") == "on",
         purchase_bonus=_one(form, "purchase_bonus") == "on",
         draw_method=text("draw_method", 500),
@@ -353,6 +368,10 @@ def view_of(contest: ContestInput, organizer: Organizer, status: str = "draft") 
         referral_cap=contest.referral_cap,
         attribution_days=contest.attribution_days,
         leaderboard=contest.leaderboard,
+        platform_invitations=contest.platform_invitations,
+        invitations_override_reason=contest.invitations_override_reason,
+        embed_origins=contest.embed_origins,
+        popin_delay_hours=contest.popin_delay_hours,
         requires_purchase=contest.requires_purchase,
         purchase_bonus=contest.purchase_bonus,
         brand_color=contest.brand_color,
@@ -456,6 +475,10 @@ def _apply(row: Contest, contest: ContestInput) -> None:
     row.referral_cap = contest.referral_cap
     row.attribution_days = contest.attribution_days
     row.leaderboard = contest.leaderboard
+    row.platform_invitations = contest.platform_invitations
+    row.invitations_override_reason = contest.invitations_override_reason
+    row.embed_origins = list(contest.embed_origins)
+    row.popin_delay_hours = contest.popin_delay_hours
     row.requires_purchase = contest.requires_purchase
     row.purchase_bonus = contest.purchase_bonus
     row.draw_method = contest.draw_method
@@ -540,6 +563,10 @@ def form_values(contest: ContestInput) -> dict[str, object]:
         "referral_cap": number(contest.referral_cap),
         "attribution_days": number(contest.attribution_days),
         "leaderboard": "on" if contest.leaderboard else "",
+        "platform_invitations": "on" if contest.platform_invitations else "",
+        "invitations_override_reason": contest.invitations_override_reason,
+        "embed_origins": "\n".join(contest.embed_origins),
+        "popin_delay_hours": number(contest.popin_delay_hours),
         "requires_purchase": "on" if contest.requires_purchase else "",
         "purchase_bonus": "on" if contest.purchase_bonus else "",
         "draw_method": contest.draw_method,
@@ -603,6 +630,10 @@ def input_of(row: Contest, prizes: Sequence[PrizeRow]) -> ContestInput:
         referral_cap=row.referral_cap,
         attribution_days=row.attribution_days,
         leaderboard=row.leaderboard,
+        platform_invitations=row.platform_invitations,
+        invitations_override_reason=row.invitations_override_reason,
+        embed_origins=tuple(row.embed_origins or ()),
+        popin_delay_hours=row.popin_delay_hours,
         requires_purchase=row.requires_purchase,
         purchase_bonus=row.purchase_bonus,
         draw_method=row.draw_method,

@@ -81,6 +81,10 @@ class ContestView:
     referral_cap: int | None
     attribution_days: int
     leaderboard: bool
+    platform_invitations: bool
+    invitations_override_reason: str
+    embed_origins: tuple[str, ...]
+    popin_delay_hours: int
     requires_purchase: bool
     purchase_bonus: bool
     brand_color: str
@@ -179,6 +183,10 @@ def load_contest(
         referral_cap=row.referral_cap,
         attribution_days=row.attribution_days,
         leaderboard=row.leaderboard,
+        platform_invitations=row.platform_invitations,
+        invitations_override_reason=row.invitations_override_reason,
+        embed_origins=tuple(row.embed_origins or ()),
+        popin_delay_hours=row.popin_delay_hours,
         requires_purchase=row.requires_purchase,
         purchase_bonus=row.purchase_bonus,
         brand_color=row.brand_color,

@@ -7,6 +7,7 @@ instead of duplicating. The Message-ID is derived from the idempotency key as we
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import logging
 import os
@@ -30,6 +31,8 @@ from contest.templating import Templates
 from contest.tokens import Purpose, Signer
 
 log = logging.getLogger(__name__)
+# SMTP line endings; long headers (List-Unsubscribe URLs) are never folded into encoded words.
+MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 class Undeliverable(Exception):
@@ -50,6 +53,20 @@ class MessageBuilder:
     }
 
     def _context(self, item: OutboxItem) -> dict[str, object]:
+        if item.template == "invitation":
+            with self.engine.connect() as connection:
+                contest = load_contest(connection, item.payload["slug"])
+            if contest is None:
+                raise Undeliverable("contest gone")
+            optout = self.signer.sign(Purpose.INVITE_OPTOUT, item.payload["hashed"])
+            base = self.settings.base_url
+            return {
+                "contest": contest,
+                "referrer_name": item.payload["referrer_name"],
+                "invite_url": f"{base}/r/{item.payload['code']}",
+                "optout_url": f"{base}/invite-optout/{optout}",
+                "rules_url": f"{base}/c/{contest.slug}/rules",
+            }
         if item.template == "password_reset":
             token = self.signer.sign(
                 Purpose.RESET, [item.payload["organizer"], item.payload["version"]]
@@ -75,7 +92,7 @@ class MessageBuilder:
         context = {**self._context(item), "base_url": self.settings.base_url}
         name = f"mail/{item.template}"
         language = item.language
-        message = EmailMessage()
+        message = EmailMessage(policy=MAIL_POLICY)
         message["Subject"] = self.templates.render(
             language, f"{name}.subject.txt", **context
         ).strip()
@@ -85,6 +102,9 @@ class MessageBuilder:
         digest = hashlib.sha256(item.idempotency_key.encode()).hexdigest()[:32]
         message["Message-ID"] = make_msgid(idstring=digest, domain=_mail_domain(self.settings))
         message["Auto-Submitted"] = "auto-generated"
+        if "optout_url" in context:
+            message["List-Unsubscribe"] = f"<{context['optout_url']}>"
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message.set_content(self.templates.render(language, f"{name}.txt", **context))
         message.add_alternative(
             self.templates.render(language, f"{name}.html", **context), subtype="html"
@@ -181,7 +201,9 @@ class Sender:
                         self.engine, item, self.clock(), f"{type(exc).__name__}: {exc}"
                     )
                 else:
-                    outbox.mark_sent(self.engine, item, self.clock())
+                    # An invited friend's address is kept only until the message is sent.
+                    scrub = item.template == "invitation"
+                    outbox.mark_sent(self.engine, item, self.clock(), scrub_recipient=scrub)
                     sent += 1
 
     def run_forever(self, stop: threading.Event, interval: float = 1.0) -> None:

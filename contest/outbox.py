@@ -113,14 +113,20 @@ def claim_due(engine: Engine, now: datetime, limit: int = 50) -> list[OutboxItem
     ]
 
 
-def mark_sent(engine: Engine, item: OutboxItem, now: datetime) -> None:
+def mark_sent(
+    engine: Engine, item: OutboxItem, now: datetime, *, scrub_recipient: bool = False
+) -> None:
     outbox = table("outboxmessage")
+    values: dict[str, Any] = {
+        "status": OutboxStatus.SENT,
+        "sent_at": now,
+        "locked_until": None,
+        "last_error": "",
+    }
+    if scrub_recipient:
+        values["recipient"] = ""
     with engine.begin() as connection:
-        connection.execute(
-            sa.update(outbox)
-            .where(outbox.c.id == item.id)
-            .values(status=OutboxStatus.SENT, sent_at=now, locked_until=None, last_error="")
-        )
+        connection.execute(sa.update(outbox).where(outbox.c.id == item.id).values(**values))
 
 
 def mark_failed(engine: Engine, item: OutboxItem, now: datetime, error: str) -> None:

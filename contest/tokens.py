@@ -29,6 +29,7 @@ class Purpose(Enum):
     SESSION = ("organizer-session", 12 * 3600)
     REFERRAL = ("referral", 365 * 24 * 3600)  # checked against the contest's own window
     SOURCE = ("source", 365 * 24 * 3600)
+    INVITE_OPTOUT = ("invite-optout", 5 * 365 * 24 * 3600)
     CSRF = ("csrf", 12 * 3600)
     LOGIN_FORM = ("login-form", 3600)
     RESET = ("password-reset", 3600)

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from starlette.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent / "viral"))
 
 from pgserver import postgres_server  # noqa: E402
 

@@ -37,8 +37,14 @@ if TYPE_CHECKING:
 MAX_BODY = 512 * 1024
 MAX_CLIENTS = 10_000
 MAX_ID = 2**31 - 1  # database integer ids
-LIST_FIELDS = {"jurisdictions", "form_fields", "partners", "excluded_email_domains"}
-BOOL_FIELDS = {"requires_purchase", "purchase_bonus", "leaderboard"}
+LIST_FIELDS = {
+    "jurisdictions",
+    "form_fields",
+    "partners",
+    "excluded_email_domains",
+    "embed_origins",
+}
+BOOL_FIELDS = {"requires_purchase", "purchase_bonus", "leaderboard", "platform_invitations"}
 PRIZE_FIELDS = frozenset(("description", "quantity", "unit_value", "currency", "kind"))
 PRIZE_FIELDS |= {"voucher_min_order", "voucher_validity_days"}
 
@@ -185,7 +191,7 @@ def as_form(data: Any) -> ImmutableMultiDict[str, str]:
                     "A list of strings is expected.",
                 )
                 continue
-            if name == "partners":
+            if name in {"partners", "embed_origins"}:
                 pairs.append((name, "\n".join(value)))
             elif name == "excluded_email_domains":
                 pairs.append((name, ",".join(value)))
@@ -243,6 +249,10 @@ def contest_json(
         "referral_cap": contest.referral_cap,
         "attribution_days": contest.attribution_days,
         "leaderboard": contest.leaderboard,
+        "platform_invitations": contest.platform_invitations,
+        "invitations_override_reason": contest.invitations_override_reason,
+        "embed_origins": list(contest.embed_origins),
+        "popin_delay_hours": contest.popin_delay_hours,
         "requires_purchase": contest.requires_purchase,
         "purchase_bonus": contest.purchase_bonus,
         "draw_method": contest.draw_method,

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -29,13 +30,15 @@ from contest.configuration import (
     SlugTaken,
     TransitionRefused,
 )
-from contest.contests import load_contest
+from contest.contests import load_contest, table
+from contest.entries import referral_rules
 from contest.forms import CATALOGUE, EMAIL
 from contest.i18n import gettext
 from contest.models import Client, Contest, Entry, EntryStatus, Organizer
 from contest.passwords import WeakPassword
 from contest.storage import write_options
 from contest.tokens import Purpose, TokenInvalid
+from contest.web import sharing
 from contest.web.auth import (
     csrf_token,
     current_session,
@@ -46,6 +49,8 @@ from contest.web.auth import (
     start_session,
 )
 from rules import Verdict
+from viral import fraud, referrals
+from viral.codes import new_code
 
 if TYPE_CHECKING:
     from contest.accounts import OrganizerIdentity
@@ -748,7 +753,207 @@ async def token_revoke(request: Request, organizer: OrganizerIdentity, form: For
     return _redirect(request, "organizer:tokens")
 
 
+# --- Referrals under review and tracked links --------------------------------------------------
+
+
+@organizer_page
+async def referrals_page(request: Request, organizer: OrganizerIdentity) -> Response:
+    """Referrals flagged by the anti-fraud signals, waiting for the organizer's decision."""
+    contest_id = request.path_params["contest_id"]
+    language = _language(request)
+
+    def load() -> dict[str, Any]:
+        with _db(request) as session:
+            row = _own_contest(session, organizer, contest_id)
+            ref, entry, person = table("referral"), table("entry"), table("person")
+            referrer_entry, referrer = entry.alias("referrer_entry"), person.alias("referrer")
+            rows = (
+                session.connection()
+                .execute(
+                    sa.select(
+                        ref.c.id,
+                        ref.c.status,
+                        ref.c.reasons,
+                        ref.c.created_at,
+                        ref.c.decided_at,
+                        person.c.email.label("referred_email"),
+                        referrer.c.first_name.label("referrer_name"),
+                        referrer.c.email.label("referrer_email"),
+                    )
+                    .join(entry, entry.c.id == ref.c.referred_entry_id)
+                    .join(person, person.c.id == entry.c.person_id)
+                    .join(referrer_entry, referrer_entry.c.id == ref.c.referrer_entry_id)
+                    .join(referrer, referrer.c.id == referrer_entry.c.person_id)
+                    .where(ref.c.contest_id == row.id, ref.c.status.in_(["review", "rejected"]))
+                    .order_by(ref.c.status.desc(), ref.c.id)
+                    .limit(500)
+                )
+                .all()
+            )
+            session.expunge(row)
+            return {"contest": row, "rows": rows}
+
+    context = await run_in_threadpool(load)
+    context["explain"] = lambda reasons: [fraud.explain(r, language) for r in reasons or ()]
+    return page(request, "organizer/referrals.html", **context)
+
+
+@organizer_page
+async def referral_decision(
+    request: Request, organizer: OrganizerIdentity, form: FormData
+) -> Response:
+    """Clears (credits) or rejects a flagged referral; logged with who and when."""
+    contest_id = request.path_params["contest_id"]
+    decision = request.path_params["decision"]
+    try:
+        referral_id = int(request.path_params["referral_id"])
+    except ValueError as exc:
+        raise HTTPException(404) from exc
+
+    def decide() -> None:
+        with _db(request) as session:
+            row = _own_contest(session, organizer, contest_id)
+            view = load_contest(session.connection(), row.slug, include_drafts=True)
+            assert view is not None
+            try:
+                status = referrals.review(
+                    session.connection(),
+                    referral_id,
+                    lambda _contest_id: referral_rules(view),
+                    organizer.id,
+                    decision,
+                    _now(),
+                )
+            except referrals.NotInReview as exc:
+                raise HTTPException(404) from exc
+            configuration.audit(
+                session,
+                organizer.id,
+                row.id,
+                f"referral.{decision}",
+                referral=referral_id,
+                status=status,
+            )
+            session.commit()
+
+    await run_in_threadpool(decide)
+    return _redirect(request, "organizer:referrals", contest_id=contest_id)
+
+
+@organizer_page
+async def links_page(
+    request: Request, organizer: OrganizerIdentity, form: FormData | None = None
+) -> Response:
+    """Tracked links for partners, newsletters, posters and campaigns, with their results."""
+    contest_id = request.path_params["contest_id"]
+    state = _state(request)
+    error = None
+    if form is not None:
+        label = str(form.get("label") or "").strip()[:100]
+        kind = str(form.get("kind") or "partner")
+        campaign = str(form.get("utm_campaign") or "").strip()[:100]
+        if not label:
+            error = ("Donnez un nom au lien.", "Give the link a name.")
+        elif kind not in {"partner", "newsletter", "poster", "campaign"}:
+            error = ("Type de lien inconnu.", "Unknown kind of link.")
+        elif campaign and not sharing.UTM.match(campaign):
+            error = (
+                "Campagne : lettres, chiffres, tirets et points.",
+                "Campaign: letters, digits, hyphens and dots.",
+            )
+        else:
+
+            def create() -> None:
+                with _db(request) as session:
+                    row = _own_contest(session, organizer, contest_id)
+                    session.connection().execute(
+                        sa.insert(table("sourcelink")).values(
+                            contest_id=row.id,
+                            code=new_code(),
+                            label=label,
+                            kind=kind,
+                            utm_source=str(form.get("utm_source") or "")[:100],
+                            utm_medium=str(form.get("utm_medium") or "")[:100],
+                            utm_campaign=campaign,
+                            created_at=_now(),
+                        )
+                    )
+                    configuration.audit(session, organizer.id, row.id, "link.created", label=label)
+                    session.commit()
+
+            await run_in_threadpool(create)
+            return _redirect(request, "organizer:links", contest_id=contest_id)
+
+    def load() -> dict[str, Any]:
+        with _db(request) as session:
+            row = _own_contest(session, organizer, contest_id)
+            link, click, entry = table("sourcelink"), table("linkclick"), table("entry")
+            clicks = (
+                sa.select(sa.func.count())
+                .where(click.c.kind == "source", click.c.code == link.c.code)
+                .scalar_subquery()
+            )
+            source = sa.case(
+                (
+                    sa.and_(link.c.kind == "campaign", link.c.utm_campaign != ""),
+                    sa.literal("utm:") + link.c.utm_campaign,
+                ),
+                else_=sa.literal("partner:") + link.c.code,
+            )
+            entries = (
+                sa.select(sa.func.count())
+                .where(entry.c.contest_id == link.c.contest_id, entry.c.source == source)
+                .scalar_subquery()
+            )
+            confirmed = (
+                sa.select(sa.func.count())
+                .where(
+                    entry.c.contest_id == link.c.contest_id,
+                    entry.c.source == source,
+                    entry.c.status == "confirmed",
+                )
+                .scalar_subquery()
+            )
+            rows = (
+                session.connection()
+                .execute(
+                    sa.select(
+                        link.c.code,
+                        link.c.label,
+                        link.c.kind,
+                        link.c.utm_campaign,
+                        clicks.label("clicks"),
+                        entries.label("entries"),
+                        confirmed.label("confirmed"),
+                    )
+                    .where(link.c.contest_id == row.id)
+                    .order_by(link.c.id)
+                )
+                .all()
+            )
+            session.expunge(row)
+            return {"contest": row, "rows": rows}
+
+    context = await run_in_threadpool(load)
+    base = state.settings.base_url
+    context["qr"] = {r.code: sharing.qr_data_uri(f"{base}/s/{r.code}") for r in context["rows"]}
+    return page(request, "organizer/links.html", base_url=base, error=error, **context)
+
+
 routes = [
+    Route(
+        "/contests/{contest_id}/referrals",
+        referrals_page,
+        name="referrals",
+        methods=["GET"],
+    ),
+    Route(
+        "/contests/{contest_id}/referrals/{referral_id}/{decision}",
+        referral_decision,
+        name="referral_decision",
+        methods=["POST"],
+    ),
+    Route("/contests/{contest_id}/links", links_page, name="links", methods=["GET", "POST"]),
     Route("/api-tokens", tokens_page, name="tokens", methods=["GET", "POST"]),
     Route("/api-tokens/{token_id}/revoke", token_revoke, name="token_revoke", methods=["POST"]),
     Route("/login", login, name="login", methods=["GET", "POST"]),

@@ -9,6 +9,7 @@ older than the contest's attribution window is ignored.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import re
 from dataclasses import dataclass
@@ -22,13 +23,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 
+from contest import outbox
+from contest.compliance import contest_facts
 from contest.contests import ContestView, table
-from contest.i18n import gettext
+from contest.entries import find_entry
+from contest.i18n import gettext, pick_language
+from contest.people import InvalidEmail, clean_email, email_key
 from contest.storage import write_options
 from contest.tokens import Purpose, TokenInvalid
-from viral import fraud, referrals
+from rules import evaluate_configuration
+from viral import fraud, invitations, referrals
 from viral.codes import looks_like_code
+from viral.invitations import InvitationRefused
 
 if TYPE_CHECKING:
     from contest.app import AppState
@@ -194,9 +202,6 @@ def share_kit(base_url: str, contest: ContestView, code: str, language: str) -> 
         url=url,
     )
     subject = gettext(language, "A contest for you: %(title)s", title=contest.title)
-    buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2, xmldecl=False)
-    qr = "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
     return ShareKit(
         url=url,
         message=message,
@@ -205,9 +210,179 @@ def share_kit(base_url: str, contest: ContestView, code: str, language: str) -> 
         twitter=f"https://twitter.com/intent/tweet?text={quote(message)}",
         linkedin=f"https://www.linkedin.com/sharing/share-offsite/?url={quote(url)}",
         mailto=f"mailto:?subject={quote(subject)}&body={quote(message)}",
-        qr_data_uri=qr,
+        qr_data_uri=qr_data_uri(url),
     )
+
+
+def qr_data_uri(url: str) -> str:
+    """A QR code of ``url`` as an SVG data URI (allowed by the CSP's img-src)."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2, xmldecl=False)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def explain_reasons(reasons: tuple[str, ...], language: str) -> list[str]:
     return [fraud.explain(reason, language) for reason in reasons]
+
+
+# --- Platform-sent invitations (only where the rules allow them) ------------------------------
+
+
+def invitation_refusal(contest: ContestView, now: datetime) -> InvitationRefused | None:
+    """Why this contest may not send invitations at all, from the rules engine, or None."""
+    if contest.clients_only:
+        return InvitationRefused(
+            "CLIENTS_ONLY",
+            "Les jeux réservés aux clients ne s'annoncent pas aux prospects.",
+            "Client-only contests are not announced to prospects.",
+            "FR-CLIENTS-2",
+        )
+    facts = dataclasses.replace(contest_facts(contest), platform_invitations=True)
+    for finding in evaluate_configuration(facts, now).refusals:
+        if finding.rule_id == "EU-REFER-NOSEND-1":
+            return InvitationRefused("EU", finding.message_fr, finding.message_en, finding.rule_id)
+    if not contest.platform_invitations:
+        return InvitationRefused(
+            "OFF",
+            "Ce jeu n'envoie pas d'invitations : partagez votre lien vous-même.",
+            "This contest sends no invitations: share your link yourself.",
+            None,
+        )
+    return None
+
+
+async def invite(request: Request) -> Response:
+    """A participant asks the platform to invite one person (US contests, or a logged override)."""
+    from contest.web.participant import _contest, _language, _truncated_ip, render
+
+    contest = _contest(request)
+    state = _state(request)
+    language = _language(request, contest)
+    try:
+        public_id = state.signer.verify(Purpose.ME, request.path_params["token"])
+    except TokenInvalid as exc:
+        raise HTTPException(400) from exc
+    form = await request.form(max_fields=10, max_files=0)
+    refusal = invitation_refusal(contest, _now())
+    friend = str(form.get("friend") or "")[:254]
+    key = ""
+    if refusal is None:
+        try:
+            key = email_key(clean_email(friend))
+        except InvalidEmail:
+            refusal = InvitationRefused(
+                "EMAIL",
+                "Cette adresse e-mail semble incorrecte.",
+                "This e-mail address does not look right.",
+                None,
+            )
+    if refusal is None and form.get("knows") != "on":
+        refusal = InvitationRefused(
+            "ATTEST",
+            "Confirmez que vous connaissez cette personne.",
+            "Confirm that you know this person.",
+            "ALL-REFER-INVITE-1",
+        )
+    network = _truncated_ip(request)
+
+    def send() -> None:
+        with state.engine.connect().execution_options(**write_options()) as connection:
+            with connection.begin():
+                entry = find_entry(connection, contest, public_id)
+                if entry is None or entry.status != "confirmed" or not entry.referral_code:
+                    raise HTTPException(404)
+
+                def enqueue(invitation_id: int, hashed: str) -> None:
+                    outbox.enqueue(
+                        connection,
+                        key=f"invitation:{invitation_id}",
+                        template="invitation",
+                        recipient=friend,
+                        language=contest.language,
+                        payload={
+                            "slug": contest.slug,
+                            "code": entry.referral_code,
+                            "referrer_name": entry.first_name or "",
+                            "hashed": hashed,
+                        },
+                        now=_now(),
+                    )
+
+                invitations.invite(
+                    connection,
+                    key=state.settings.secret_keys[0].reveal().encode(),
+                    contest_id=contest.id,
+                    referrer_entry_id=entry.id,
+                    friend_email_key=key,
+                    network=network,
+                    now=_now(),
+                    enqueue=enqueue,
+                )
+
+    if refusal is None:
+        try:
+            await run_in_threadpool(send)
+        except InvitationRefused as refused:
+            refusal = refused
+        else:
+            state.sender.wake.set()
+    status = 200 if refusal is None else (429 if refusal.code.endswith("LIMIT") else 403)
+    text = (
+        gettext(language, "Your invitation is on its way.")
+        if refusal is None
+        else refusal.message(language) + (f" ({refusal.rule_id})" if refusal.rule_id else "")
+    )
+    return render(
+        request,
+        language,
+        "participant/message.html",
+        status_code=status,
+        title=gettext(language, "Invitation"),
+        text=text,
+        contest=contest,
+    )
+
+
+async def invite_optout(request: Request) -> Response:
+    """ "Never invite me again": GET shows a button, POST (RFC 8058 one-click too) records it."""
+    from contest.web.participant import _message_page
+
+    state = _state(request)
+    language = pick_language(request.query_params.get("lang"), ("fr", "en"), "fr")
+    try:
+        hashed = state.signer.verify(Purpose.INVITE_OPTOUT, request.path_params["token"])
+    except TokenInvalid as exc:
+        raise HTTPException(400) from exc
+    if request.method == "GET":
+        return state_page(request, language, request.url.path)
+
+    def record() -> None:
+        with state.engine.begin() as connection:
+            invitations.suppress(connection, str(hashed), _now())
+
+    await run_in_threadpool(record)
+    return _message_page(
+        request,
+        language,
+        200,
+        gettext(language, "Done"),
+        gettext(language, "You will never receive an invitation from this site again."),
+    )
+
+
+def state_page(request: Request, language: str, action: str) -> Response:
+    from contest.web.participant import render
+
+    return render(
+        request,
+        language,
+        "participant/optout.html",
+        action=action,
+        contest=None,
+    )
+
+
+routes = [
+    Route("/c/{slug}/me/{token}/invite", invite, name="invite", methods=["POST"]),
+    Route("/invite-optout/{token}", invite_optout, name="invite_optout", methods=["GET", "POST"]),
+]

@@ -1,0 +1,157 @@
+"""Platform-sent invitations only where lawful, with limits; the organizer's review queue."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from helpers import link_in, read_eml, shown, sign_in
+from referral_steps import enter_and_confirm, share_path
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+from contest.contests import table
+from contest.demo import demo_password
+from contest.mail import Sender
+from contest.settings import Settings
+
+DEMO_ID = sa.text("SELECT id FROM contest WHERE slug = 'demo'")
+
+
+def make_us_contest(client: TestClient, engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(table("contest"))
+            .where(table("contest").c.slug == "demo")
+            .values(jurisdictions=["US"], platform_invitations=True, min_age=18)
+        )
+    client.app.state.contest.contests.forget("demo")  # type: ignore[attr-defined]
+
+
+def invite(client: TestClient, own: str, friend: str, knows: bool = True) -> object:
+    data = {"friend": friend}
+    if knows:
+        data["knows"] = "on"
+    return client.post(own + "/invite", data=data)
+
+
+def test_platform_invitations_are_refused_for_an_eu_contest_with_the_rule_id(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+) -> None:
+    own = enter_and_confirm(client, sender, settings, "ann@example.org")
+    answer = invite(client, own, "friend@example.org")
+    assert answer.status_code == 403  # type: ignore[attr-defined]
+    assert "EU-REFER-NOSEND-1" in shown(answer)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM invitation")).scalar_one() == 0
+
+
+def test_us_invitations_limit_the_day_and_honour_never_again(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+) -> None:
+    make_us_contest(client, engine)
+    own = enter_and_confirm(client, sender, settings, "ann@example.org")
+    assert invite(client, own, "f0@example.org", knows=False).status_code == 403  # type: ignore[attr-defined]
+    for n in range(5):
+        assert invite(client, own, f"f{n}@example.org").status_code == 200  # type: ignore[attr-defined]
+    sixth = invite(client, own, "f5@example.org")
+    assert sixth.status_code == 429  # type: ignore[attr-defined]
+    assert "5 invitations aujourd'hui" in shown(sixth)
+    assert invite(client, own, "f0@example.org").status_code in {403, 429}  # type: ignore[attr-defined]
+
+    sender.run_once()
+    with engine.connect() as connection:
+        stored = (
+            connection.execute(sa.text("SELECT address_hash FROM invitation ORDER BY id"))
+            .scalars()
+            .all()
+        )
+        recipients = (
+            connection.execute(
+                sa.text("SELECT recipient FROM outboxmessage WHERE template = 'invitation'")
+            )
+            .scalars()
+            .all()
+        )
+    assert all(len(h) == 64 and "@" not in h for h in stored), "only keyed hashes are kept"
+    assert recipients == [""] * 5, "the friend's address is dropped once the e-mail is sent"
+    [invitation] = [m for m in read_eml(settings.mail_dir) if m["To"] == "f1@example.org"]
+    assert invitation["List-Unsubscribe"].startswith("<http://testserver/invite-optout/")
+    body = invitation.get_payload()[0].get_payload(decode=True).decode()  # type: ignore[index,union-attr]
+    assert "12 rue de l'Exemple" in body and "ann@" in body
+    optout = link_in(invitation, r"http://testserver/invite-optout/\S+").removeprefix(
+        "http://testserver"
+    )
+    assert client.get(optout).status_code == 200
+    assert client.post(optout).status_code == 200
+
+    with engine.begin() as connection:  # a new day for the limits
+        connection.execute(sa.text("DELETE FROM invitation"))
+    bob = enter_and_confirm(client, sender, settings, "bob@example.org")
+    again = invite(client, bob, "f1@example.org")
+    assert again.status_code == 403  # type: ignore[attr-defined]
+    assert "ne plus recevoir d'invitations" in shown(again)
+
+
+@pytest.fixture
+def signed_in(client: TestClient, settings: Settings) -> TestClient:
+    sign_in(client, "demo@example.org", demo_password(settings))
+    return client
+
+
+def test_organizer_clears_a_flagged_referral_and_the_referrer_gains(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+) -> None:
+    ann = enter_and_confirm(client, sender, settings, "ann@example.org")
+    enter_and_confirm(client, sender, settings, "temp@mailinator.com", share_path(client, ann))
+    chances = re.search(r'data-chances="(\d+)"', client.get(ann).text).group(1)  # type: ignore[union-attr]
+    assert chances == "1"
+    sign_in(client, "demo@example.org", demo_password(settings))
+    with engine.connect() as connection:
+        contest_id = connection.execute(
+            sa.text("SELECT id FROM contest WHERE slug='demo'")
+        ).scalar_one()
+        referral_id = connection.execute(sa.text("SELECT id FROM referral")).scalar_one()
+    queue = client.get(f"/admin/contests/{contest_id}/referrals")
+    assert "DISPOSABLE_DOMAIN" in queue.text and "temp@mailinator.com" in queue.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', queue.text).group(1)  # type: ignore[union-attr]
+    client.post(f"/admin/contests/{contest_id}/referrals/{referral_id}/clear", data={"csrf": csrf})
+    client.cookies.clear()
+    chances = re.search(r'data-chances="(\d+)"', client.get(ann).text).group(1)  # type: ignore[union-attr]
+    assert chances == "2"
+    with engine.connect() as connection:
+        decided_by, audit = connection.execute(
+            sa.text(
+                "SELECT decided_by, (SELECT count(*) FROM auditevent "
+                "WHERE action = 'referral.clear') FROM referral"
+            )
+        ).one()
+    assert decided_by is not None and audit == 1
+
+
+def test_tracked_links_count_entries_and_come_with_a_qr_code(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+) -> None:
+    sign_in(client, "demo@example.org", demo_password(settings))
+    with engine.connect() as connection:
+        contest_id = connection.execute(
+            sa.text("SELECT id FROM contest WHERE slug='demo'")
+        ).scalar_one()
+    page = client.get(f"/admin/contests/{contest_id}/links")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    client.post(
+        f"/admin/contests/{contest_id}/links",
+        data={"csrf": csrf, "label": "Affiche boutique", "kind": "poster"},
+    )
+    listing = client.get(f"/admin/contests/{contest_id}/links").text
+    link = re.search(r"http://testserver(/s/[A-Z0-9]+)", listing).group(1)  # type: ignore[union-attr]
+    assert 'src="data:image/svg+xml;base64,' in listing
+    client.cookies.clear()
+    landing = client.get(link, follow_redirects=False).headers["location"]
+    enter_and_confirm(client, sender, settings, "poster@example.org", landing)
+    sign_in(client, "demo@example.org", demo_password(settings))
+    listing = client.get(f"/admin/contests/{contest_id}/links").text
+    assert re.search(
+        r'<td class="num">1</td>\s*<td class="num">1</td>\s*<td class="num">1</td>', listing
+    )
