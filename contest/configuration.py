@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, col, select
 
 from contest.compliance import contest_facts
+from contest.draw import commitment, new_secret
 from contest.contests import ConsentOption, ContestView, PrizeView
 from contest.forms import CATALOGUE, CONTROL_CHARS
 from contest.media import contrast
@@ -785,6 +786,9 @@ def publish_contest(session: Session, organizer: Organizer, row: Contest, now: d
     if not verdict.ok:
         raise ContestRefused(verdict)
     row.offered_at = offered
+    if row.draw_secret is None:  # ALL-DRAW-COMMIT-1: commit before the pool even exists
+        row.draw_secret = new_secret()
+        row.draw_commitment = commitment(row.draw_secret)
     row.status = (
         ContestStatus.OPEN
         if row.opens_at is None or row.opens_at <= now

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
+from contest.draw import commitment, new_secret
 from contest.entries import wording_hash
 from contest.models import (
     Client,
@@ -95,6 +96,9 @@ def _contest(organizer_id: int, slug: str, title: str, now: datetime, **fields: 
         "updated_at": now,
     }
     base.update(fields)
+    if base["status"] != ContestStatus.DRAFT:  # published: committed to a draw secret
+        secret = new_secret()
+        base.update(draw_secret=secret, draw_commitment=commitment(secret))
     return Contest(**base)  # type: ignore[arg-type]
 
 

@@ -107,6 +107,10 @@ class Contest(SQLModel, table=True):
     # dismissal lasts before it may show again.
     embed_origins: list[str] = Field(default_factory=list, sa_type=JSON)
     popin_delay_hours: int = 24
+    # Commit before, reveal after (ALL-DRAW-COMMIT-1): the secret is drawn at publication and
+    # only its SHA-256 commitment is shown until the draw record reveals it.
+    draw_secret: str | None = Field(default=None, max_length=64)
+    draw_commitment: str | None = Field(default=None, max_length=64)
     # Kept only so that the rules engine can refuse them: never publishable for prospects.
     requires_purchase: bool = False
     purchase_bonus: bool = False
@@ -393,3 +397,34 @@ class InviteSuppression(SQLModel, table=True):
 
     address_hash: str = Field(max_length=64, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- The draw ----------------------------------------------------------------------------------
+
+
+class DrawRecordRow(SQLModel, table=True):
+    """The signed record of a contest's draw; one per contest (a contest is drawn once)."""
+
+    __tablename__ = "drawrecord"
+
+    id: int | None = Field(default=None, primary_key=True)
+    contest_id: int = Field(foreign_key="contest.id", sa_column_kwargs={"unique": True})
+    record: str  # the JSON of contest.draw.DrawRecord, signed
+    pool_digest: str = Field(max_length=64)
+    drawn_at: datetime = Field(sa_type=UTCDateTime)
+    operator: str = Field(default="", max_length=254)
+
+
+class DrawPlacementRow(SQLModel, table=True):
+    """Winners and alternates of a draw, linked back to their entries (kept private)."""
+
+    __tablename__ = "drawplacement"
+    __table_args__ = (sa.UniqueConstraint("contest_id", "entry_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contest_id: int = Field(foreign_key="contest.id", index=True)
+    entry_id: int = Field(foreign_key="entry.id")
+    rank: int
+    kind: str = Field(max_length=16)  # winner | alternate
+    prize_rank: int | None = None
+    ticket: str = Field(max_length=128)
