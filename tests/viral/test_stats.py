@@ -358,10 +358,8 @@ def test_leaderboard_orders_by_credits_then_earliest_last_credit_and_hides_addre
                 (paul, brought[7], "not_credited", ["CAP_REACHED"], at(2, 2)),
             ],
         )
-        elsewhere = add_entries(
-            connection, other, [("Eve", at(1, 9), None), ("Y", at(1, 10), None)]
-        )
-        add_referrals(connection, other, [(*elsewhere, "credited", [], at(1, 10))])
+        eve, y = add_entries(connection, other, [("Eve", at(1, 9), None), ("Y", at(1, 10), None)])
+        add_referrals(connection, other, [(eve, y, "credited", [], at(1, 10))])
         board = leaderboard(connection, contest)
         top_two = leaderboard(connection, contest, limit=2)
         with pytest.raises(ValueError, match="limit"):

@@ -1,0 +1,406 @@
+"""Viral statistics of a contest: invitations, clicks, the viral coefficient, generations.
+
+Every figure is an SQL aggregate over indexed columns (``entry`` by contest and status,
+``referral`` by contest and status, ``linkclick`` by contest and kind, ``invitation`` by
+contest); Python only divides a handful of aggregated numbers and never loops over entries.
+The queries are written once for SQLite and PostgreSQL (``WITH RECURSIVE``, window functions);
+the only dialect-specific piece is the number of seconds between two timestamps.
+
+Words used below: a *participant* is a confirmed entry (double opt-in done); a *referral entry*
+is an entry with a referrer (``entry.referrer_entry_id`` set), whatever its referral row says;
+a *referrer* is a participant with at least one confirmed referral entry. Days are UTC dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+import contest.models  # noqa: F401  (registers the tables in SQLModel.metadata)
+from viral import fraud
+from viral.referrals import BONUS_OFF, CAP_REACHED
+
+COHORT_DAYS = 30
+# Reason codes left by the fraud checks; CAP_REACHED and BONUS_OFF are rules, not fraud.
+FRAUD_REASONS = (
+    fraud.SELF_REFERRAL,
+    fraud.DISPOSABLE_DOMAIN,
+    fraud.IP_BURST,
+    fraud.REFERRAL_RING,
+)
+# Referral chains only grow forward in time, so this never binds; it keeps a corrupt
+# referrer loop from making the recursive query run forever.
+MAX_GENERATIONS = 1000
+
+
+def _t(name: str) -> sa.Table:
+    return SQLModel.metadata.tables[name]
+
+
+class Cohort(NamedTuple):
+    """Participants confirmed on ``day`` and the confirmed referral entries they brought.
+
+    ``k`` = ``referred`` / ``participants``: ``referred`` counts confirmed referral entries
+    whose referrer was confirmed on ``day`` (whenever the referred entry itself confirmed).
+    """
+
+    day: date
+    participants: int
+    referred: int
+    k: float
+
+
+@dataclass(frozen=True)
+class ViralStats:
+    """The viral figures of one contest. A ratio whose denominator is zero is ``None``.
+
+    - ``invitations_sent``: ``invitation`` rows of the contest (platform-sent invitations).
+    - ``referral_clicks``: ``linkclick`` rows of the contest with ``kind = 'referral'``.
+    - ``referral_entries``: entries with a referrer, pending or confirmed.
+    - ``referral_confirmations``: confirmed entries with a referrer.
+    - ``participants``: confirmed entries.
+    - ``k``: the viral coefficient, ``referral_confirmations / participants``.
+    - ``cohorts``: per UTC day of confirmation (see :class:`Cohort`), the ``COHORT_DAYS`` most
+      recent days with at least one confirmation on or before ``as_of``'s UTC date, oldest
+      first.
+    - ``generations``: confirmed entries per generation, index = generation. A participant
+      without referrer is generation 0, the participants they brought generation 1, and so
+      on; pending entries are not counted (they cannot refer anyone). Empty without
+      participants.
+    - ``depth``: the highest generation reached (``len(generations) - 1``, 0 when empty).
+    - ``cycle_time_seconds``: the median, over referrers, of the time from the referrer's
+      confirmation to the confirmation of their first confirmed referral entry; each referrer
+      counts once; the mean of the two middle values for an even count; rounded to the
+      millisecond.
+    - ``referrers``: participants with at least one confirmed referral entry.
+    - ``top_referrers``: ``ceil(referrers / 100)``, the top 1% (at least one when there is a
+      referrer), ranked by confirmed referral entries (ties: the earlier entry first).
+    - ``top_referrer_share``: the confirmed referral entries brought by the top referrers,
+      over ``referral_confirmations``.
+    - ``referrals``: ``referral`` rows of the contest, any status.
+    - ``fraud_removed``: referral rows in ``review`` or ``rejected``, or ``not_credited`` with
+      a fraud reason (``FRAUD_REASONS``) and neither ``CAP_REACHED`` nor ``BONUS_OFF`` (those
+      two mean the referral went through crediting: an organizer cleared it, so the fraud
+      checks did not remove it).
+    - ``fraud_share``: ``fraud_removed / referrals``.
+    """
+
+    contest_id: int
+    as_of: datetime
+    invitations_sent: int
+    referral_clicks: int
+    referral_entries: int
+    referral_confirmations: int
+    participants: int
+    k: float | None
+    cohorts: tuple[Cohort, ...]
+    generations: tuple[int, ...]
+    depth: int
+    cycle_time_seconds: float | None
+    referrers: int
+    top_referrers: int
+    top_referrer_share: float | None
+    referrals: int
+    fraud_removed: int
+    fraud_share: float | None
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    """``rank`` from 1; ``display_name`` from :func:`display_name`; credited referrals."""
+
+    rank: int
+    display_name: str
+    credited: int
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _seconds_between(
+    dialect: str, start: sa.ColumnElement[Any], end: sa.ColumnElement[Any]
+) -> sa.ColumnElement[Any]:
+    """``end - start`` in seconds, as SQL for SQLite or PostgreSQL."""
+    if dialect == "sqlite":
+        return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
+    if dialect == "postgresql":
+        return sa.extract("epoch", end - start)
+    raise NotImplementedError(
+        f"viral statistics are written for SQLite and PostgreSQL, not {dialect}"
+    )
+
+
+def viral_stats(connection: Connection, contest_id: int, now: datetime) -> ViralStats:
+    """The figures of :class:`ViralStats` for one contest, as of ``now`` (for the cohorts).
+
+    Refuses a naive ``now`` (ValueError): the cohorts are UTC days. An unknown or empty
+    contest gives zeros, empty tuples and ``None`` ratios.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    entry = _t("entry")
+    confirmed = entry.c.status == "confirmed"
+    referred = entry.c.referrer_entry_id.is_not(None)
+
+    invitation, linkclick = _t("invitation"), _t("linkclick")
+    invitations_sent, referral_clicks = connection.execute(
+        sa.select(
+            sa.select(sa.func.count())
+            .select_from(invitation)
+            .where(invitation.c.contest_id == contest_id)
+            .scalar_subquery(),
+            sa.select(sa.func.count())
+            .select_from(linkclick)
+            .where(linkclick.c.contest_id == contest_id, linkclick.c.kind == "referral")
+            .scalar_subquery(),
+        )
+    ).one()
+
+    def count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    participants, referral_entries, referral_confirmations = connection.execute(
+        sa.select(count_if(confirmed), count_if(referred), count_if(sa.and_(confirmed, referred)))
+        .select_from(entry)
+        .where(entry.c.contest_id == contest_id)
+    ).one()
+
+    referrers, top_referrers, top_sum = _top_referrers(connection, contest_id)
+    generations = _generations(connection, contest_id)
+    removed, referrals = _fraud(connection, contest_id)
+    return ViralStats(
+        contest_id=contest_id,
+        as_of=now,
+        invitations_sent=int(invitations_sent),
+        referral_clicks=int(referral_clicks),
+        referral_entries=int(referral_entries),
+        referral_confirmations=int(referral_confirmations),
+        participants=int(participants),
+        k=_ratio(int(referral_confirmations), int(participants)),
+        cohorts=_cohorts(connection, contest_id, now),
+        generations=generations,
+        depth=max(len(generations) - 1, 0),
+        cycle_time_seconds=_cycle_time(connection, contest_id),
+        referrers=referrers,
+        top_referrers=top_referrers,
+        top_referrer_share=_ratio(top_sum, int(referral_confirmations)),
+        referrals=referrals,
+        fraud_removed=removed,
+        fraud_share=_ratio(removed, referrals),
+    )
+
+
+def _cohorts(connection: Connection, contest_id: int, now: datetime) -> tuple[Cohort, ...]:
+    participant, referred = _t("entry").alias("participant"), _t("entry").alias("referred")
+    day = sa.func.date(participant.c.confirmed_at, type_=sa.Date)
+    tomorrow = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time(), UTC)
+    rows = connection.execute(
+        sa.select(
+            day.label("day"),
+            sa.func.count(participant.c.id.distinct()).label("participants"),
+            sa.func.count(referred.c.id).label("referred"),
+        )
+        .select_from(
+            participant.outerjoin(
+                referred,
+                sa.and_(
+                    referred.c.referrer_entry_id == participant.c.id,
+                    referred.c.contest_id == contest_id,
+                    referred.c.status == "confirmed",
+                ),
+            )
+        )
+        .where(
+            participant.c.contest_id == contest_id,
+            participant.c.status == "confirmed",
+            participant.c.confirmed_at < tomorrow,
+        )
+        .group_by(day)
+        .order_by(day.desc())
+        .limit(COHORT_DAYS)
+    ).all()
+    return tuple(
+        Cohort(row.day, int(row.participants), int(row.referred), row.referred / row.participants)
+        for row in reversed(rows)
+    )
+
+
+def _generations(connection: Connection, contest_id: int) -> tuple[int, ...]:
+    entry = _t("entry")
+    child = entry.alias("child")
+    tree = (
+        sa.select(entry.c.id, sa.literal_column("0", sa.Integer).label("generation"))
+        .where(
+            entry.c.contest_id == contest_id,
+            entry.c.status == "confirmed",
+            entry.c.referrer_entry_id.is_(None),
+        )
+        .cte("tree", recursive=True)
+    )
+    tree = tree.union_all(
+        sa.select(child.c.id, tree.c.generation + 1)
+        .select_from(child.join(tree, child.c.referrer_entry_id == tree.c.id))
+        .where(
+            child.c.contest_id == contest_id,
+            child.c.status == "confirmed",
+            tree.c.generation < MAX_GENERATIONS,
+        )
+    )
+    rows = connection.execute(
+        sa.select(tree.c.generation, sa.func.count())
+        .group_by(tree.c.generation)
+        .order_by(tree.c.generation)
+    ).all()
+    return tuple(int(count) for _generation, count in rows)
+
+
+def _cycle_time(connection: Connection, contest_id: int) -> float | None:
+    entry = _t("entry")
+    referrer = entry.alias("referrer")
+    first = (
+        sa.select(
+            entry.c.referrer_entry_id.label("referrer_id"),
+            sa.func.min(entry.c.confirmed_at).label("first_at"),
+        )
+        .where(
+            entry.c.contest_id == contest_id,
+            entry.c.status == "confirmed",
+            entry.c.referrer_entry_id.is_not(None),
+            entry.c.confirmed_at.is_not(None),
+        )
+        .group_by(entry.c.referrer_entry_id)
+        .subquery("first_referral")
+    )
+    delay = _seconds_between(connection.dialect.name, referrer.c.confirmed_at, first.c.first_at)
+    ranked = (
+        sa.select(
+            delay.label("delay"),
+            sa.func.row_number().over(order_by=delay).label("position"),
+            sa.func.count().over().label("total"),
+        )
+        .select_from(first.join(referrer, referrer.c.id == first.c.referrer_id))
+        .where(referrer.c.confirmed_at.is_not(None))
+        .subquery("ranked")
+    )
+    # The middle row (odd count) or the two middle rows (even count): 2 * position in [n, n + 2].
+    median = connection.execute(
+        sa.select(sa.func.avg(ranked.c.delay)).where(
+            2 * ranked.c.position >= ranked.c.total,
+            2 * ranked.c.position <= ranked.c.total + 2,
+        )
+    ).scalar_one()
+    return None if median is None else round(float(median), 3)
+
+
+def _top_referrers(connection: Connection, contest_id: int) -> tuple[int, int, int]:
+    """(referrers, size of the top 1%, confirmed referral entries the top 1% brought)."""
+    entry = _t("entry")
+    per_referrer = (
+        sa.select(
+            entry.c.referrer_entry_id.label("referrer_id"),
+            sa.func.count().label("brought"),
+        )
+        .where(
+            entry.c.contest_id == contest_id,
+            entry.c.status == "confirmed",
+            entry.c.referrer_entry_id.is_not(None),
+        )
+        .group_by(entry.c.referrer_entry_id)
+        .subquery("per_referrer")
+    )
+    referrers = int(
+        connection.execute(sa.select(sa.func.count()).select_from(per_referrer)).scalar_one()
+    )
+    top = (referrers + 99) // 100  # ceil(1%): 120 referrers -> 2
+    if top == 0:
+        return 0, 0, 0
+    best = (
+        sa.select(per_referrer.c.brought)
+        .order_by(per_referrer.c.brought.desc(), per_referrer.c.referrer_id)
+        .limit(top)
+        .subquery("best")
+    )
+    brought = connection.execute(sa.select(sa.func.sum(best.c.brought))).scalar_one()
+    return referrers, top, int(brought or 0)
+
+
+def _fraud(connection: Connection, contest_id: int) -> tuple[int, int]:
+    """(referrals removed by the fraud checks, all referrals of the contest)."""
+    referral = _t("referral")
+    # reasons is a JSON list of codes; its text holds each code in double quotes, on both
+    # databases, so a quoted code is matched exactly.
+    reasons = sa.cast(referral.c.reasons, sa.Text)
+
+    def any_reason(codes: tuple[str, ...]) -> sa.ColumnElement[bool]:
+        return sa.or_(*(reasons.contains(f'"{code}"', autoescape=True) for code in codes))
+
+    removed = sa.or_(
+        referral.c.status.in_(("review", "rejected")),
+        sa.and_(
+            referral.c.status == "not_credited",
+            any_reason(FRAUD_REASONS),
+            sa.not_(any_reason((CAP_REACHED, BONUS_OFF))),
+        ),
+    )
+    total, fraudulent = connection.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(sa.case((removed, 1), else_=0)), 0),
+        )
+        .select_from(referral)
+        .where(referral.c.contest_id == contest_id)
+    ).one()
+    return int(fraudulent), int(total)
+
+
+def display_name(first_name: str) -> str:
+    """The first word of the first name, plus the initial of the second word if any.
+
+    "Marie Dupont" -> "Marie D."; "jean" -> "jean". Words holding an "@" are dropped, so an
+    address typed in the first-name field is never shown; empty when nothing is left.
+    """
+    words = [word for word in first_name.split() if "@" not in word]
+    if not words:
+        return ""
+    if len(words) == 1:
+        return words[0]
+    return f"{words[0]} {words[1][0].upper()}."
+
+
+def leaderboard(
+    connection: Connection, contest_id: int, limit: int = 10
+) -> tuple[LeaderboardRow, ...]:
+    """The referrers with the most credited referrals, best first, at most ``limit`` rows.
+
+    Only referrers with at least one ``credited`` referral appear. Ties go to whoever got
+    there first: the earlier last credit (``decided_at``, else the referral's creation), then
+    the earlier entry. Names come from :func:`display_name`; no e-mail address is read.
+    Refuses a ``limit`` below 1 (ValueError).
+    """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    referral, entry, person = _t("referral"), _t("entry"), _t("person")
+    credited = sa.func.count()
+    last_credit = sa.func.max(sa.func.coalesce(referral.c.decided_at, referral.c.created_at))
+    rows = connection.execute(
+        sa.select(person.c.first_name, credited.label("credited"))
+        .select_from(
+            referral.join(entry, entry.c.id == referral.c.referrer_entry_id).join(
+                person, person.c.id == entry.c.person_id
+            )
+        )
+        .where(referral.c.contest_id == contest_id, referral.c.status == "credited")
+        .group_by(referral.c.referrer_entry_id, person.c.first_name)
+        .order_by(credited.desc(), last_credit, referral.c.referrer_entry_id)
+        .limit(limit)
+    ).all()
+    return tuple(
+        LeaderboardRow(rank, display_name(row.first_name), int(row.credited))
+        for rank, row in enumerate(rows, start=1)
+    )
