@@ -50,6 +50,7 @@ from contest.web.auth import (
 )
 from rules import Verdict
 from viral import fraud, referrals
+from viral import stats as viral_stats
 from viral.codes import new_code
 
 if TYPE_CHECKING:
@@ -542,10 +543,22 @@ async def contest_view(request: Request, organizer: OrganizerIdentity) -> Respon
             assert row.id is not None
             current = configuration.input_of(row, configuration.prizes_of(session, row.id))
             verdict = configuration.judge(current, _organizer_row(session, organizer), _now())
-            stats = dashboard.contest_stats(session.connection(), row.id, _now(), row.timezone)
+            connection = session.connection()
+            stats = dashboard.contest_stats(
+                connection, row.id, _now(), row.timezone, invitations=_invitations_sent
+            )
+            viral = viral_stats.viral_stats(connection, row.id, _now())
+            leaders = viral_stats.leaderboard(connection, row.id, limit=10)
             session.expunge(row)
             can_close = row.closes_at is None or row.closes_at <= _now()
-            return {"contest": row, "verdict": verdict, "stats": stats, "can_close": can_close}
+            return {
+                "contest": row,
+                "verdict": verdict,
+                "stats": stats,
+                "viral": viral,
+                "leaders": leaders,
+                "can_close": can_close,
+            }
 
     context = await run_in_threadpool(load)
     stats = context["stats"]
@@ -564,6 +577,15 @@ async def contest_view(request: Request, organizer: OrganizerIdentity) -> Respon
         description=gettext(language, "Entries by hour of the day, local time."),
     )
     return page(request, "organizer/contest.html", **context)
+
+
+def _invitations_sent(connection: Any, contest_id: int) -> int:
+    invitation = table("invitation")
+    return int(
+        connection.execute(
+            sa.select(sa.func.count()).where(invitation.c.contest_id == contest_id)
+        ).scalar_one()
+    )
 
 
 @organizer_page
