@@ -373,6 +373,7 @@ def view_of(contest: ContestInput, organizer: Organizer, status: str = "draft") 
         invitations_override_reason=contest.invitations_override_reason,
         embed_origins=contest.embed_origins,
         popin_delay_hours=contest.popin_delay_hours,
+        draw_commitment=None,
         requires_purchase=contest.requires_purchase,
         purchase_bonus=contest.purchase_bonus,
         brand_color=contest.brand_color,

@@ -85,6 +85,7 @@ class ContestView:
     invitations_override_reason: str
     embed_origins: tuple[str, ...]
     popin_delay_hours: int
+    draw_commitment: str | None
     requires_purchase: bool
     purchase_bonus: bool
     brand_color: str
@@ -187,6 +188,7 @@ def load_contest(
         invitations_override_reason=row.invitations_override_reason,
         embed_origins=tuple(row.embed_origins or ()),
         popin_delay_hours=row.popin_delay_hours,
+        draw_commitment=row.draw_commitment,
         requires_purchase=row.requires_purchase,
         purchase_bonus=row.purchase_bonus,
         brand_color=row.brand_color,

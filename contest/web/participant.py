@@ -45,10 +45,11 @@ from contest.officialrules import official_rules, rules_version
 from contest.people import email_key, mask_email
 from contest.storage import write_options
 from contest.tokens import Purpose, TokenExpired, TokenInvalid
-from contest.web import sharing
+from contest.web import embed, sharing
 from contest.writer import WriterStopped
 from rules import PROSPECT_SENTENCE_EN, PROSPECT_SENTENCE_FR, client_only_notice
 from viral import referrals
+from viral import stats as viral_stats
 
 if TYPE_CHECKING:
     from contest.app import AppState
@@ -214,7 +215,7 @@ def preview(request: Request, contest: ContestView) -> Response:
     context["phase"] = "open" if context["phase"] == "upcoming" else context["phase"]
     context["action"] = "#"
     context["preview"] = True
-    return render(request, language, "participant/contest.html", **context)
+    return render(request, language, "participant/contest.html", leaders=(), **context)
 
 
 async def theme(request: Request) -> Response:
@@ -244,10 +245,20 @@ async def contest_page(request: Request) -> Response:
     language = _language(request, contest)
     _count(request, contest, "page_view")
     came_from = await sharing.attribution(request, contest)
+    leaders: tuple[Any, ...] = ()
+    if contest.leaderboard and contest.referral_bonus > 0 and not contest.clients_only:
+        state = _state(request)
+
+        def top() -> tuple[Any, ...]:
+            with state.engine.connect() as connection:
+                return viral_stats.leaderboard(connection, contest.id, limit=5)
+
+        leaders = await run_in_threadpool(top)
     return render(
         request,
         language,
         "participant/contest.html",
+        leaders=leaders,
         **_form_context(request, contest, language, came_from=came_from),
     )
 
@@ -545,6 +556,7 @@ async def me(request: Request) -> Response:
         referrals=summary.credited,
         summary=summary,
         kit=kit,
+        can_invite=kit is not None and sharing.invitation_refusal(contest, _now()) is None,
         in_review=[sharing.explain_reasons(r, language) for r in summary.in_review],
         not_credited=[sharing.explain_reasons(r, language) for r in summary.not_credited],
     )
@@ -675,6 +687,8 @@ async def interest_confirm(request: Request) -> Response:
 
 
 routes = [
+    Route("/embed/{slug}.js", embed.loader, name="embed_loader", methods=["GET"]),
+    Route("/embed/{slug}", embed.frame, name="embed", methods=["GET"]),
     Route("/c/{slug}", contest_page, name="contest", methods=["GET"]),
     Route("/c/{slug}/entries", enter, name="enter", methods=["POST"]),
     Route("/c/{slug}/started", form_started, name="started", methods=["POST"]),

@@ -155,3 +155,21 @@ def test_tracked_links_count_entries_and_come_with_a_qr_code(
     assert re.search(
         r'<td class="num">1</td>\s*<td class="num">1</td>\s*<td class="num">1</td>', listing
     )
+
+
+def test_the_invite_form_appears_only_where_invitations_are_lawful(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+) -> None:
+    own = enter_and_confirm(client, sender, settings, "ann@example.org")
+    assert 'name="friend"' not in client.get(own).text, "EU contest: share links only"
+    make_us_contest(client, engine)
+    assert 'name="friend"' in client.get(own).text
+
+
+def test_the_rules_page_shows_the_draw_commitment(client: TestClient, engine: Engine) -> None:
+    with engine.connect() as connection:
+        commitment = connection.execute(
+            sa.text("SELECT draw_commitment FROM contest WHERE slug = 'demo'")
+        ).scalar_one()
+    assert commitment and len(commitment) == 64
+    assert commitment in client.get("/c/demo/rules").text
