@@ -21,7 +21,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from contest import claims
 from contest.contests import ContestCache
+from contest.fulfilment import ShopDelivery
 from contest.funnel import FunnelCounter
 from contest.mail import Delivery, MessageBuilder, Sender, start_sender_thread
 from contest.settings import Settings
@@ -76,7 +78,13 @@ def create_app(
         htmx = (STATIC_DIR / "js" / "htmx.min.js").exists()
         templates = Templates({"htmx_available": htmx, "base_url": settings.base_url})
         signer = Signer(settings.secret_keys)
-        sender = Sender(db, MessageBuilder(settings, db, templates, signer), Delivery(settings))
+        sender = Sender(
+            db,
+            MessageBuilder(settings, db, templates, signer),
+            Delivery(settings),
+            shop=ShopDelivery(db),
+            maintenance=lambda now: claims.pass_all_unclaimed(db, now),
+        )
         writer = EntryWriter(db, on_commit=sender.wake.set)
         writer.start()
         funnel = FunnelCounter(db)

@@ -109,6 +109,8 @@ def cmd_create_organizer(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from contest import claims
+    from contest.fulfilment import ShopDelivery
     from contest.mail import Delivery, MessageBuilder, Sender
     from contest.templating import Templates
     from contest.tokens import Signer
@@ -121,7 +123,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
         sys.exit(f"contest: {exc}")
     templates = Templates({"htmx_available": False, "base_url": settings.base_url})
     builder = MessageBuilder(settings, engine, templates, Signer(settings.secret_keys))
-    sender = Sender(engine, builder, Delivery(settings))
+    sender = Sender(
+        engine,
+        builder,
+        Delivery(settings),
+        shop=ShopDelivery(engine),
+        maintenance=lambda now: claims.pass_all_unclaimed(engine, now),
+    )
     if args.once:
         print(f"Sent {sender.run_once()} message(s).")
         return 0
@@ -152,6 +160,69 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_draw(args: argparse.Namespace) -> int:
+    from contest import claims
+    from contest.drawing import DrawRefused, public_record_json, run_draw, signing_key
+
+    settings = _settings()
+    engine = create_db_engine(settings.database_url.reveal())
+    try:
+        ensure_migrated(engine)
+        key, key_id = signing_key(settings.secret_keys[0].reveal())
+        outcome = run_draw(
+            engine,
+            args.slug,
+            datetime.now(UTC),
+            signing_key=key,
+            key_id=key_id,
+            operator=args.operator,
+            public_value=args.public_value,
+            public_value_source=args.public_value_source,
+        )
+        told = claims.notify_after_draw(engine, args.slug, datetime.now(UTC))
+    except NotMigrated as exc:
+        sys.exit(f"contest: {exc}")
+    except DrawRefused as exc:
+        print(f"contest: {exc.message_en}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    sys.stdout.write(public_record_json(outcome.record))
+    if told:
+        print(
+            f"contest: {told} winner(s) will be told by e-mail (contest worker).", file=sys.stderr
+        )
+    if not outcome.created:
+        print(
+            f"contest: {args.slug} was already drawn at {outcome.record.drawn_at}; this is its "
+            "first record (a contest is drawn once).",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_verify_draw(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from contest.drawing import verify_file
+
+    result = verify_file(Path(args.record), Path(args.pool) if args.pool else None)
+    record = result.record
+    if result.ok and record is not None:
+        pool = record.pool
+        print(
+            f"OK: {record.contest_slug} drawn at {record.drawn_at}: the secret matches its "
+            f"commitment; the pool of {pool.count} entries (total weight {pool.total_weight}, "
+            f"digest {pool.digest}) and its Merkle root recompute; {len(record.winners)} "
+            f"winner(s) and {len(record.alternates)} alternate(s) recompute from the seed."
+        )
+        return 0
+    for problem in result.problems:
+        print(f"{problem.code}: {problem.detail}")
+    print(f"FAILED: {args.record} does not match its draw ({len(result.problems)} problem(s)).")
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contest", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -178,6 +249,24 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--once", action="store_true", help="send what is due, then exit")
     worker.add_argument("--interval", type=float, default=1.0)
     worker.set_defaults(func=cmd_worker)
+
+    drawing = commands.add_parser("draw", help="draw a closed contest, print its record")
+    drawing.add_argument("slug")
+    drawing.add_argument("--public-value", default="", help="the announced beacon's output")
+    drawing.add_argument(
+        "--public-value-source", default="", help="where it comes from, e.g. a drand round"
+    )
+    drawing.add_argument("--operator", default="cli", help="who runs the draw (not an e-mail)")
+    drawing.set_defaults(func=cmd_draw)
+
+    verify = commands.add_parser(
+        "verify-draw", help="recompute a published draw record; exit 0 only if it matches"
+    )
+    verify.add_argument("record", metavar="RECORD.json")
+    verify.add_argument(
+        "--pool", metavar="POOL.tsv", help="the published pool file, for a record without it"
+    )
+    verify.set_defaults(func=cmd_verify_draw)
 
     rules = commands.add_parser("rules", help="the legal rule catalogue")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True)

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, col, select
 
 from contest.compliance import contest_facts
-from contest.draw import commitment, new_secret
 from contest.contests import ConsentOption, ContestView, PrizeView
+from contest.draw import commitment, new_secret
 from contest.forms import CATALOGUE, CONTROL_CHARS
 from contest.media import contrast
 from contest.models import AuditEvent, Contest, ContestStatus, Organizer, RulesVersion

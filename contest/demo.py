@@ -211,7 +211,7 @@ def seed_demo(
             offered_at=now - timedelta(days=60),
             opens_at=now - timedelta(days=60),
             closes_at=now - timedelta(days=1),
-            draw_at=now + timedelta(days=2),
+            draw_at=now - timedelta(hours=1),  # due: `contest draw demo-closed` runs it
             referral_bonus=1,
             referral_cap=5,
         )

@@ -53,6 +53,22 @@ class MessageBuilder:
     }
 
     def _context(self, item: OutboxItem) -> dict[str, object]:
+        if item.template in {"win", "voucher"}:
+            from contest import claims
+
+            with self.engine.connect() as connection:
+                contest = load_contest(connection, item.payload["slug"])
+                award = claims.award(connection, int(item.payload["award"]))
+            if contest is None or award is None:
+                raise Undeliverable("contest or award gone")
+            token = self.signer.sign(Purpose.CLAIM, award.id)
+            base = f"{self.settings.base_url}/c/{contest.slug}"
+            return {
+                "contest": contest,
+                "award": award,
+                "claim_url": f"{base}/claim/{token}",
+                "rules_url": f"{base}/rules",
+            }
         if item.template == "invitation":
             with self.engine.connect() as connection:
                 contest = load_contest(connection, item.payload["slug"])
@@ -168,11 +184,15 @@ class Sender:
         builder: MessageBuilder,
         deliver: Callable[[EmailMessage, str], None],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        shop: Callable[[OutboxItem], None] | None = None,
+        maintenance: Callable[[datetime], object] | None = None,
     ) -> None:
         self.engine = engine
         self.builder = builder
         self.deliver = deliver
         self.clock = clock
+        self.shop = shop
+        self.maintenance = maintenance
         self.wake = threading.Event()
 
     def run_once(self) -> int:
@@ -184,8 +204,13 @@ class Sender:
                 return sent
             for item in items:
                 try:
-                    message = self.builder.build(item)
-                    self.deliver(message, item.idempotency_key)
+                    if item.kind == "shop":
+                        if self.shop is None:
+                            raise Undeliverable("no shop delivery in this process")
+                        self.shop(item)
+                    else:
+                        message = self.builder.build(item)
+                        self.deliver(message, item.idempotency_key)
                 except Undeliverable as exc:
                     outbox.mark_failed(
                         self.engine,
@@ -207,8 +232,12 @@ class Sender:
                     sent += 1
 
     def run_forever(self, stop: threading.Event, interval: float = 1.0) -> None:
+        next_maintenance = 0.0
         while not stop.is_set():
             try:
+                if self.maintenance is not None and time.monotonic() >= next_maintenance:
+                    next_maintenance = time.monotonic() + 60
+                    self.maintenance(self.clock())
                 self.run_once()
             except Exception:
                 log.exception("sender loop error; retrying")

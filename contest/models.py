@@ -428,3 +428,40 @@ class DrawPlacementRow(SQLModel, table=True):
     kind: str = Field(max_length=16)  # winner | alternate
     prize_rank: int | None = None
     ticket: str = Field(max_length=128)
+
+
+class AwardStatus:
+    NOTIFIED = "notified"  # the winner was told and may claim until the deadline
+    CLAIMED = "claimed"  # claimed: the voucher is issued
+    DELIVERED = "delivered"  # the shop created the voucher
+    EXPIRED = "expired"  # not claimed in time: passed to the next alternate
+
+
+class PrizeAward(SQLModel, table=True):
+    """A prize offered to one drawn person; one prize per person and contest."""
+
+    __tablename__ = "prizeaward"
+    __table_args__ = (sa.UniqueConstraint("contest_id", "entry_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contest_id: int = Field(foreign_key="contest.id", index=True)
+    entry_id: int = Field(foreign_key="entry.id")
+    prize_rank: int
+    status: str = Field(default=AwardStatus.NOTIFIED, max_length=16)
+    deadline: datetime = Field(sa_type=UTCDateTime)
+    notified_at: datetime = Field(sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    voucher_code: str | None = Field(default=None, max_length=40, sa_column_kwargs={"unique": True})
+    shop_reference: str = Field(default="", max_length=100)
+    reason: str = Field(default="", max_length=200)
+
+
+class ShopConnection(SQLModel, table=True):
+    """Where an organizer's vouchers are created: WooCommerce, PrestaShop or a webhook."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id", sa_column_kwargs={"unique": True})
+    kind: str = Field(max_length=16)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -29,6 +29,7 @@ _INSERT = sa.insert(table("outboxmessage"))
 class OutboxItem:
     id: int
     idempotency_key: str
+    kind: str
     template: str
     recipient: str
     language: str
@@ -45,13 +46,17 @@ def enqueue(
     language: str,
     payload: dict[str, Any],
     now: datetime,
+    kind: str = "email",
 ) -> None:
-    """Adds a message in the caller's transaction; ``key`` makes the cause send it once."""
+    """Adds a message in the caller's transaction; ``key`` makes the cause send it once.
+
+    ``kind`` is ``email`` (rendered and mailed) or ``shop`` (a call to the organizer's shop).
+    """
     connection.execute(
         _INSERT,
         {
             "idempotency_key": key,
-            "kind": "email",
+            "kind": kind,
             "template": template,
             "recipient": recipient,
             "language": language,
@@ -103,6 +108,7 @@ def claim_due(engine: Engine, now: datetime, limit: int = 50) -> list[OutboxItem
         OutboxItem(
             id=r.id,
             idempotency_key=r.idempotency_key,
+            kind=r.kind,
             template=r.template,
             recipient=r.recipient,
             language=r.language,

@@ -22,6 +22,7 @@ from pgserver import postgres_server  # noqa: E402
 
 from contest.app import create_app  # noqa: E402
 from contest.demo import seed_demo  # noqa: E402
+from contest.fulfilment import ShopDelivery  # noqa: E402
 from contest.mail import Delivery, MessageBuilder, Sender  # noqa: E402
 from contest.settings import Secret, Settings  # noqa: E402
 from contest.storage import create_db_engine, migrate  # noqa: E402
@@ -110,4 +111,4 @@ def sender(settings: Settings, engine: Engine) -> Sender:
     """Delivers the outbox as the worker would (to .eml files unless smtp_url is set)."""
     templates = Templates({"htmx_available": False, "base_url": settings.base_url})
     builder = MessageBuilder(settings, engine, templates, Signer(settings.secret_keys))
-    return Sender(engine, builder, Delivery(settings))
+    return Sender(engine, builder, Delivery(settings), shop=ShopDelivery(engine))

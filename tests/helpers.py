@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import html
 import re
 import socket
@@ -27,7 +28,10 @@ def enter(client: TestClient, slug: str = "demo", **fields: str) -> object:
 
 
 def read_eml(folder: Path) -> list[Message]:
-    return [message_from_bytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))]
+    return [
+        message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted(folder.glob("*.eml"))
+    ]
 
 
 def link_in(message: Message, pattern: str) -> str:

@@ -686,7 +686,57 @@ async def interest_confirm(request: Request) -> Response:
     )
 
 
+async def claim_prize(request: Request) -> Response:
+    """A winner's claim page: GET shows the prize, POST claims it and shows the voucher."""
+    from contest import claims
+
+    contest = _contest(request)
+    state = _state(request)
+    language = _language(request, contest)
+    try:
+        award_id = int(state.signer.verify(Purpose.CLAIM, request.path_params["token"]))
+    except (TokenInvalid, ValueError) as exc:
+        if isinstance(exc, TokenInvalid):
+            return _token_problem(request, contest, exc)
+        raise HTTPException(400) from exc
+
+    def load() -> claims.AwardView | None:
+        with state.engine.connect() as connection:
+            return claims.award(connection, award_id)
+
+    def take() -> claims.AwardView:
+        with state.engine.connect().execution_options(**write_options()) as connection:
+            with connection.begin():
+                return claims.claim(connection, award_id, contest, _now())
+
+    award = await run_in_threadpool(load)
+    if award is None or award.contest_id != contest.id:
+        return _gone(request, contest)
+    error = None
+    if request.method == "POST":
+        try:
+            award = await run_in_threadpool(take)
+            state.sender.wake.set()
+        except claims.ClaimRefused:
+            error = gettext(
+                language,
+                "The time to claim this prize is over: as the rules say, it went to the next "
+                "person drawn.",
+            )
+    return render(
+        request,
+        language,
+        "participant/claim.html",
+        status_code=410 if error else 200,
+        contest=contest,
+        award=award,
+        error=error,
+        action=request.url.path,
+    )
+
+
 routes = [
+    Route("/c/{slug}/claim/{token}", claim_prize, name="claim", methods=["GET", "POST"]),
     Route("/embed/{slug}.js", embed.loader, name="embed_loader", methods=["GET"]),
     Route("/embed/{slug}", embed.frame, name="embed", methods=["GET"]),
     Route("/c/{slug}", contest_page, name="contest", methods=["GET"]),

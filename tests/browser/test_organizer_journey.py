@@ -7,9 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from playwright.sync_api import Browser, expect
-
 from browser.live import LiveServer, screenshot
+from playwright.sync_api import Browser, expect
 
 pytestmark = pytest.mark.browser
 

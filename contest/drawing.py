@@ -1,0 +1,638 @@
+"""Drawing a contest's winners: the pool from the database, the draw, the signed record.
+
+``run_draw`` turns a closed contest into a signed ``contest.draw.DrawRecord`` (the pure
+algorithm, docs/draw.md) and stores it with the placements, once (ALL-DRAW-ORDER-1):
+
+1. **The pool** (ALL-DRAW-POOL-1): every confirmed entry of the contest, in ticket order
+   (ticket = the entry's random ``public_id``, weight = its ``chances``), streamed from the
+   database with a server-side cursor (``yield_per``), never loaded at once. Two passes over
+   one snapshot (REPEATABLE READ on PostgreSQL, one read transaction on SQLite): the first
+   re-checks eligibility and freezes the pool (``PoolDigest``); the second draws, since the
+   seed depends on the pool's digest. A third pass computes the winners' Merkle proofs when
+   the pool is too large to be listed in the record.
+2. **Eligibility at draw time**: each entry goes through ``rules.evaluate_draw`` with the
+   person's facts built as at entry (contest.eligibility): e-mail key, staff, date of birth
+   from the answers, the client row for client-only contests (joined by ``email_key`` in the
+   same streaming query). An entry with a refusal is left out of the pool and counted under
+   the first refusing rule's id in ``exclusions``. Referral fraud is not a reason: it only
+   withholds bonus chances, already reflected in ``chances``; unsubscribing from marketing
+   never removes anyone.
+3. **The seed** ``draw_seed(secret, pool digest, public value)``, the winners (one per prize
+   unit, in prize order) and alternates, the record signed with the server's key.
+4. **Storage** in one transaction: the ``drawrecord`` row (its unique ``contest_id`` makes a
+   concurrent second draw fail and return the first record), the ``drawplacement`` rows, the
+   contest's status ``drawn`` and an ``auditevent`` ``contest.drawn``.
+
+**Cost of the eligibility re-check.** ``evaluate_draw`` costs about 40 µs per call (every rule
+of the contest's packs), 400 s for 10 million entries. The verdict is therefore memoised on
+the facts the draw-time rules can read, reduced to what they compare: staff or not; the
+e-mail domain only when it is an excluded one; the age on the draw day (not the birth date);
+for client-only contests whether the person was a client before the cutoff, their order
+count and segments. Each distinct key is judged once with the first entry's real facts,
+which leaves a few hundred rule evaluations per draw. Should a rule come to read something
+else, one entry in ``CROSS_CHECK_EVERY`` (the first always) is also judged with its own full
+facts, and any difference stops the draw (``EligibilityMemoError``) rather than drawing a
+wrong pool. Country and region are not stored with entries, so they are not known here.
+
+**Pool listing.** Pools of up to ``POOL_LISTING_LIMIT`` (100,000) entries are listed in the
+record, so that ``verify-draw`` re-runs the draw from the record alone (a few MB of JSON).
+Larger pools are published as a separate pool file (``contest-pool-tsv/1``, whose
+``sha256sum`` is ``pool.digest``); the record then carries only the Merkle root and each
+placement's inclusion proof. Keeping the listing costs up to about 15 MB while drawing.
+
+**Privacy** (ALL-DRAW-PRIVACY-1): the record names entries only by their random public ids
+and weights. No e-mail, name or database id is in it, so the signed record is also the
+published one (``public_record_json``); the link from ticket to entry stays private, in the
+``drawplacement`` table. The operator is named by a role or a name, never an address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections import Counter
+from collections.abc import Generator, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from contest import draw as core
+from contest.compliance import contest_facts
+from contest.contests import ContestView, load_contest, table
+from contest.models import ContestStatus, EntryStatus
+from contest.officialrules import rules_version as computed_rules_version
+from contest.people import email_key
+from contest.storage import write_options
+from rules import ContestFacts, PersonFacts, age_on, evaluate_draw
+
+POOL_LISTING_LIMIT = 100_000
+CROSS_CHECK_EVERY = 1000
+STREAM_BATCH = 10_000
+MEMO_LIMIT = 100_000
+CONTEST_LEVEL_RULES = frozenset({"ALL-DRAW-POOL-1"})  # the moment, judged once per draw
+DRAWABLE = frozenset({ContestStatus.OPEN, ContestStatus.CLOSED})
+OFFLINE_SOURCE = "none: offline mode, the secret committed at publication alone seeds the draw"
+
+_contest, _entry, _person, _client = (table(n) for n in ("contest", "entry", "person", "client"))
+_record, _placement = table("drawrecord"), table("drawplacement")
+_rules_version, _audit = table("rulesversion"), table("auditevent")
+
+
+@dataclass
+class DrawRefused(Exception):
+    """The contest cannot be drawn (now); nothing was written. ``code`` names the reason."""
+
+    code: str
+    message_fr: str
+    message_en: str
+
+    def __str__(self) -> str:
+        return self.message_en
+
+    def message(self, language: str) -> str:
+        return self.message_fr if language == "fr" else self.message_en
+
+
+class EligibilityMemoError(RuntimeError):
+    """A memoised eligibility verdict differs from the entry's own: the memo key misses a
+    fact that a draw-time rule reads (see the module docstring). Nothing was written."""
+
+
+@dataclass(frozen=True)
+class DrawOutcome:
+    """The contest's record; ``created`` is False when it had already been drawn."""
+
+    record: core.DrawRecord
+    created: bool
+
+
+@dataclass(frozen=True)
+class PlacementRow:
+    """A winner or an alternate, linked to its entry (private: for the claim flow)."""
+
+    kind: str  # winner | alternate
+    rank: int
+    prize_rank: int | None
+    ticket: str
+    entry_id: int
+
+
+def signing_key(secret_key: str) -> tuple[bytes, str]:
+    """The draw-record signing key derived from the server's secret key, and its key id (a
+    short hash that tells which key signed, without revealing it)."""
+    key = hmac.new(secret_key.encode(), b"contest-draw-record/v1", hashlib.sha256).digest()
+    return key, "k-" + hashlib.sha256(key).hexdigest()[:12]
+
+
+def run_draw(
+    engine: Engine,
+    slug: str,
+    now: datetime,
+    *,
+    signing_key: bytes,
+    key_id: str,
+    operator: str = "",
+    public_value: str = "",
+    public_value_source: str = "",
+    alternates: int | None = None,
+) -> DrawOutcome:
+    """Draws the contest's winners and alternates, once, and stores the signed record.
+
+    A contest already drawn is not drawn again: its first record comes back with
+    ``created=False`` (ALL-DRAW-ORDER-1), also when two draws race. Refuses (DrawRefused,
+    nothing written) an unknown contest, a draft, a contest not closed at ``now`` or drawn
+    before its announced draw date (ALL-DRAW-POOL-1), one without a committed secret
+    (ALL-DRAW-COMMIT-1), without prizes or without any eligible entry, a pool that is not
+    canonical, and an operator given as an e-mail address (the record is published).
+    ``alternates`` defaults to as many as there are prize units, at least 3.
+    """
+    if "@" in operator:
+        raise _refused("operator")
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":  # every pass reads one snapshot
+            connection.execution_options(isolation_level="REPEATABLE READ")
+        contest = load_contest(connection, slug, include_drafts=True)
+        if contest is None:
+            raise _refused("not_found", slug=slug)
+        first = stored_record(connection, contest.id)
+        if first is not None:
+            return DrawOutcome(first, created=False)
+        secret, committed = _check_drawable(connection, contest, now)
+        prizes = _prize_units(contest)
+        wanted = max(len(prizes), 3) if alternates is None else max(alternates, 0)
+        pool = _Pool(connection, contest, now)
+        frozen, listing, result = _draw_pool(pool, secret, public_value, len(prizes), wanted)
+        assert contest.closes_at is not None  # ALL-DRAW-POOL-1 refused an unscheduled one
+        record = core.DrawRecord(
+            contest_id=contest.id,
+            contest_slug=contest.slug,
+            rules_version=_rules_version_of(connection, contest),
+            operator=operator,
+            closed_at=_rfc3339(contest.closes_at),
+            drawn_at=_rfc3339(now),
+            commitment=committed,
+            secret=secret,
+            public_value=public_value,
+            public_value_source=public_value_source or ("" if public_value else OFFLINE_SOURCE),
+            pool=core.PoolSummary.of(frozen, listing),
+            exclusions=dict(sorted(pool.exclusions.items())),
+            prizes=tuple(prize for prize, _ in prizes),
+            alternates_requested=wanted,
+            winners=result.winners,
+            alternates=result.alternates,
+            anomalies=_anomalies(result, len(prizes)),
+        ).sign(signing_key, key_id)
+    if listing is not None:  # before publishing, as docs/draw.md advises
+        problems = core.verify_record(record).problems
+        if problems:
+            raise RuntimeError(f"the new draw record does not verify: {problems}")
+    return _store(engine, contest, record, prizes, now)
+
+
+def _draw_pool(
+    pool: _Pool, secret: str, public_value: str, winners: int, alternates: int
+) -> tuple[core.PoolDigest, list[core.PoolEntry] | None, core.DrawResult]:
+    """Freezes the pool (first pass), draws from it (second pass) and, for a pool too large
+    to list, proves the placements against its Merkle root (third pass)."""
+    try:
+        frozen, listing = _freeze(pool)
+        if frozen.count == 0:
+            raise _refused("no_entries", excluded=sum(pool.exclusions.values()))
+        seed = core.draw_seed(secret, frozen.digest, public_value)
+        with closing(pool.entries()) as entries:
+            result = core.draw(entries, seed, winners, alternates)
+        if (result.count, result.total_weight) != (frozen.count, frozen.total_weight):
+            raise RuntimeError("the pool changed between the two passes of the draw")
+        if listing is None:
+            with closing(pool.entries()) as entries:
+                result = core.attach_proofs(result, entries)
+    except core.PoolError as exc:
+        raise _refused("pool", detail=str(exc)) from exc
+    return frozen, listing, result
+
+
+def stored_record(connection: Connection, contest_id: int) -> core.DrawRecord | None:
+    """The contest's draw record, or None if it has not been drawn."""
+    text = connection.execute(
+        sa.select(_record.c.record).where(_record.c.contest_id == contest_id)
+    ).scalar()
+    return None if text is None else core.DrawRecord.from_json(text)
+
+
+def public_record_json(record: core.DrawRecord) -> str:
+    """The record as published. It is the signed record itself: tickets are random public
+    ids, weights are numbers of chances, and no e-mail, name or entry id is in it."""
+    return record.to_json()
+
+
+def receipt_of(public_id: str, chances: int) -> str:
+    """The participant's receipt (their pool line's Merkle leaf hash), for their page."""
+    return core.receipt(public_id, chances)
+
+
+def placements(connection: Connection, contest_id: int) -> list[PlacementRow]:
+    """Winners (by rank) then alternates (by rank), with their entry ids: private data."""
+    rows = connection.execute(
+        sa.select(
+            _placement.c.kind,
+            _placement.c.rank,
+            _placement.c.prize_rank,
+            _placement.c.ticket,
+            _placement.c.entry_id,
+        )
+        .where(_placement.c.contest_id == contest_id)
+        .order_by(sa.case((_placement.c.kind == "winner", 0), else_=1), _placement.c.rank)
+    )
+    return [PlacementRow(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class FileVerification(core.Verification):
+    """The outcome of checking a record file; ``record`` is None when it could not be read."""
+
+    record: core.DrawRecord | None = None
+
+
+def verify_file(path: Path, pool: Path | None = None) -> FileVerification:
+    """Recomputes a published draw from its record file alone, or with the separately
+    published pool file (``contest-pool-tsv/1``) when the record does not list the pool.
+    Needs neither the database nor any key. No problem means the record matches."""
+    try:
+        record = core.DrawRecord.from_json(path.read_bytes())
+    except OSError as exc:
+        return FileVerification((core.Problem("file", f"{path}: {exc.strerror}"),))
+    except core.RecordFormatError as exc:
+        return FileVerification((core.Problem("format", str(exc)),))
+    if pool is None:
+        problems = core.verify_record(record).problems
+    else:
+        try:
+            with pool.open("rb") as lines:
+                problems = core.verify_record(record, core.read_pool(lines)).problems
+        except OSError as exc:
+            problems = (core.Problem("file", f"{pool}: {exc.strerror}"),)
+        except core.PoolError as exc:
+            problems = (core.Problem("pool.entries", str(exc)),)
+    return FileVerification(problems, record)
+
+
+# --- Refusals ------------------------------------------------------------------------------
+
+REFUSALS = {
+    "operator": (
+        "Nommez l'opérateur par son rôle ou son nom, pas par une adresse e-mail : le procès-"
+        "verbal est publié.",
+        "Name the operator by role or name, not by an e-mail address: the record is published.",
+    ),
+    "not_found": ("Aucun jeu « {slug} ».", "No contest '{slug}'."),
+    "draft": (
+        "Ce jeu est un brouillon : il n'a jamais été publié et ne peut pas être tiré au sort.",
+        "This contest is a draft: it was never published and cannot be drawn.",
+    ),
+    "status": (
+        "Ce jeu ne peut pas être tiré au sort dans l'état « {status} ».",
+        "This contest cannot be drawn while it is '{status}'.",
+    ),
+    "no_commitment": (
+        "Ce jeu n'a pas de secret engagé à la publication : le tirage ne serait pas vérifiable.",
+        "This contest has no secret committed at publication: its draw could not be verified.",
+    ),
+    "bad_commitment": (
+        "Le secret enregistré ne correspond plus à l'engagement publié : tirage impossible.",
+        "The stored secret no longer matches the published commitment: no draw is possible.",
+    ),
+    "no_prizes": ("Ce jeu n'a aucun lot à attribuer.", "This contest has no prize to award."),
+    "no_entries": (
+        "Aucune participation confirmée et éligible ({excluded} exclue(s)) : rien à tirer.",
+        "No confirmed, eligible entry ({excluded} excluded): there is nothing to draw.",
+    ),
+    "pool": (
+        "Les participations ne forment pas un tirage valide : {detail}",
+        "The entries do not make a valid pool: {detail}",
+    ),
+}
+
+
+def _refused(code: str, **params: object) -> DrawRefused:
+    message_fr, message_en = REFUSALS[code]
+    return DrawRefused(code, message_fr.format(**params), message_en.format(**params))
+
+
+def _check_drawable(connection: Connection, contest: ContestView, now: datetime) -> tuple[str, str]:
+    """The committed secret and its commitment, once the contest may be drawn at ``now``."""
+    if contest.status == ContestStatus.DRAFT:
+        raise _refused("draft")
+    if contest.status not in DRAWABLE:
+        raise _refused("status", status=contest.status)
+    # The moment (closed, announced draw date) is judged once, not as a per-entry exclusion.
+    probe = PersonFacts(email_normalized="probe@draw.invalid", age_attested=True, confirmed=True)
+    for finding in evaluate_draw(contest_facts(contest), probe, now).refusals:
+        if finding.rule_id in CONTEST_LEVEL_RULES:
+            raise DrawRefused("not_closed", finding.message_fr, finding.message_en)
+    row = connection.execute(
+        sa.select(_contest.c.draw_secret, _contest.c.draw_commitment).where(
+            _contest.c.id == contest.id
+        )
+    ).one()
+    if not row.draw_secret or not row.draw_commitment:
+        raise _refused("no_commitment")
+    try:
+        matches = core.commitment(row.draw_secret) == row.draw_commitment
+    except ValueError:
+        matches = False
+    if not matches:
+        raise _refused("bad_commitment")
+    return row.draw_secret, row.draw_commitment
+
+
+# --- The pool --------------------------------------------------------------------------------
+
+
+class _Pool:
+    """The contest's confirmed, eligible entries in ticket order, streamed on each call."""
+
+    def __init__(self, connection: Connection, contest: ContestView, now: datetime) -> None:
+        self._connection = connection
+        self._contest = contest
+        self._eligibility = _Eligibility(contest, contest_facts(contest), now)
+        self.exclusions: Counter[str] = Counter()
+
+    def entries(self, *, first_pass: bool = False) -> Generator[core.PoolEntry, None, None]:
+        """The first pass judges every entry and counts exclusions; later passes judge again
+        (memoised, in the same snapshot) only if something was excluded. Close the iterator
+        (``contextlib.closing``) when not consuming it to the end."""
+        if not first_pass and not self.exclusions:
+            with self._rows(self._lean_query()) as rows:
+                for ticket, weight in rows:
+                    yield core.PoolEntry(ticket, weight)
+            return
+        judge = self._eligibility.refusal
+        with self._rows(self._full_query()) as rows:
+            for row in rows:
+                refusal = judge(row, first_pass)
+                if refusal is None:
+                    yield core.PoolEntry(row[0], row[1])
+                elif first_pass:
+                    self.exclusions[refusal] += 1
+
+    @contextmanager
+    def _rows(self, query: sa.Select[Any]) -> Iterator[Any]:
+        # A server-side cursor on PostgreSQL, batches of rows on SQLite: memory stays flat.
+        result = self._connection.execute(query.execution_options(yield_per=STREAM_BATCH))
+        try:
+            yield result
+        finally:
+            result.close()
+
+    def _where(self, query: sa.Select[Any]) -> sa.Select[Any]:
+        ticket = _entry.c.public_id
+        in_bytes = ticket.collate("C") if self._connection.dialect.name == "postgresql" else ticket
+        return query.where(
+            _entry.c.contest_id == self._contest.id, _entry.c.status == EntryStatus.CONFIRMED
+        ).order_by(in_bytes)  # the canonical order: ticket bytes (SQLite compares bytes)
+
+    def _lean_query(self) -> sa.Select[Any]:
+        return self._where(sa.select(_entry.c.public_id, _entry.c.chances))
+
+    def _full_query(self) -> sa.Select[Any]:
+        query = sa.select(
+            _entry.c.public_id,
+            _entry.c.chances,
+            _person.c.email_key,
+            _entry.c.answers["birth_date"].as_string(),
+        ).join_from(_entry, _person, _person.c.id == _entry.c.person_id)
+        if self._contest.clients_only:
+            query = query.add_columns(
+                _client.c.client_since, _client.c.orders_count, _client.c.segments
+            ).outerjoin(
+                _client,
+                sa.and_(
+                    _client.c.organizer_id == _person.c.organizer_id,
+                    _client.c.email_key == _person.c.email_key,
+                ),
+            )
+        return self._where(query)
+
+
+def _freeze(pool: _Pool) -> tuple[core.PoolDigest, list[core.PoolEntry] | None]:
+    """The first pass: digest, count, weight and Merkle root; the listing if small enough."""
+    frozen = core.PoolDigest()
+    listing: list[core.PoolEntry] | None = []
+    with closing(pool.entries(first_pass=True)) as entries:
+        for entry in entries:
+            frozen.add(entry)
+            if listing is not None:
+                listing.append(entry)
+                if len(listing) > POOL_LISTING_LIMIT:
+                    listing = None
+    return frozen, listing
+
+
+class _Eligibility:
+    """``rules.evaluate_draw`` per entry, memoised on the facts the rules compare (see the
+    module docstring), with one entry in CROSS_CHECK_EVERY judged on its own full facts."""
+
+    def __init__(self, contest: ContestView, facts: ContestFacts, now: datetime) -> None:
+        self._facts, self._now, self._today = facts, now, now.date()
+        contact = contest.organizer_contact
+        self._staff = email_key(contact) if contact and "@" in contact else None
+        self._memo: dict[tuple[Any, ...], tuple[tuple[str, str], ...]] = {}
+        self._births: dict[str, date | None] = {}
+        self._judged = 0
+
+    def refusal(self, row: Any, cross_check: bool) -> str | None:
+        """The id of the first rule that refuses this entry at draw time, or None."""
+        key = self._key(row)
+        verdict = self._memo.get(key)
+        if verdict is None:
+            if len(self._memo) >= MEMO_LIMIT:
+                self._memo.clear()
+            verdict = self._memo[key] = self._judge(row)
+        elif cross_check and self._judged % CROSS_CHECK_EVERY == 0:
+            own = self._judge(row)
+            if own != verdict:
+                raise EligibilityMemoError(
+                    f"ticket {row[0]}: memoised verdict {verdict}, its own facts give {own}"
+                )
+        self._judged += 1
+        return verdict[0][0] if verdict else None
+
+    def _key(self, row: Any) -> tuple[Any, ...]:
+        _, _, person_key, birth, *client = row
+        domain = person_key.rpartition("@")[2]
+        born = self._birth(birth)
+        key = (
+            person_key == self._staff,
+            domain if domain in self._facts.excluded_email_domains else "",
+            None if born is None else age_on(born, self._today),
+        )
+        if not client:
+            return key
+        since, orders, segments = client
+        cutoff = self._facts.eligibility_cutoff
+        before = None if since is None else cutoff is None or since < cutoff
+        return (*key, before, orders or 0, tuple(sorted(segments or ())))
+
+    def _birth(self, text: str | None) -> date | None:
+        if not text:
+            return None
+        if text not in self._births:
+            if len(self._births) >= MEMO_LIMIT:
+                self._births.clear()
+            try:
+                self._births[text] = date.fromisoformat(text)
+            except ValueError:
+                self._births[text] = None
+        return self._births[text]
+
+    def _judge(self, row: Any) -> tuple[tuple[str, str], ...]:
+        _, _, person_key, birth, *client = row
+        since, orders, segments = client or (None, 0, ())
+        person = PersonFacts(
+            email_normalized=person_key,
+            birth_date=self._birth(birth),
+            age_attested=True,  # an entry exists only once "I am N or over" was ticked
+            client_since=since,
+            orders_count=orders or 0,
+            segments=frozenset(segments or ()),
+            is_staff=person_key == self._staff,
+            confirmed=True,
+        )
+        verdict = evaluate_draw(self._facts, person, self._now)
+        return tuple((finding.rule_id, finding.variant) for finding in verdict.refusals)
+
+
+# --- The record and its storage -------------------------------------------------------------
+
+
+def _prize_units(contest: ContestView) -> tuple[tuple[core.Prize, int], ...]:
+    """One (record prize, prize line rank) per prize unit: a line of quantity 2 gives two
+    consecutive ranks, in the order of the prize lines."""
+    units = [
+        prize
+        for prize in sorted(contest.prizes, key=lambda p: p.rank)
+        for _ in range(max(prize.quantity, 0))
+    ]
+    if not units:
+        raise _refused("no_prizes")
+    return tuple(
+        (core.Prize(rank, prize.description), prize.rank)
+        for rank, prize in enumerate(units, start=1)
+    )
+
+
+def _anomalies(result: core.DrawResult, prizes: int) -> tuple[str, ...]:
+    if len(result.winners) >= prizes:
+        return ()
+    return (
+        f"Only {len(result.winners)} eligible entries for {prizes} prizes: prizes "
+        f"{len(result.winners) + 1} to {prizes} are not awarded.",
+    )
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _rules_version_of(connection: Connection, contest: ContestView) -> str:
+    latest = connection.execute(
+        sa.select(_rules_version.c.version)
+        .where(_rules_version.c.contest_id == contest.id)
+        .order_by(_rules_version.c.published_at.desc(), _rules_version.c.id.desc())
+        .limit(1)
+    ).scalar()
+    return latest or computed_rules_version(contest)
+
+
+def _store(
+    engine: Engine,
+    contest: ContestView,
+    record: core.DrawRecord,
+    prizes: tuple[tuple[core.Prize, int], ...],
+    now: datetime,
+) -> DrawOutcome:
+    """Writes the record, the placements, the status and the audit event in one transaction.
+    The unique ``drawrecord.contest_id`` settles a race: the loser returns the first record."""
+    try:
+        with engine.connect().execution_options(**write_options()) as connection:
+            with connection.begin():
+                first = stored_record(connection, contest.id)
+                if first is not None:
+                    return DrawOutcome(first, created=False)
+                _write(connection, contest, record, prizes, now)
+    except sa.exc.IntegrityError:
+        with engine.connect() as connection:
+            first = stored_record(connection, contest.id)
+        if first is None:
+            raise
+        return DrawOutcome(first, created=False)
+    return DrawOutcome(record, created=True)
+
+
+def _write(
+    connection: Connection,
+    contest: ContestView,
+    record: core.DrawRecord,
+    prizes: tuple[tuple[core.Prize, int], ...],
+    now: datetime,
+) -> None:
+    connection.execute(
+        sa.insert(_record).values(
+            contest_id=contest.id,
+            record=record.to_json(),
+            pool_digest=record.pool.digest,
+            drawn_at=now,
+            operator=record.operator,
+        )
+    )
+    drawn = record.winners + record.alternates
+    entry_ids = dict(
+        connection.execute(
+            sa.select(_entry.c.public_id, _entry.c.id).where(
+                _entry.c.contest_id == contest.id,
+                _entry.c.public_id.in_([p.ticket for p in drawn]),
+            )
+        ).all()
+    )
+    rows = [
+        {
+            "contest_id": contest.id,
+            "entry_id": entry_ids[p.ticket],
+            "rank": p.rank,
+            "kind": kind,
+            "prize_rank": prizes[p.rank - 1][1] if kind == "winner" else None,
+            "ticket": p.ticket,
+        }
+        for kind, placed in (("winner", record.winners), ("alternate", record.alternates))
+        for p in placed
+    ]
+    connection.execute(sa.insert(_placement), rows)
+    changed = connection.execute(
+        sa.update(_contest)
+        .where(_contest.c.id == contest.id, _contest.c.status.in_(DRAWABLE))
+        .values(status=ContestStatus.DRAWN, updated_at=now)
+    ).rowcount
+    if not changed:  # its status changed since it was read: roll everything back
+        raise _refused("status", status="changed")
+    connection.execute(
+        sa.insert(_audit).values(
+            organizer_id=contest.organizer_id,
+            contest_id=contest.id,
+            action="contest.drawn",
+            detail={
+                "pool_digest": record.pool.digest,
+                "pool_count": record.pool.count,
+                "excluded": sum(record.exclusions.values()),
+                "winners": len(record.winners),
+                "alternates": len(record.alternates),
+                "operator": record.operator,
+            },
+            created_at=now,
+        )
+    )

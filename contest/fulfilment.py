@@ -1,0 +1,84 @@
+"""Delivering claimed vouchers to the organizer's shop: the outbox's ``shop`` jobs.
+
+A job loads the award, builds the voucher from the prize settings and calls the organizer's
+shop connector (contest.shops). Connectors look the code up before creating it, so a retried
+job never creates a second voucher. Without a connection configured, the voucher is simply kept
+for the organizer's CSV export and the job is done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from contest import claims, shops
+from contest.contests import load_contest, table
+from contest.mail import Undeliverable
+from contest.outbox import OutboxItem
+
+
+class DeliveryRefused(Undeliverable):
+    """The shop refused the voucher (configuration to fix): not retried."""
+
+
+def voucher_of(award: claims.AwardView, email: str, language: str) -> shops.Voucher:
+    validity = award.voucher_validity_days
+    base = award.claimed_at or datetime.now(UTC)
+    assert award.voucher_code is not None
+    return shops.Voucher(
+        code=award.voucher_code,
+        kind="amount",
+        value=award.unit_value or Decimal("0.01"),
+        currency=award.currency,
+        min_order=award.voucher_min_order or None,
+        expires_at=base + timedelta(days=validity) if validity else None,
+        description=award.prize_description[:200],
+        winner_email=email,
+        idempotency_key=f"award:{award.id}",
+    )
+
+
+class ShopDelivery:
+    def __init__(
+        self, engine: Engine, client: Callable[[], httpx.Client] = lambda: httpx.Client(timeout=15)
+    ) -> None:
+        self.engine = engine
+        self.client = client
+
+    def __call__(self, item: OutboxItem) -> None:
+        award_id = int(item.payload["award"])
+        with self.engine.connect() as connection:
+            award = claims.award(connection, award_id)
+            contest = load_contest(connection, item.payload["slug"])
+            if award is None or contest is None or award.voucher_code is None:
+                raise DeliveryRefused("award gone")
+            entry, person, shop = table("entry"), table("person"), table("shopconnection")
+            email = connection.execute(
+                sa.select(person.c.email)
+                .join(entry, entry.c.person_id == person.c.id)
+                .where(entry.c.id == award.entry_id)
+            ).scalar_one()
+            connection_row = connection.execute(
+                sa.select(shop.c.kind, shop.c.settings).where(
+                    shop.c.organizer_id == contest.organizer_id
+                )
+            ).first()
+        if connection_row is None:
+            reference = "csv"
+        else:
+            with self.client() as client:
+                try:
+                    connector = shops.connector_from_settings(
+                        connection_row.kind, connection_row.settings, client
+                    )
+                    result = connector.create_voucher(voucher_of(award, email, item.language))
+                except (shops.ShopRejected, shops.ShopConfigurationError) as exc:
+                    raise DeliveryRefused(str(exc)) from exc
+            reference = result.external_id
+        with self.engine.begin() as connection:
+            claims.mark_delivered(connection, award_id, reference, datetime.now(UTC))

@@ -1,0 +1,85 @@
+"""After the draw: winners told by e-mail, claims give voucher codes, unclaimed prizes pass on."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from helpers import link_in, read_eml, shown
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+from contest import claims
+from contest.contests import load_contest, table
+from contest.drawing import run_draw, signing_key
+from contest.mail import Sender
+from contest.settings import Settings
+from contest.vouchers import is_valid_code
+
+
+def draw_demo_closed(engine: Engine, settings: Settings) -> None:
+    key, key_id = signing_key(settings.secret_keys[0].reveal())
+    run_draw(engine, "demo-closed", datetime.now(UTC), signing_key=key, key_id=key_id)
+    with engine.begin() as connection:
+        contest = load_contest(connection, "demo-closed")
+        assert claims.notify_winners(connection, contest, datetime.now(UTC)) == 3
+        assert claims.notify_winners(connection, contest, datetime.now(UTC)) == 0, "once"
+
+
+def test_three_winners_claim_three_distinct_voucher_codes(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+) -> None:
+    draw_demo_closed(engine, settings)
+    assert sender.run_once() == 3
+    wins = read_eml(settings.mail_dir)
+    assert len(wins) == 3 and all("Vous avez gagné" in m["Subject"] for m in wins)
+    codes = []
+    for mail in wins:
+        link = link_in(mail, r"http://testserver/c/demo-closed/claim/\S+").removeprefix(
+            "http://testserver"
+        )
+        page = client.get(link)
+        assert page.status_code == 200 and "Réclamer mon lot" in shown(page)
+        claimed = client.post(link)
+        code = re.search(r'data-voucher="([^"]+)"', claimed.text).group(1)  # type: ignore[union-attr]
+        assert is_valid_code(code)
+        again = client.post(link)
+        assert code in again.text, "claiming twice shows the same code"
+        codes.append(code)
+    assert len(set(codes)) == 3
+    sender.run_once()  # voucher e-mails and the shop jobs (CSV: no shop configured)
+    voucher_mails = [m for m in read_eml(settings.mail_dir) if "bon d'achat" in m["Subject"]]
+    assert len(voucher_mails) == 3
+    with engine.connect() as connection:
+        statuses = connection.execute(sa.select(table("prizeaward").c.status)).scalars().all()
+    assert sorted(statuses) == ["delivered"] * 3
+
+
+def test_an_unclaimed_prize_passes_to_the_next_alternate(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+) -> None:
+    draw_demo_closed(engine, settings)
+    later = datetime.now(UTC) + timedelta(days=31)
+    with engine.begin() as connection:
+        contest = load_contest(connection, "demo-closed")
+        assert claims.pass_unclaimed(connection, contest, later) == 3
+        rows = connection.execute(
+            sa.select(table("prizeaward").c.status, table("prizeaward").c.reason)
+        ).all()
+    assert sorted(r.status for r in rows) == ["expired"] * 3 + ["notified"] * 3
+    assert {r.reason for r in rows if r.status == "expired"} == {claims.UNCLAIMED}
+
+
+def test_claiming_after_the_deadline_is_refused_clearly(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+) -> None:
+    draw_demo_closed(engine, settings)
+    sender.run_once()
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(table("prizeaward")).values(deadline=datetime.now(UTC) - timedelta(days=1))
+        )
+    link = link_in(read_eml(settings.mail_dir)[0], r"http://testserver/c/demo-closed/claim/\S+")
+    answer = client.post(link.removeprefix("http://testserver"))
+    assert answer.status_code == 410 and "suivante" in shown(answer)
