@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from contest import accounts, apitokens, clients, configuration, dashboard, media
+from contest import accounts, apitokens, claims, clients, configuration, dashboard, media
 from contest.charts import bar_chart_svg
 from contest.configuration import (
     ConfigErrors,
@@ -548,6 +548,7 @@ async def contest_view(request: Request, organizer: OrganizerIdentity) -> Respon
                 connection, row.id, _now(), row.timezone, invitations=_invitations_sent
             )
             viral = viral_stats.viral_stats(connection, row.id, _now())
+            prizes = claims.awards(connection, row.id)
             leaders = viral_stats.leaderboard(connection, row.id, limit=10)
             session.expunge(row)
             can_close = row.closes_at is None or row.closes_at <= _now()
@@ -556,6 +557,10 @@ async def contest_view(request: Request, organizer: OrganizerIdentity) -> Respon
                 "verdict": verdict,
                 "stats": stats,
                 "viral": viral,
+                "awards": prizes,
+                "drawable": row.status in {"open", "closed", "scheduled"}
+                and row.closes_at is not None
+                and row.closes_at <= _now(),
                 "leaders": leaders,
                 "can_close": can_close,
             }
@@ -629,6 +634,52 @@ async def contest_action(
             verdict=verdict,
             back=request.url_for("organizer:contest", contest_id=contest_id).path,
         )
+    return _redirect(request, "organizer:contest", contest_id=contest_id)
+
+
+@organizer_page
+async def contest_draw(request: Request, organizer: OrganizerIdentity, form: FormData) -> Response:
+    """Runs the draw (once), then tells the winners by e-mail."""
+    from contest import claims, drawing
+
+    contest_id = request.path_params["contest_id"]
+    state = _state(request)
+    language = _language(request)
+    public_value = str(form.get("public_value") or "").strip()[:200]
+
+    def act() -> drawing.DrawRefused | None:
+        with _db(request) as session:
+            row = _own_contest(session, organizer, contest_id)
+            slug = row.slug
+        key, key_id = drawing.signing_key(state.settings.secret_keys[0].reveal())
+        try:
+            drawing.run_draw(
+                state.engine,
+                slug,
+                _now(),
+                signing_key=key,
+                key_id=key_id,
+                operator=f"organizer:{organizer.id}",
+                public_value=public_value,
+                public_value_source=str(form.get("public_value_source") or "")[:200],
+            )
+        except drawing.DrawRefused as refused:
+            return refused
+        claims.notify_after_draw(state.engine, slug, _now())
+        state.contests.forget(slug)
+        return None
+
+    refused = await run_in_threadpool(act)
+    if refused is not None:
+        return page(
+            request,
+            "organizer/message.html",
+            status_code=409,
+            title=gettext(language, "Not possible"),
+            text=refused.message_fr if language == "fr" else refused.message_en,
+            back=request.url_for("organizer:contest", contest_id=contest_id).path,
+        )
+    state.sender.wake.set()
     return _redirect(request, "organizer:contest", contest_id=contest_id)
 
 
@@ -1015,6 +1066,7 @@ routes = [
         name="entries_csv",
         methods=["GET"],
     ),
+    Route("/contests/{contest_id}/draw", contest_draw, name="contest_draw", methods=["POST"]),
     Route(
         "/contests/{contest_id}/{action:str}",
         contest_action,

@@ -259,6 +259,7 @@ async def contest_page(request: Request) -> Response:
         language,
         "participant/contest.html",
         leaders=leaders,
+        result=await _draw_result(_state(request), contest),
         **_form_context(request, contest, language, came_from=came_from),
     )
 
@@ -438,6 +439,16 @@ async def entered(request: Request) -> Response:
     )
 
 
+def confirmed_entry(entry: EntryState) -> bool:
+    return entry.status == EntryStatus.CONFIRMED
+
+
+def drawing_receipt(public_id: str, chances: int) -> str:
+    from contest.drawing import receipt_of
+
+    return receipt_of(public_id, chances)
+
+
 async def _find(state: AppState, contest: ContestView, public_id: str) -> EntryState | None:
     def read() -> EntryState | None:
         with state.engine.connect() as connection:
@@ -557,6 +568,7 @@ async def me(request: Request) -> Response:
         summary=summary,
         kit=kit,
         can_invite=kit is not None and sharing.invitation_refusal(contest, _now()) is None,
+        receipt=drawing_receipt(entry.public_id, entry.chances) if confirmed_entry(entry) else None,
         in_review=[sharing.explain_reasons(r, language) for r in summary.in_review],
         not_credited=[sharing.explain_reasons(r, language) for r in summary.not_credited],
     )
@@ -686,6 +698,46 @@ async def interest_confirm(request: Request) -> Response:
     )
 
 
+async def draw_record(request: Request) -> Response:
+    """The published draw record (JSON, no personal data) for contest verify-draw."""
+    from contest import drawing
+
+    contest = _contest(request)
+    state = _state(request)
+
+    def load() -> str | None:
+        with state.engine.connect() as connection:
+            record = drawing.stored_record(connection, contest.id)
+        return drawing.public_record_json(record) if record else None
+
+    text = await run_in_threadpool(load)
+    if text is None:
+        raise HTTPException(404)
+    return Response(
+        text,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="draw-{contest.slug}.json"'},
+    )
+
+
+async def _draw_result(state: AppState, contest: ContestView) -> dict[str, Any] | None:
+    """The public part of the draw and the prizes' fulfilment, for the contest page."""
+    from contest import claims, drawing
+
+    if contest.status not in {"drawn", "archived"}:
+        return None
+
+    def load() -> dict[str, Any] | None:
+        with state.engine.connect() as connection:
+            record = drawing.stored_record(connection, contest.id)
+            log = claims.fulfilment_log(connection, contest.id)
+        if record is None:
+            return None
+        return {"record": record, "fulfilment": log}
+
+    return await run_in_threadpool(load)
+
+
 async def claim_prize(request: Request) -> Response:
     """A winner's claim page: GET shows the prize, POST claims it and shows the voucher."""
     from contest import claims
@@ -737,6 +789,7 @@ async def claim_prize(request: Request) -> Response:
 
 routes = [
     Route("/c/{slug}/claim/{token}", claim_prize, name="claim", methods=["GET", "POST"]),
+    Route("/c/{slug}/draw.json", draw_record, name="draw_record", methods=["GET"]),
     Route("/embed/{slug}.js", embed.loader, name="embed_loader", methods=["GET"]),
     Route("/embed/{slug}", embed.frame, name="embed", methods=["GET"]),
     Route("/c/{slug}", contest_page, name="contest", methods=["GET"]),

@@ -83,3 +83,38 @@ def test_claiming_after_the_deadline_is_refused_clearly(
     link = link_in(read_eml(settings.mail_dir)[0], r"http://testserver/c/demo-closed/claim/\S+")
     answer = client.post(link.removeprefix("http://testserver"))
     assert answer.status_code == 410 and "suivante" in shown(answer)
+
+
+def test_the_contest_page_publishes_the_result_and_the_record_without_personal_data(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+) -> None:
+    draw_demo_closed(engine, settings)
+    client.app.state.contest.contests.forget("demo-closed")  # type: ignore[attr-defined]
+    page = shown(client.get("/c/demo-closed"))
+    assert "Le tirage" in page and "Lot 1 : ticket" in page
+    assert "gagnant prévenu" in page
+    record = client.get("/c/demo-closed/draw.json")
+    assert record.status_code == 200 and '"commitment"' in record.text
+    assert "@" not in record.text
+
+
+def test_the_organizer_draws_from_the_workspace(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+) -> None:
+    from helpers import sign_in
+
+    from contest.demo import demo_password
+
+    sign_in(client, "demo@example.org", demo_password(settings))
+    with engine.connect() as connection:
+        contest_id = connection.execute(
+            sa.text("SELECT id FROM contest WHERE slug = 'demo-closed'")
+        ).scalar_one()
+    page = client.get(f"/admin/contests/{contest_id}").text
+    assert "Tirer les gagnants au sort" in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    answer = client.post(f"/admin/contests/{contest_id}/draw", data={"csrf": csrf})
+    assert answer.status_code == 200  # redirected to the dashboard
+    assert sender.run_once() == 3, "the three winners are told"
+    after = client.get(f"/admin/contests/{contest_id}").text
+    assert "Tirer les gagnants au sort" not in after and "draw.json" in after
