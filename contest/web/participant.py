@@ -733,7 +733,8 @@ async def _draw_result(state: AppState, contest: ContestView) -> dict[str, Any] 
             log = claims.fulfilment_log(connection, contest.id)
         if record is None:
             return None
-        return {"record": record, "fulfilment": log}
+        drawn_at = datetime.fromisoformat(record.drawn_at.replace("Z", "+00:00"))
+        return {"record": record, "fulfilment": log, "drawn_at": drawn_at}
 
     return await run_in_threadpool(load)
 
