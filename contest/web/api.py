@@ -573,6 +573,71 @@ async def upsert_clients(request: Request, organizer_id: int) -> Response:
     )
 
 
+@api_route
+async def contest_draw(request: Request, organizer_id: int) -> Response:
+    """GET: the contest's draw record. POST: runs the draw once (a second call returns the
+    first record with 200 instead of 201) and tells the winners."""
+    from contest import claims, drawing
+
+    state = _state(request)
+
+    def slug_of() -> str | None:
+        with Session(state.engine) as session:
+            row = _own(session, organizer_id, request.path_params["contest_id"])
+            return row.slug if row else None
+
+    slug = await run_in_threadpool(slug_of)
+    if slug is None:
+        return error(404, "not_found", "No such contest.")
+    if request.method == "GET":
+
+        def load() -> str | None:
+            contest = state.contests.get(slug)
+            if contest is None:
+                return None
+            with state.engine.connect() as connection:
+                record = drawing.stored_record(connection, contest.id)
+            return drawing.public_record_json(record) if record else None
+
+        text = await run_in_threadpool(load)
+        if text is None:
+            return error(404, "not_drawn", "This contest has not been drawn.")
+        return Response(text, media_type="application/json")
+    public_value = ""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = await _json_body(request)
+        except _BadRequest as bad:
+            return bad.response
+        if isinstance(body, dict) and isinstance(body.get("public_value"), str):
+            public_value = body["public_value"][:200]
+
+    def act() -> tuple[str, bool] | drawing.DrawRefused:
+        key, key_id = drawing.signing_key(state.settings.secret_keys[0].reveal())
+        try:
+            outcome = drawing.run_draw(
+                state.engine,
+                slug,
+                _now(),
+                signing_key=key,
+                key_id=key_id,
+                operator=f"api:{organizer_id}",
+                public_value=public_value,
+            )
+        except drawing.DrawRefused as refusal:
+            return refusal
+        claims.notify_after_draw(state.engine, slug, _now())
+        return drawing.public_record_json(outcome.record), outcome.created
+
+    result = await run_in_threadpool(act)
+    if isinstance(result, drawing.DrawRefused):
+        return error(409, result.code, result.message_en, message_fr=result.message_fr)
+    state.contests.forget(slug)
+    state.sender.wake.set()
+    text, created = result
+    return Response(text, media_type="application/json", status_code=201 if created else 200)
+
+
 routes = [
     Route("/openapi.json", openapi, name="openapi", methods=["GET"]),
     Route("/contests", list_contests, name="contests", methods=["GET"]),
@@ -581,5 +646,6 @@ routes = [
     Route("/contests/{contest_id}", update_contest, name="update_contest", methods=["PATCH"]),
     Route("/contests/{contest_id}/publish", publish_contest, name="publish", methods=["POST"]),
     Route("/contests/{contest_id}/entries", list_entries, name="entries", methods=["GET"]),
+    Route("/contests/{contest_id}/draw", contest_draw, name="draw", methods=["GET", "POST"]),
     Route("/clients", upsert_clients, name="clients", methods=["POST"]),
 ]

@@ -293,6 +293,48 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     },
                 },
             },
+            "/contests/{contest_id}/draw": {
+                "parameters": [contest_id],
+                "get": {
+                    "operationId": "readDraw",
+                    "summary": "The contest's signed draw record (no personal data)",
+                    "responses": {
+                        "200": _json(
+                            "DrawRecord", "The record; check it with contest verify-draw."
+                        ),
+                        "404": _error("No such contest, or not drawn yet."),
+                        **auth_errors,
+                    },
+                },
+                "post": {
+                    "operationId": "runDraw",
+                    "summary": "Run the draw of a closed contest (once)",
+                    "requestBody": {
+                        "required": False,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "public_value": {"type": "string", "maxLength": 200}
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _json("DrawRecord", "The new record; the winners are told."),
+                        "200": _json("DrawRecord", "Already drawn: the first record."),
+                        "400": _error("The body is not JSON."),
+                        "404": _error("No such contest for this organizer."),
+                        "409": _error("The contest cannot be drawn now (the code says why)."),
+                        "413": _error("The body is too large."),
+                        "415": _error("The body is not sent as JSON."),
+                        **auth_errors,
+                    },
+                },
+            },
             "/clients": {
                 "post": {
                     "operationId": "upsertClients",
@@ -335,6 +377,19 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 },
                 "Contest": contest_out,
                 "Finding": FINDING,
+                "DrawRecord": {
+                    "type": "object",
+                    "properties": {
+                        "format": {"type": "string"},
+                        "algorithm": {"type": "string"},
+                        "commitment": {"type": "string"},
+                        "secret": {"type": "string"},
+                        "pool": {"type": "object"},
+                        "winners": {"type": "array", "items": {"type": "object"}},
+                        "alternates": {"type": "array", "items": {"type": "object"}},
+                    },
+                    "required": ["format", "algorithm", "commitment", "secret", "pool", "winners"],
+                },
                 "Entry": {
                     "type": "object",
                     "properties": {

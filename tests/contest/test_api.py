@@ -183,7 +183,7 @@ def test_api_matches_its_openapi_document(client: TestClient, bearer: dict[str, 
     client.post("/api/v1/contests", json={**CONTEST, "requires_purchase": False}, headers=bearer)
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", client.app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 7
+    assert len(operations) == 9
     for operation in operations:
 
         @given(case=operation.as_strategy())
@@ -200,3 +200,27 @@ def test_api_matches_its_openapi_document(client: TestClient, bearer: dict[str, 
             case.call_and_validate(headers=bearer, checks=CHECKS)
 
         check()
+
+
+def test_draws_run_once_and_read_through_the_api(
+    client: TestClient, bearer: dict[str, str], engine: Engine
+) -> None:
+    import sqlalchemy as sa
+
+    with engine.connect() as connection:
+        closed = connection.execute(
+            sa.text("SELECT id FROM contest WHERE slug = 'demo-closed'")
+        ).scalar_one()
+        open_id = connection.execute(
+            sa.text("SELECT id FROM contest WHERE slug = 'demo'")
+        ).scalar_one()
+    assert client.get(f"/api/v1/contests/{closed}/draw", headers=bearer).status_code == 404
+    refused = client.post(f"/api/v1/contests/{open_id}/draw", headers=bearer)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "not_closed"
+    first = client.post(
+        f"/api/v1/contests/{closed}/draw", json={"public_value": "42"}, headers=bearer
+    )
+    assert first.status_code == 201 and first.json()["public_value"] == "42"
+    again = client.post(f"/api/v1/contests/{closed}/draw", headers=bearer)
+    assert again.status_code == 200 and again.json() == first.json()
+    assert client.get(f"/api/v1/contests/{closed}/draw", headers=bearer).json() == first.json()
