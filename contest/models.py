@@ -163,6 +163,10 @@ class Person(SQLModel, table=True):
     email_key: str = Field(max_length=254)
     first_name: str = Field(default="", max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Meaningful activity only (an entry, a confirmation, a click): the retention clock.
+    last_activity_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    undeliverable: bool = False  # a hard bounce was reported for the address
+    erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class EntryStatus:
@@ -207,7 +211,10 @@ class ConsentRecord(SQLModel, table=True):
     person and purpose.
     """
 
-    __table_args__ = (sa.Index("ix_consent_person_purpose", "person_id", "purpose", "id"),)
+    __table_args__ = (
+        sa.Index("ix_consent_person_purpose", "person_id", "purpose", "id"),
+        sa.UniqueConstraint("organizer_id", "seq", name="uq_consent_chain_seq"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     organizer_id: int = Field(foreign_key="organizer.id")
@@ -223,6 +230,64 @@ class ConsentRecord(SQLModel, table=True):
     ip_truncated: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=300)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Tamper evidence: the sealer numbers each organizer's records in order and chains their
+    # hashes (record_hash covers the record and prev_hash). Unsealed records have seq NULL.
+    seq: int | None = None
+    prev_hash: str | None = Field(default=None, max_length=64)
+    record_hash: str | None = Field(default=None, max_length=64)
+
+
+class ConsentChain(SQLModel, table=True):
+    """The head of an organizer's consent chain: the last sealed record."""
+
+    organizer_id: int = Field(foreign_key="organizer.id", primary_key=True)
+    last_seq: int = 0
+    last_hash: str = Field(default="", max_length=64)
+
+
+class DataRequest(SQLModel, table=True):
+    """A data-subject request (access, erasure), logged with its legal deadline (EU-RIGHTS-1)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id", index=True)
+    person_id: int | None = Field(default=None)
+    kind: str = Field(max_length=16)  # access | erasure
+    channel: str = Field(default="web", max_length=16)  # web | api | mail
+    requested_at: datetime = Field(sa_type=UTCDateTime)
+    deadline: datetime = Field(sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PurgeLog(SQLModel, table=True):
+    """What the retention purge removed, and when (EU-RETENTION-1)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id", index=True)
+    contest_id: int | None = Field(default=None)
+    persons: int = 0
+    ran_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ContactEvent(SQLModel, table=True):
+    """A marketing contact made with a person (e-mail, pop-in), for the pressure cap."""
+
+    __table_args__ = (sa.Index("ix_contactevent_person_time", "person_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id")
+    person_id: int = Field(foreign_key="person.id")
+    kind: str = Field(max_length=16)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CrmConnection(SQLModel, table=True):
+    """Where an organizer's leads are pushed: a signed webhook or Brevo."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id", sa_column_kwargs={"unique": True})
+    kind: str = Field(max_length=16)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 # --- Outbox ------------------------------------------------------------------------------
