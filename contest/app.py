@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 
 from contest import claims
 from contest.contests import ContestCache
+from contest.crm import CrmDelivery
 from contest.fulfilment import ShopDelivery
 from contest.funnel import FunnelCounter
 from contest.mail import Delivery, MessageBuilder, Sender, start_sender_thread
@@ -83,6 +84,7 @@ def create_app(
             MessageBuilder(settings, db, templates, signer),
             Delivery(settings),
             shop=ShopDelivery(db),
+            crm=CrmDelivery(db),
             maintenance=lambda now: claims.pass_all_unclaimed(db, now),
         )
         writer = EntryWriter(db, on_commit=sender.wake.set)

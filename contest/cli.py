@@ -110,6 +110,7 @@ def cmd_create_organizer(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from contest import claims
+    from contest.crm import CrmDelivery
     from contest.fulfilment import ShopDelivery
     from contest.mail import Delivery, MessageBuilder, Sender
     from contest.templating import Templates
@@ -128,6 +129,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         builder,
         Delivery(settings),
         shop=ShopDelivery(engine),
+        crm=CrmDelivery(engine),
         maintenance=lambda now: claims.pass_all_unclaimed(engine, now),
     )
     if args.once:

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from contest import eligibility, outbox
+from contest import crm, eligibility, outbox
 from contest.contests import ContestView, table
 from contest.forms import EntryForm
 from contest.i18n import N_, gettext
@@ -294,6 +294,22 @@ def confirm_entry(
                 consent_t.c.entry_id == entry.id, consent_t.c.event == "granted"
             )
         ).all()
+        marketing = [row.purpose for row in granted if row.purpose != "rules"]
+        if marketing:
+            crm.enqueue_event(
+                connection,
+                contest.organizer_id,
+                "lead.created",
+                {
+                    "email": entry.email,
+                    "first_name": entry.first_name,
+                    "contest": contest.slug,
+                    "consents": marketing,
+                    "marketing": "marketing_email" in marketing,
+                },
+                key=str(entry.id),
+                now=now,
+            )
         if granted:
             connection.execute(
                 sa.insert(consent_t),

@@ -186,12 +186,13 @@ class Sender:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         shop: Callable[[OutboxItem], None] | None = None,
         maintenance: Callable[[datetime], object] | None = None,
+        crm: Callable[[OutboxItem], None] | None = None,
     ) -> None:
         self.engine = engine
         self.builder = builder
         self.deliver = deliver
         self.clock = clock
-        self.shop = shop
+        self.handlers = {k: v for k, v in (("shop", shop), ("crm", crm)) if v is not None}
         self.maintenance = maintenance
         self.wake = threading.Event()
 
@@ -204,10 +205,11 @@ class Sender:
                 return sent
             for item in items:
                 try:
-                    if item.kind == "shop":
-                        if self.shop is None:
-                            raise Undeliverable("no shop delivery in this process")
-                        self.shop(item)
+                    if item.kind != "email":
+                        handler = self.handlers.get(item.kind)
+                        if handler is None:
+                            raise Undeliverable(f"no {item.kind} delivery in this process")
+                        handler(item)
                     else:
                         message = self.builder.build(item)
                         self.deliver(message, item.idempotency_key)

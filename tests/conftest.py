@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent / "viral"))
 from pgserver import postgres_server  # noqa: E402
 
 from contest.app import create_app  # noqa: E402
+from contest.crm import CrmDelivery  # noqa: E402
 from contest.demo import seed_demo  # noqa: E402
 from contest.fulfilment import ShopDelivery  # noqa: E402
 from contest.mail import Delivery, MessageBuilder, Sender  # noqa: E402
@@ -111,4 +112,6 @@ def sender(settings: Settings, engine: Engine) -> Sender:
     """Delivers the outbox as the worker would (to .eml files unless smtp_url is set)."""
     templates = Templates({"htmx_available": False, "base_url": settings.base_url})
     builder = MessageBuilder(settings, engine, templates, Signer(settings.secret_keys))
-    return Sender(engine, builder, Delivery(settings), shop=ShopDelivery(engine))
+    return Sender(
+        engine, builder, Delivery(settings), shop=ShopDelivery(engine), crm=CrmDelivery(engine)
+    )

@@ -1,0 +1,190 @@
+"""Leads pushed to a CRM through the outbox: Brevo's contacts API and a signed webhook.
+
+The fake Brevo follows https://developers.brevo.com/reference/createcontact (POST /v3/contacts
+with an ``api-key`` header: 201 with the new id, 204 when ``updateEnabled`` updated it, 401
+``unauthorized``) and https://developers.brevo.com/reference/deletecontact (204, 404).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import sqlalchemy as sa
+from referral_steps import enter_and_confirm
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+from contest.contests import table
+from contest.mail import Sender
+from contest.settings import Settings
+from contest.shops import verify_webhook_signature
+
+
+class FakeCrm(ThreadingHTTPServer):
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.received: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.contacts: dict[str, dict[str, object]] = {}
+        self.fail_next: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: FakeCrm
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _answer(self, status: int, body: dict[str, object] | None = None) -> None:
+        data = json.dumps(body).encode() if body is not None else b""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.server.received.append(("POST", self.path, dict(self.headers), body))
+        if self.server.fail_next is not None:
+            status, self.server.fail_next = self.server.fail_next, None
+            self._answer(status, {"code": "error", "message": "failing on purpose"})
+            return
+        if self.path == "/v3/contacts":
+            if self.headers.get("api-key") != "brevo-key":
+                self._answer(401, {"code": "unauthorized", "message": "Key not found"})
+                return
+            contact = json.loads(body)
+            existed = contact["email"] in self.server.contacts
+            self.server.contacts[contact["email"]] = contact
+            self._answer(204 if existed else 201, None if existed else {"id": 1})
+            return
+        self._answer(200, {"ok": True})
+
+
+@pytest.fixture
+def crm_server() -> Iterator[FakeCrm]:
+    server = FakeCrm()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def connect(engine: Engine, kind: str, settings: dict[str, str]) -> None:
+    with engine.begin() as connection:
+        organizer_id = connection.execute(
+            sa.text("SELECT id FROM organizer WHERE email = 'demo@example.org'")
+        ).scalar_one()
+        connection.execute(
+            sa.insert(table("crmconnection")).values(
+                organizer_id=organizer_id,
+                kind=kind,
+                settings=settings,
+                updated_at=sa.func.current_timestamp(),
+            )
+        )
+
+
+def crm_rows(engine: Engine) -> list[tuple[str, str, str, object]]:
+    outbox = table("outboxmessage")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(
+                outbox.c.template, outbox.c.status, outbox.c.last_error, outbox.c.payload
+            ).where(outbox.c.kind == "crm")
+        ).all()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def test_a_confirmed_opt_in_reaches_brevo_once_and_leaves_no_address_behind(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, crm_server: FakeCrm
+) -> None:
+    connect(
+        engine,
+        "brevo",
+        {"api_key": "brevo-key", "base_url": f"{crm_server.url}/v3", "list_id": "7"},
+    )
+    enter_and_confirm_with_marketing(client, sender, settings, "lead@example.org")
+    sender.run_once()
+    assert crm_server.contacts["lead@example.org"]["listIds"] == [7]
+    assert crm_server.contacts["lead@example.org"]["updateEnabled"] is True
+    [(template, status, _error, payload)] = crm_rows(engine)
+    assert template == "lead.created" and status == "sent"
+    assert "lead@example.org" not in json.dumps(payload), "the log keeps the event, not the person"
+
+
+def test_brevo_refusals_are_logged_and_outages_retried(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, crm_server: FakeCrm
+) -> None:
+    connect(engine, "brevo", {"api_key": "wrong-key", "base_url": f"{crm_server.url}/v3"})
+    enter_and_confirm_with_marketing(client, sender, settings, "lead@example.org")
+    sender.run_once()
+    [(_t, status, error, _p)] = crm_rows(engine)
+    assert status == "failed" and "401" in error
+    with engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM outboxmessage WHERE kind = 'crm'"))
+        connection.execute(
+            sa.text("UPDATE crmconnection SET settings = :s"),
+            {"s": json.dumps({"api_key": "brevo-key", "base_url": f"{crm_server.url}/v3"})},
+        )
+    crm_server.fail_next = 503
+    enter_and_confirm_with_marketing(client, sender, settings, "other@example.org")
+    sender.run_once()
+    [(_t, status, _e, _p)] = crm_rows(engine)
+    assert status == "pending", "a 503 is retried later"
+
+
+def test_webhook_events_are_signed(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, crm_server: FakeCrm
+) -> None:
+    connect(engine, "webhook", {"url": f"{crm_server.url}/hook", "secret": "a-long-webhook-secret"})
+    enter_and_confirm_with_marketing(client, sender, settings, "lead@example.org")
+    sender.run_once()
+    [(method, path, headers, body)] = crm_server.received
+    assert (method, path) == ("POST", "/hook")
+    assert verify_webhook_signature("a-long-webhook-secret", body, headers["X-Contest-Signature"])
+    event = json.loads(body)
+    assert event["type"] == "lead.created" and event["data"]["email"] == "lead@example.org"
+    assert headers["Idempotency-Key"].startswith("crm:lead.created:")
+
+
+def test_no_event_without_marketing_consent(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, crm_server: FakeCrm
+) -> None:
+    connect(engine, "webhook", {"url": f"{crm_server.url}/hook", "secret": "a-long-webhook-secret"})
+    enter_and_confirm(client, sender, settings, "quiet@example.org")
+    sender.run_once()
+    assert crm_server.received == []
+
+
+def enter_and_confirm_with_marketing(
+    client: TestClient, sender: Sender, settings: Settings, email: str
+) -> str:
+    """As referral_steps.enter_and_confirm, with the organizer's e-mail offers box ticked."""
+    import re
+
+    from helpers import form_token, link_in, read_eml
+
+    page = client.get("/c/demo")
+    data = {
+        "form_token": form_token(page.text),
+        "email": email,
+        "accept_rules": "on",
+        "consent_marketing_email": "on",
+    }
+    client.post("/c/demo/entries", data=data)
+    sender.run_once()
+    mail = [m for m in read_eml(settings.mail_dir) if m["To"] == email][-1]
+    link = link_in(mail, r"http://testserver/c/demo/confirm/\S+").removeprefix("http://testserver")
+    own = client.post(link, follow_redirects=False).headers["location"]
+    assert re.search(r'data-chances="1"', client.get(own).text)
+    return own
