@@ -21,17 +21,17 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from contest import claims
 from contest.contests import ContestCache
 from contest.crm import CrmDelivery
 from contest.fulfilment import ShopDelivery
 from contest.funnel import FunnelCounter
 from contest.mail import Delivery, MessageBuilder, Sender, start_sender_thread
+from contest.privacy import Maintenance
 from contest.settings import Settings
 from contest.storage import create_db_engine, ensure_migrated
 from contest.templating import Templates
 from contest.tokens import Signer
-from contest.web import api, organizer, participant, sharing
+from contest.web import api, organizer, participant, sharing, unsubscribe
 from contest.web.security import BodyLimit, SecurityHeaders
 from contest.writer import EntryWriter
 
@@ -85,7 +85,7 @@ def create_app(
             Delivery(settings),
             shop=ShopDelivery(db),
             crm=CrmDelivery(db),
-            maintenance=lambda now: claims.pass_all_unclaimed(db, now),
+            maintenance=Maintenance(db, settings.secret_keys[0].reveal().encode()),
         )
         writer = EntryWriter(db, on_commit=sender.wake.set)
         writer.start()
@@ -120,7 +120,11 @@ def create_app(
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
         Mount("/admin", routes=organizer.routes, name="organizer"),
         Mount("/api/v1", routes=api.routes, name="api"),
-        Mount("", routes=[*participant.routes, *sharing.routes], name="participant"),
+        Mount(
+            "",
+            routes=[*participant.routes, *sharing.routes, *unsubscribe.routes],
+            name="participant",
+        ),
     ]
     app = Starlette(
         routes=routes,

@@ -109,10 +109,10 @@ def cmd_create_organizer(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from contest import claims
     from contest.crm import CrmDelivery
     from contest.fulfilment import ShopDelivery
     from contest.mail import Delivery, MessageBuilder, Sender
+    from contest.privacy import Maintenance
     from contest.templating import Templates
     from contest.tokens import Signer
 
@@ -130,7 +130,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         Delivery(settings),
         shop=ShopDelivery(engine),
         crm=CrmDelivery(engine),
-        maintenance=lambda now: claims.pass_all_unclaimed(engine, now),
+        maintenance=Maintenance(engine, settings.secret_keys[0].reveal().encode()),
     )
     if args.once:
         print(f"Sent {sender.run_once()} message(s).")
@@ -225,6 +225,34 @@ def cmd_verify_draw(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_verify_consents(args: argparse.Namespace) -> int:
+    from contest.consents import cmd_verify_consents as run
+
+    return run(args)
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from contest import privacy
+
+    settings = _settings()
+    engine = create_db_engine(settings.database_url.reveal())
+    try:
+        ensure_migrated(engine)
+    except NotMigrated as exc:
+        sys.exit(f"contest: {exc}")
+    logs = privacy.purge_expired(
+        engine,
+        datetime.now(UTC),
+        suppression_key=settings.secret_keys[0].reveal().encode(),
+        default_months=args.months,
+    )
+    for entry in logs:
+        print(f"contest {entry.contest_id}: {entry.persons} person(s) purged")
+    if not logs:
+        print("Nothing to purge.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contest", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -269,6 +297,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--pool", metavar="POOL.tsv", help="the published pool file, for a record without it"
     )
     verify.set_defaults(func=cmd_verify_draw)
+
+    verify = commands.add_parser(
+        "verify-consents", help="verify the consent chains; exit 1 on a broken link"
+    )
+    verify.add_argument("--organizer", metavar="EMAIL")
+    verify.set_defaults(func=cmd_verify_consents)
+
+    purge = commands.add_parser("purge", help="apply the retention periods now")
+    purge.add_argument("--months", type=int, default=12, help="when a contest sets none")
+    purge.set_defaults(func=cmd_purge)
 
     rules = commands.add_parser("rules", help="the legal rule catalogue")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True)

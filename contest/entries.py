@@ -26,6 +26,8 @@ from contest.people import email_key
 from viral import referrals
 
 RESEND_AFTER = timedelta(hours=1)
+# Columns a copied consent record must not inherit: the sealer numbers and chains new rows.
+UNSEALED = frozenset({"id", "seq", "prev_hash", "record_hash"})
 
 # Statements built once: their compiled form is cached, which keeps the hot path cheap.
 _person, _entry, _consent = table("person"), table("entry"), table("consentrecord")
@@ -254,7 +256,11 @@ def find_entry(connection: Connection, contest: ContestView, public_id: str) -> 
             person_t.c.first_name,
         )
         .join(person_t, person_t.c.id == entry_t.c.person_id)
-        .where(entry_t.c.public_id == public_id, entry_t.c.contest_id == contest.id)
+        .where(
+            entry_t.c.public_id == public_id,
+            entry_t.c.contest_id == contest.id,
+            person_t.c.erased_at.is_(None),  # an erased person's links lead nowhere
+        )
     ).first()
     if row is None:
         return None
@@ -315,7 +321,7 @@ def confirm_entry(
                 sa.insert(consent_t),
                 [
                     {
-                        **{k: v for k, v in row._mapping.items() if k != "id"},
+                        **{k: v for k, v in row._mapping.items() if k not in UNSEALED},
                         "event": "confirmed",
                         "channel": "email",
                         "ip_truncated": "",

@@ -148,7 +148,7 @@ class Delivery:
         folder = self.settings.mail_dir
         folder.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha256(key.encode()).hexdigest()[:24]
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")  # names sort in sending order
         existing = list(folder.glob(f"*-{name}.eml"))
         target = existing[0] if existing else folder / f"{stamp}-{name}.eml"
         temporary = folder / f".{name}.tmp"

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from contest import outbox
 from contest.contests import ContestView, table
-from contest.entries import EntryContext, wording_hash
+from contest.entries import UNSEALED, EntryContext, wording_hash
 from contest.i18n import N_, gettext
 
 PURPOSE = "client_contests"
@@ -100,7 +100,7 @@ def confirm_interest(connection: Connection, consent_id: int, now: datetime) -> 
         )
     ).first()
     if already is None:
-        values = {k: v for k, v in granted._mapping.items() if k != "id"}
+        values = {k: v for k, v in granted._mapping.items() if k not in UNSEALED}
         values.update(event="confirmed", channel="email", ip_truncated="", user_agent="")
         values["created_at"] = now
         connection.execute(sa.insert(consent_t).values(**values))

@@ -698,6 +698,95 @@ async def interest_confirm(request: Request) -> Response:
     )
 
 
+async def _own_entry(request: Request) -> tuple[ContestView, EntryState] | Response:
+    contest = _contest(request)
+    state = _state(request)
+    try:
+        public_id = state.signer.verify(Purpose.ME, request.path_params["token"])
+    except TokenInvalid as exc:
+        return _token_problem(request, contest, exc)
+    entry = await _find(state, contest, public_id)
+    if entry is None:
+        return _gone(request, contest)
+    return contest, entry
+
+
+async def my_data(request: Request) -> Response:
+    """ "Download my data": everything held about the participant, as JSON (GDPR Art. 15, 20)."""
+    from contest import privacy
+
+    found = await _own_entry(request)
+    if isinstance(found, Response):
+        return found
+    contest, entry = found
+    state = _state(request)
+
+    def export() -> dict[str, Any]:
+        with state.engine.connect().execution_options(**write_options()) as connection:
+            with connection.begin():
+                return privacy.export_person(
+                    connection, contest.organizer_id, entry.person_id, now=_now()
+                )
+
+    data = await run_in_threadpool(export)
+    return JSONResponse(
+        data,
+        headers={"Content-Disposition": 'attachment; filename="my-data.json"'},
+    )
+
+
+async def erase_me(request: Request) -> Response:
+    """ "Erase me": GET asks for confirmation, POST erases the person's data everywhere."""
+    from contest import crm, privacy
+
+    found = await _own_entry(request)
+    if isinstance(found, Response):
+        return found
+    contest, entry = found
+    state = _state(request)
+    language = _language(request, contest)
+    if request.method == "GET":
+        return render(
+            request, language, "participant/erase.html", contest=contest, action=request.url.path
+        )
+
+    def erase() -> None:
+        now = _now()
+        with state.engine.connect().execution_options(**write_options()) as connection:
+            with connection.begin():
+                report = privacy.erase_person(
+                    connection,
+                    contest.organizer_id,
+                    entry.person_id,
+                    now,
+                    "web",
+                    suppression_key=state.settings.secret_keys[0].reveal().encode(),
+                )
+                crm.enqueue_event(
+                    connection,
+                    contest.organizer_id,
+                    "lead.erased",
+                    {"email_key_sha256": report.email_key_hash},
+                    key=str(entry.person_id),
+                    now=now,
+                )
+
+    await run_in_threadpool(erase)
+    state.sender.wake.set()
+    return _message_page(
+        request,
+        language,
+        200,
+        gettext(language, "Your data are erased"),
+        gettext(
+            language,
+            "We erased your personal data. What a published draw needs to stay verifiable (a "
+            "random ticket and its chances) holds nothing that identifies you.",
+        ),
+        contest,
+    )
+
+
 async def draw_record(request: Request) -> Response:
     """The published draw record (JSON, no personal data) for contest verify-draw."""
     from contest import drawing
@@ -791,6 +880,8 @@ async def claim_prize(request: Request) -> Response:
 routes = [
     Route("/c/{slug}/claim/{token}", claim_prize, name="claim", methods=["GET", "POST"]),
     Route("/c/{slug}/draw.json", draw_record, name="draw_record", methods=["GET"]),
+    Route("/c/{slug}/me/{token}/data.json", my_data, name="my_data", methods=["GET"]),
+    Route("/c/{slug}/me/{token}/erase", erase_me, name="erase_me", methods=["GET", "POST"]),
     Route("/embed/{slug}.js", embed.loader, name="embed_loader", methods=["GET"]),
     Route("/embed/{slug}", embed.frame, name="embed", methods=["GET"]),
     Route("/c/{slug}", contest_page, name="contest", methods=["GET"]),

@@ -1,0 +1,867 @@
+"""Data-subject rights and retention: export, erasure, the retention purge. No HTTP.
+
+EU-RIGHTS-1 (access, portability, erasure, each request logged with its deadline),
+EU-RETENTION-1 (contest-only data deleted after the contest; unconfirmed sign-ups deleted when
+their link expires), EU-WITHDRAW-1 (an objection outlives erasure as a suppression hash) and
+ALL-DRAW-PRIVACY-1 (erasure keeps a published draw verifiable).
+
+**What erasing a person does**, for one organizer (people are per organizer):
+
+- *Person*: the row stays as a tombstone referenced by what is kept. ``email`` becomes
+  ``erased-{id}@invalid``, ``email_key`` ``erased:{id}`` (no hash of the address: a keyed hash
+  would still let the organizer recognise the address, so a returning participant is a new
+  person), ``first_name`` empty, ``undeliverable`` set, ``erased_at`` set.
+- *Entries* of a drawn contest that were in its pool (confirmed, contest with a draw record)
+  are kept: ticket (``public_id``), ``chances``, status and dates are what the published
+  record lists, and the record never held personal data, so it still verifies. Their
+  ``answers``, ``ip_network`` and share code are cleared; referral rows stay (they explain
+  the published weights) and their placements stay. Every other entry is deleted, with the
+  referral rows on either side, its invitations and its share-link clicks; entries it brought
+  lose their ``referrer_entry_id``; the referrer keeps chances already credited.
+- *Prizes*: awards already claimed or delivered are kept (with the voucher code: proof that
+  the announced prize was awarded, accounting). A prize still waiting for its claim is
+  renounced: it passes at once to the next alternate (``claims.pass_unclaimed``), with the
+  reason ``ERASED``, since nobody could deliver it any more.
+- *Consent records* stay (the ledger is append-only and chained): ``wording``,
+  ``wording_hash``, purpose, event, language and dates are not personal data once the person is
+  gone; ``ip_truncated``, ``user_agent`` and ``page_url`` are blanked, ``entry_id`` cleared when
+  the entry is deleted, and ``channel`` set to ``erased``: the ledger check must not recompute
+  the hash of such records but still check ``seq`` and ``prev_hash``. A ``withdrawn`` record
+  (blank, the request's channel) is appended for every consent still given, as
+  EU-CONSENT-PROOF-1 asks for every later change.
+- *Suppression*: when the person had objected (the latest record of a marketing purpose is
+  ``withdrawn``), the keyed hash of the address goes to ``invitesuppression`` so the objection
+  is still honoured; otherwise no hash of the address is kept anywhere.
+- *Outbox*: the person's messages (to their address and about their entries, awards or
+  consents, CRM events carrying the address, invitations they sent) are deleted while not sent;
+  sent ones keep their log line with the recipient, the address-bearing key and the personal
+  payload fields blanked.
+- *Client row* (the shop's import, joined by the identity key) and contact events are deleted:
+  the organizer must erase the client in the shop too or the next import brings it back.
+- A ``datarequest`` (``erasure``) and an ``auditevent`` (``person.erased``, counts only).
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from contest import claims
+from contest.contests import load_contest, table
+from contest.models import AwardStatus, EntryStatus, OutboxStatus, PurgeLog
+from contest.storage import write_options
+from contest.tokens import Purpose
+from viral import invitations
+
+RESPONSE_TIME = timedelta(days=30)  # Art. 12(3): one month
+LINK_LIFETIME = timedelta(seconds=Purpose.CONFIRM.value[1])  # the confirmation link's expiry
+MARKETING = ("marketing_email", "marketing_sms", "partners", "client_contests")
+ERASED_CHANNEL = "erased"
+ERASED = "the winner's data were erased"
+PERSONAL_KEYS = frozenset({"email", "first_name", "referrer_name", "name", "code"})
+
+log = logging.getLogger(__name__)
+
+
+class PersonNotFound(LookupError):
+    """No such person for this organizer."""
+
+
+@dataclass(frozen=True)
+class ErasureReport:
+    """What an erasure did, per table, and the former identity key's SHA-256 (for the CRM
+    ``lead.erased`` event; it is returned, never stored). Empty when already erased."""
+
+    person_id: int
+    erased_at: datetime
+    email_key_hash: str
+    deleted: dict[str, int] = field(default_factory=dict)
+    blanked: dict[str, int] = field(default_factory=dict)
+    suppressed: bool = False
+
+
+# --- Access and portability --------------------------------------------------------------
+
+
+def export_person(
+    connection: Connection,
+    organizer_id: int,
+    person_id: int,
+    *,
+    now: datetime | None = None,
+    channel: str = "web",
+) -> dict[str, Any]:
+    """Everything held about the person for this organizer, JSON-ready (Art. 15 and 20), and
+    the request logged as answered. Third parties (referrers, invitees) appear only as counts
+    and statuses. Raises PersonNotFound for a person of another organizer."""
+    now = now or datetime.now(UTC)
+    person = _person(connection, organizer_id, person_id)
+    entry, contest, organizer = table("entry"), table("contest"), table("organizer")
+    entries = connection.execute(
+        sa.select(entry, contest.c.slug, contest.c.title)
+        .join(contest, contest.c.id == entry.c.contest_id)
+        .where(entry.c.person_id == person_id)
+        .order_by(entry.c.id)
+    ).all()
+    ids = [row.id for row in entries]
+    slug_of = {row.id: row.slug for row in entries}
+    controller = connection.execute(
+        sa.select(organizer.c.legal_name, organizer.c.contact_email).where(
+            organizer.c.id == organizer_id
+        )
+    ).one()
+    data = {
+        "format": "contest-person-export/1",
+        "exported_at": now,
+        "controller": {"name": controller.legal_name, "contact": controller.contact_email},
+        "person": {
+            k: getattr(person, k)
+            for k in ("id", "email", "first_name", "created_at", "last_activity_at", "erased_at")
+        },
+        "entries": [
+            {
+                "contest": row.slug,
+                "contest_title": row.title,
+                "ticket": row.public_id,
+                "status": row.status,
+                "chances": row.chances,
+                "answers": row.answers,
+                "source": row.source,
+                "language": row.language,
+                "rules_version": row.rules_version,
+                "referral_code": row.referral_code,
+                "ip_network": row.ip_network,
+                "created_at": row.created_at,
+                "confirmed_at": row.confirmed_at,
+            }
+            for row in entries
+        ],
+        "consents": _consents(connection, person_id, slug_of),
+        **_referrals(connection, ids, slug_of),
+        "prizes": _prizes(connection, ids, slug_of),
+        "client": _client(connection, organizer_id, person.email_key),
+        "contacts": [
+            {"kind": row.kind, "at": row.created_at}
+            for row in connection.execute(
+                sa.select(table("contactevent")).where(
+                    table("contactevent").c.person_id == person_id
+                )
+            )
+        ],
+        "data_requests": _requests(connection, organizer_id, person_id),
+    }
+    _log_request(connection, organizer_id, person_id, "access", channel, now)
+    result: dict[str, Any] = _jsonable(data)
+    return result
+
+
+def _consents(connection: Connection, person_id: int, slug_of: dict[int, str]) -> list[Any]:
+    consent = table("consentrecord")
+    rows = connection.execute(
+        sa.select(consent).where(consent.c.person_id == person_id).order_by(consent.c.id)
+    )
+    fields = ("purpose", "event", "wording", "wording_hash", "language", "page_url", "channel")
+    return [
+        {
+            "contest": slug_of.get(row.entry_id),
+            **{k: getattr(row, k) for k in fields},
+            "ip_network": row.ip_truncated,
+            "user_agent": row.user_agent,
+            "at": row.created_at,
+        }
+        for row in rows
+    ]
+
+
+def _referrals(connection: Connection, ids: list[int], slug_of: dict[int, str]) -> dict[str, Any]:
+    ref, invitation = table("referral"), table("invitation")
+    made = connection.execute(
+        sa.select(ref).where(ref.c.referrer_entry_id.in_(ids)).order_by(ref.c.id)
+    ).all()
+    received = connection.execute(
+        sa.select(ref).where(ref.c.referred_entry_id.in_(ids)).order_by(ref.c.id)
+    ).all()
+    invited = connection.execute(
+        sa.select(invitation.c.referrer_entry_id, sa.func.count())
+        .where(invitation.c.referrer_entry_id.in_(ids))
+        .group_by(invitation.c.referrer_entry_id)
+    ).all()
+    return {
+        "referrals_made": [
+            {
+                "contest": slug_of[row.referrer_entry_id],
+                "status": row.status,
+                "bonus": row.bonus,
+                "at": row.created_at,
+            }
+            for row in made
+        ],
+        "referred_by": [
+            {"contest": slug_of[row.referred_entry_id], "status": row.status, "at": row.created_at}
+            for row in received
+        ],
+        "invitations_sent": {slug_of[entry_id]: count for entry_id, count in invited},
+    }
+
+
+def _prizes(connection: Connection, ids: list[int], slug_of: dict[int, str]) -> list[Any]:
+    placement = table("drawplacement")
+    drawn = {
+        row.entry_id: row
+        for row in connection.execute(sa.select(placement).where(placement.c.entry_id.in_(ids)))
+    }
+    awards = {
+        a.entry_id: a
+        for contest_id in {row.contest_id for row in drawn.values()}
+        for a in claims.awards(connection, contest_id)
+        if a.entry_id in drawn
+    }
+    return [
+        {
+            "contest": slug_of[entry_id],
+            "drawn_as": place.kind,
+            "rank": place.rank,
+            **(
+                {
+                    "prize": awards[entry_id].prize_description,
+                    "status": awards[entry_id].status,
+                    "deadline": awards[entry_id].deadline,
+                    "claimed_at": awards[entry_id].claimed_at,
+                    "delivered_at": awards[entry_id].delivered_at,
+                    "voucher_code": awards[entry_id].voucher_code,
+                }
+                if entry_id in awards
+                else {}
+            ),
+        }
+        for entry_id, place in sorted(drawn.items())
+    ]
+
+
+def _client(connection: Connection, organizer_id: int, key: str) -> dict[str, Any] | None:
+    client = table("client")
+    row = connection.execute(
+        sa.select(client.c.client_since, client.c.orders_count, client.c.segments).where(
+            client.c.organizer_id == organizer_id, client.c.email_key == key
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+def _requests(connection: Connection, organizer_id: int, person_id: int) -> list[Any]:
+    request = table("datarequest")
+    rows = connection.execute(
+        sa.select(request)
+        .where(request.c.organizer_id == organizer_id, request.c.person_id == person_id)
+        .order_by(request.c.id)
+    )
+    fields = ("kind", "channel", "requested_at", "deadline", "completed_at")
+    return [{k: getattr(row, k) for k in fields} for row in rows]
+
+
+# --- Erasure -------------------------------------------------------------------------------
+
+
+def erase_person(
+    connection: Connection,
+    organizer_id: int,
+    person_id: int,
+    now: datetime,
+    channel: str,
+    *,
+    suppression_key: bytes,
+) -> ErasureReport:
+    """Erases the person's data for this organizer (see the module docstring for what is
+    deleted, blanked and kept) and logs the request as answered. ``suppression_key`` is the
+    invitations' address-hash key (``settings.secret_keys[0]``), used only after an objection.
+
+    Refuses (PersonNotFound) a person of another organizer. A person already erased gets an
+    empty report and nothing is written.
+    """
+    person = _person(connection, organizer_id, person_id)
+    if person.erased_at is not None:
+        return ErasureReport(person_id, person.erased_at, "")
+    report = _erase(connection, person, now, channel, suppression_key)
+    _log_request(connection, organizer_id, person_id, "erasure", channel, now)
+    _audit(
+        connection, organizer_id, None, "person.erased", now, person=person_id, **_counts(report)
+    )
+    return report
+
+
+def _erase(
+    connection: Connection, person: Any, now: datetime, channel: str, key: bytes
+) -> ErasureReport:
+    deleted: dict[str, int] = defaultdict(int)
+    blanked: dict[str, int] = defaultdict(int)
+    entry, record = table("entry"), table("drawrecord")
+    entries = connection.execute(
+        sa.select(entry.c.id, entry.c.contest_id, entry.c.status, entry.c.public_id).where(
+            entry.c.person_id == person.id
+        )
+    ).all()
+    ids = [row.id for row in entries]
+    drawn = set(
+        connection.execute(
+            sa.select(record.c.contest_id).where(
+                record.c.contest_id.in_(sorted({row.contest_id for row in entries}))
+            )
+        ).scalars()
+    )
+    kept = [r.id for r in entries if r.contest_id in drawn and r.status == EntryStatus.CONFIRMED]
+    objected = _objected(connection, person.id)
+    _erase_outbox(connection, person, entries, deleted, blanked)
+    codes = connection.execute(
+        sa.select(entry.c.contest_id, entry.c.referral_code).where(
+            entry.c.id.in_(ids), entry.c.referral_code.is_not(None)
+        )
+    ).all()
+    click = table("linkclick")
+    for contest_id, code in codes:
+        deleted["linkclick"] += connection.execute(
+            sa.delete(click).where(
+                click.c.contest_id == contest_id, click.c.kind == "referral", click.c.code == code
+            )
+        ).rowcount
+    _delete_entries(connection, [i for i in ids if i not in kept], deleted)
+    _anonymise_entries(connection, kept, now, blanked)
+    _erase_consents(connection, person, now, channel, blanked)
+    contact, client = table("contactevent"), table("client")
+    deleted["contactevent"] += connection.execute(
+        sa.delete(contact).where(contact.c.person_id == person.id)
+    ).rowcount
+    deleted["client"] += connection.execute(
+        sa.delete(client).where(
+            client.c.organizer_id == person.organizer_id, client.c.email_key == person.email_key
+        )
+    ).rowcount
+    if objected:
+        invitations.suppress(connection, invitations.address_hash(key, person.email_key), now)
+    person_t = table("person")
+    connection.execute(
+        sa.update(person_t)
+        .where(person_t.c.id == person.id)
+        .values(
+            email=f"erased-{person.id}@invalid",
+            email_key=f"erased:{person.id}",
+            first_name="",
+            undeliverable=True,
+            last_activity_at=None,
+            erased_at=now,
+        )
+    )
+    blanked["person"] += 1
+    return ErasureReport(
+        person_id=person.id,
+        erased_at=now,
+        email_key_hash=hashlib.sha256(person.email_key.encode()).hexdigest(),
+        deleted={k: v for k, v in deleted.items() if v},
+        blanked={k: v for k, v in blanked.items() if v},
+        suppressed=objected,
+    )
+
+
+def _objected(connection: Connection, person_id: int) -> bool:
+    """Whether the latest record of some marketing purpose is a withdrawal (an objection)."""
+    return any(event == "withdrawn" for event in _latest(connection, person_id).values())
+
+
+def _latest(connection: Connection, person_id: int) -> dict[str, str]:
+    consent = table("consentrecord")
+    rows = connection.execute(
+        sa.select(consent.c.purpose, consent.c.event)
+        .where(consent.c.person_id == person_id, consent.c.purpose.in_(MARKETING))
+        .order_by(consent.c.id)
+    )
+    return {purpose: event for purpose, event in rows}
+
+
+def _erase_outbox(
+    connection: Connection,
+    person: Any,
+    entries: Any,
+    deleted: dict[str, int],
+    blanked: dict[str, int],
+) -> None:
+    """The person's messages: deleted while unsent, their personal fields blanked once sent."""
+    box, invitation = table("outboxmessage"), table("invitation")
+    email, key = person.email.lower(), person.email_key.lower()
+    tickets = {row.public_id for row in entries}
+    ids = [row.id for row in entries]
+    awards = set(
+        connection.execute(
+            sa.select(table("prizeaward").c.id).where(table("prizeaward").c.entry_id.in_(ids))
+        ).scalars()
+    )
+    consents = set(
+        connection.execute(
+            sa.select(table("consentrecord").c.id).where(
+                table("consentrecord").c.person_id == person.id
+            )
+        ).scalars()
+    )
+    invited = {
+        f"invitation:{i}"
+        for i in connection.execute(
+            sa.select(invitation.c.id).where(invitation.c.referrer_entry_id.in_(ids))
+        ).scalars()
+    }
+    interest = f"interest:{person.organizer_id}:{person.email_key}:"
+    rows = connection.execute(
+        sa.select(box).where(
+            sa.or_(
+                sa.func.lower(box.c.recipient) == email,
+                box.c.idempotency_key.startswith(interest, autoescape=True),
+                box.c.idempotency_key.in_(invited),
+                sa.and_(
+                    box.c.kind == "crm",
+                    sa.func.lower(sa.cast(box.c.payload, sa.Text)).contains(email, autoescape=True),
+                ),
+            )
+        )
+    ).all()
+    for row in rows:
+        payload = row.payload or {}
+        ours = (
+            row.idempotency_key.startswith(interest)
+            or row.idempotency_key in invited
+            or payload.get("entry") in tickets
+            or payload.get("award") in awards
+            or payload.get("consent") in consents
+            or payload.get("organizer") == person.organizer_id
+        )
+        if not ours:  # the same address, but another organizer's participant
+            continue
+        if row.status in {OutboxStatus.PENDING, OutboxStatus.FAILED}:
+            deleted["outboxmessage"] += connection.execute(
+                sa.delete(box).where(box.c.id == row.id)
+            ).rowcount
+            continue
+        mine = row.recipient.lower() == email
+        leaks = email in row.idempotency_key.lower() or key in row.idempotency_key.lower()
+        connection.execute(
+            sa.update(box)
+            .where(box.c.id == row.id)
+            .values(
+                recipient="" if mine else row.recipient,
+                idempotency_key=f"erased:{row.id}" if leaks else row.idempotency_key,
+                payload=_scrub(payload, (email, key)),
+            )
+        )
+        blanked["outboxmessage"] += 1
+
+
+def _scrub(value: Any, needles: tuple[str, ...], name: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _scrub(v, needles, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, needles) for v in value]
+    if isinstance(value, str) and (
+        name in PERSONAL_KEYS or any(n in value.lower() for n in needles)
+    ):
+        return ""
+    return value
+
+
+def _delete_entries(connection: Connection, ids: list[int], deleted: dict[str, int]) -> None:
+    """Deletes entries with what refers to them. Placements and awards exist only for drawn
+    entries, which are kept; they are deleted here only so that no reference can remain."""
+    if not ids:
+        return
+    entry, ref, invitation = table("entry"), table("referral"), table("invitation")
+    connection.execute(
+        sa.update(entry).where(entry.c.referrer_entry_id.in_(ids)).values(referrer_entry_id=None)
+    )
+    deleted["referral"] += connection.execute(
+        sa.delete(ref).where(
+            sa.or_(ref.c.referrer_entry_id.in_(ids), ref.c.referred_entry_id.in_(ids))
+        )
+    ).rowcount
+    for name in ("invitation", "prizeaward", "drawplacement"):
+        t = table(name)
+        column = invitation.c.referrer_entry_id if name == "invitation" else t.c.entry_id
+        deleted[name] += connection.execute(sa.delete(t).where(column.in_(ids))).rowcount
+    consent = table("consentrecord")
+    connection.execute(sa.update(consent).where(consent.c.entry_id.in_(ids)).values(entry_id=None))
+    deleted["entry"] += connection.execute(sa.delete(entry).where(entry.c.id.in_(ids))).rowcount
+
+
+def _anonymise_entries(
+    connection: Connection, ids: list[int], now: datetime, blanked: dict[str, int]
+) -> None:
+    """Drawn entries keep ticket and weight; a prize still to claim passes to an alternate."""
+    if not ids:
+        return
+    entry, invitation, award = table("entry"), table("invitation"), table("prizeaward")
+    blanked["entry"] += connection.execute(
+        sa.update(entry)
+        .where(entry.c.id.in_(ids))
+        .values(answers={}, ip_network="", referral_code=None)
+    ).rowcount
+    blanked["invitation"] += connection.execute(
+        sa.update(invitation)
+        .where(invitation.c.referrer_entry_id.in_(ids), invitation.c.ip_network != "")
+        .values(ip_network="")
+    ).rowcount
+    waiting = connection.execute(
+        sa.select(award.c.id, award.c.contest_id).where(
+            award.c.entry_id.in_(ids), award.c.status == AwardStatus.NOTIFIED
+        )
+    ).all()
+    for award_id, contest_id in waiting:
+        connection.execute(
+            sa.update(award)
+            .where(award.c.id == award_id)
+            .values(deadline=now - timedelta(seconds=1))
+        )
+        slug = connection.execute(
+            sa.select(table("contest").c.slug).where(table("contest").c.id == contest_id)
+        ).scalar_one()
+        contest = load_contest(connection, slug, include_drafts=True)
+        assert contest is not None
+        claims.pass_unclaimed(connection, contest, now)
+        connection.execute(sa.update(award).where(award.c.id == award_id).values(reason=ERASED))
+        blanked["prizeaward"] += 1
+
+
+def _erase_consents(
+    connection: Connection, person: Any, now: datetime, channel: str, blanked: dict[str, int]
+) -> None:
+    """Blanks the how of each record (channel ``erased``) and appends the withdrawals."""
+    consent = table("consentrecord")
+    current = {p for p, event in _latest(connection, person.id).items() if event != "withdrawn"}
+    latest = {
+        row.purpose: row
+        for row in connection.execute(
+            sa.select(consent)
+            .where(consent.c.person_id == person.id, consent.c.purpose.in_(current))
+            .order_by(consent.c.id)
+        )
+    }
+    blanked["consentrecord"] += connection.execute(
+        sa.update(consent)
+        .where(consent.c.person_id == person.id)
+        .values(ip_truncated="", user_agent="", page_url="", channel=ERASED_CHANNEL)
+    ).rowcount
+    if latest:
+        connection.execute(
+            sa.insert(consent),
+            [
+                {
+                    "organizer_id": person.organizer_id,
+                    "person_id": person.id,
+                    "entry_id": None,
+                    "purpose": purpose,
+                    "event": "withdrawn",
+                    "wording": row.wording,
+                    "wording_hash": row.wording_hash,
+                    "language": row.language,
+                    "page_url": "",
+                    "channel": channel,
+                    "ip_truncated": "",
+                    "user_agent": "",
+                    "created_at": now,
+                }
+                for purpose, row in sorted(latest.items())
+            ],
+        )
+
+
+# --- Retention ------------------------------------------------------------------------------
+
+
+def purge_expired(
+    engine: Engine, now: datetime, *, suppression_key: bytes, default_months: int = 12
+) -> list[PurgeLog]:
+    """The scheduled retention purge (EU-RETENTION-1); idempotent, one transaction per contest.
+
+    (d) Pending entries whose confirmation link has expired (``LINK_LIFETIME`` after it was
+    last sent) are deleted; a person left with nothing else is erased. (b) Once a contest's end
+    (close, or the end of the claim window after the draw date) is older than its
+    ``retention_months`` (``default_months`` when unset), its participants are erased unless
+    they hold a current marketing consent (the latest record of a marketing purpose is
+    ``confirmed``), entered a contest of the organizer still within retention, or had a
+    meaningful activity (``last_activity_at``) within that period. Returns the ``purgelog``
+    rows written: one per contest where someone was purged, none when there was nothing to do.
+    """
+    contest, record = table("contest"), table("drawrecord")
+    with engine.connect() as connection:
+        contests = connection.execute(
+            sa.select(
+                contest.c.id,
+                contest.c.organizer_id,
+                contest.c.closes_at,
+                contest.c.draw_at,
+                contest.c.claim_days,
+                contest.c.retention_months,
+                record.c.drawn_at,
+            )
+            .outerjoin(record, record.c.contest_id == contest.c.id)
+            .where(contest.c.status != "draft")
+            .order_by(contest.c.id)
+        ).all()
+    ends = {row.id: _retention_end(row, default_months) for row in contests}
+    live = [cid for cid, end in ends.items() if end is None or end > now]
+    logs = []
+    for row in contests:
+        with engine.connect().execution_options(**write_options()) as connection:
+            with connection.begin():
+                persons = _purge_pending(connection, row.id, now, suppression_key)
+                end = ends[row.id]
+                if end is not None and end <= now:
+                    months = row.retention_months or default_months
+                    persons |= _purge_contest(
+                        connection, row, live, _add_months(now, -months), now, suppression_key
+                    )
+                if persons:
+                    logs.append(_log_purge(connection, row.organizer_id, row.id, persons, now))
+    return logs
+
+
+class RetentionJob:
+    """The worker's maintenance duty: :func:`purge_expired` at most once per ``every`` (the
+    maintenance hook runs every minute; the purge opens a write transaction per contest)."""
+
+    def __init__(
+        self, engine: Engine, suppression_key: bytes, every: timedelta = timedelta(hours=1)
+    ) -> None:
+        self.engine, self.suppression_key, self.every = engine, suppression_key, every
+        self.last: datetime | None = None
+
+    def __call__(self, now: datetime) -> list[PurgeLog]:
+        if self.last is not None and now - self.last < self.every:
+            return []
+        self.last = now
+        return purge_expired(self.engine, now, suppression_key=self.suppression_key)
+
+
+def _retention_end(row: Any, default_months: int) -> datetime | None:
+    if row.closes_at is None:
+        return None
+    end: datetime = row.closes_at
+    drawn = row.drawn_at or row.draw_at
+    if drawn is not None and row.claim_days:
+        end = max(end, drawn + timedelta(days=row.claim_days))
+    return _add_months(end, row.retention_months or default_months)
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(
+        year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def _purge_pending(connection: Connection, contest_id: int, now: datetime, key: bytes) -> set[int]:
+    """Deletes the contest's pending entries whose link expired; returns the persons touched."""
+    entry, person_t = table("entry"), table("person")
+    sent = sa.func.coalesce(entry.c.confirmation_sent_at, entry.c.created_at)
+    expired = connection.execute(
+        sa.select(entry.c.id, entry.c.person_id).where(
+            entry.c.contest_id == contest_id,
+            entry.c.status == EntryStatus.PENDING,
+            sent < now - LINK_LIFETIME,
+        )
+    ).all()
+    touched = set()
+    for entry_id, person_id in expired:
+        others = connection.execute(
+            sa.select(sa.func.count()).where(entry.c.person_id == person_id, entry.c.id != entry_id)
+        ).scalar_one()
+        if others or "confirmed" in _latest(connection, person_id).values():
+            deleted: dict[str, int] = defaultdict(int)
+            consent = table("consentrecord")
+            connection.execute(
+                sa.update(consent)
+                .where(consent.c.entry_id == entry_id)
+                .values(ip_truncated="", user_agent="", page_url="", channel=ERASED_CHANNEL)
+            )
+            _delete_entries(connection, [entry_id], deleted)
+        else:
+            person = connection.execute(sa.select(person_t).where(person_t.c.id == person_id)).one()
+            _erase(connection, person, now, "retention", key)
+        touched.add(person_id)
+    return touched
+
+
+def _purge_contest(
+    connection: Connection,
+    contest: Any,
+    live: list[int],
+    since: datetime,
+    now: datetime,
+    key: bytes,
+) -> set[int]:
+    """Erases the expired contest's participants who have no reason to be kept."""
+    entry, person_t, consent = table("entry"), table("person"), table("consentrecord")
+    latest = (
+        sa.select(sa.func.max(consent.c.id).label("id"))
+        .where(consent.c.organizer_id == contest.organizer_id, consent.c.purpose.in_(MARKETING))
+        .group_by(consent.c.person_id, consent.c.purpose)
+        .subquery()
+    )
+    consenting = (
+        sa.select(consent.c.person_id)
+        .join(latest, latest.c.id == consent.c.id)
+        .where(consent.c.event == "confirmed")
+    )
+    elsewhere = sa.select(entry.c.person_id).where(entry.c.contest_id.in_(live))
+    people = connection.execute(
+        sa.select(person_t)
+        .where(
+            person_t.c.id.in_(sa.select(entry.c.person_id).where(entry.c.contest_id == contest.id)),
+            person_t.c.erased_at.is_(None),
+            person_t.c.id.not_in(consenting),
+            person_t.c.id.not_in(elsewhere),
+            sa.or_(person_t.c.last_activity_at.is_(None), person_t.c.last_activity_at <= since),
+        )
+        .order_by(person_t.c.id)
+    ).all()
+    for person in people:
+        _erase(connection, person, now, "retention", key)
+    return {person.id for person in people}
+
+
+def _log_purge(
+    connection: Connection, organizer_id: int, contest_id: int, persons: set[int], now: datetime
+) -> PurgeLog:
+    log = PurgeLog(
+        organizer_id=organizer_id, contest_id=contest_id, persons=len(persons), ran_at=now
+    )
+    inserted = connection.execute(
+        sa.insert(table("purgelog")).values(log.model_dump(exclude={"id"}))
+    ).inserted_primary_key
+    log.id = inserted[0] if inserted else None
+    _audit(connection, organizer_id, contest_id, "privacy.purged", now, persons=len(persons))
+    return log
+
+
+# --- Shared ---------------------------------------------------------------------------------
+
+
+def _person(connection: Connection, organizer_id: int, person_id: int) -> Any:
+    person = table("person")
+    row = connection.execute(
+        sa.select(person).where(person.c.id == person_id, person.c.organizer_id == organizer_id)
+    ).first()
+    if row is None:
+        raise PersonNotFound(person_id)
+    return row
+
+
+def _log_request(
+    connection: Connection,
+    organizer_id: int,
+    person_id: int,
+    kind: str,
+    channel: str,
+    now: datetime,
+) -> None:
+    connection.execute(
+        sa.insert(table("datarequest")).values(
+            organizer_id=organizer_id,
+            person_id=person_id,
+            kind=kind,
+            channel=channel,
+            requested_at=now,
+            deadline=now + RESPONSE_TIME,
+            completed_at=now,
+        )
+    )
+
+
+def _audit(
+    connection: Connection,
+    organizer_id: int,
+    contest_id: int | None,
+    action: str,
+    now: datetime,
+    **detail: Any,
+) -> None:
+    connection.execute(
+        sa.insert(table("auditevent")).values(
+            organizer_id=organizer_id,
+            contest_id=contest_id,
+            action=action,
+            detail=detail,
+            created_at=now,
+        )
+    )
+
+
+def _counts(report: ErasureReport) -> dict[str, Any]:
+    return {"deleted": report.deleted, "blanked": report.blanked, "suppressed": report.suppressed}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+# --- Proof ----------------------------------------------------------------------------------
+
+
+def personal_data_scan(connection: Connection, needles: Iterable[str]) -> list[tuple[str, str]]:
+    """Every (table, column) of text or JSON whose value contains one of ``needles`` (case
+    insensitive): the proof, in tests and audits, that an erasure left nothing behind."""
+    wanted = [n.lower() for n in needles if n]
+    found = []
+    for name, column in _text_columns():
+        text = sa.func.lower(sa.cast(column, sa.Text))
+        hit = sa.or_(*(text.contains(n, autoescape=True) for n in wanted))
+        query = sa.select(sa.literal(1)).select_from(column.table).where(hit).limit(1)
+        if wanted and connection.execute(query).first():
+            found.append((name, column.name))
+    return found
+
+
+def _text_columns() -> Iterator[tuple[str, sa.Column[Any]]]:
+    for t in SQLModel.metadata.sorted_tables:
+        for column in t.columns:
+            kind = column.type
+            if isinstance(kind, sa.types.TypeDecorator):  # SQLModel's AutoString, UTCDateTime
+                kind = kind.impl_instance
+            if isinstance(kind, sa.String | sa.JSON):
+                yield t.name, column
+
+
+class Maintenance:
+    """Everything the sender loop does about once a minute besides sending: prizes unclaimed
+    past their deadline go to alternates, new consent records are sealed into the chain, and
+    the retention purge runs (at most hourly). One duty failing never stops the others."""
+
+    def __init__(self, engine: Engine, suppression_key: bytes) -> None:
+        from contest import claims, consents
+
+        self.duties = (
+            lambda now: claims.pass_all_unclaimed(engine, now),
+            lambda now: consents.seal(engine, now),
+            RetentionJob(engine, suppression_key),
+        )
+
+    def __call__(self, now: datetime) -> None:
+        for duty in self.duties:
+            try:
+                duty(now)
+            except Exception:
+                log.exception("maintenance duty failed; the others went on")
