@@ -253,6 +253,12 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_leads(args: argparse.Namespace) -> int:
+    from contest.leads import export_leads_command
+
+    return export_leads_command(_settings(), args.slug, args.purpose, args.lawful_basis, sys.stdout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contest", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -288,6 +294,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     drawing.add_argument("--operator", default="cli", help="who runs the draw (not an e-mail)")
     drawing.set_defaults(func=cmd_draw)
+
+    export = commands.add_parser("export", help="export data")
+    export_commands = export.add_subparsers(dest="export_command", required=True)
+    leads = export_commands.add_parser("leads", help="a contest's qualified leads as CSV on stdout")
+    leads.add_argument("slug")
+    leads.add_argument(
+        "--purpose",
+        default="marketing_email",
+        help="a consent purpose, or e.g. prize_fulfilment (then --lawful-basis)",
+    )
+    leads.add_argument("--lawful-basis", metavar="TEXT", help="required for non-consent purposes")
+    leads.set_defaults(func=cmd_export_leads)
 
     verify = commands.add_parser(
         "verify-draw", help="recompute a published draw record; exit 0 only if it matches"

@@ -1013,6 +1013,95 @@ async def links_page(
     return page(request, "organizer/links.html", base_url=base, error=error, **context)
 
 
+# --- Leads -----------------------------------------------------------------------------------
+
+
+@organizer_page
+async def leads_page(request: Request, organizer: OrganizerIdentity) -> Response:
+    """The organizer's leads, qualified and segmented, filtered by segment, consent, contest
+    and source (the first 200; the CSV download streams them all)."""
+    from contest import leads
+
+    params = request.query_params
+    segment = params.get("segment") or None
+    consent = params.get("consent") or None
+    source = (params.get("source") or "")[:64] or None
+    contest_param = params.get("contest") or ""
+
+    def load() -> dict[str, Any]:
+        with _db(request) as session:
+            contests = session.exec(
+                select(Contest)
+                .where(Contest.organizer_id == organizer.id)
+                .order_by(col(Contest.id))
+            ).all()
+            contest_id = next((c.id for c in contests if str(c.id) == contest_param), None)
+            query = leads.lead_query(
+                organizer.id,
+                now=_now(),
+                segment=segment if segment in {s[0] for s in leads.SEGMENTS} else None,
+                consent=consent if consent in {"marketing_email", "partners"} else None,
+                contest_id=contest_id,
+                source=source,
+            ).limit(200)
+            rows = session.connection().execute(query).all()
+            return {
+                "rows": rows,
+                "contests": [(c.id, c.title, c.slug) for c in contests],
+                "segments": leads.SEGMENTS,
+                "formula": leads.SCORE_FORMULA,
+                "filters": {
+                    "segment": segment or "",
+                    "consent": consent or "",
+                    "contest": contest_param,
+                    "source": source or "",
+                },
+            }
+
+    return page(request, "organizer/leads.html", **(await run_in_threadpool(load)))
+
+
+@organizer_page
+async def leads_csv(request: Request, organizer: OrganizerIdentity) -> Response:
+    """A contest's leads as CSV: consenting people only, unless a lawful basis is given."""
+    from contest import leads
+
+    params = request.query_params
+    slug = params.get("contest") or None
+    purpose = params.get("purpose") or "marketing_email"
+    basis = params.get("lawful_basis") or None
+    language = _language(request)
+    try:
+        chunks = leads.export_leads(
+            _state(request).engine,
+            organizer.id,
+            contest_slug=slug,
+            purpose=purpose,
+            lawful_basis=basis,
+            now=_now(),
+        )
+        first = await run_in_threadpool(next, chunks, "")
+    except leads.LeadExportRefused as refused:
+        return page(
+            request,
+            "organizer/message.html",
+            status_code=422,
+            title=gettext(language, "Not possible"),
+            text=refused.message_fr if language == "fr" else refused.message_en,
+            back=request.url_for("organizer:leads").path,
+        )
+
+    def rest() -> Iterator[str]:
+        yield first
+        yield from chunks
+
+    return StreamingResponse(
+        iterate_in_threadpool(rest()),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="leads-{slug or "all"}.csv"'},
+    )
+
+
 routes = [
     Route(
         "/contests/{contest_id}/referrals",
@@ -1074,5 +1163,7 @@ routes = [
         methods=["POST"],
     ),
     Route("/clients", clients_page, name="clients", methods=["GET", "POST"]),
+    Route("/leads", leads_page, name="leads", methods=["GET"]),
+    Route("/leads.csv", leads_csv, name="leads_csv", methods=["GET"]),
     Route("/clients.csv", clients_csv, name="clients_csv", methods=["GET"]),
 ]

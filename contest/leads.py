@@ -1,0 +1,597 @@
+"""Qualified leads: a score and a segment per person, the lead list, and its CSV export.
+
+Everything is computed by the database for one organizer at a time: one ``GROUP BY`` per
+person over the organizer's entries, the confirmed entries each person brought and the consent
+ledger, then key lookups of the person, the current consent record, the shop's client row and
+the first entry; the score and the segment are SQL ``CASE`` expressions. Python never loops
+over entry rows, and the export streams the result in chunks.
+
+The score (0-100) is the sum of ``SCORE_FORMULA``, shown to the organizer as it is here.
+The segment is the first of ``SEGMENTS`` (loyal client > client > hot > warm > cold prospect)
+whose condition holds.
+
+What the export refuses, and why:
+
+- a marketing purpose (``CONSENT_PURPOSES``) exports only the persons whose consent for that
+  purpose is current: the latest ledger event for the person and purpose is ``confirmed``
+  (EU-CONSENT-PROOF-1, DE-DOI-1). A lawful basis cannot replace that consent (FR-EMAIL-OPTIN-1);
+- a partner export is for one contest, names partners, and holds only the persons whose
+  current partner consent was given on that contest's form, with the consent version and the
+  source (EU-CONSENT-SPECIFIC-1);
+- any other purpose (prize fulfilment...) exports every participant of one contest, and only
+  once the organizer has written the lawful basis, which the file's first line records;
+- a contest that is not the organizer's is unknown.
+
+Every export is written in the organizer's audit log.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from contest.contests import table
+from contest.models import EntryStatus, ReferralStatus, UTCDateTime
+from contest.settings import Settings
+from contest.storage import NotMigrated, create_db_engine, ensure_migrated
+
+MARKETING_EMAIL = "marketing_email"
+PARTNERS = "partners"
+# Purposes that rest on the person's consent: exported only while it is current.
+CONSENT_PURPOSES = (MARKETING_EMAIL, "marketing_sms", PARTNERS, "client_contests")
+CONFIRMED, NO_CONSENT = "confirmed", "none"
+
+# --- The score ---------------------------------------------------------------------------
+
+SCORED_FIELDS = ("first_name", "last_name", "birth_date", "postcode", "phone")
+POINTS_PER_FIELD = 4
+CONFIRMED_POINTS = 15
+INTEREST_POINTS = 15
+POINTS_PER_REFERRAL, REFERRAL_POINTS_CAP = 5, 15
+CLIENT_POINTS, ORDER_POINTS_CAP = 10, 10  # plus one point per order, up to the cap
+RECENCY_POINTS = ((30, 15), (90, 10), (365, 5))  # (at most so many days ago, points)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    key: str
+    max_points: int
+    rule_en: str
+    rule_fr: str
+
+
+SCORE_FORMULA = (
+    Criterion(
+        "fields",
+        POINTS_PER_FIELD * len(SCORED_FIELDS),
+        "4 points per field given in any entry: first name, last name, date of birth, "
+        "postcode, phone.",
+        "4 points par champ renseigné dans une participation : prénom, nom, date de "
+        "naissance, code postal, téléphone.",
+    ),
+    Criterion(
+        "confirmed",
+        CONFIRMED_POINTS,
+        "15 points when the address was confirmed (double opt-in) in at least one entry.",
+        "15 points si l'adresse a été confirmée (double opt-in) dans au moins une participation.",
+    ),
+    Criterion(
+        "interest",
+        INTEREST_POINTS,
+        "15 points when the product interest question was answered.",
+        "15 points si la question sur les produits qui l'intéressent a reçu une réponse.",
+    ),
+    Criterion(
+        "referrals",
+        REFERRAL_POINTS_CAP,
+        "5 points per confirmed entry the person brought by referral, at most 15 "
+        "(referrals flagged as fraud do not count).",
+        "5 points par participation confirmée obtenue par parrainage, au plus 15 "
+        "(les parrainages signalés comme fraude ne comptent pas).",
+    ),
+    Criterion(
+        "client",
+        CLIENT_POINTS + ORDER_POINTS_CAP,
+        "10 points for a client of the shop, plus 1 point per order, at most 10.",
+        "10 points pour un client de la boutique, plus 1 point par commande, au plus 10.",
+    ),
+    Criterion(
+        "recency",
+        RECENCY_POINTS[0][1],
+        "Last entry or confirmation: within 30 days 15 points, 90 days 10, 365 days 5.",
+        "Dernière participation ou confirmation : moins de 30 jours 15 points, 90 jours 10, "
+        "365 jours 5.",
+    ),
+)
+
+# --- The segments, by precedence ---------------------------------------------------------
+
+LOYAL_CLIENT, CLIENT = "loyal_client", "client"
+HOT, WARM, COLD = "hot_prospect", "warm_prospect", "cold_prospect"
+LOYAL_ORDERS, LOYAL_TAG = 5, "loyal"
+SEGMENTS = (  # (segment, when, in English and French)
+    (
+        LOYAL_CLIENT,
+        "a client with 5 orders or more, or tagged 'loyal' by the shop",
+        "un client ayant passé au moins 5 commandes, ou marqué « loyal » par la boutique",
+    ),
+    (CLIENT, "a client of the shop", "un client de la boutique"),
+    (
+        HOT,
+        "brought at least one confirmed referral, or entered 3 contests or more",
+        "a amené au moins un filleul confirmé, ou participé à au moins 3 jeux",
+    ),
+    (
+        WARM,
+        "answered the interest question, or entered 2 contests or more",
+        "a répondu à la question d'intérêt, ou participé à au moins 2 jeux",
+    ),
+    (COLD, "entered, nothing more", "a participé, sans plus"),
+)
+
+CSV_COLUMNS = (
+    "email",
+    "first_name",
+    "segment",
+    "score",
+    "consent_purpose",
+    "consent_state",
+    "consent_since",
+    "consent_version",
+    "source",
+    "contests",
+)
+CHUNK_ROWS = 1000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+@dataclass
+class LeadExportRefused(Exception):
+    """The export cannot be made as asked; nothing was read. ``code`` names the reason."""
+
+    code: str
+    message_fr: str
+    message_en: str
+
+    def __str__(self) -> str:
+        return self.message_en
+
+    def message(self, language: str) -> str:
+        return self.message_fr if language == "fr" else self.message_en
+
+
+_person, _entry, _contest = table("person"), table("entry"), table("contest")
+_consent, _client, _referral = table("consentrecord"), table("client"), table("referral")
+
+
+def lead_query(
+    organizer_id: int,
+    *,
+    now: datetime,
+    segment: str | None = None,
+    consent: str | None = None,
+    contest_id: int | None = None,
+    source: str | None = None,
+) -> sa.Select[Any]:
+    """One row per person of the organizer (erased persons excepted), ordered by person.
+
+    Columns: person_id, email, first_name, segment, score, consent_purpose, consent_state
+    (``granted``, ``confirmed``, ``withdrawn`` or ``none``), consent_since, consent_version
+    (the wording's hash), contests (entered, all of the organizer's),
+    first_source (of the first entry; of the entry in ``contest_id`` when given), and
+    last_activity_at (last entry or confirmation). The consent columns describe ``consent``
+    when given, else ``marketing_email``.
+
+    Filters: ``segment`` (one of ``SEGMENTS``, else ValueError), ``consent`` (its current
+    state is ``confirmed``), ``contest_id`` (entered that contest), ``source`` (an entry came
+    from that source, in ``contest_id`` when given). With ``consent="partners"`` and a contest,
+    the partner consent must have been given on that contest's form: it names that contest's
+    partners (EU-CONSENT-SPECIFIC-1). ``now`` is the clock of the recency points.
+    """
+    if segment is not None and segment not in {name for name, _, _ in SEGMENTS}:
+        raise ValueError(f"unknown segment {segment!r}")
+    purpose = consent or MARKETING_EMAIL
+    owned = sa.select(_contest.c.id).where(_contest.c.organizer_id == organizer_id)
+    figures = _figures(organizer_id, purpose, owned)
+    current = _consent.alias("current_consent")
+    first = _entry.alias("first_entry")
+    client = _client
+
+    contests, brought, interest = figures.c.contests, figures.c.referrals, figures.c.interest
+    is_client = client.c.id.is_not(None)
+    last_activity = _later(figures.c.last_entry_at, figures.c.last_confirmed_at)
+    fields = [figures.c[name] for name in SCORED_FIELDS]
+    score = (
+        POINTS_PER_FIELD * sum(fields[1:], fields[0])
+        + CONFIRMED_POINTS * figures.c.confirmed
+        + INTEREST_POINTS * interest
+        + sa.case(
+            (brought * POINTS_PER_REFERRAL >= REFERRAL_POINTS_CAP, REFERRAL_POINTS_CAP),
+            else_=brought * POINTS_PER_REFERRAL,
+        )
+        + sa.case(
+            (client.c.orders_count >= ORDER_POINTS_CAP, CLIENT_POINTS + ORDER_POINTS_CAP),
+            (is_client, CLIENT_POINTS + client.c.orders_count),
+            else_=0,
+        )
+        + sa.case(
+            *(
+                (last_activity >= sa.literal(now - timedelta(days=days), UTCDateTime()), points)
+                for days, points in RECENCY_POINTS
+            ),
+            else_=0,
+        )
+    )
+    tagged_loyal = sa.func.lower(sa.cast(client.c.segments, sa.Text)).like(f'%"{LOYAL_TAG}"%')
+    segment_of = sa.case(
+        (
+            sa.and_(is_client, sa.or_(client.c.orders_count >= LOYAL_ORDERS, tagged_loyal)),
+            LOYAL_CLIENT,
+        ),
+        (is_client, CLIENT),
+        (sa.or_(brought >= 1, contests >= 3), HOT),
+        (sa.or_(interest == 1, contests >= 2), WARM),
+        else_=COLD,
+    )
+
+    # Only key lookups after the aggregate (primary keys, unique keys): whatever the
+    # planner's statistics say, no join can make the query grow as persons squared.
+    joined = (
+        figures.join(_person, _person.c.id == figures.c.person_id)
+        .outerjoin(current, current.c.id == figures.c.latest_id)
+        .outerjoin(
+            client,
+            sa.and_(
+                client.c.organizer_id == organizer_id, client.c.email_key == _person.c.email_key
+            ),
+        )
+    )
+    if contest_id is not None:  # only the contest's participants, by their entry in it
+        joined = joined.join(
+            first,
+            sa.and_(first.c.contest_id == contest_id, first.c.person_id == figures.c.person_id),
+        )
+    else:
+        joined = joined.outerjoin(first, first.c.id == figures.c.first_entry_id)
+    query = (
+        sa.select(
+            figures.c.person_id,
+            _person.c.email,
+            _person.c.first_name,
+            segment_of.label("segment"),
+            score.label("score"),
+            sa.literal(purpose).label("consent_purpose"),
+            sa.func.coalesce(current.c.event, NO_CONSENT).label("consent_state"),
+            current.c.created_at.label("consent_since"),
+            current.c.wording_hash.label("consent_version"),
+            contests.label("contests"),
+            first.c.source.label("first_source"),
+            last_activity.label("last_activity_at"),
+        )
+        .select_from(joined)
+        .order_by(figures.c.person_id)
+    )
+    if segment is not None:
+        query = query.where(segment_of == segment)
+    if consent is not None:
+        query = query.where(current.c.event == CONFIRMED)
+    if consent == PARTNERS and contest_id is not None:  # given on this contest's form
+        query = query.where(current.c.entry_id == first.c.id)
+    if source is not None:
+        came = _entry.alias("came")
+        query = query.where(
+            sa.exists().where(
+                came.c.person_id == figures.c.person_id,
+                came.c.source == source,
+                came.c.contest_id == contest_id
+                if contest_id is not None
+                else came.c.contest_id.in_(owned),
+            )
+        )
+    return query
+
+
+def export_leads(
+    engine: Engine,
+    organizer_id: int,
+    *,
+    contest_slug: str | None,
+    purpose: str = MARKETING_EMAIL,
+    lawful_basis: str | None = None,
+    now: datetime,
+) -> Iterator[str]:
+    """The organizer's leads as CSV text in chunks of ``CHUNK_ROWS`` rows, read as they are sent.
+
+    The first line is a comment (``#``) saying what the file holds and on which basis; then
+    ``CSV_COLUMNS``. Refuses (LeadExportRefused, before reading anything) as the module says:
+    a consent purpose with a lawful basis, another purpose without one or without a contest,
+    a partner export without a contest or for a contest naming no partners, a contest that is
+    not the organizer's. The export is recorded in the audit log (``leads.exported``).
+    Cells that a spreadsheet would read as a formula are prefixed with ``'``.
+    """
+    purpose = _clean(purpose)
+    basis = _clean(lawful_basis or "")
+    by_consent = purpose in CONSENT_PURPOSES
+    if not purpose or len(purpose) > 64:
+        raise LeadExportRefused(
+            "purpose",
+            "Indiquez une finalité (64 caractères au plus).",
+            "Give a purpose (at most 64 characters).",
+        )
+    if by_consent and basis:
+        raise LeadExportRefused(
+            "consent_required",
+            f"La finalité {purpose} repose sur le consentement : seules les personnes dont le "
+            "consentement est en cours sont exportées, aucune autre base légale ne le remplace.",
+            f"The purpose {purpose} rests on consent: only persons whose consent is current "
+            "are exported, and no other lawful basis replaces it.",
+        )
+    if not by_consent and not basis:
+        raise LeadExportRefused(
+            "basis_required",
+            f"Pour exporter tous les participants pour « {purpose} », indiquez la base légale "
+            "(par exemple : exécution du règlement, remise des lots).",
+            f'To export every participant for "{purpose}", state the lawful basis '
+            "(for example: performing the contest rules, delivering the prizes).",
+        )
+    if len(basis) > 500:
+        raise LeadExportRefused(
+            "basis_too_long",
+            "La base légale tient en 500 caractères au plus.",
+            "The lawful basis must fit in 500 characters.",
+        )
+    if contest_slug is None and (not by_consent or purpose == PARTNERS):
+        raise LeadExportRefused(
+            "contest_required",
+            "Cet export se fait jeu par jeu : indiquez le jeu.",
+            "This export is made one contest at a time: name the contest.",
+        )
+    contest_id = None
+    with engine.begin() as connection:
+        if contest_slug is not None:
+            contest = connection.execute(
+                sa.select(_contest.c.id, _contest.c.partners).where(
+                    _contest.c.slug == contest_slug, _contest.c.organizer_id == organizer_id
+                )
+            ).first()
+            if contest is None:
+                raise unknown_contest(contest_slug)
+            if purpose == PARTNERS and not contest.partners:
+                raise LeadExportRefused(
+                    "no_partners",
+                    f"Le jeu {contest_slug} ne nomme aucun partenaire : rien ne peut leur être "
+                    "transmis.",
+                    f"The contest {contest_slug} names no partners: nothing can be passed on "
+                    "to partners.",
+                )
+            contest_id = contest.id
+        connection.execute(
+            sa.insert(table("auditevent")).values(
+                organizer_id=organizer_id,
+                contest_id=contest_id,
+                action="leads.exported",
+                detail={"purpose": purpose, "lawful_basis": basis or None, "contest": contest_slug},
+                created_at=now,
+            )
+        )
+    query = lead_query(
+        organizer_id, now=now, consent=purpose if by_consent else None, contest_id=contest_id
+    )
+    scope = f"contest {contest_slug}" if contest_slug else "all contests"
+    if by_consent:
+        note = (
+            f"# Leads of {scope} for {purpose}: only persons whose consent is current "
+            f"(latest event confirmed); exported {now.isoformat()}"
+        )
+    else:
+        note = (
+            f"# Participants of {scope} for {purpose}; lawful basis: {basis}; "
+            f"exported {now.isoformat()}"
+        )
+    return _stream(engine, query, note)
+
+
+def export_leads_command(
+    settings: Settings,
+    slug: str,
+    purpose: str,
+    lawful_basis: str | None,
+    out: TextIO,
+    *,
+    err: TextIO | None = None,
+    now: datetime | None = None,
+) -> int:
+    """``contest export leads SLUG``: the CSV on ``out``; 0, or 1 with the reason on ``err``."""
+    err = err or sys.stderr
+    engine = create_db_engine(settings.database_url.reveal())
+    try:
+        ensure_migrated(engine)
+        with engine.connect() as connection:
+            organizer_id = connection.execute(
+                sa.select(_contest.c.organizer_id).where(_contest.c.slug == slug)
+            ).scalar()
+        if organizer_id is None:
+            raise unknown_contest(slug)
+        chunks = export_leads(
+            engine,
+            organizer_id,
+            contest_slug=slug,
+            purpose=purpose,
+            lawful_basis=lawful_basis,
+            now=now or datetime.now(UTC),
+        )
+        for chunk in chunks:
+            out.write(chunk)
+    except NotMigrated as exc:
+        err.write(f"contest: {exc}\n")
+        return 1
+    except LeadExportRefused as exc:
+        err.write(f"contest: {exc.message_en}\n")
+        return 1
+    finally:
+        engine.dispose()
+    basis = f"lawful basis: {_clean(lawful_basis)}" if lawful_basis else "current consent only"
+    err.write(f"contest: leads of {slug} exported for {purpose} ({basis}).\n")
+    return 0
+
+
+def unknown_contest(slug: str) -> LeadExportRefused:
+    return LeadExportRefused(
+        "unknown_contest",
+        f"Aucun jeu « {slug} » parmi les vôtres.",
+        f'No contest "{slug}" among yours.',
+    )
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Keeps a spreadsheet from reading a cell as a formula (CSV injection): prefixes ``'``."""
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
+# --- Queries -----------------------------------------------------------------------------
+
+
+def _figures(organizer_id: int, purpose: str, owned: sa.Select[Any]) -> sa.Subquery:
+    """One row per person of the organizer (not erased) with what the score, the segment and
+    the consent columns need, from a single ``GROUP BY`` over the union of the facts: the
+    person, their entries, the confirmed entries they brought, their consent records."""
+    entry, consent = _entry, _consent
+    referred, referrer = _entry.alias("referred"), _entry.alias("referrer")
+    zero, one = sa.literal_column("0", sa.Integer), sa.literal_column("1", sa.Integer)
+    no_id, no_time = sa.cast(sa.null(), sa.Integer), sa.cast(sa.null(), UTCDateTime())
+    nothing = [zero] * (len(SCORED_FIELDS) + 2)  # the fields, interest, confirmed
+
+    def given(name: str) -> sa.ColumnElement[int]:
+        answer = sa.func.coalesce(entry.c.answers[name].as_string(), "")
+        return sa.case((answer != "", 1), else_=0)
+
+    # (person_id, listed, entries, *fields, interest, confirmed, last_entry_at, entry_id,
+    #  referrals, consent_id, confirmed_at)
+    persons = sa.select(
+        _person.c.id.label("person_id"),
+        one.label("listed"),
+        zero.label("entries"),
+        *(zero.label(name) for name in SCORED_FIELDS),
+        zero.label("interest"),
+        zero.label("confirmed"),
+        no_time.label("last_entry_at"),
+        no_id.label("entry_id"),
+        zero.label("referrals"),
+        no_id.label("consent_id"),
+        no_time.label("confirmed_at"),
+    ).where(_person.c.organizer_id == organizer_id, _person.c.erased_at.is_(None))
+    entries = sa.select(
+        entry.c.person_id,
+        zero,
+        one,
+        *(given(name) for name in SCORED_FIELDS),
+        given("interest"),
+        sa.case((entry.c.status == EntryStatus.CONFIRMED, 1), else_=0),
+        sa.func.coalesce(entry.c.confirmed_at, entry.c.created_at),
+        entry.c.id,
+        zero,
+        no_id,
+        no_time,
+    ).where(entry.c.contest_id.in_(owned))
+    flagged = sa.exists().where(
+        _referral.c.referred_entry_id == referred.c.id,
+        _referral.c.status.in_((ReferralStatus.REVIEW, ReferralStatus.REJECTED)),
+    )
+    referrals = (
+        sa.select(referrer.c.person_id, zero, zero, *nothing, no_time, no_id, one, no_id, no_time)
+        .select_from(referred.join(referrer, referrer.c.id == referred.c.referrer_entry_id))
+        .where(
+            referrer.c.contest_id.in_(owned),
+            referred.c.status == EntryStatus.CONFIRMED,
+            ~flagged,  # a referral under review or rejected as fraud does not count
+        )
+    )
+    ledger = sa.select(
+        consent.c.person_id,
+        zero,
+        zero,
+        *nothing,
+        no_time,
+        no_id,
+        zero,
+        sa.case((consent.c.purpose == purpose, consent.c.id)),
+        sa.case((consent.c.event == CONFIRMED, consent.c.created_at)),
+    ).where(consent.c.organizer_id == organizer_id)
+    facts = sa.union_all(persons, entries, referrals, ledger).subquery("facts")
+    return (
+        sa.select(
+            facts.c.person_id,
+            sa.func.sum(facts.c.entries).label("contests"),
+            *(sa.func.max(facts.c[name]).label(name) for name in SCORED_FIELDS),
+            sa.func.max(facts.c.interest).label("interest"),
+            sa.func.max(facts.c.confirmed).label("confirmed"),
+            sa.func.max(facts.c.last_entry_at).label("last_entry_at"),
+            sa.func.min(facts.c.entry_id).label("first_entry_id"),
+            sa.func.sum(facts.c.referrals).label("referrals"),
+            # the current consent: the latest record for the purpose
+            sa.func.max(facts.c.consent_id).label("latest_id"),
+            sa.func.max(facts.c.confirmed_at).label("last_confirmed_at"),
+        )
+        .group_by(facts.c.person_id)
+        .having(sa.func.max(facts.c.listed) == 1)  # erased persons are left out
+        .subquery("figures")
+    )
+
+
+def _later(a: sa.ColumnElement[Any], b: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """The later of two nullable times (GREATEST, which SQLite lacks)."""
+    return sa.case((b.is_(None), a), (a.is_(None), b), (a >= b, a), else_=b)
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def _stream(engine: Engine, query: sa.Select[Any], note: str) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([note])  # one cell, quoted if the organizer's text holds a comma
+    writer.writerow(CSV_COLUMNS)
+    yield _drain(buffer)
+    # yield_per streams: a server-side cursor on PostgreSQL, stepwise fetches on SQLite.
+    with engine.connect() as connection:
+        streaming = connection.execution_options(yield_per=CHUNK_ROWS)
+        with streaming.execute(query) as result:  # closes the cursor if the reader stops
+            for rows in result.partitions():
+                writer.writerows(_csv_row(row) for row in rows)
+                yield _drain(buffer)
+
+
+def _csv_row(row: sa.Row[Any]) -> list[object]:
+    since = row.consent_since.isoformat() if row.consent_since is not None else ""
+    return [
+        spreadsheet_safe(row.email),
+        spreadsheet_safe(row.first_name),
+        row.segment,
+        row.score,
+        spreadsheet_safe(row.consent_purpose),
+        row.consent_state,
+        since,
+        row.consent_version or "",
+        spreadsheet_safe(row.first_source or ""),
+        row.contests,
+    ]
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub(" ", text).strip()
