@@ -21,10 +21,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import unquote, urlsplit
 
+import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from contest import outbox
-from contest.contests import load_contest
+from contest.contests import load_contest, table
 from contest.outbox import OutboxItem
 from contest.settings import Settings
 from contest.templating import Templates
@@ -37,6 +38,15 @@ MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 class Undeliverable(Exception):
     """The message can never be built (its entry or contest is gone): do not retry."""
+
+
+class HardBounce(Undeliverable):
+    """The receiving server refused the address for good (a 5xx): never retried, and the
+    address is marked undeliverable."""
+
+    def __init__(self, recipient: str, code: int) -> None:
+        super().__init__(f"address refused by the receiving server ({code})")
+        self.recipient = recipient
 
 
 class MessageBuilder:
@@ -172,7 +182,13 @@ class Delivery:
                 client.ehlo()
             if url.username:
                 client.login(unquote(url.username), unquote(url.password or ""))
-            client.send_message(message)
+            try:
+                client.send_message(message)
+            except smtplib.SMTPRecipientsRefused as refused:
+                for recipient, (code, _text) in refused.recipients.items():
+                    if code >= 500:
+                        raise HardBounce(recipient, code) from refused
+                raise
 
 
 class Sender:
@@ -213,6 +229,14 @@ class Sender:
                     else:
                         message = self.builder.build(item)
                         self.deliver(message, item.idempotency_key)
+                except HardBounce as exc:
+                    mark_undeliverable(self.engine, exc.recipient)
+                    outbox.mark_failed(
+                        self.engine,
+                        OutboxItem(**{**item.__dict__, "attempts": outbox.MAX_ATTEMPTS}),
+                        self.clock(),
+                        str(exc),
+                    )
                 except Undeliverable as exc:
                     outbox.mark_failed(
                         self.engine,
@@ -246,6 +270,17 @@ class Sender:
                 time.sleep(interval)
             self.wake.wait(interval)
             self.wake.clear()
+
+
+def mark_undeliverable(engine: Engine, address: str) -> None:
+    """Marks every person with this address undeliverable (a hard bounce)."""
+    person = table("person")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(person)
+            .where(sa.func.lower(person.c.email) == address.lower())
+            .values(undeliverable=True)
+        )
 
 
 def start_sender_thread(sender: Sender) -> tuple[threading.Thread, threading.Event]:

@@ -120,3 +120,29 @@ def test_backoff_grows_and_is_capped() -> None:
     delays = [backoff(n).total_seconds() for n in range(1, 10)]
     assert delays[:4] == [30, 60, 120, 240]
     assert max(delays) == 3600
+
+
+class RefusingInbox(Inbox):
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
+        self, server: object, session: object, envelope: object, address: str, options: object
+    ) -> str:
+        return "550 5.1.1 No such user"
+
+
+def test_a_hard_bounce_marks_the_address_undeliverable_and_is_not_retried(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+) -> None:
+    enter(client, email="gone@example.org")
+    port = free_port()
+    controller = Controller(RefusingInbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert smtp_sender(sender, settings, port).run_once() == 0
+    finally:
+        controller.stop()
+    assert statuses(engine) == [("failed", 1)]
+    with engine.connect() as connection:
+        flag = connection.execute(
+            sa.text("SELECT undeliverable FROM person WHERE email = 'gone@example.org'")
+        ).scalar_one()
+    assert flag
