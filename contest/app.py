@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
@@ -135,6 +136,7 @@ def create_app(
             405: participant.not_allowed,
         },
     )
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, https=settings.https)
     return app
