@@ -2,7 +2,8 @@
 
 ``enter_contest`` runs inside a write transaction handed in by the caller (the entry writer
 groups many of them into one commit). It either writes everything an entry needs (person,
-entry, consent records, confirmation message) or raises before writing anything.
+entry, consent records, confirmation message) or raises before writing anything but the count
+of attempts kept for the rate limits.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from contest.forms import EntryForm
 from contest.i18n import N_, gettext
 from contest.models import EntryStatus
 from contest.people import email_key
+from contest.ratelimit import Limit, hit_many, retry_after
 from viral import referrals
 
 RESEND_AFTER = timedelta(hours=1)
@@ -58,6 +60,15 @@ class EntryContext:
     ip_truncated: str = ""
     user_agent: str = ""
     referrer_code: str | None = None
+    limits: EntryLimits = dataclasses.field(default_factory=lambda: EntryLimits())
+
+
+@dataclass(frozen=True)
+class EntryLimits:
+    """Attempts a contest takes from one network and with one address per window (DB-kept)."""
+
+    per_network: Limit | None = None
+    per_address: Limit | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,8 @@ class EntryRefused(Exception):
     message_en: str
     rule_id: str | None = None
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    status: int = 403
+    retry_after: int | None = None
 
     def message(self, language: str) -> str:
         return self.message_fr if language == "fr" else self.message_en
@@ -107,6 +120,7 @@ def enter_contest(
     """
     now = context.now
     key = email_key(form.email)
+    _count_attempt(connection, contest, key, context)
     person = connection.execute(
         FIND_PERSON, {"organizer_id": contest.organizer_id, "email_key": key}
     ).first()
@@ -184,6 +198,44 @@ def enter_contest(
     )
     _enqueue_confirmation(connection, contest, form.email, public_id, context.language, now)
     return EntryOutcome(entry_public_id=public_id, created=True)
+
+
+def _count_attempt(
+    connection: Connection, contest: ContestView, key: str, context: EntryContext
+) -> None:
+    """Counts the attempt against the entry limits; past either, refuses with a 429.
+
+    The count is the one write made before a refusal: refused attempts count too, so that
+    probing addresses one after the other is slowed down like entering is.
+    """
+    limits = context.limits
+
+    def hashed(value: str) -> str:  # neither the address nor the network in the table
+        return hashlib.sha256(value.encode()).hexdigest()[:24]
+
+    buckets: list[tuple[str, Limit]] = []
+    if limits.per_network is not None and context.ip_truncated:
+        bucket = f"entry:net:{contest.id}:{hashed(context.ip_truncated)}"
+        buckets.append((bucket, limits.per_network))
+    if limits.per_address is not None:
+        buckets.append((f"entry:addr:{contest.id}:{hashed(key)}", limits.per_address))
+    counts = hit_many(connection, buckets, context.now)
+    for bucket, rule in buckets:
+        if counts[bucket] > rule.limit:
+            network = bucket.startswith("entry:net:")
+            raise EntryRefused(
+                "form",
+                "Trop de participations envoyées depuis votre réseau en peu de temps. "
+                "Réessayez dans quelques minutes."
+                if network
+                else "Trop de tentatives avec cette adresse. Réessayez plus tard.",
+                "Too many entries were sent from your network in a short time. "
+                "Please try again in a few minutes."
+                if network
+                else "Too many attempts with this address. Please try again later.",
+                status=429,
+                retry_after=retry_after(context.now, rule),
+            )
 
 
 def _already_entered(

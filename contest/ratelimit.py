@@ -45,10 +45,23 @@ def exceeded(connection: Connection, bucket: str, rule: Limit, now: datetime) ->
 
 def hit(connection: Connection, bucket: str, rule: Limit, now: datetime) -> int:
     """Counts one hit and returns the bucket's count in the current window."""
+    return hit_many(connection, [(bucket, rule)], now)[bucket]
+
+
+def hit_many(
+    connection: Connection, buckets: list[tuple[str, Limit]], now: datetime
+) -> dict[str, int]:
+    """Counts one hit in each bucket with one statement; returns each bucket's new count."""
+    if not buckets:
+        return {}
     rate = table("ratelimit")
-    start = _window_start(now, rule.window)
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(rate).values(bucket=bucket, window_start=start, hits=1)
+    statement = dialect.insert(rate).values(
+        [
+            {"bucket": bucket, "window_start": _window_start(now, rule.window), "hits": 1}
+            for bucket, rule in buckets
+        ]
+    )
     statement = statement.on_conflict_do_update(
         index_elements=[rate.c.bucket],
         set_={
@@ -58,9 +71,26 @@ def hit(connection: Connection, bucket: str, rule: Limit, now: datetime) -> int:
             ),
             "window_start": statement.excluded.window_start,
         },
-    )
-    connection.execute(statement)
-    return hits(connection, bucket, rule, now)
+    ).returning(rate.c.bucket, rate.c.hits)
+    return {row.bucket: int(row.hits) for row in connection.execute(statement)}
+
+
+def parse_limit(text: str) -> Limit | None:
+    """``"60/10m"`` is 60 hits per 10 minutes (units s, m, h, d); ``"0"`` or ``"off"`` is none."""
+    text = text.strip().lower()
+    if text in {"0", "off", "none"}:
+        return None
+    count, _, period = text.partition("/")
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        limit = int(count)
+        unit = units[period[-1]] if period and period[-1] in units else 1
+        amount = int(period[:-1] if period and period[-1] in units else period)
+    except (KeyError, ValueError):
+        raise ValueError(f"a rate limit looks like 60/10m, not {text!r}") from None
+    if limit <= 0 or amount <= 0:
+        raise ValueError(f"a rate limit needs positive numbers, not {text!r}")
+    return Limit(limit, timedelta(seconds=amount * unit))
 
 
 def retry_after(now: datetime, rule: Limit) -> int:

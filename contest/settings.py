@@ -10,8 +10,11 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from contest.ratelimit import Limit, parse_limit
 
 
 class Secret:
@@ -50,6 +53,10 @@ class Settings:
     smtp_url: Secret | None
     env: str
     mail_from: str = "Concours <no-reply@localhost>"
+    # Entries a contest takes from one network (IPv4 /24, IPv6 /48), and attempts with one
+    # address: generous enough for a shop's Wi-Fi or a mobile carrier's shared addresses.
+    entry_limit_per_network: Limit | None = Limit(60, timedelta(minutes=10))
+    entry_limit_per_address: Limit | None = Limit(10, timedelta(hours=1))
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -108,7 +115,16 @@ class Settings:
             smtp_url=Secret(smtp) if smtp else None,
             env=mode,
             mail_from=env.get("CONTEST_MAIL_FROM", "Concours <no-reply@localhost>"),
+            entry_limit_per_network=_limit(env, "CONTEST_ENTRY_LIMIT_PER_NETWORK", "60/10m"),
+            entry_limit_per_address=_limit(env, "CONTEST_ENTRY_LIMIT_PER_ADDRESS", "10/1h"),
         )
+
+
+def _limit(env: Mapping[str, str], variable: str, default: str) -> Limit | None:
+    try:
+        return parse_limit(env.get(variable, default))
+    except ValueError as problem:
+        raise SettingsError(f"{variable}: {problem}") from None
 
 
 def _generated_key(data_dir: Path) -> str:

@@ -33,6 +33,7 @@ from contest.contests import ContestView
 from contest.entries import (
     EntryContext,
     EntryGone,
+    EntryLimits,
     EntryRefused,
     EntryState,
     confirm_entry,
@@ -358,12 +359,11 @@ async def enter(request: Request) -> Response:
         outcome = await state.writer.submit(contest, form, context)
     except EntryRefused as refusal:
         errors = {refusal.field: refusal.message(language)}
-        status = 403
-        return _form_response(
+        response = _form_response(
             request,
             contest,
             language,
-            status,
+            refusal.status,
             came_from=came_from,
             values=values,
             errors=errors if refusal.field != "form" else {},
@@ -372,6 +372,9 @@ async def enter(request: Request) -> Response:
             refused_rule=refusal.rule_id,
             refused_email=form.email,
         )
+        if refusal.retry_after is not None:
+            response.headers["Retry-After"] = str(refusal.retry_after)
+        return response
     except (WriterStopped, Exception):
         return _form_response(
             request,
@@ -589,6 +592,7 @@ async def rules(request: Request) -> Response:
 
 
 def _entry_context(request: Request, contest: ContestView, language: str) -> EntryContext:
+    settings = _state(request).settings
     return EntryContext(
         now=_now(),
         language=language,
@@ -597,6 +601,7 @@ def _entry_context(request: Request, contest: ContestView, language: str) -> Ent
         source="direct",
         ip_truncated=_truncated_ip(request),
         user_agent=request.headers.get("user-agent", "")[:300],
+        limits=EntryLimits(settings.entry_limit_per_network, settings.entry_limit_per_address),
     )
 
 
