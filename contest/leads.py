@@ -14,7 +14,8 @@ What the export refuses, and why:
 
 - a marketing purpose (``CONSENT_PURPOSES``) exports only the persons whose consent for that
   purpose is current: the latest ledger event for the person and purpose is ``confirmed``
-  (EU-CONSENT-PROOF-1, DE-DOI-1). A lawful basis cannot replace that consent (FR-EMAIL-OPTIN-1);
+  (EU-CONSENT-PROOF-1, DE-DOI-1), and whose address has not bounced for good. A lawful basis
+  cannot replace that consent (FR-EMAIL-OPTIN-1);
 - a partner export is for one contest, names partners, and holds only the persons whose
   current partner consent was given on that contest's form, with the consent version and the
   source (EU-CONSENT-SPECIFIC-1);
@@ -181,6 +182,7 @@ def lead_query(
     consent: str | None = None,
     contest_id: int | None = None,
     source: str | None = None,
+    deliverable: bool = False,
 ) -> sa.Select[Any]:
     """One row per person of the organizer (erased persons excepted), ordered by person.
 
@@ -195,7 +197,8 @@ def lead_query(
     state is ``confirmed``), ``contest_id`` (entered that contest), ``source`` (an entry came
     from that source, in ``contest_id`` when given). With ``consent="partners"`` and a contest,
     the partner consent must have been given on that contest's form: it names that contest's
-    partners (EU-CONSENT-SPECIFIC-1). ``now`` is the clock of the recency points.
+    partners (EU-CONSENT-SPECIFIC-1). ``deliverable`` leaves out the addresses that bounced
+    for good (marked undeliverable by a hard bounce). ``now`` is the clock of the recency points.
     """
     if segment is not None and segment not in {name for name, _, _ in SEGMENTS}:
         raise ValueError(f"unknown segment {segment!r}")
@@ -282,6 +285,8 @@ def lead_query(
     )
     if segment is not None:
         query = query.where(segment_of == segment)
+    if deliverable:
+        query = query.where(_person.c.undeliverable.is_(False))
     if consent is not None:
         query = query.where(current.c.event == CONFIRMED)
     if consent == PARTNERS and contest_id is not None:  # given on this contest's form
@@ -384,13 +389,18 @@ def export_leads(
             )
         )
     query = lead_query(
-        organizer_id, now=now, consent=purpose if by_consent else None, contest_id=contest_id
+        organizer_id,
+        now=now,
+        consent=purpose if by_consent else None,
+        contest_id=contest_id,
+        deliverable=by_consent,
     )
     scope = f"contest {contest_slug}" if contest_slug else "all contests"
     if by_consent:
         note = (
             f"# Leads of {scope} for {purpose}: only persons whose consent is current "
-            f"(latest event confirmed); exported {now.isoformat()}"
+            f"(latest event confirmed) and whose address has not bounced; "
+            f"exported {now.isoformat()}"
         )
     else:
         note = (

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from contest import outbox
+from contest import outbox, pressure
 from contest.compliance import contest_facts
 from contest.contests import ContestView, table
 from contest.entries import find_entry
@@ -308,16 +308,29 @@ async def invite(request: Request) -> Response:
                         now=_now(),
                     )
 
+                secret, now = state.settings.secret_keys[0].reveal().encode(), _now()
+                known = pressure.check_invitation(
+                    connection,
+                    organizer_id=contest.organizer_id,
+                    contest_id=contest.id,
+                    email_key=key,
+                    address_hash=invitations.address_hash(secret, key),
+                    now=now,
+                )
                 invitations.invite(
                     connection,
-                    key=state.settings.secret_keys[0].reveal().encode(),
+                    key=secret,
                     contest_id=contest.id,
                     referrer_entry_id=entry.id,
                     friend_email_key=key,
                     network=network,
-                    now=_now(),
+                    now=now,
                     enqueue=enqueue,
                 )
+                if known is not None:
+                    pressure.record_contact(
+                        connection, contest.organizer_id, known, "invitation", now
+                    )
 
     if refusal is None:
         try:

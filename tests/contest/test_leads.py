@@ -32,7 +32,7 @@ from contest.leads import (
     lead_query,
     spreadsheet_safe,
 )
-from contest.mail import Sender
+from contest.mail import Sender, mark_undeliverable
 from contest.models import Contest, Organizer, UTCDateTime
 from contest.settings import Settings
 
@@ -407,6 +407,29 @@ def test_export_holds_only_current_marketing_consents(engine: Engine, shop: Shop
     }
     _, everywhere = read_csv(export_leads(engine, shop.organizer_id, contest_slug=None, now=NOW))
     assert [row["email"] for row in everywhere] == ["warm@example.org", "loyal@example.org"]
+
+
+def test_an_address_that_bounced_for_good_leaves_the_marketing_export(
+    engine: Engine, shop: Shop
+) -> None:
+    mark_undeliverable(engine, "Warm@Example.org")
+    comment, rows = read_csv(
+        export_leads(engine, shop.organizer_id, contest_slug="shop-a", now=NOW)
+    )
+    assert "not bounced" in comment
+    assert [row["email"] for row in rows] == ["loyal@example.org"]
+    # Prize delivery still reaches everyone the contest owes something to, bounced or not.
+    _, all_rows = read_csv(
+        export_leads(
+            engine,
+            shop.organizer_id,
+            contest_slug="shop-a",
+            purpose="prize_delivery",
+            lawful_basis="performing the contest rules",
+            now=NOW,
+        )
+    )
+    assert "warm@example.org" in [row["email"] for row in all_rows]
 
 
 def test_lawful_basis_export_holds_every_participant_and_records_the_basis(
