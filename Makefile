@@ -37,6 +37,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	@# Known vulnerabilities in the installed dependencies (PyPI's advisory data). Where that
+	@# service is out of reach, pip-audit lists the packages it could not check.
+	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
