@@ -190,6 +190,13 @@ def cmd_draw(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     sys.stdout.write(public_record_json(outcome.record))
+    if outcome.record.pool.entries is None:
+        print(
+            f"contest: the pool of {outcome.record.pool.count} entries is too large to list in "
+            f"the record; it is published at {settings.base_url}/c/{args.slug}/pool.tsv "
+            "(contest verify-draw RECORD --pool POOL.tsv).",
+            file=sys.stderr,
+        )
     if told:
         print(
             f"contest: {told} winner(s) will be told by e-mail (contest worker).", file=sys.stderr

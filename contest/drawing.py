@@ -37,8 +37,9 @@ wrong pool. Country and region are not stored with entries, so they are not know
 **Pool listing.** Pools of up to ``POOL_LISTING_LIMIT`` (100,000) entries are listed in the
 record, so that ``verify-draw`` re-runs the draw from the record alone (a few MB of JSON).
 Larger pools are published as a separate pool file (``contest-pool-tsv/1``, whose
-``sha256sum`` is ``pool.digest``); the record then carries only the Merkle root and each
-placement's inclusion proof. Keeping the listing costs up to about 15 MB while drawing.
+``sha256sum`` is ``pool.digest``), written during the third pass and served at
+``/c/{slug}/pool.tsv`` (``contest.poolfile``); the record then carries only the Merkle root and
+each placement's inclusion proof. Keeping the listing costs up to about 15 MB while drawing.
 
 **Privacy** (ALL-DRAW-PRIVACY-1): the record names entries only by their random public ids
 and weights. No e-mail, name or database id is in it, so the signed record is also the
@@ -63,6 +64,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from contest import draw as core
+from contest import poolfile
 from contest.compliance import contest_facts
 from contest.contests import ContestView, load_contest, table
 from contest.models import ContestStatus, EntryStatus
@@ -167,7 +169,9 @@ def run_draw(
         prizes = _prize_units(contest)
         wanted = max(len(prizes), 3) if alternates is None else max(alternates, 0)
         pool = _Pool(connection, contest, now)
-        frozen, listing, result = _draw_pool(pool, secret, public_value, len(prizes), wanted)
+        frozen, listing, result, pool_file = _draw_pool(
+            pool, secret, public_value, len(prizes), wanted
+        )
         assert contest.closes_at is not None  # ALL-DRAW-POOL-1 refused an unscheduled one
         record = core.DrawRecord(
             contest_id=contest.id,
@@ -192,14 +196,16 @@ def run_draw(
         problems = core.verify_record(record).problems
         if problems:
             raise RuntimeError(f"the new draw record does not verify: {problems}")
-    return _store(engine, contest, record, prizes, now)
+    return _store(engine, contest, record, prizes, now, pool_file)
 
 
 def _draw_pool(
     pool: _Pool, secret: str, public_value: str, winners: int, alternates: int
-) -> tuple[core.PoolDigest, list[core.PoolEntry] | None, core.DrawResult]:
+) -> tuple[core.PoolDigest, list[core.PoolEntry] | None, core.DrawResult, poolfile.PoolFile | None]:
     """Freezes the pool (first pass), draws from it (second pass) and, for a pool too large
-    to list, proves the placements against its Merkle root (third pass)."""
+    to list, proves the placements against its Merkle root and writes the pool file (third
+    pass)."""
+    pool_file = None
     try:
         frozen, listing = _freeze(pool)
         if frozen.count == 0:
@@ -210,11 +216,14 @@ def _draw_pool(
         if (result.count, result.total_weight) != (frozen.count, frozen.total_weight):
             raise RuntimeError("the pool changed between the two passes of the draw")
         if listing is None:
+            pool_file = poolfile.PoolFile()
             with closing(pool.entries()) as entries:
-                result = core.attach_proofs(result, entries)
+                result = core.attach_proofs(result, pool_file.tee(entries))
+            if pool_file.lines != frozen.count:
+                raise RuntimeError("the pool changed between the passes of the draw")
     except core.PoolError as exc:
         raise _refused("pool", detail=str(exc)) from exc
-    return frozen, listing, result
+    return frozen, listing, result, pool_file
 
 
 def stored_record(connection: Connection, contest_id: int) -> core.DrawRecord | None:
@@ -556,8 +565,10 @@ def _store(
     record: core.DrawRecord,
     prizes: tuple[tuple[core.Prize, int], ...],
     now: datetime,
+    pool_file: poolfile.PoolFile | None,
 ) -> DrawOutcome:
-    """Writes the record, the placements, the status and the audit event in one transaction.
+    """Writes the record, its pool file if any, the placements, the status and the audit event
+    in one transaction.
     The unique ``drawrecord.contest_id`` settles a race: the loser returns the first record."""
     try:
         with engine.connect().execution_options(**write_options()) as connection:
@@ -566,6 +577,8 @@ def _store(
                 if first is not None:
                     return DrawOutcome(first, created=False)
                 _write(connection, contest, record, prizes, now)
+                if pool_file is not None:
+                    poolfile.store(connection, contest.id, pool_file)
     except sa.exc.IntegrityError:
         with engine.connect() as connection:
             first = stored_record(connection, contest.id)

@@ -480,6 +480,18 @@ class DrawRecordRow(SQLModel, table=True):
     operator: str = Field(default="", max_length=254)
 
 
+class DrawPoolChunk(SQLModel, table=True):
+    """The published pool file of a draw whose pool is too large to list in its record: the
+    gzip of ``contest-pool-tsv/1`` text in parts of about a mebibyte, in order (no personal data:
+    tickets and weights only)."""
+
+    __tablename__ = "drawpoolchunk"
+
+    contest_id: int = Field(foreign_key="contest.id", primary_key=True)
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_type=sa.LargeBinary)
+
+
 class DrawPlacementRow(SQLModel, table=True):
     """Winners and alternates of a draw, linked back to their entries (kept private)."""
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import (
@@ -25,6 +25,7 @@ from starlette.responses import (
     JSONResponse,
     RedirectResponse,
     Response,
+    StreamingResponse,
 )
 from starlette.routing import Route
 
@@ -814,6 +815,21 @@ async def draw_record(request: Request) -> Response:
     )
 
 
+async def draw_pool(request: Request) -> Response:
+    """The pool file of a draw too large to list its pool in the record (tickets, weights)."""
+    from contest import poolfile
+
+    contest = _contest(request)
+    engine = _state(request).engine
+    if not await run_in_threadpool(poolfile.published, engine, contest.id):
+        raise HTTPException(404)
+    return StreamingResponse(
+        iterate_in_threadpool(poolfile.read(engine, contest.id)),
+        media_type="text/tab-separated-values; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="pool-{contest.slug}.tsv"'},
+    )
+
+
 async def _draw_result(state: AppState, contest: ContestView) -> dict[str, Any] | None:
     """The public part of the draw and the prizes' fulfilment, for the contest page."""
     from contest import claims, drawing
@@ -885,6 +901,7 @@ async def claim_prize(request: Request) -> Response:
 routes = [
     Route("/c/{slug}/claim/{token}", claim_prize, name="claim", methods=["GET", "POST"]),
     Route("/c/{slug}/draw.json", draw_record, name="draw_record", methods=["GET"]),
+    Route("/c/{slug}/pool.tsv", draw_pool, name="draw_pool", methods=["GET"]),
     Route("/c/{slug}/me/{token}/data.json", my_data, name="my_data", methods=["GET"]),
     Route("/c/{slug}/me/{token}/erase", erase_me, name="erase_me", methods=["GET", "POST"]),
     Route("/embed/{slug}.js", embed.loader, name="embed_loader", methods=["GET"]),

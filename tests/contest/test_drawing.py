@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from contest import draw as core
-from contest import drawing
+from contest import drawing, poolfile
 from contest.contests import table
 from contest.drawing import (
     DrawOutcome,
@@ -333,6 +333,30 @@ def test_a_large_pool_is_published_apart_with_inclusion_proofs(
     (tmp_path / "pool.tsv").write_bytes(b"".join(core.pool_line(e) for e in pool))
     changed = verify_file(tmp_path / "record.json", tmp_path / "pool.tsv")
     assert "pool.digest" in {p.code for p in changed.problems}
+
+
+def test_the_pool_file_of_a_large_draw_is_served_and_verifies_the_record(
+    engine: Engine, client: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Anyone downloads record and pool file from the contest's site and checks the draw."""
+    assert client.get("/c/demo-closed/pool.tsv").status_code == 404  # not drawn yet
+    monkeypatch.setattr(drawing, "POOL_LISTING_LIMIT", 10)
+    monkeypatch.setattr(poolfile, "PART_BYTES", 64)  # several stored parts
+    draw(engine)
+    assert scalar(engine, "SELECT count(*) FROM drawpoolchunk") > 1
+
+    answer = client.get("/c/demo-closed/pool.tsv")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/tab-separated-values")
+    (tmp_path / "pool.tsv").write_bytes(answer.content)
+    (tmp_path / "record.json").write_bytes(client.get("/c/demo-closed/draw.json").content)
+    assert verify_file(tmp_path / "record.json", tmp_path / "pool.tsv").ok
+    assert answer.content.count(b"\n") == len(confirmed(engine))
+
+
+def test_a_listed_pool_has_no_separate_file(engine: Engine, client: Any) -> None:
+    draw(engine)
+    assert client.get("/c/demo-closed/pool.tsv").status_code == 404
 
 
 def test_an_open_contest_past_its_closing_is_drawn_and_becomes_drawn(engine: Engine) -> None:
