@@ -1,11 +1,21 @@
-"""The live server handle and screenshots, shared by the browser tests."""
+"""The live server handle, screenshots and look-ups shared by the browser tests."""
 
 from __future__ import annotations
 
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
 from dataclasses import dataclass
+from email import message_from_bytes
 from pathlib import Path
+from typing import Any
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
 
 
 @dataclass(frozen=True)
@@ -15,6 +25,56 @@ class LiveServer:
 
     def mails(self) -> list[Path]:
         return sorted((self.data_dir / "mail").glob("*.eml"))
+
+    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Reads the server's database (SQLite), for ids the pages do not show."""
+        with closing(sqlite3.connect(self.data_dir / "contest.db")) as db:
+            return db.execute(sql, params).fetchall()
+
+    def sign(self, purpose: str, payload: Any) -> str:
+        """A token signed with the server's key, as its e-mails would carry."""
+        from contest.settings import Settings
+        from contest.tokens import Purpose, Signer
+
+        settings = Settings.from_env({"CONTEST_DATA_DIR": str(self.data_dir)})
+        return Signer(settings.secret_keys).sign(Purpose[purpose], payload)
+
+    def cli(self, *args: str) -> str:
+        """Runs the `contest` command against the server's data folder."""
+        return subprocess.run(
+            [sys.executable, "-m", "contest.cli", *args],
+            env={"CONTEST_DATA_DIR": str(self.data_dir), "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+
+def demo_password(server: LiveServer) -> str:
+    output = server.cli("demo")
+    return re.search(r"demo@example.org\s+/\s+(\S+)", output).group(1)  # type: ignore[union-attr]
+
+
+CONFIRM_LINK = r"http://\S+/confirm/\S+"
+
+
+def wait_for_link(
+    server: LiveServer, recipient: str, pattern: str = CONFIRM_LINK, timeout: float = 15
+) -> str:
+    """The first link matching ``pattern`` in the plain text of a mail sent to ``recipient``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in server.mails():
+            message = message_from_bytes(Path(path).read_bytes())
+            if message["To"] != recipient:
+                continue
+            for part in message.walk():
+                if part.get_content_type() == "text/plain":
+                    text = part.get_payload(decode=True).decode()  # type: ignore[union-attr]
+                    if found := re.search(pattern, text):
+                        return found.group(0)
+        time.sleep(0.2)
+    raise AssertionError(f"no e-mail to {recipient} with a link like {pattern}")
 
 
 def screenshot(page: object, name: str, full_page: bool = True) -> Path:

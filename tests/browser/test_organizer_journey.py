@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-
 import pytest
-from browser.live import LiveServer, screenshot
+from browser.live import DESKTOP, LiveServer, demo_password, screenshot
 from playwright.sync_api import Browser, expect
 
 pytestmark = pytest.mark.browser
 
 
-def demo_password(server: LiveServer) -> str:
-    output = subprocess.run(
-        [sys.executable, "-m", "contest.cli", "demo"],
-        env={"CONTEST_DATA_DIR": str(server.data_dir), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return re.search(r"demo@example.org\s+/\s+(\S+)", output).group(1)  # type: ignore[union-attr]
-
-
 def test_organizer_creates_a_contest_guided_by_the_compliance_panel(
     browser: Browser, live_server: LiveServer
 ) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    context = browser.new_context(viewport=DESKTOP, locale="fr-FR")
     page = context.new_page()
     page.goto(f"{live_server.url}/admin/")
     page.get_by_label("Adresse e-mail").fill("demo@example.org")

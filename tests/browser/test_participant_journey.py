@@ -3,30 +3,12 @@
 from __future__ import annotations
 
 import re
-import time
-from email import message_from_bytes
-from pathlib import Path
 
 import pytest
-from browser.live import LiveServer, screenshot
+from browser.live import PHONE, LiveServer, screenshot, wait_for_link
 from playwright.sync_api import Browser, expect
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 390, "height": 844}
-
-
-def wait_for_mail(server: LiveServer, recipient: str, timeout: float = 15) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in server.mails():
-            message = message_from_bytes(Path(path).read_bytes())
-            if message["To"] == recipient:
-                for part in message.walk():
-                    if part.get_content_type() == "text/plain":
-                        text = part.get_payload(decode=True).decode()  # type: ignore[union-attr]
-                        return re.search(r"http://\S+/confirm/\S+", text).group(0)  # type: ignore[union-attr]
-        time.sleep(0.2)
-    raise AssertionError(f"no confirmation e-mail for {recipient}")
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
@@ -47,8 +29,9 @@ def test_participant_enters_confirms_and_sees_their_page(
     page.get_by_label("Adresse e-mail").fill("not-an-address")
     page.get_by_label("Prénom").fill("Camille")
     page.get_by_role("button", name="Je participe").click()
-    expect(page.get_by_text("Cette adresse e-mail semble incorrecte")).to_be_visible()
-    expect(page.get_by_text("Veuillez accepter le règlement")).to_be_visible()
+    expect(page.locator("#e-email")).to_contain_text("Cette adresse e-mail semble incorrecte")
+    expect(page.locator("#e-accept")).to_contain_text("Veuillez accepter le règlement")
+    expect(page.get_by_role("alert")).to_contain_text("Merci de vérifier ces réponses")
     screenshot(page, f"02-form-errors-{suffix}")
 
     page.get_by_label("Adresse e-mail").fill(address)
@@ -57,7 +40,7 @@ def test_participant_enters_confirms_and_sees_their_page(
     expect(page.get_by_role("heading", name="Consultez votre boîte mail")).to_be_visible()
     screenshot(page, f"03-check-inbox-{suffix}")
 
-    link = wait_for_mail(live_server, address)
+    link = wait_for_link(live_server, address)
     page.goto(link)
     page.get_by_role("button", name="Confirmer ma participation").click()
     expect(page.get_by_role("heading", name="Vous participez !")).to_be_visible()
