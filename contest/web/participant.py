@@ -41,7 +41,7 @@ from contest.entries import (
     find_entry,
 )
 from contest.forms import CATALOGUE, EMAIL, FormErrors, parse_entry_form
-from contest.i18n import gettext, pick_language
+from contest.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext, pick_language
 from contest.models import EntryStatus
 from contest.officialrules import official_rules, rules_version
 from contest.people import email_key, mask_email
@@ -57,6 +57,8 @@ if TYPE_CHECKING:
     from contest.app import AppState
 
 MAX_FIELDS = 64
+LANG_COOKIE = "lang"
+LANG_COOKIE_AGE = 365 * 24 * 3600
 
 
 def _state(request: Request) -> AppState:
@@ -86,9 +88,31 @@ def _contest(request: Request) -> ContestView:
 
 
 def _language(request: Request, contest: ContestView, wanted: str | None = None) -> str:
-    return pick_language(
-        wanted or request.query_params.get("lang"), contest.languages, contest.language
-    )
+    """The language asked for (link, then form or token), else the one remembered, else the
+    contest's own."""
+    asked = (request.query_params.get("lang"), wanted, request.cookies.get(LANG_COOKIE))
+    chosen = next((language for language in asked if language in contest.languages), None)
+    return pick_language(chosen, contest.languages, contest.language)
+
+
+def _site_language(request: Request) -> str:
+    """The language of a page that belongs to no contest."""
+    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return pick_language(asked, LANGUAGES, DEFAULT_LANGUAGE)
+
+
+def _remember_language(request: Request, response: Response, language: str) -> None:
+    """Keeps a language picked with ``?lang=`` (a preference, not personal data): the next
+    pages open in it, the confirmation link opened in this browser included."""
+    if request.query_params.get("lang") == language != request.cookies.get(LANG_COOKIE):
+        response.set_cookie(
+            LANG_COOKIE,
+            language,
+            max_age=LANG_COOKIE_AGE,
+            samesite="lax",
+            secure=_state(request).settings.https,
+            httponly=True,
+        )
 
 
 def render(
@@ -103,6 +127,7 @@ def render(
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Vary"] = "HX-Request"
     response.headers["Cache-Control"] = "no-store"
+    _remember_language(request, response, language)
     return response
 
 
@@ -128,7 +153,7 @@ def _message_page(
 async def not_found(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         return _api_error(404, "not_found", "No such resource.")
-    language = pick_language(request.query_params.get("lang"), ("fr", "en"), "fr")
+    language = _site_language(request)
     return _message_page(
         request,
         language,
@@ -145,7 +170,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
         return await not_found(request, exc)
     if request.url.path.startswith("/api/"):
         return _api_error(exc.status_code, "http_error", str(exc.detail))
-    language = pick_language(request.query_params.get("lang"), ("fr", "en"), "fr")
+    language = _site_language(request)
     titles = {
         400: gettext(language, "The request could not be understood"),
         401: gettext(language, "Please sign in"),
@@ -291,7 +316,7 @@ def _truncated_ip(request: Request) -> str:
 async def enter(request: Request) -> Response:
     """Takes an entry; answers the "check your inbox" step, or the form with its errors."""
     contest = _contest(request)
-    language = contest.language
+    language = _language(request, contest)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     data = await _urlencoded(request)
     if data is None:
@@ -435,7 +460,7 @@ async def entered(request: Request) -> Response:
     masked = mask_email(entry.email) if entry else ""
     return render(
         request,
-        language,
+        _language(request, contest, language),
         "participant/entered.html",
         contest=contest,
         kind=kind,
