@@ -9,7 +9,7 @@ HTMX   := static/js/htmx.min.js
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format messages system-deps clean
+.PHONY: run test lint format messages system-deps bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -32,6 +32,12 @@ system-deps:
 
 test: $(STAMP) $(HTMX) system-deps
 	$(BIN)/pytest
+
+# Measures entries (SQLite and PostgreSQL, against a bare baseline), the draw, the lead export
+# and the client import on this machine, and writes BENCHMARKS.md (a few minutes).
+bench: $(STAMP) $(HTMX) system-deps
+	@sh tools/system-deps.sh --bench
+	$(BIN)/python -m bench.run
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

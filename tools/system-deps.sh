@@ -1,6 +1,7 @@
 #!/bin/sh
 # The system packages the tests need: PostgreSQL's server binaries (the suite runs on SQLite
-# and PostgreSQL) and Debian's Chromium (browser tests). Installed when missing and root.
+# and PostgreSQL) and Debian's Chromium (browser tests); with --bench, also wrk (the HTTP load
+# generator of `make bench`). Installed when missing and root.
 set -eu
 missing=""
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
@@ -8,6 +9,9 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
 fi
 if ! command -v chromium >/dev/null 2>&1; then
   missing="$missing chromium"
+fi
+if [ "${1:-}" = "--bench" ] && ! command -v wrk >/dev/null 2>&1; then
+  missing="$missing wrk"
 fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

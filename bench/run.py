@@ -1,0 +1,443 @@
+"""``make bench``: measure the entry path, the draw, the lead export and the client import.
+
+    python -m bench.run                      # everything; writes BENCHMARKS.md
+    python -m bench.run --only sqlite draw   # some groups; prints their rows only
+
+Groups: ``sqlite`` (the app and the bare baseline under the same load), ``postgresql`` (two
+app processes over a throwaway server), ``draw``, ``export``, ``import``. BENCHMARKS.md says
+what each figure means. Every server listens on 127.0.0.1 and every file lives in a
+temporary folder removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import load as loads
+from bench.load import Load, LoadResult
+from bench.report import Figure, Goal, machine, markdown
+
+ROOT = Path(__file__).resolve().parent.parent
+DRAW_ENTRIES = 10_000_000
+LEADS = 1_000_000
+CLIENTS = 100_000
+CONSENTS_PER_ENTRY = 2  # the rules (and age) box, and the marketing box the script ticks
+SQLITE_SHARE_GOAL = 0.5
+P99_GOAL_MS = 100.0
+POSTGRESQL_GOAL = 1000.0
+DRAW_GOAL = 1.3
+
+
+@dataclass
+class Group:
+    figures: list[Figure] = field(default_factory=list)
+    goals: list[Goal] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def say(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def command(name: str) -> str:
+    return f".venv/bin/python -m bench.run --only {name}"
+
+
+# --- The entry path ------------------------------------------------------------------------
+
+
+def contest_command() -> list[str]:
+    script = Path(sys.executable).with_name("contest")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "contest.cli"]
+
+
+def app_environment(data_dir: Path, port: int, database_url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTEST_")}
+    env.update(
+        CONTEST_DATA_DIR=str(data_dir),
+        CONTEST_ENV="production",
+        CONTEST_SECRET_KEY=secrets.token_urlsafe(48),
+        CONTEST_BASE_URL=f"http://127.0.0.1:{port}",
+    )
+    if database_url is not None:
+        env["CONTEST_DATABASE_URL"] = database_url
+    return env
+
+
+def load_app(
+    tmp: Path, load: Load, prefix: str, *, database_url: str | None = None, workers: int = 1
+) -> tuple[LoadResult, str]:
+    """The real app under load; returns the result and the form token it issued."""
+    data_dir = tmp / f"app-{prefix}"
+    port = loads.free_port()
+    env = app_environment(data_dir, port, database_url)
+    contest = contest_command()
+    for step in (["migrate"], ["demo"]):
+        subprocess.run([*contest, *step], env=env, check=True, capture_output=True, cwd=tmp)
+    serve = [*contest, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    serve += ["--workers", str(workers)]
+    say(f"  serving with {' '.join(serve[len(contest) - 1 :])}")
+    with loads.serving(serve, env, port, tmp / f"{prefix}.log", "/healthz") as base:
+        token = loads.form_token(base)
+        wrk = loads.measure(base, token, prefix, load)
+    url = database_url or f"sqlite:///{data_dir / 'contest.db'}"
+    return LoadResult(wrk, loads.count_stored(url, prefix)), token
+
+
+def load_baseline(tmp: Path, load: Load, token: str) -> LoadResult:
+    database = tmp / "baseline.db"
+    port = loads.free_port()
+    env = {**os.environ, "BENCH_BASELINE_DB": str(database)}
+    serve = [sys.executable, "-m", "uvicorn", "--factory", "bench.baseline:create_app"]
+    serve += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--proxy-headers"]
+    serve += ["--no-access-log", "--no-server-header", "--log-level", "warning"]
+    say("  serving bench/baseline.py with uvicorn, one worker")
+    with loads.serving(serve, env, port, tmp / "baseline.log", "/healthz") as base:
+        wrk = loads.measure(base, token, "base", load)
+    return LoadResult(wrk, loads.count_baseline(database, "base"))
+
+
+def lost_line(result: LoadResult) -> str:
+    s = result.stored
+    consents = "no consent records" if s.consents is None else f"consent records: {s.consents:,}"
+    return (
+        f"2xx answers: {result.wrk.ok:,}, entries: {s.entries:,}, {consents}, "
+        f"outbox messages: {s.outbox:,}"
+    )
+
+
+def _stored_cell(result: LoadResult, consents_per_entry: int | None) -> str:
+    whole = result.stored.complete(result.wrk.ok, consents_per_entry)
+    return lost_line(result) + (" — complete" if whole else " — **ROWS MISSING**")
+
+
+def _errors_cell(wrk: loads.WrkResult) -> str:
+    statuses = "" if wrk.statuses == "-" else f" ({wrk.statuses})"
+    return (
+        f"{wrk.other:,} non-2xx{statuses}, {wrk.socket_errors:,} socket errors, "
+        f"{wrk.timeouts:,} timeouts"
+    )
+
+
+def _check_stored(group: Group, where: str, result: LoadResult, per_entry: int | None) -> None:
+    say(f"  {where}: {lost_line(result)}; {_errors_cell(result.wrk)}")
+    if result.wrk.ok == 0:
+        group.problems.append(f"{where}: no entry was answered 200 ({_errors_cell(result.wrk)})")
+    if not result.stored.complete(result.wrk.ok, per_entry):
+        group.problems.append(f"{where}: rows missing after the load ({lost_line(result)})")
+
+
+def _entry_figures(label: str, name: str, app: LoadResult, base: LoadResult | None) -> list[Figure]:
+    a = app.wrk
+    rows = []
+    for what, value, other in (
+        ("p50", a.p50_ms, base.wrk.p50_ms if base else None),
+        ("p99", a.p99_ms, base.wrk.p99_ms if base else None),
+    ):
+        rows.append(
+            Figure(
+                f"Entry latency {what}, {label}",
+                f"{value:,.0f} ms",
+                f"{other:,.0f} ms" if other is not None else "—",
+                f"{value / other:.1f}×" if other else "—",
+                command(name),
+            )
+        )
+    rows.append(
+        Figure(
+            f"Refused or failed requests, {label}",
+            _errors_cell(a),
+            _errors_cell(base.wrk) if base else "—",
+            "—",
+            command(name),
+        )
+    )
+    rows.append(
+        Figure(
+            f"Nothing lost, {label}",
+            _stored_cell(app, CONSENTS_PER_ENTRY),
+            _stored_cell(base, None) if base else "—",
+            "—",
+            command(name),
+        )
+    )
+    return rows
+
+
+def measure_sqlite(tmp: Path, load: Load) -> Group:
+    group = Group()
+    say("Entries, SQLite: the app")
+    app, token = load_app(tmp, load, "sqlite")
+    _check_stored(group, "SQLite app", app, CONSENTS_PER_ENTRY)
+    say("Entries, SQLite: the bare baseline")
+    base = load_baseline(tmp, load, token)
+    _check_stored(group, "baseline", base, None)
+    share = app.wrk.rate / base.wrk.rate
+    label = "SQLite, 1 process"
+    group.figures.append(
+        Figure(
+            f"Entries/s, {label}",
+            f"{app.wrk.rate:,.0f}/s",
+            f"{base.wrk.rate:,.0f}/s (bare app)",
+            f"{share:.0%} (goal ≥ {SQLITE_SHARE_GOAL:.0%})",
+            command("sqlite"),
+        )
+    )
+    group.figures += _entry_figures(label, "sqlite", app, base)
+    group.goals += [
+        Goal(
+            f"SQLite entries/s ≥ {SQLITE_SHARE_GOAL:.0%} of the bare baseline",
+            f"{app.wrk.rate:,.0f}/s, {share:.0%} of {base.wrk.rate:,.0f}/s",
+            share >= SQLITE_SHARE_GOAL,
+        ),
+        Goal(
+            f"SQLite entry p99 < {P99_GOAL_MS:.0f} ms",
+            f"{app.wrk.p99_ms:,.0f} ms",
+            app.wrk.p99_ms < P99_GOAL_MS,
+        ),
+    ]
+    return group
+
+
+def measure_postgresql(tmp: Path, load: Load) -> Group:
+    from tests.pgserver import postgres_server
+
+    group = Group()
+    say("Entries, PostgreSQL: two app processes")
+    with postgres_server() as url:
+        app, _ = load_app(tmp, load, "pg", database_url=url, workers=2)
+    _check_stored(group, "PostgreSQL app", app, CONSENTS_PER_ENTRY)
+    label = "PostgreSQL, 2 processes"
+    group.figures.append(
+        Figure(
+            f"Entries/s, {label}",
+            f"{app.wrk.rate:,.0f}/s",
+            f"{POSTGRESQL_GOAL:,.0f}/s (goal)",
+            f"{app.wrk.rate / POSTGRESQL_GOAL:.0%} of the goal",
+            command("postgresql"),
+        )
+    )
+    group.figures += _entry_figures(label, "postgresql", app, None)
+    group.goals.append(
+        Goal(
+            f"PostgreSQL entries/s ≥ {POSTGRESQL_GOAL:,.0f} with two app processes",
+            f"{app.wrk.rate:,.0f}/s",
+            app.wrk.rate >= POSTGRESQL_GOAL,
+        )
+    )
+    return group
+
+
+# --- The batch figures ---------------------------------------------------------------------
+
+
+def batch(*args: object) -> dict[str, Any]:
+    """One measure of bench/batch.py in a process of its own."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.batch", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.batch {args[0]} failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def seconds_and_memory(result: dict[str, Any]) -> str:
+    return (
+        f"{result['seconds']:.2f} s, peak RSS {result['peak_rss_mb']:.0f} MB "
+        f"(+{max(result['added_mb'], 0):.1f} MB)"
+    )
+
+
+def measure_draw(tmp: Path, load: Load) -> Group:
+    """Scan and draw in turn, twice; the faster of each pair (the less disturbed) counts."""
+    say(f"Draw: 10 winners from {DRAW_ENTRIES:,} entries, and the bare scan (best of 2)")
+    runs: dict[str, list[dict[str, Any]]] = {"scan": [], "draw": []}
+    for _ in range(2):
+        for name in runs:
+            runs[name].append(batch(name, DRAW_ENTRIES))
+    scan, drawn = (min(runs[name], key=lambda r: float(r["seconds"])) for name in runs)
+    ratio = drawn["seconds"] / scan["seconds"]
+    say(f"  draw {seconds_and_memory(drawn)}; scan {seconds_and_memory(scan)}")
+    return Group(
+        figures=[
+            Figure(
+                f"Draw: 10 winners of {DRAW_ENTRIES:,} weighted entries (best of 2)",
+                seconds_and_memory(drawn),
+                "bare scan: " + seconds_and_memory(scan),
+                f"{ratio:.2f}× (goal ≤ {DRAW_GOAL}×)",
+                command("draw"),
+            )
+        ],
+        goals=[
+            Goal(f"Draw within {DRAW_GOAL}× of a bare scan", f"{ratio:.2f}×", ratio <= DRAW_GOAL)
+        ],
+    )
+
+
+def leads_database(tmp: Path) -> str:
+    """A fresh SQLite database with the demo and LEADS consenting leads of ``demo``."""
+    from sqlmodel import Session
+
+    from bench.batch import make_leads
+    from contest.demo import seed_demo
+    from contest.settings import Settings
+    from contest.storage import create_db_engine, migrate
+
+    data_dir = tmp / "leads"
+    settings = Settings.from_env(
+        {"CONTEST_DATA_DIR": str(data_dir), "CONTEST_SECRET_KEY": secrets.token_urlsafe(48)}
+    )
+    url = settings.database_url.reveal()
+    engine = create_db_engine(url)
+    try:
+        migrate(engine)
+        now = datetime.now(UTC)
+        with Session(engine) as session:
+            seed_demo(session, settings, now)
+        make_leads(engine, loads.SLUG, LEADS, now)
+    finally:
+        engine.dispose()
+    return url
+
+
+def measure_export(tmp: Path, load: Load) -> Group:
+    say(f"Lead export: inserting {LEADS:,} leads (not timed)")
+    started = time.monotonic()
+    url = leads_database(tmp)
+    say(f"  inserted in {time.monotonic() - started:.0f} s; exporting")
+    result = batch("export", url, loads.SLUG)
+    rows = result["lines"] - 2  # the comment line and the header
+    group = Group()
+    if rows != LEADS:
+        group.problems.append(f"lead export wrote {rows:,} leads, {LEADS:,} expected")
+    say(f"  {rows:,} leads in {seconds_and_memory(result)}")
+    group.figures.append(
+        Figure(
+            f"Lead export: {LEADS:,} leads streamed as CSV, SQLite",
+            f"{seconds_and_memory(result)}; {rows / result['seconds']:,.0f} leads/s",
+            "—",
+            "—",
+            command("export"),
+        )
+    )
+    return group
+
+
+def measure_import(tmp: Path, load: Load) -> Group:
+    say(f"Client import: {CLIENTS:,} rows")
+    url = f"sqlite:///{tmp / 'clients' / 'contest.db'}"
+    _fresh_demo(tmp / "clients")
+    result = batch("import", url, loads.SLUG, CLIENTS)
+    group = Group()
+    if result["created"] != CLIENTS or result["fatal"]:
+        group.problems.append(f"client import: {result}")
+    say(f"  {result['created']:,} clients created in {seconds_and_memory(result)}")
+    group.figures.append(
+        Figure(
+            f"Client import: {CLIENTS:,} rows, SQLite",
+            f"{seconds_and_memory(result)}; {CLIENTS / result['seconds']:,.0f} rows/s",
+            "—",
+            "—",
+            command("import"),
+        )
+    )
+    return group
+
+
+def _fresh_demo(data_dir: Path) -> None:
+    env = app_environment(data_dir, 8000, None)
+    for step in (["migrate"], ["demo"]):
+        subprocess.run([*contest_command(), *step], env=env, check=True, capture_output=True)
+
+
+MEASURES: dict[str, Callable[[Path, Load], Group]] = {
+    "sqlite": measure_sqlite,
+    "postgresql": measure_postgresql,
+    "draw": measure_draw,
+    "export": measure_export,
+    "import": measure_import,
+}
+
+
+def failed(name: str, exc: BaseException) -> Group:
+    say(f"{name} failed:\n{''.join(traceback.format_exception(exc))}")
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return Group(
+        figures=[Figure(f"{name}: not measured", f"failed: {reason}", "—", "—", command(name))],
+        problems=[f"{name} failed: {reason}"],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--only", nargs="+", choices=list(MEASURES), metavar="NAME")
+    parser.add_argument("--duration", type=float, default=10, help="seconds of load per run")
+    parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up per run")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="where to write the Markdown (default: BENCHMARKS.md "
+        "for a full run, nothing with --only)",
+    )
+    args = parser.parse_args(argv)
+    load = Load(args.threads, args.connections, args.warmup, args.duration)
+    names = args.only or list(MEASURES)
+    output = args.output or (None if args.only else ROOT / "BENCHMARKS.md")
+    started = time.monotonic()
+    date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    machine_line = machine()
+    load_before = os.getloadavg()[0]
+    say(f"Benchmarks on {machine_line}")
+    groups: list[Group] = []
+    with tempfile.TemporaryDirectory(prefix="contest-bench-") as folder:
+        for name in names:
+            try:
+                groups.append(MEASURES[name](Path(folder), load))
+            except Exception as exc:
+                groups.append(failed(name, exc))
+    elapsed = time.monotonic() - started
+    figures = [f for g in groups for f in g.figures]
+    goals = [g for group in groups for g in group.goals]
+    problems = [p for g in groups for p in g.problems]
+    text = markdown(
+        figures,
+        goals,
+        date=date,
+        machine_line=machine_line,
+        load=load.describe(),
+        warmup=load.warmup,
+        elapsed=elapsed,
+        load_averages=(load_before, os.getloadavg()[0]),
+        notes=[f"Problem: {p}" for p in problems],
+    )
+    if output is not None:
+        output.write_text(text)
+        say(f"Wrote {output}")
+    sys.stdout.write(text)
+    say(f"Done in {elapsed:.0f} s.")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
