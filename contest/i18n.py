@@ -6,7 +6,7 @@ Catalogues are compiled in memory at start-up, so no compiled ``.mo`` file is ev
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from io import BytesIO
@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_percent as babel_percent
 from babel.support import NullTranslations, Translations
 
 LANGUAGES = ("fr", "en")
@@ -58,19 +59,35 @@ def format_when(moment: datetime, language: str, tz: str = "Europe/Paris") -> st
     return format_datetime(local, "d MMMM y, HH:mm (vvvv)", locale=language)
 
 
-def format_day(moment: datetime, language: str, tz: str = "Europe/Paris") -> str:
-    return format_date(moment.astimezone(ZoneInfo(tz)), "long", locale=language)
+def format_day(moment: datetime | date, language: str, tz: str = "Europe/Paris") -> str:
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(ZoneInfo(tz))
+    return format_date(moment, "long", locale=language)
 
 
 def format_money(amount: Decimal, currency: str, language: str) -> str:
     return format_currency(amount, currency, locale=language)
 
 
+def format_number(value: float | int | Decimal, language: str, digits: int = 0) -> str:
+    """``1 234,50`` in French, ``1,234.50`` in English: grouped, with ``digits`` decimals."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=language)
+
+
+def format_percent(share: float, language: str) -> str:
+    """A share from 0 to 1 as a whole percentage: ``35 %`` in French, ``35%`` in English."""
+    return babel_percent(share, locale=language)
+
+
 __all__ = [
+    "DEFAULT_LANGUAGE",
     "LANGUAGES",
     "N_",
     "format_day",
     "format_money",
+    "format_number",
+    "format_percent",
     "format_when",
     "gettext",
     "pick_language",

@@ -43,6 +43,12 @@ class Templates:
             env.filters["money"] = lambda v, currency="EUR", lang=language: (
                 i18n.format_money(Decimal(v), currency, lang) if v is not None else "—"
             )
+            env.filters["number"] = lambda v, digits=0, lang=language: (
+                i18n.format_number(v, lang, digits) if v is not None else "—"
+            )
+            env.filters["percent"] = lambda v, lang=language: (
+                i18n.format_percent(v, lang) if v is not None else "—"
+            )
             self._envs[language] = env
 
     def render(self, language: str, name: str, **context: Any) -> str:
