@@ -33,7 +33,7 @@ from contest.storage import create_db_engine, ensure_migrated
 from contest.templating import Templates
 from contest.tokens import Signer
 from contest.web import api, organizer, participant, sharing, unsubscribe
-from contest.web.security import BodyLimit, SecurityHeaders
+from contest.web.security import BodyLimit, CrossSiteGuard, SecurityHeaders
 from contest.writer import EntryWriter
 
 log = logging.getLogger(__name__)
@@ -138,6 +138,7 @@ def create_app(
     )
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(BodyLimit)
+    app.add_middleware(CrossSiteGuard, base_url=settings.base_url)
     app.add_middleware(SecurityHeaders, https=settings.https)
     return app
 

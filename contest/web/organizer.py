@@ -222,7 +222,12 @@ async def set_language(request: Request) -> Response:
     response = RedirectResponse(back, status_code=303)
     if language in {"fr", "en"}:
         response.set_cookie(
-            LANG_COOKIE, language, max_age=365 * 24 * 3600, samesite="lax", httponly=True
+            LANG_COOKIE,
+            language,
+            max_age=365 * 24 * 3600,
+            samesite="lax",
+            httponly=True,
+            secure=_state(request).settings.https,
         )
     return response
 
