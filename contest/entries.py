@@ -120,10 +120,10 @@ def enter_contest(
     """
     now = context.now
     key = email_key(form.email)
-    _count_attempt(connection, contest, key, context)
     person = connection.execute(
         FIND_PERSON, {"organizer_id": contest.organizer_id, "email_key": key}
     ).first()
+    _count_attempt(connection, contest, key, context, known=person is not None)
     if person is not None:
         existing = connection.execute(
             FIND_ENTRY, {"contest_id": contest.id, "pid": person.id}
@@ -201,12 +201,14 @@ def enter_contest(
 
 
 def _count_attempt(
-    connection: Connection, contest: ContestView, key: str, context: EntryContext
+    connection: Connection, contest: ContestView, key: str, context: EntryContext, known: bool
 ) -> None:
     """Counts the attempt against the entry limits; past either, refuses with a 429.
 
     The count is the one write made before a refusal: refused attempts count too, so that
-    probing addresses one after the other is slowed down like entering is.
+    probing addresses one after the other is slowed down like entering is. An address counts
+    from its second attempt (once the organizer knows the person): a first entry needs no
+    bucket of its own, which keeps the busy path to one small upsert.
     """
     limits = context.limits
 
@@ -217,7 +219,7 @@ def _count_attempt(
     if limits.per_network is not None and context.ip_truncated:
         bucket = f"entry:net:{contest.id}:{hashed(context.ip_truncated)}"
         buckets.append((bucket, limits.per_network))
-    if limits.per_address is not None:
+    if limits.per_address is not None and known:
         buckets.append((f"entry:addr:{contest.id}:{hashed(key)}", limits.per_address))
     counts = hit_many(connection, buckets, context.now)
     for bucket, rule in buckets:

@@ -6,8 +6,10 @@ allows ``limit`` hits; the row is reset when a new window starts. One upsert per
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -54,15 +56,26 @@ def hit_many(
     """Counts one hit in each bucket with one statement; returns each bucket's new count."""
     if not buckets:
         return {}
+    statement = _upsert(connection.dialect.name, len(buckets))
+    params: dict[str, object] = {}
+    for n, (bucket, rule) in enumerate(buckets):
+        params[f"b{n}"], params[f"w{n}"] = bucket, _window_start(now, rule.window)
+    return {row.bucket: int(row.hits) for row in connection.execute(statement, params)}
+
+
+@functools.cache
+def _upsert(dialect_name: str, rows: int) -> Any:
+    """The upsert of ``rows`` buckets, built once: its compiled form is then cached (it runs
+    with every entry)."""
     rate = table("ratelimit")
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     statement = dialect.insert(rate).values(
         [
-            {"bucket": bucket, "window_start": _window_start(now, rule.window), "hits": 1}
-            for bucket, rule in buckets
+            {"bucket": sa.bindparam(f"b{n}"), "window_start": sa.bindparam(f"w{n}"), "hits": 1}
+            for n in range(rows)
         ]
     )
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[rate.c.bucket],
         set_={
             "hits": sa.case(
@@ -72,7 +85,6 @@ def hit_many(
             "window_start": statement.excluded.window_start,
         },
     ).returning(rate.c.bucket, rate.c.hits)
-    return {row.bucket: int(row.hits) for row in connection.execute(statement)}
 
 
 def parse_limit(text: str) -> Limit | None:

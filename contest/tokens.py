@@ -7,7 +7,7 @@ replayed as a participant-page link. Keys rotate: the first key signs, every key
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -54,10 +54,20 @@ class TokenExpired(TokenInvalid):
 @dataclass(frozen=True)
 class Signer:
     keys: Sequence[Secret]
+    _serializers: dict[Purpose, URLSafeTimedSerializer] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def _serializer(self, purpose: Purpose) -> URLSafeTimedSerializer:
-        # itsdangerous signs with the last key and verifies with all of them.
-        return URLSafeTimedSerializer([k.reveal() for k in reversed(self.keys)], salt=purpose.salt)
+        """One serializer per purpose, made on first use (every entry verifies a token)."""
+        serializer = self._serializers.get(purpose)
+        if serializer is None:
+            # itsdangerous signs with the last key and verifies with all of them.
+            serializer = URLSafeTimedSerializer(
+                [k.reveal() for k in reversed(self.keys)], salt=purpose.salt
+            )
+            self._serializers[purpose] = serializer
+        return serializer
 
     def sign(self, purpose: Purpose, payload: Any) -> str:
         return self._serializer(purpose).dumps(payload)

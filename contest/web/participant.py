@@ -623,7 +623,7 @@ def _entry_context(request: Request, contest: ContestView, language: str) -> Ent
         now=_now(),
         language=language,
         rules_version=_rules_version(contest),
-        page_url=str(request.url_for("participant:contest", slug=contest.slug)),
+        page_url=f"{settings.base_url}/c/{contest.slug}",  # the public address, as shown
         source="direct",
         ip_truncated=_truncated_ip(request),
         user_agent=request.headers.get("user-agent", "")[:300],
