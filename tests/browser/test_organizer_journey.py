@@ -29,6 +29,8 @@ def test_organizer_creates_a_contest_guided_by_the_compliance_panel(
     panel = page.locator("#compliance")
     expect(panel.locator('[data-rule="FR-NOPURCHASE-1"]')).to_be_visible(timeout=10_000)
     screenshot(page, "11-compliance-panel-refuses", full_page=False)
+    page.get_by_role("heading", level=1).scroll_into_view_if_needed()
+    screenshot(page, "11-compliance-panel-refuses-top", full_page=False)
 
     page.get_by_label("Les participants doivent avoir fait un achat").uncheck()
     expect(panel.locator('[data-rule="FR-NOPURCHASE-1"]')).to_have_count(0, timeout=10_000)

@@ -25,6 +25,7 @@ def test_participant_enters_confirms_and_sees_their_page(
     for box in page.get_by_role("checkbox").all():
         expect(box).not_to_be_checked()
     screenshot(page, f"01-contest-page-{suffix}")
+    screenshot(page, f"01-contest-page-{suffix}-first-screen", full_page=False)
 
     page.get_by_label("Adresse e-mail").fill("not-an-address")
     page.get_by_label("Prénom").fill("Camille")
