@@ -14,22 +14,26 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contest.contests import ContestCache
 from contest.crm import CrmDelivery
 from contest.fulfilment import ShopDelivery
 from contest.funnel import FunnelCounter
+from contest.i18n import gettext, pick_language
 from contest.mail import Delivery, MessageBuilder, Sender, start_sender_thread
 from contest.privacy import Maintenance
 from contest.settings import Settings
-from contest.storage import create_db_engine, ensure_migrated
+from contest.storage import busy, create_db_engine, ensure_migrated
 from contest.templating import Templates
 from contest.tokens import Signer
 from contest.web import api, organizer, participant, sharing, unsubscribe
@@ -38,6 +42,7 @@ from contest.writer import EntryWriter
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+RETRY_AFTER = 5  # seconds: what a 503 asks the browser (or the API client) to wait
 
 
 @dataclass
@@ -66,6 +71,59 @@ async def healthz(request: Request) -> Response:
     except Exception:
         return PlainTextResponse("database unreachable", status_code=503)
     return PlainTextResponse("ok")
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """A 503 asking to try again in a moment when the database does not answer in time (a lock
+    held too long, a deadlock, a lost connection, no free connection): never a stack trace.
+
+    The request's transaction was rolled back with the error, so nothing of it was kept.
+    """
+    if busy(exc):
+        log.warning("%s %s: database busy: %s", request.method, request.url.path, exc)
+    else:
+        log.error("%s %s: database unavailable", request.method, request.url.path, exc_info=exc)
+    if request.url.path.startswith("/api/"):
+        message = "The service is unavailable for a moment. Please try again in a few seconds."
+        response: Response = JSONResponse(
+            {"error": {"code": "unavailable", "message": message}}, status_code=503
+        )
+    else:
+        language = pick_language(request.query_params.get("lang"), ("fr", "en"), "fr")
+        response = participant._message_page(
+            request,
+            language,
+            503,
+            gettext(language, "Please try again in a moment"),
+            gettext(
+                language,
+                "The service is unavailable for a moment. Please try again in a few seconds.",
+            ),
+        )
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+class RetryAfter:
+    """Every 503 answer says when to come back (``Retry-After``), whichever handler made it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_retry_after(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 503:
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"retry-after" for name, _ in headers):
+                    headers.append((b"retry-after", str(RETRY_AFTER).encode()))
+                    message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_retry_after)
 
 
 def create_app(
@@ -102,17 +160,21 @@ def create_app(
             sender=sender,
             funnel=funnel,
         )
-        stop = None
+        sending = None
         if send_mail:
-            _thread, stop = start_sender_thread(sender)
+            sending = start_sender_thread(sender)
         try:
             yield
         finally:
             writer.stop()
             funnel.stop()
-            if stop is not None:
+            if sending is not None:
+                # Wait for the message being sent to be recorded: uvicorn ends the process
+                # right after this, and a message sent but not recorded would be sent again.
+                thread, stop = sending
                 stop.set()
                 sender.wake.set()
+                thread.join(timeout=60)
             if engine is None:
                 db.dispose()
 
@@ -134,8 +196,11 @@ def create_app(
             HTTPException: participant.http_error,
             404: participant.not_found,
             405: participant.not_allowed,
+            OperationalError: database_unavailable,
+            PoolTimeout: database_unavailable,
         },
     )
+    app.add_middleware(RetryAfter)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(BodyLimit)
     app.add_middleware(CrossSiteGuard, base_url=settings.base_url)

@@ -2,7 +2,13 @@
 
 With ``CONTEST_SMTP_URL`` unset, each message is written atomically as an ``.eml`` file under
 ``CONTEST_DATA_DIR/mail/``, named after its idempotency key, so a retried delivery overwrites
-instead of duplicating. The Message-ID is derived from the idempotency key as well.
+instead of duplicating.
+
+Over SMTP delivery is at least once (see :mod:`contest.outbox`): a process killed after the
+server accepted a message and before the row is marked sent sends it again after the lease.
+Each message's Message-ID is therefore stable, derived from its outbox row
+(``<outbox-{id}.{hash of the idempotency key}@{domain of CONTEST_BASE_URL}>``): every copy of
+one row carries the same one, and receivers (and people) can tell a resent copy from a new one.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
@@ -125,8 +131,7 @@ class MessageBuilder:
         message["From"] = self.settings.mail_from
         message["To"] = item.recipient
         message["Date"] = format_datetime(datetime.now(UTC))
-        digest = hashlib.sha256(item.idempotency_key.encode()).hexdigest()[:32]
-        message["Message-ID"] = make_msgid(idstring=digest, domain=_mail_domain(self.settings))
+        message["Message-ID"] = message_id(item, _mail_domain(self.settings))
         message["Auto-Submitted"] = "auto-generated"
         if "optout_url" in context:
             message["List-Unsubscribe"] = f"<{context['optout_url']}>"
@@ -136,6 +141,12 @@ class MessageBuilder:
             self.templates.render(language, f"{name}.html", **context), subtype="html"
         )
         return message
+
+
+def message_id(item: OutboxItem, domain: str) -> str:
+    """The same for every copy of one outbox row, so a copy sent again can be recognised."""
+    digest = hashlib.sha256(item.idempotency_key.encode()).hexdigest()[:32]
+    return f"<outbox-{item.id}.{digest}@{domain}>"
 
 
 def _mail_domain(settings: Settings) -> str:
@@ -212,14 +223,25 @@ class Sender:
         self.maintenance = maintenance
         self.wake = threading.Event()
 
-    def run_once(self) -> int:
-        """Delivers what is due now; returns how many messages were sent."""
+    def run_once(self, stop: threading.Event | None = None) -> int:
+        """Delivers what is due now; returns how many messages were sent.
+
+        Once ``stop`` is set, the message being sent is finished and recorded, and the rest of
+        the batch handed back: stopping never leaves a sent message unrecorded, to be sent
+        again, nor claimed messages waiting for their lease.
+        """
         sent = 0
-        while True:
+        while stop is None or not stop.is_set():
             items = outbox.claim_due(self.engine, self.clock())
             if not items:
                 return sent
-            for item in items:
+            for index, item in enumerate(items):
+                stopping = stop is not None and stop.is_set()
+                if stopping or not outbox.may_start(item, self.clock()):
+                    # Stopping, or a slow batch: hand the rest back rather than send past the
+                    # lease, when another worker may already have taken the row.
+                    outbox.release(self.engine, items[index:])
+                    break
                 try:
                     if item.kind != "email":
                         handler = self.handlers.get(item.kind)
@@ -256,6 +278,7 @@ class Sender:
                     scrub = item.template == "invitation"
                     outbox.mark_sent(self.engine, item, self.clock(), scrub_recipient=scrub)
                     sent += 1
+        return sent
 
     def run_forever(self, stop: threading.Event, interval: float = 1.0) -> None:
         next_maintenance = 0.0
@@ -264,7 +287,7 @@ class Sender:
                 if self.maintenance is not None and time.monotonic() >= next_maintenance:
                     next_maintenance = time.monotonic() + 60
                     self.maintenance(self.clock())
-                self.run_once()
+                self.run_once(stop)
             except Exception:
                 log.exception("sender loop error; retrying")
                 time.sleep(interval)
@@ -284,6 +307,11 @@ def mark_undeliverable(engine: Engine, address: str) -> None:
 
 
 def start_sender_thread(sender: Sender) -> tuple[threading.Thread, threading.Event]:
+    """The sender loop in a thread, until the event returned is set.
+
+    A process shutting down sets it, wakes the sender, and joins the thread: the message being
+    sent is then recorded (see :meth:`Sender.run_once`) instead of cut off mid-way.
+    """
     stop = threading.Event()
     thread = threading.Thread(
         target=sender.run_forever, args=(stop,), name="mail-sender", daemon=True

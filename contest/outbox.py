@@ -4,6 +4,16 @@ Claiming is safe with several workers: PostgreSQL rows are taken with
 ``FOR UPDATE SKIP LOCKED``; on SQLite the claim is one ``UPDATE`` under the database's single
 writer lock. A claimed row carries a lease (``locked_until``); a worker that dies mid-send
 leaves the row to be retried when the lease runs out. A row marked ``sent`` is never sent again.
+A sender starts a message only while half its lease remains (:data:`SEND_WINDOW`), and hands the
+rest of a slow batch back, so that no other worker takes a row while it is being sent.
+
+Delivery is *at least once*, not exactly once. Between the receiving server's acceptance (its
+250 after the message's final dot, or a shop's or CRM's 2xx) and the commit of
+:func:`mark_sent` lies a short window: a process killed there (or a database that refuses the
+update, or an answer lost on the network, RFC 1047) leaves the row claimed, and it is sent
+again once its lease has run out. Every e-mail built from a row carries the same Message-ID
+(``<outbox-{id}.{hash of the idempotency key}@{domain}>``), and calls to shops and CRMs carry
+the idempotency key, so that a receiver can recognise the second copy.
 """
 
 from __future__ import annotations
@@ -21,7 +31,10 @@ from contest.models import OutboxStatus
 from contest.storage import write_options
 
 LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 12
+SEND_WINDOW = LEASE / 2
+# Given up after about three days of failures (30 s, 1 min, 2 min, ... then hourly): a mail
+# server or a shop down over a weekend night loses nothing.
+MAX_ATTEMPTS = 80
 _INSERT = sa.insert(table("outboxmessage"))
 
 
@@ -35,6 +48,7 @@ class OutboxItem:
     language: str
     payload: dict[str, Any]
     attempts: int
+    locked_until: datetime | None = None
 
 
 def enqueue(
@@ -114,9 +128,37 @@ def claim_due(engine: Engine, now: datetime, limit: int = 50) -> list[OutboxItem
             language=r.language,
             payload=r.payload,
             attempts=r.attempts,
+            locked_until=now + LEASE,
         )
         for r in rows
     ]
+
+
+def may_start(item: OutboxItem, now: datetime) -> bool:
+    """Whether enough of the item's lease remains to start sending it."""
+    return item.locked_until is None or now <= item.locked_until - SEND_WINDOW
+
+
+def release(engine: Engine, items: list[OutboxItem]) -> None:
+    """Hands claimed rows back unsent (their claim did not count as an attempt), unless their
+    lease ran out and another worker has claimed them since."""
+    if not items:
+        return
+    outbox = table("outboxmessage")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(outbox)
+            .where(
+                outbox.c.id.in_([item.id for item in items]),
+                outbox.c.status == OutboxStatus.SENDING,
+                outbox.c.locked_until.in_({item.locked_until for item in items}),
+            )
+            .values(
+                status=OutboxStatus.PENDING,
+                locked_until=None,
+                attempts=sa.case((outbox.c.attempts > 0, outbox.c.attempts - 1), else_=0),
+            )
+        )
 
 
 def mark_sent(

@@ -2,7 +2,12 @@
 
 SQLite (the embedded default) runs in WAL mode with a busy timeout; write transactions that
 read first ask for ``BEGIN IMMEDIATE`` so that two writers queue instead of failing on a lock
-upgrade. PostgreSQL goes through psycopg 3.
+upgrade. PostgreSQL goes through psycopg 3, with a ``lock_timeout`` so that a table locked by a
+migration or a stuck session makes a request fail after a while instead of hanging.
+
+:func:`busy` and :func:`worth_retrying` sort the database's refusals: waited too long for a
+lock (say so, try again later) and deadlock or serialization failure (run the transaction
+again at once).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 ALEMBIC_DIR = Path(__file__).parent / "alembic"
 
@@ -24,26 +30,43 @@ class NotMigrated(RuntimeError):
     """The database schema is older than the code (or absent)."""
 
 
-def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """An engine for ``url``, with SQLite tuned for many short transactions."""
+def create_db_engine(url: str, *, pool_size: int = 10, lock_timeout: float = 30.0) -> Engine:
+    """An engine for ``url``, with SQLite tuned for many short transactions.
+
+    ``lock_timeout`` (seconds) is how long a statement waits for a lock held by another
+    connection before failing (SQLite's busy timeout, PostgreSQL's ``lock_timeout``).
+    """
+    milliseconds = max(int(lock_timeout * 1000), 1)
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": lock_timeout},
             pool_size=pool_size,
             max_overflow=20,
         )
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, milliseconds)
         return engine
-    return create_engine(
+    engine = create_engine(
         url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True, pool_recycle=1800
     )
+    _tune_postgresql(engine, milliseconds)
+    return engine
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_postgresql(engine: Engine, lock_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET lock_timeout = {lock_timeout_ms}")
+        cursor.close()
+        # Committed, so that the pool's rollback when the connection returns keeps it.
+        dbapi_connection.commit()
+
+
+def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when a transaction begins (see _on_begin).
@@ -51,7 +74,7 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -64,6 +87,35 @@ def _tune_sqlite(engine: Engine) -> None:
 def write_options() -> dict[str, Any]:
     """Execution options for a transaction that will write after reading."""
     return {"sqlite_immediate": True}
+
+
+# SQLSTATEs: lock_not_available (lock_timeout), query_canceled (statement_timeout).
+_PG_BUSY = frozenset({"55P03", "57014"})
+# serialization_failure, deadlock_detected: the transaction may simply be run again.
+_PG_RETRY = frozenset({"40001", "40P01"})
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+
+
+def _driver_error(exc: BaseException) -> BaseException:
+    return exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+
+
+def busy(exc: BaseException) -> bool:
+    """True when the database refused for want of a lock: it answers again in a moment.
+
+    A lock held beyond the timeout (SQLite's "database is locked", PostgreSQL's
+    ``lock_timeout`` or ``statement_timeout``), a deadlock or a serialization failure.
+    """
+    error = _driver_error(exc)
+    if getattr(error, "sqlstate", None) in _PG_BUSY | _PG_RETRY:
+        return True
+    return type(error).__name__ == "OperationalError" and str(error).startswith(_SQLITE_BUSY)
+
+
+def worth_retrying(exc: BaseException) -> bool:
+    """True for a deadlock or serialization failure: the same transaction may run again at once
+    (the other party has gone ahead). A lock timeout is not: we already waited for it."""
+    return getattr(_driver_error(exc), "sqlstate", None) in _PG_RETRY
 
 
 def alembic_config(url: str) -> Config:

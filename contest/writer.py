@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from contest.contests import ContestView, table
 from contest.entries import EntryContext, EntryOutcome, EntryRefused, enter_contest
 from contest.forms import EntryForm
-from contest.storage import write_options
+from contest.storage import busy, worth_retrying, write_options
 
 log = logging.getLogger(__name__)
 
@@ -100,29 +100,42 @@ class EntryWriter:
                 return
 
     def _process(self, jobs: list[_Job]) -> None:
+        results = self._run_group(jobs)
+        if self._on_commit is not None and any(r[1] is not None for r in results):
+            self._on_commit()
+        for job, outcome, error in results:
+            job.loop.call_soon_threadsafe(_settle, job.future, outcome, error)
+
+    def _run_group(self, jobs: list[_Job]) -> list[_Result]:
         """One transaction for the group; savepoints only when the quick path meets an error.
 
         ``enter_contest`` raises its refusals before writing anything, so the quick path needs
         no savepoint per entry. An unexpected error (say a unique key taken by another process
         since our read) rolls the group back and replays it with one savepoint per entry.
+
+        The database's own refusals concern the whole group: a deadlock or a serialization
+        failure runs it again once; a lock held beyond the lock timeout fails every entry of
+        the group at once (each request then asks its participant to try again in a moment),
+        rather than making each entry wait for the same lock in turn. A failed group leaves
+        nothing written.
         """
-        try:
-            results = self._transaction(jobs, careful=False)
-        except _Replay:
-            results = None
-        except Exception as exc:  # the commit failed: no entry of the group was kept
-            log.exception("entry group of %d failed to commit", len(jobs))
-            results = [(job, None, exc) for job in jobs]
-        if results is None:
+        careful, reruns = False, 0
+        while True:
             try:
-                results = self._transaction(jobs, careful=True)
-            except Exception as exc:
-                log.exception("entry group of %d failed to commit", len(jobs))
-                results = [(job, None, exc) for job in jobs]
-        if self._on_commit is not None and any(r[1] is not None for r in results):
-            self._on_commit()
-        for job, outcome, error in results:
-            job.loop.call_soon_threadsafe(_settle, job.future, outcome, error)
+                return self._transaction(jobs, careful=careful)
+            except _Replay as replay:
+                cause = replay.__cause__
+                if cause is not None and busy(cause) and not worth_retrying(cause):
+                    return _failed(jobs, cause)
+                if cause is not None and worth_retrying(cause):
+                    reruns += 1
+                careful = True
+            except Exception as exc:  # the commit failed: no entry of the group was kept
+                if worth_retrying(exc) and reruns == 0:
+                    reruns += 1
+                    careful = True
+                    continue
+                return _failed(jobs, exc)
 
     def _transaction(self, jobs: list[_Job], careful: bool) -> list[_Result]:
         results: list[_Result] = []
@@ -170,11 +183,21 @@ def _enter_one(
             continue
         except Exception as exc:
             savepoint.rollback()
+            if busy(exc):  # the database's refusal: the whole group waits or runs again
+                raise
             log.exception("entry failed")
             return None, exc
         savepoint.commit()
         return outcome, None
     raise AssertionError("unreachable")
+
+
+def _failed(jobs: list[_Job], error: BaseException) -> list[_Result]:
+    if busy(error):
+        log.warning("entry group of %d refused by the database: %s", len(jobs), error)
+    else:
+        log.error("entry group of %d failed to commit", len(jobs), exc_info=error)
+    return [(job, None, error) for job in jobs]
 
 
 def _refresh_contests(connection: Any, ids: set[int]) -> dict[int, Any]:
