@@ -73,6 +73,11 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+def loggable(path: str) -> str:
+    """The path with its long segments (signed tokens are capabilities) left out."""
+    return "/".join(part if len(part) <= 24 else "…" for part in path.split("/"))
+
+
 async def database_unavailable(request: Request, exc: Exception) -> Response:
     """A 503 asking to try again in a moment when the database does not answer in time (a lock
     held too long, a deadlock, a lost connection, no free connection): never a stack trace.
@@ -80,9 +85,11 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
     The request's transaction was rolled back with the error, so nothing of it was kept.
     """
     if busy(exc):
-        log.warning("%s %s: database busy: %s", request.method, request.url.path, exc)
+        log.warning("%s %s: database busy: %s", request.method, loggable(request.url.path), exc)
     else:
-        log.error("%s %s: database unavailable", request.method, request.url.path, exc_info=exc)
+        log.error(
+            "%s %s: database unavailable", request.method, loggable(request.url.path), exc_info=exc
+        )
     if request.url.path.startswith("/api/"):
         message = "The service is unavailable for a moment. Please try again in a few seconds."
         response: Response = JSONResponse(

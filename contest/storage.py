@@ -46,11 +46,17 @@ def create_db_engine(url: str, *, pool_size: int = 10, lock_timeout: float = 30.
             connect_args={"check_same_thread": False, "timeout": lock_timeout},
             pool_size=pool_size,
             max_overflow=20,
+            hide_parameters=True,
         )
         _tune_sqlite(engine, milliseconds)
         return engine
     engine = create_engine(
-        url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True, pool_recycle=1800
+        url,
+        pool_size=pool_size,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        hide_parameters=True,  # errors (and so logs) never carry addresses or names
     )
     _tune_postgresql(engine, milliseconds)
     return engine

@@ -149,3 +149,31 @@ def test_a_whole_journey_leaves_no_personal_data_or_secret_in_the_logs(
     }
     leaks = {what: value for what, value in needles.items() if value in output}
     assert not leaks, f"found in the logs: {sorted(leaks)}\n{output[-3000:]}"
+
+
+def test_database_errors_carry_no_personal_values_into_the_logs(engine: object) -> None:
+    """A failed statement, logged with its traceback as the error paths do, shows neither its
+    parameters nor the row the database quotes back (PostgreSQL's "Failing row contains")."""
+    import logging
+
+    import sqlalchemy as sa
+
+    from contest.logs import FORMAT, RedactingFormatter
+
+    with pytest.raises(sa.exc.DBAPIError) as failure:
+        with engine.begin() as connection:  # type: ignore[attr-defined]
+            connection.execute(
+                sa.text("INSERT INTO person (email) VALUES (:email)"), {"email": EMAIL}
+            )
+    record = logging.LogRecord(
+        "contest.writer",
+        logging.ERROR,
+        __file__,
+        1,
+        "entry group failed for %s",
+        ("x@y.fr",),
+        (type(failure.value), failure.value, failure.tb),
+    )
+    line = RedactingFormatter(FORMAT).format(record)
+    assert "parameters hidden" in line and "Traceback" in line
+    assert EMAIL not in line and "x@y.fr" not in line and "zelda" not in line
