@@ -15,7 +15,11 @@ from datetime import date
 from contest.i18n import N_
 from contest.people import InvalidEmail, clean_email
 
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e]")
+# Controls, line separators, zero-width and bidirectional controls (overrides, isolates, marks),
+# soft hyphen and byte-order mark: invisible characters that let one name pass for another.
+CONTROL_CHARS = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,22 @@ NEEDLES = [
     gettext(language, message).split("%(")[0] for message in REFUSALS for language in ("fr", "en")
 ] + ["Request body too large", "Bad request"]
 
-CONTROLS = ["\x00", "\x1b", "\x7f", "\x85", "\u200b", "\u200d", "\u2028", "\u202e", "\u202d"]
+CONTROLS = [
+    "\x00",
+    "\x1b",
+    "\x7f",
+    "\x85",
+    "\xad",
+    "\u061c",
+    "\u200b",
+    "\u200d",
+    "\u2028",
+    "\u202e",
+    "\u202d",
+    "\u2066",
+    "\u2069",
+    "\ufeff",
+]
 ODD_TEXT = st.text(
     alphabet=st.one_of(
         st.characters(codec="utf-8", categories=["L", "Mn", "Nd", "So", "Zs"]),
