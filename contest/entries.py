@@ -38,7 +38,11 @@ FIND_PERSON = sa.select(_person.c.id).where(
     _person.c.email_key == sa.bindparam("email_key"),
 )
 FIND_ENTRY = sa.select(
-    _entry.c.id, _entry.c.public_id, _entry.c.status, _entry.c.confirmation_sent_at
+    _entry.c.id,
+    _entry.c.public_id,
+    _entry.c.status,
+    _entry.c.confirmation_sent_at,
+    _entry.c.language,
 ).where(
     _entry.c.contest_id == sa.bindparam("contest_id"), _entry.c.person_id == sa.bindparam("pid")
 )
@@ -253,8 +257,8 @@ def _already_entered(
         .where(entry_t.c.id == existing.id, entry_t.c.confirmation_sent_at == last)
         .values(confirmation_sent_at=now)
     ).rowcount
-    if updated:
-        language = contest.language
+    if updated:  # in the language the person entered in
+        language = existing.language or contest.language
         _enqueue_confirmation(connection, contest, form.email, existing.public_id, language, now)
     return EntryOutcome(existing.public_id, created=False, resent=bool(updated))
 

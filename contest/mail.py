@@ -69,6 +69,8 @@ class MessageBuilder:
     }
 
     def _context(self, item: OutboxItem) -> dict[str, object]:
+        """The template's values; its links carry the message's language, so that a link
+        opened in another browser shows the page in the language of the e-mail."""
         if item.template in {"win", "voucher"}:
             from contest import claims
 
@@ -82,8 +84,8 @@ class MessageBuilder:
             return {
                 "contest": contest,
                 "award": award,
-                "claim_url": f"{base}/claim/{token}",
-                "rules_url": f"{base}/rules",
+                "claim_url": f"{base}/claim/{token}?lang={item.language}",
+                "rules_url": f"{base}/rules?lang={item.language}",
             }
         if item.template == "invitation":
             with self.engine.connect() as connection:
@@ -97,7 +99,7 @@ class MessageBuilder:
                 "referrer_name": item.payload["referrer_name"],
                 "invite_url": f"{base}/r/{item.payload['code']}",
                 "optout_url": f"{base}/invite-optout/{optout}",
-                "rules_url": f"{base}/c/{contest.slug}/rules",
+                "rules_url": f"{base}/c/{contest.slug}/rules?lang={item.language}",
             }
         if item.template == "password_reset":
             token = self.signer.sign(
@@ -115,8 +117,8 @@ class MessageBuilder:
         base = f"{self.settings.base_url}/c/{contest.slug}"
         return {
             "contest": contest,
-            "confirm_url": f"{base}/{path}/{token}",
-            "rules_url": f"{base}/rules",
+            "confirm_url": f"{base}/{path}/{token}?lang={item.language}",
+            "rules_url": f"{base}/rules?lang={item.language}",
         }
 
     def build(self, item: OutboxItem) -> EmailMessage:
@@ -169,12 +171,19 @@ class Delivery:
         folder = self.settings.mail_dir
         folder.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha256(key.encode()).hexdigest()[:24]
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")  # names sort in sending order
-        existing = list(folder.glob(f"*-{name}.eml"))
-        target = existing[0] if existing else folder / f"{stamp}-{name}.eml"
+        # A message written again (a retry) replaces its first file. The small index maps the
+        # key to that file, so finding it costs one read, not a scan of the whole folder.
+        index = folder / ".index"
+        index.mkdir(exist_ok=True)
+        try:
+            target = folder / (index / name).read_text()
+        except FileNotFoundError:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")  # names sort in sending order
+            target = folder / f"{stamp}-{name}.eml"
         temporary = folder / f".{name}.tmp"
         temporary.write_bytes(bytes(message))
         os.replace(temporary, target)
+        (index / name).write_text(target.name)
 
     def _send_smtp(self, message: EmailMessage) -> None:
         assert self.settings.smtp_url is not None
