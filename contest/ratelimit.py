@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from contest.contests import table
@@ -65,26 +64,20 @@ def hit_many(
 
 @functools.cache
 def _upsert(dialect_name: str, rows: int) -> Any:
-    """The upsert of ``rows`` buckets, built once: its compiled form is then cached (it runs
-    with every entry)."""
+    """The upsert of ``rows`` buckets, written once as SQL (the same on SQLite and PostgreSQL):
+    it runs with every entry, and a textual statement skips SQL compilation altogether."""
     rate = table("ratelimit")
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(rate).values(
-        [
-            {"bucket": sa.bindparam(f"b{n}"), "window_start": sa.bindparam(f"w{n}"), "hits": 1}
-            for n in range(rows)
-        ]
+    values = ", ".join(f"(:b{n}, :w{n}, 1)" for n in range(rows))
+    statement = sa.text(
+        f"INSERT INTO ratelimit (bucket, window_start, hits) VALUES {values} "
+        "ON CONFLICT (bucket) DO UPDATE SET "
+        "hits = CASE WHEN ratelimit.window_start = excluded.window_start "
+        "THEN ratelimit.hits + 1 ELSE 1 END, "
+        "window_start = excluded.window_start "
+        "RETURNING bucket, hits"
     )
-    return statement.on_conflict_do_update(
-        index_elements=[rate.c.bucket],
-        set_={
-            "hits": sa.case(
-                (rate.c.window_start == statement.excluded.window_start, rate.c.hits + 1),
-                else_=1,
-            ),
-            "window_start": statement.excluded.window_start,
-        },
-    ).returning(rate.c.bucket, rate.c.hits)
+    moments = [sa.bindparam(f"w{n}", type_=rate.c.window_start.type) for n in range(rows)]
+    return statement.bindparams(*moments).columns(rate.c.bucket, rate.c.hits)
 
 
 def parse_limit(text: str) -> Limit | None:
