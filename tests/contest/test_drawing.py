@@ -352,11 +352,14 @@ def test_the_pool_file_of_a_large_draw_is_served_and_verifies_the_record(
     (tmp_path / "record.json").write_bytes(client.get("/c/demo-closed/draw.json").content)
     assert verify_file(tmp_path / "record.json", tmp_path / "pool.tsv").ok
     assert answer.content.count(b"\n") == len(confirmed(engine))
+    client.app.state.contest.contests.forget("demo-closed")
+    assert 'href="/c/demo-closed/pool.tsv"' in client.get("/c/demo-closed").text
 
 
 def test_a_listed_pool_has_no_separate_file(engine: Engine, client: Any) -> None:
     draw(engine)
     assert client.get("/c/demo-closed/pool.tsv").status_code == 404
+    assert "pool.tsv" not in client.get("/c/demo-closed").text
 
 
 def test_an_open_contest_past_its_closing_is_drawn_and_becomes_drawn(engine: Engine) -> None:
