@@ -151,7 +151,11 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         },
         "required": ["id", "url", "status", "title", "slug", "compliance", "prizes"],
     }
-    auth_errors = {"401": _error("Missing, unknown or revoked token.")}
+    # Answers every operation may give: no valid token, or the database busy for a moment.
+    auth_errors = {
+        "401": _error("Missing, unknown or revoked token."),
+        "503": _error("The database is busy for a moment; retry after the Retry-After seconds."),
+    }
     return {
         "openapi": "3.1.0",
         "info": {
