@@ -68,20 +68,48 @@ def enqueue(
     """
     connection.execute(
         _INSERT,
-        {
-            "idempotency_key": key,
-            "kind": kind,
-            "template": template,
-            "recipient": recipient,
-            "language": language,
-            "payload": payload,
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "last_error": "",
-            "created_at": now,
-        },
+        message_row(
+            key=key,
+            template=template,
+            recipient=recipient,
+            language=language,
+            payload=payload,
+            now=now,
+            kind=kind,
+        ),
     )
+
+
+def message_row(
+    *,
+    key: str,
+    template: str,
+    recipient: str,
+    language: str,
+    payload: dict[str, Any],
+    now: datetime,
+    kind: str = "email",
+) -> dict[str, Any]:
+    """The row :func:`enqueue` writes, for callers writing many at once (:func:`enqueue_many`)."""
+    return {
+        "idempotency_key": key,
+        "kind": kind,
+        "template": template,
+        "recipient": recipient,
+        "language": language,
+        "payload": payload,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+    }
+
+
+def enqueue_many(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Writes rows made by :func:`message_row` with one statement."""
+    if rows:
+        connection.execute(_INSERT, rows)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from contest.contests import ContestView, table
-from contest.entries import EntryContext, EntryOutcome, EntryRefused, enter_contest
+from contest.entries import Deferred, EntryContext, EntryOutcome, EntryRefused, enter_contest
 from contest.forms import EntryForm
 from contest.storage import busy, worth_retrying, write_options
 
@@ -142,19 +142,26 @@ class EntryWriter:
         with self._engine.connect().execution_options(**write_options()) as connection:
             with connection.begin():
                 fresh = _refresh_contests(connection, {job.contest.id for job in jobs})
+                deferred = Deferred()
                 for job in jobs:
                     contest = _with_fresh_state(job.contest, fresh.get(job.contest.id))
                     if careful:
                         results.append((job, *_enter_one(connection, contest, job)))
                         continue
                     try:
-                        outcome = enter_contest(connection, contest, job.form, job.context)
+                        outcome = enter_contest(
+                            connection, contest, job.form, job.context, deferred
+                        )
                     except EntryRefused as refusal:
                         results.append((job, None, refusal))
                     except Exception as exc:
                         raise _Replay() from exc
                     else:
                         results.append((job, outcome, None))
+                try:
+                    deferred.flush(connection)
+                except Exception as exc:
+                    raise _Replay() from exc
         return results
 
 

@@ -67,6 +67,11 @@ def allow(live_server: LiveServer, origins: list[str]) -> None:
     time.sleep(2.1)  # the server caches a contest for 2 seconds
 
 
+def later(page: Page, milliseconds: int) -> None:
+    """Moves the page's clock forward without firing a day's worth of timers at once."""
+    page.clock.set_system_time((page.evaluate("Date.now()") + milliseconds) / 1000)  # seconds
+
+
 def popin_shown(page: Page) -> None:
     expect(page.get_by_role("dialog")).to_be_visible()
 
@@ -107,7 +112,7 @@ def test_popin_invites_remembers_not_now_and_never_returns_after_entering(
     assert requests.count(f"{live_server.url}/embed/demo") == frames_before  # not even loaded
     screenshot(page, "20-popin-not-now", full_page=False)
 
-    page.clock.fast_forward(DAY_AND_MORE)
+    later(page, DAY_AND_MORE)
     page.reload()
     popin_shown(page)
     page.keyboard.press("Escape")  # focus is in the frame: the keyboard closes it too
@@ -115,7 +120,7 @@ def test_popin_invites_remembers_not_now_and_never_returns_after_entering(
     page.reload()
     popin_absent(page)
 
-    page.clock.fast_forward(DAY_AND_MORE)
+    later(page, DAY_AND_MORE)
     page.reload()
     popin_shown(page)
     invitation.get_by_label("Adresse e-mail").fill("popin@example.org")
@@ -126,7 +131,7 @@ def test_popin_invites_remembers_not_now_and_never_returns_after_entering(
     page.clock.fast_forward(7000)
     expect(dialog).to_have_count(0)
 
-    page.clock.fast_forward(30 * DAY_AND_MORE)
+    later(page, 30 * DAY_AND_MORE)
     page.reload()
     popin_absent(page)
 
