@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from contest import outbox
-from contest.contests import load_contest, table
+from contest.contests import ContestCache, load_contest, table
 from contest.outbox import OutboxItem
 from contest.settings import Settings
 from contest.templating import Templates
@@ -61,6 +61,7 @@ class MessageBuilder:
         self.engine = engine
         self.templates = templates
         self.signer = signer
+        self.contests = ContestCache(engine)
 
     # template -> (token purpose, payload key, path of the confirmation link under /c/{slug}/)
     LINKS = {
@@ -109,8 +110,7 @@ class MessageBuilder:
         if item.template not in self.LINKS:
             raise Undeliverable(f"unknown template {item.template}")
         purpose, key, path = self.LINKS[item.template]
-        with self.engine.connect() as connection:
-            contest = load_contest(connection, item.payload["slug"])
+        contest = self.contests.get(item.payload["slug"])  # one read per contest, not per mail
         if contest is None:
             raise Undeliverable("contest gone")
         token = self.signer.sign(purpose, item.payload[key])
