@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ from contest.forms import EntryForm
 from contest.i18n import N_, gettext
 from contest.models import EntryStatus
 from contest.people import email_key
-from contest.ratelimit import Limit, hit_many, retry_after
+from contest.ratelimit import Limit, add_hits, hit_many, retry_after
 from viral import referrals
 
 RESEND_AFTER = timedelta(hours=1)
@@ -75,12 +75,94 @@ class Deferred:
 
     consents: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     messages: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    lookups: Lookups | None = None
 
     def flush(self, connection: Connection) -> None:
         if self.consents:
             connection.execute(INSERT_CONSENT, self.consents)
         outbox.enqueue_many(connection, self.messages)
         self.consents, self.messages = [], []
+
+
+@dataclass
+class Lookups:
+    """What an entry group read at once (:func:`prepare_group`): the persons its addresses
+    belong to and their entries in its contests, kept up to date as the group writes."""
+
+    looked: set[tuple[int, str]]  # (organizer id, address key) looked up
+    persons: dict[tuple[int, str], int]  # ... found or written: the person's id
+    entries: dict[tuple[int, int], Any]  # (contest id, person id) -> the FIND_ENTRY columns
+
+
+def prepare_group(
+    connection: Connection, group: list[tuple[ContestView, EntryForm, EntryContext]]
+) -> tuple[Lookups, list[dict[str, int]]]:
+    """Reads the group's persons and entries, and counts every attempt against the rate
+    limits, with three statements whatever the size of the group.
+
+    Returns the look-ups for :class:`Deferred` and, for each attempt in order, the counts of
+    its buckets as they stood after it (pass them to :func:`enter_contest` as ``counted``).
+    """
+    keys = [(contest.organizer_id, email_key(form.email)) for contest, form, _ in group]
+    persons: dict[tuple[int, str], int] = {}
+    for organizer_id in {organizer for organizer, _ in keys}:
+        wanted = sorted({key for organizer, key in keys if organizer == organizer_id})
+        rows = connection.execute(
+            sa.select(_person.c.id, _person.c.email_key).where(
+                _person.c.organizer_id == organizer_id, _person.c.email_key.in_(wanted)
+            )
+        )
+        persons.update({(organizer_id, row.email_key): row.id for row in rows})
+    pairs = sorted(
+        {
+            (contest.id, persons[k])
+            for (contest, _, _), k in zip(group, keys, strict=True)
+            if k in persons
+        }
+    )
+    entries: dict[tuple[int, int], Any] = {}
+    if pairs:
+        rows = connection.execute(
+            sa.select(_entry.c.contest_id, _entry.c.person_id, *FIND_ENTRY.selected_columns).where(
+                sa.tuple_(_entry.c.contest_id, _entry.c.person_id).in_(pairs)
+            )
+        )
+        entries = {(row.contest_id, row.person_id): _Found(**row._mapping) for row in rows}
+
+    seen: set[tuple[int, str]] = set()
+    wanted_buckets: list[list[tuple[str, Limit]]] = []
+    for (contest, _, context), key in zip(group, keys, strict=True):
+        known = key in persons or key in seen
+        wanted_buckets.append(_attempt_buckets(contest, key[1], context, known))
+        seen.add(key)
+    totals: dict[str, tuple[Limit, int]] = {}
+    for buckets in wanted_buckets:
+        for bucket, rule in buckets:
+            totals[bucket] = (rule, totals.get(bucket, (rule, 0))[1] + 1)
+    now = group[0][2].now if group else datetime.now(UTC)
+    final = add_hits(connection, totals, now)
+    counted: list[dict[str, int]] = []
+    so_far: dict[str, int] = {}
+    for buckets in wanted_buckets:
+        counts = {}
+        for bucket, _ in buckets:
+            so_far[bucket] = so_far.get(bucket, 0) + 1
+            counts[bucket] = final[bucket] - totals[bucket][1] + so_far[bucket]
+        counted.append(counts)
+    return Lookups(set(keys), persons, entries), counted
+
+
+@dataclass
+class _Found:
+    """An entry as FIND_ENTRY reads it, updated in place by the group that holds it."""
+
+    contest_id: int
+    person_id: int
+    id: int
+    public_id: str
+    status: str
+    confirmation_sent_at: datetime | None
+    language: str
 
 
 @dataclass(frozen=True)
@@ -135,12 +217,15 @@ def enter_contest(
     form: EntryForm,
     context: EntryContext,
     deferred: Deferred | None = None,
+    counted: dict[str, int] | None = None,
 ) -> EntryOutcome:
     """Records an entry, pending until its confirmation link is followed (DE-DOI-1).
 
     With ``deferred``, the consent records and the confirmation message are added to it, for
     the caller to write (``Deferred.flush``) in the same transaction; without, they are
-    written at once.
+    written at once. The entry writer also hands the group's look-ups (``deferred.lookups``)
+    and this attempt's rate-limit counts (``counted``), read and counted for the whole group
+    by :func:`prepare_group`.
 
     Refuses (EntryRefused, nothing written) when the contest does not take entries now or the
     person may not enter it (see contest.eligibility). A person who already entered gets
@@ -148,14 +233,28 @@ def enter_contest(
     """
     now = context.now
     key = email_key(form.email)
-    person = connection.execute(
-        FIND_PERSON, {"organizer_id": contest.organizer_id, "email_key": key}
-    ).first()
-    _count_attempt(connection, contest, key, context, known=person is not None)
-    if person is not None:
-        existing = connection.execute(
-            FIND_ENTRY, {"contest_id": contest.id, "pid": person.id}
+    lookups = deferred.lookups if deferred is not None else None
+    found = (contest.organizer_id, key)
+    known_id: int | None
+    if lookups is not None and found in lookups.looked:
+        known_id = lookups.persons.get(found)
+    else:
+        lookups = None
+        row = connection.execute(
+            FIND_PERSON, {"organizer_id": contest.organizer_id, "email_key": key}
         ).first()
+        known_id = None if row is None else int(row.id)
+    if counted is None:
+        buckets = _attempt_buckets(contest, key, context, known=known_id is not None)
+        counted = hit_many(connection, buckets, now)
+    _check_limits(contest, key, context, known_id is not None, counted)
+    if known_id is not None:
+        if lookups is not None:
+            existing = lookups.entries.get((contest.id, known_id))
+        else:
+            existing = connection.execute(
+                FIND_ENTRY, {"contest_id": contest.id, "pid": known_id}
+            ).first()
         if existing is not None:
             return _already_entered(connection, contest, form, existing, now, deferred)
 
@@ -164,7 +263,7 @@ def enter_contest(
     if context.referrer_code and referral_rules(contest).active:
         referrer = referrals.find_referrer(connection, contest.id, context.referrer_code)
 
-    if person is None:
+    if known_id is None:
         person_id = connection.execute(
             INSERT_PERSON,
             {
@@ -176,7 +275,9 @@ def enter_contest(
             },
         ).inserted_primary_key[0]  # type: ignore[index]
     else:
-        person_id = person.id
+        person_id = known_id
+    if lookups is not None:
+        lookups.persons[found] = person_id
     public_id = secrets.token_urlsafe(12)
     entry_id = connection.execute(
         INSERT_ENTRY,
@@ -196,6 +297,10 @@ def enter_contest(
             "ip_network": context.ip_truncated,
         },
     ).inserted_primary_key[0]  # type: ignore[index]
+    if lookups is not None:  # a second attempt in the same group finds this entry
+        lookups.entries[(contest.id, person_id)] = _Found(
+            contest.id, person_id, entry_id, public_id, EntryStatus.PENDING, now, context.language
+        )
     if referrer is not None:
         referrals.record_referred_entry(connection, referrer, entry_id, key, now)
 
@@ -231,15 +336,14 @@ def enter_contest(
     return EntryOutcome(entry_public_id=public_id, created=True)
 
 
-def _count_attempt(
-    connection: Connection, contest: ContestView, key: str, context: EntryContext, known: bool
-) -> None:
-    """Counts the attempt against the entry limits; past either, refuses with a 429.
+def _attempt_buckets(
+    contest: ContestView, key: str, context: EntryContext, known: bool
+) -> list[tuple[str, Limit]]:
+    """The rate-limit buckets an attempt counts in.
 
-    The count is the one write made before a refusal: refused attempts count too, so that
-    probing addresses one after the other is slowed down like entering is. An address counts
-    from its second attempt (once the organizer knows the person): a first entry needs no
-    bucket of its own, which keeps the busy path to one small upsert.
+    Refused attempts count too, so that probing addresses one after the other is slowed down
+    like entering is. An address counts from its second attempt (once the organizer knows the
+    person): a first entry needs no bucket of its own, which keeps the busy path small.
     """
     limits = context.limits
 
@@ -252,9 +356,15 @@ def _count_attempt(
         buckets.append((bucket, limits.per_network))
     if limits.per_address is not None and known:
         buckets.append((f"entry:addr:{contest.id}:{hashed(key)}", limits.per_address))
-    counts = hit_many(connection, buckets, context.now)
-    for bucket, rule in buckets:
-        if counts[bucket] > rule.limit:
+    return buckets
+
+
+def _check_limits(
+    contest: ContestView, key: str, context: EntryContext, known: bool, counted: dict[str, int]
+) -> None:
+    """Refuses with a 429 an attempt whose count is past a limit (the count stays written)."""
+    for bucket, rule in _attempt_buckets(contest, key, context, known):
+        if counted.get(bucket, 0) > rule.limit:
             network = bucket.startswith("entry:net:")
             raise EntryRefused(
                 "form",
@@ -289,6 +399,8 @@ def _already_entered(
         .where(entry_t.c.id == existing.id, entry_t.c.confirmation_sent_at == last)
         .values(confirmation_sent_at=now)
     ).rowcount
+    if updated and isinstance(existing, _Found):
+        existing.confirmation_sent_at = now
     if updated:  # in the language the person entered in
         language = existing.language or contest.language
         _enqueue_confirmation(

@@ -53,26 +53,35 @@ def hit_many(
     connection: Connection, buckets: list[tuple[str, Limit]], now: datetime
 ) -> dict[str, int]:
     """Counts one hit in each bucket with one statement; returns each bucket's new count."""
-    if not buckets:
+    return add_hits(connection, {bucket: (rule, 1) for bucket, rule in buckets}, now)
+
+
+def add_hits(
+    connection: Connection, hits: dict[str, tuple[Limit, int]], now: datetime
+) -> dict[str, int]:
+    """Adds ``hits[bucket] = (rule, n)`` hits to each bucket with one statement; returns each
+    bucket's count after them."""
+    if not hits:
         return {}
-    statement = _upsert(connection.dialect.name, len(buckets))
+    statement = _upsert(connection.dialect.name, len(hits))
     params: dict[str, object] = {}
-    for n, (bucket, rule) in enumerate(buckets):
+    for n, (bucket, (rule, times)) in enumerate(hits.items()):
         params[f"b{n}"], params[f"w{n}"] = bucket, _window_start(now, rule.window)
+        params[f"n{n}"] = times
     return {row.bucket: int(row.hits) for row in connection.execute(statement, params)}
 
 
 @functools.cache
 def _upsert(dialect_name: str, rows: int) -> Any:
     """The upsert of ``rows`` buckets, written once as SQL (the same on SQLite and PostgreSQL):
-    it runs with every entry, and a textual statement skips SQL compilation altogether."""
+    it runs with every entry group, and a textual statement skips SQL compilation."""
     rate = table("ratelimit")
-    values = ", ".join(f"(:b{n}, :w{n}, 1)" for n in range(rows))
+    values = ", ".join(f"(:b{n}, :w{n}, :n{n})" for n in range(rows))
     statement = sa.text(
         f"INSERT INTO ratelimit (bucket, window_start, hits) VALUES {values} "
         "ON CONFLICT (bucket) DO UPDATE SET "
         "hits = CASE WHEN ratelimit.window_start = excluded.window_start "
-        "THEN ratelimit.hits + 1 ELSE 1 END, "
+        "THEN ratelimit.hits + excluded.hits ELSE excluded.hits END, "
         "window_start = excluded.window_start "
         "RETURNING bucket, hits"
     )

@@ -23,7 +23,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from contest.contests import ContestView, table
-from contest.entries import Deferred, EntryContext, EntryOutcome, EntryRefused, enter_contest
+from contest.entries import (
+    Deferred,
+    EntryContext,
+    EntryOutcome,
+    EntryRefused,
+    enter_contest,
+    prepare_group,
+)
 from contest.forms import EntryForm
 from contest.storage import busy, worth_retrying, write_options
 
@@ -142,15 +149,30 @@ class EntryWriter:
         with self._engine.connect().execution_options(**write_options()) as connection:
             with connection.begin():
                 fresh = _refresh_contests(connection, {job.contest.id for job in jobs})
+                contests = [
+                    _with_fresh_state(job.contest, fresh.get(job.contest.id)) for job in jobs
+                ]
                 deferred = Deferred()
-                for job in jobs:
-                    contest = _with_fresh_state(job.contest, fresh.get(job.contest.id))
+                counts: list[dict[str, int] | None] = [None] * len(jobs)
+                if not careful:
+                    try:
+                        deferred.lookups, counted = prepare_group(
+                            connection,
+                            [
+                                (c, job.form, job.context)
+                                for c, job in zip(contests, jobs, strict=True)
+                            ],
+                        )
+                    except Exception as exc:
+                        raise _Replay() from exc
+                    counts = list(counted)
+                for job, contest, count in zip(jobs, contests, counts, strict=True):
                     if careful:
                         results.append((job, *_enter_one(connection, contest, job)))
                         continue
                     try:
                         outcome = enter_contest(
-                            connection, contest, job.form, job.context, deferred
+                            connection, contest, job.form, job.context, deferred, count
                         )
                     except EntryRefused as refusal:
                         results.append((job, None, refusal))
