@@ -9,6 +9,7 @@ import sys
 import threading
 from datetime import UTC, datetime
 
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from contest import logs
@@ -21,6 +22,16 @@ def _settings() -> Settings:
         return Settings.from_env()
     except SettingsError as exc:
         sys.exit(f"contest: {exc}")
+
+
+def _migrated_engine(settings: Settings) -> Engine:
+    """The database engine; stops with the command to run when the schema is behind."""
+    engine = create_db_engine(settings.database_url.reveal())
+    try:
+        ensure_migrated(engine)
+    except NotMigrated as exc:
+        sys.exit(f"contest: {exc}")
+    return engine
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -58,11 +69,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from contest.demo import seed_demo
 
     settings = _settings()
-    engine = create_db_engine(settings.database_url.reveal())
-    try:
-        ensure_migrated(engine)
-    except NotMigrated as exc:
-        sys.exit(f"contest: {exc}")
+    engine = _migrated_engine(settings)
     with Session(engine) as session:
         login = seed_demo(session, settings, datetime.now(UTC))
     print("Demo ready" + (" (created)" if login.created else ""))
@@ -95,11 +102,7 @@ def cmd_create_organizer(args: argparse.Namespace) -> int:
         hashed = hash_password(password)
     except WeakPassword as exc:
         sys.exit(f"contest: {exc}")
-    engine = create_db_engine(settings.database_url.reveal())
-    try:
-        ensure_migrated(engine)
-    except NotMigrated as exc:
-        sys.exit(f"contest: {exc}")
+    engine = _migrated_engine(settings)
     with Session(engine) as session:
         if session.exec(select(Organizer).where(Organizer.email == email)).first():
             sys.exit(f"contest: an organizer {email} already exists")
@@ -118,11 +121,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from contest.tokens import Signer
 
     settings = _settings()
-    engine = create_db_engine(settings.database_url.reveal())
-    try:
-        ensure_migrated(engine)
-    except NotMigrated as exc:
-        sys.exit(f"contest: {exc}")
+    engine = _migrated_engine(settings)
     templates = Templates({"htmx_available": False, "base_url": settings.base_url})
     builder = MessageBuilder(settings, engine, templates, Signer(settings.secret_keys))
     sender = Sender(
@@ -243,20 +242,16 @@ def cmd_purge(args: argparse.Namespace) -> int:
     from contest import privacy
 
     settings = _settings()
-    engine = create_db_engine(settings.database_url.reveal())
-    try:
-        ensure_migrated(engine)
-    except NotMigrated as exc:
-        sys.exit(f"contest: {exc}")
-    logs = privacy.purge_expired(
+    engine = _migrated_engine(settings)
+    purged = privacy.purge_expired(
         engine,
         datetime.now(UTC),
         suppression_key=settings.secret_keys[0].reveal().encode(),
         default_months=args.months,
     )
-    for entry in logs:
+    for entry in purged:
         print(f"contest {entry.contest_id}: {entry.persons} person(s) purged")
-    if not logs:
+    if not purged:
         print("Nothing to purge.")
     return 0
 

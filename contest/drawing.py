@@ -67,6 +67,7 @@ from contest import draw as core
 from contest import poolfile
 from contest.compliance import contest_facts
 from contest.contests import ContestView, load_contest, table
+from contest.i18n import Refusal
 from contest.models import ContestStatus, EntryStatus
 from contest.officialrules import rules_version as computed_rules_version
 from contest.people import email_key
@@ -86,19 +87,8 @@ _record, _placement = table("drawrecord"), table("drawplacement")
 _rules_version, _audit = table("rulesversion"), table("auditevent")
 
 
-@dataclass
-class DrawRefused(Exception):
+class DrawRefused(Refusal):
     """The contest cannot be drawn (now); nothing was written. ``code`` names the reason."""
-
-    code: str
-    message_fr: str
-    message_en: str
-
-    def __str__(self) -> str:
-        return self.message_en
-
-    def message(self, language: str) -> str:
-        return self.message_fr if language == "fr" else self.message_en
 
 
 class EligibilityMemoError(RuntimeError):

@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -84,6 +84,10 @@ class Deferred:
         self.consents, self.messages = [], []
 
 
+# An attempt's rate-limit buckets, each with its rule and its count once the attempt is counted.
+Counted = list[tuple[str, Limit, int]]
+
+
 @dataclass
 class Lookups:
     """What an entry group read at once (:func:`prepare_group`): the persons its addresses
@@ -96,7 +100,7 @@ class Lookups:
 
 def prepare_group(
     connection: Connection, group: list[tuple[ContestView, EntryForm, EntryContext]]
-) -> tuple[Lookups, list[dict[str, int]]]:
+) -> tuple[Lookups, list[Counted]]:
     """Reads the group's persons and entries, and counts every attempt against the rate
     limits, with three statements whatever the size of the group.
 
@@ -139,15 +143,14 @@ def prepare_group(
     for buckets in wanted_buckets:
         for bucket, rule in buckets:
             totals[bucket] = (rule, totals.get(bucket, (rule, 0))[1] + 1)
-    now = group[0][2].now if group else datetime.now(UTC)
-    final = add_hits(connection, totals, now)
-    counted: list[dict[str, int]] = []
+    final = add_hits(connection, totals, group[0][2].now)
+    counted: list[Counted] = []
     so_far: dict[str, int] = {}
     for buckets in wanted_buckets:
-        counts = {}
-        for bucket, _ in buckets:
+        counts = []
+        for bucket, rule in buckets:
             so_far[bucket] = so_far.get(bucket, 0) + 1
-            counts[bucket] = final[bucket] - totals[bucket][1] + so_far[bucket]
+            counts.append((bucket, rule, final[bucket] - totals[bucket][1] + so_far[bucket]))
         counted.append(counts)
     return Lookups(set(keys), persons, entries), counted
 
@@ -217,7 +220,7 @@ def enter_contest(
     form: EntryForm,
     context: EntryContext,
     deferred: Deferred | None = None,
-    counted: dict[str, int] | None = None,
+    counted: Counted | None = None,
 ) -> EntryOutcome:
     """Records an entry, pending until its confirmation link is followed (DE-DOI-1).
 
@@ -246,8 +249,9 @@ def enter_contest(
         known_id = None if row is None else int(row.id)
     if counted is None:
         buckets = _attempt_buckets(contest, key, context, known=known_id is not None)
-        counted = hit_many(connection, buckets, now)
-    _check_limits(contest, key, context, known_id is not None, counted)
+        counts = hit_many(connection, buckets, now)
+        counted = [(bucket, rule, counts[bucket]) for bucket, rule in buckets]
+    _check_limits(counted, now)
     if known_id is not None:
         if lookups is not None:
             existing = lookups.entries.get((contest.id, known_id))
@@ -359,12 +363,10 @@ def _attempt_buckets(
     return buckets
 
 
-def _check_limits(
-    contest: ContestView, key: str, context: EntryContext, known: bool, counted: dict[str, int]
-) -> None:
+def _check_limits(counted: Counted, now: datetime) -> None:
     """Refuses with a 429 an attempt whose count is past a limit (the count stays written)."""
-    for bucket, rule in _attempt_buckets(contest, key, context, known):
-        if counted.get(bucket, 0) > rule.limit:
+    for bucket, rule, count in counted:
+        if count > rule.limit:
             network = bucket.startswith("entry:net:")
             raise EntryRefused(
                 "form",
@@ -377,7 +379,7 @@ def _check_limits(
                 if network
                 else "Too many attempts with this address. Please try again later.",
                 status=429,
-                retry_after=retry_after(context.now, rule),
+                retry_after=retry_after(now, rule),
             )
 
 

@@ -41,6 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from contest.contests import table
+from contest.i18n import Refusal
 from contest.models import EntryStatus, ReferralStatus, UTCDateTime
 from contest.settings import Settings
 from contest.storage import NotMigrated, create_db_engine, ensure_migrated
@@ -155,19 +156,8 @@ CHUNK_ROWS = 1000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
-@dataclass
-class LeadExportRefused(Exception):
+class LeadExportRefused(Refusal):
     """The export cannot be made as asked; nothing was read. ``code`` names the reason."""
-
-    code: str
-    message_fr: str
-    message_en: str
-
-    def __str__(self) -> str:
-        return self.message_en
-
-    def message(self, language: str) -> str:
-        return self.message_fr if language == "fr" else self.message_en
 
 
 _person, _entry, _contest = table("person"), table("entry"), table("contest")

@@ -63,7 +63,7 @@ def add_hits(
     bucket's count after them."""
     if not hits:
         return {}
-    statement = _upsert(connection.dialect.name, len(hits))
+    statement = _upsert(len(hits))
     params: dict[str, object] = {}
     for n, (bucket, (rule, times)) in enumerate(hits.items()):
         params[f"b{n}"], params[f"w{n}"] = bucket, _window_start(now, rule.window)
@@ -72,7 +72,7 @@ def add_hits(
 
 
 @functools.cache
-def _upsert(dialect_name: str, rows: int) -> Any:
+def _upsert(rows: int) -> Any:
     """The upsert of ``rows`` buckets, written once as SQL (the same on SQLite and PostgreSQL):
     it runs with every entry group, and a textual statement skips SQL compilation."""
     rate = table("ratelimit")

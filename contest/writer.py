@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contest.contests import ContestView, table
 from contest.entries import (
+    Counted,
     Deferred,
     EntryContext,
     EntryOutcome,
@@ -153,7 +154,7 @@ class EntryWriter:
                     _with_fresh_state(job.contest, fresh.get(job.contest.id)) for job in jobs
                 ]
                 deferred = Deferred()
-                counts: list[dict[str, int] | None] = [None] * len(jobs)
+                counts: list[Counted | None] = [None] * len(jobs)
                 if not careful:
                     try:
                         deferred.lookups, counted = prepare_group(

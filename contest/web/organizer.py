@@ -681,7 +681,7 @@ async def contest_draw(request: Request, organizer: OrganizerIdentity, form: For
             "organizer/message.html",
             status_code=409,
             title=gettext(language, "Not possible"),
-            text=refused.message_fr if language == "fr" else refused.message_en,
+            text=refused.message(language),
             back=request.url_for("organizer:contest", contest_id=contest_id).path,
         )
     state.sender.wake.set()
@@ -1092,7 +1092,7 @@ async def leads_csv(request: Request, organizer: OrganizerIdentity) -> Response:
             "organizer/message.html",
             status_code=422,
             title=gettext(language, "Not possible"),
-            text=refused.message_fr if language == "fr" else refused.message_en,
+            text=refused.message(language),
             back=request.url_for("organizer:leads").path,
         )
 

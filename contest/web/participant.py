@@ -565,15 +565,11 @@ def _to_own_page(request: Request, contest: ContestView, public_id: str) -> Resp
 
 async def me(request: Request) -> Response:
     """The participant's own page: status and chances."""
-    contest = _contest(request)
+    found = await _own_entry(request)
+    if isinstance(found, Response):
+        return found
+    contest, entry = found
     state = _state(request)
-    try:
-        public_id = state.signer.verify(Purpose.ME, request.path_params["token"])
-    except TokenInvalid as exc:
-        return _token_problem(request, contest, exc)
-    entry = await _find(state, contest, public_id)
-    if entry is None:
-        return _gone(request, contest)
     language = _language(request, contest)
 
     def load_summary() -> referrals.ReferralSummary:
