@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contest.clock import SYSTEM_CLOCK, Clock
 from contest.contests import ContestCache
 from contest.crm import CrmDelivery
 from contest.fulfilment import ShopDelivery
@@ -36,30 +36,14 @@ from contest.settings import Settings
 from contest.storage import busy, create_db_engine, ensure_migrated
 from contest.templating import Templates
 from contest.tokens import Signer
-from contest.web import api, organizer, participant, sharing, unsubscribe
+from contest.web import api, embed, organizer, pages, participant, sharing, unsubscribe
+from contest.web.base import AppState, state_of
 from contest.web.security import BodyLimit, CrossSiteGuard, SecurityHeaders
 from contest.writer import EntryWriter
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 RETRY_AFTER = 5  # seconds: what a 503 asks the browser (or the API client) to wait
-
-
-@dataclass
-class AppState:
-    settings: Settings
-    engine: Engine
-    templates: Templates
-    signer: Signer
-    contests: ContestCache
-    writer: EntryWriter
-    sender: Sender
-    funnel: FunnelCounter
-
-
-def state_of(request: Request) -> AppState:
-    state: AppState = request.app.state.contest
-    return state
 
 
 async def healthz(request: Request) -> Response:
@@ -97,7 +81,7 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
         )
     else:
         language = pick_language(request.query_params.get("lang"), ("fr", "en"), "fr")
-        response = participant._message_page(
+        response = pages.message_page(
             request,
             language,
             503,
@@ -134,9 +118,14 @@ class RetryAfter:
 
 
 def create_app(
-    settings: Settings, *, engine: Engine | None = None, send_mail: bool = True
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    send_mail: bool = True,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Starlette:
-    """The web app. ``send_mail=False`` leaves the outbox to a separate ``contest worker``."""
+    """The web app. ``send_mail=False`` leaves the outbox to a separate ``contest worker``;
+    ``clock`` is the time every request is judged at (tests hold it still)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -144,13 +133,14 @@ def create_app(
         ensure_migrated(db)
         htmx = (STATIC_DIR / "js" / "htmx.min.js").exists()
         templates = Templates({"htmx_available": htmx, "base_url": settings.base_url})
-        signer = Signer(settings.secret_keys)
+        signer = Signer(settings.secret_keys, clock)
         sender = Sender(
             db,
             MessageBuilder(settings, db, templates, signer),
             Delivery(settings),
-            shop=ShopDelivery(db),
+            shop=ShopDelivery(db, clock=clock.now),
             crm=CrmDelivery(db),
+            clock=clock.now,
             maintenance=Maintenance(db, settings.secret_keys[0].reveal().encode()),
         )
         writer = EntryWriter(db, on_commit=sender.wake.set)
@@ -160,6 +150,7 @@ def create_app(
         app.state.contest = AppState(
             settings=settings,
             engine=db,
+            clock=clock,
             templates=templates,
             signer=signer,
             contests=ContestCache(db),
@@ -192,7 +183,7 @@ def create_app(
         Mount("/api/v1", routes=api.routes, name="api"),
         Mount(
             "",
-            routes=[*participant.routes, *sharing.routes, *unsubscribe.routes],
+            routes=[*participant.routes, *embed.routes, *sharing.routes, *unsubscribe.routes],
             name="participant",
         ),
     ]
@@ -200,9 +191,9 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={
-            HTTPException: participant.http_error,
-            404: participant.not_found,
-            405: participant.not_allowed,
+            HTTPException: pages.http_error,
+            404: pages.not_found,
+            405: pages.not_allowed,
             OperationalError: database_unavailable,
             PoolTimeout: database_unavailable,
         },

@@ -7,12 +7,12 @@ import getpass
 import signal
 import sys
 import threading
-from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from contest import logs
+from contest.clock import SYSTEM_CLOCK
 from contest.settings import Settings, SettingsError
 from contest.storage import NotMigrated, create_db_engine, ensure_migrated, migrate
 
@@ -71,7 +71,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings()
     engine = _migrated_engine(settings)
     with Session(engine) as session:
-        login = seed_demo(session, settings, datetime.now(UTC))
+        login = seed_demo(session, settings, SYSTEM_CLOCK.now())
     print("Demo ready" + (" (created)" if login.created else ""))
     print(f"  Contest page:       {settings.base_url}/c/demo")
     print(f"  Clients only:       {settings.base_url}/c/demo-clients")
@@ -174,14 +174,14 @@ def cmd_draw(args: argparse.Namespace) -> int:
         outcome = run_draw(
             engine,
             args.slug,
-            datetime.now(UTC),
+            SYSTEM_CLOCK.now(),
             signing_key=key,
             key_id=key_id,
             operator=args.operator,
             public_value=args.public_value,
             public_value_source=args.public_value_source,
         )
-        told = claims.notify_after_draw(engine, args.slug, datetime.now(UTC))
+        told = claims.notify_after_draw(engine, args.slug, SYSTEM_CLOCK.now())
     except NotMigrated as exc:
         sys.exit(f"contest: {exc}")
     except DrawRefused as exc:
@@ -245,7 +245,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
     engine = _migrated_engine(settings)
     purged = privacy.purge_expired(
         engine,
-        datetime.now(UTC),
+        SYSTEM_CLOCK.now(),
         suppression_key=settings.secret_keys[0].reveal().encode(),
         default_months=args.months,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from contest import outbox
+from contest.clock import SYSTEM_CLOCK
 from contest.contests import table
 from contest.mail import Undeliverable
 from contest.outbox import OutboxItem
@@ -88,7 +89,7 @@ def deliver_webhook(client: httpx.Client, settings: Mapping[str, Any], item: Out
         },
         sort_keys=True,
     ).encode()
-    timestamp = str(int(datetime.now(UTC).timestamp()))
+    timestamp = str(int(SYSTEM_CLOCK.now().timestamp()))
     response = client.post(
         str(settings["url"]),
         content=body,

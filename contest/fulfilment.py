@@ -9,7 +9,7 @@ for the organizer's CSV export and the job is done.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from contest import claims, shops
+from contest.clock import SYSTEM_CLOCK
 from contest.contests import load_contest, table
 from contest.mail import Undeliverable
 from contest.outbox import OutboxItem
@@ -26,9 +27,9 @@ class DeliveryRefused(Undeliverable):
     """The shop refused the voucher (configuration to fix): not retried."""
 
 
-def voucher_of(award: claims.AwardView, email: str, language: str) -> shops.Voucher:
+def voucher_of(award: claims.AwardView, email: str, language: str, now: datetime) -> shops.Voucher:
     validity = award.voucher_validity_days
-    base = award.claimed_at or datetime.now(UTC)
+    base = award.claimed_at or now
     assert award.voucher_code is not None
     return shops.Voucher(
         code=award.voucher_code,
@@ -45,10 +46,14 @@ def voucher_of(award: claims.AwardView, email: str, language: str) -> shops.Vouc
 
 class ShopDelivery:
     def __init__(
-        self, engine: Engine, client: Callable[[], httpx.Client] = lambda: httpx.Client(timeout=15)
+        self,
+        engine: Engine,
+        client: Callable[[], httpx.Client] = lambda: httpx.Client(timeout=15),
+        clock: Callable[[], datetime] = SYSTEM_CLOCK.now,
     ) -> None:
         self.engine = engine
         self.client = client
+        self.clock = clock
 
     def __call__(self, item: OutboxItem) -> None:
         award_id = int(item.payload["award"])
@@ -76,9 +81,11 @@ class ShopDelivery:
                     connector = shops.connector_from_settings(
                         connection_row.kind, connection_row.settings, client
                     )
-                    result = connector.create_voucher(voucher_of(award, email, item.language))
+                    result = connector.create_voucher(
+                        voucher_of(award, email, item.language, self.clock())
+                    )
                 except (shops.ShopRejected, shops.ShopConfigurationError) as exc:
                     raise DeliveryRefused(str(exc)) from exc
             reference = result.external_id
         with self.engine.begin() as connection:
-            claims.mark_delivered(connection, award_id, reference, datetime.now(UTC))
+            claims.mark_delivered(connection, award_id, reference, self.clock())

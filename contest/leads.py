@@ -34,12 +34,13 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from contest.clock import SYSTEM_CLOCK
 from contest.contests import table
 from contest.i18n import Refusal
 from contest.models import EntryStatus, ReferralStatus, UTCDateTime
@@ -427,7 +428,7 @@ def export_leads_command(
             contest_slug=slug,
             purpose=purpose,
             lawful_basis=lawful_basis,
-            now=now or datetime.now(UTC),
+            now=now or SYSTEM_CLOCK.now(),
         )
         for chunk in chunks:
             out.write(chunk)

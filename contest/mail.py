@@ -22,7 +22,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from urllib.parse import unquote, urlsplit
@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from contest import outbox
+from contest.clock import SYSTEM_CLOCK
 from contest.contests import ContestCache, load_contest, table
 from contest.outbox import OutboxItem
 from contest.settings import Settings
@@ -132,7 +133,7 @@ class MessageBuilder:
         ).strip()
         message["From"] = self.settings.mail_from
         message["To"] = item.recipient
-        message["Date"] = format_datetime(datetime.now(UTC))
+        message["Date"] = format_datetime(SYSTEM_CLOCK.now())
         message["Message-ID"] = message_id(item, _mail_domain(self.settings))
         message["Auto-Submitted"] = "auto-generated"
         if "optout_url" in context:
@@ -178,7 +179,7 @@ class Delivery:
         try:
             target = folder / (index / name).read_text()
         except FileNotFoundError:
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")  # names sort in sending order
+            stamp = SYSTEM_CLOCK.now().strftime("%Y%m%dT%H%M%S%f")  # names sort in sending order
             target = folder / f"{stamp}-{name}.eml"
         temporary = folder / f".{name}.tmp"
         temporary.write_bytes(bytes(message))
@@ -219,7 +220,7 @@ class Sender:
         engine: Engine,
         builder: MessageBuilder,
         deliver: Callable[[EmailMessage, str], None],
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = SYSTEM_CLOCK.now,
         shop: Callable[[OutboxItem], None] | None = None,
         maintenance: Callable[[datetime], object] | None = None,
         crm: Callable[[OutboxItem], None] | None = None,

@@ -49,7 +49,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -59,6 +59,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from contest import claims
+from contest.clock import SYSTEM_CLOCK
 from contest.contests import load_contest, table
 from contest.models import AwardStatus, EntryStatus, OutboxStatus, PurgeLog
 from contest.storage import write_options
@@ -106,7 +107,7 @@ def export_person(
     """Everything held about the person for this organizer, JSON-ready (Art. 15 and 20), and
     the request logged as answered. Third parties (referrers, invitees) appear only as counts
     and statuses. Raises PersonNotFound for a person of another organizer."""
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     person = _person(connection, organizer_id, person_id)
     entry, contest, organizer = table("entry"), table("contest"), table("organizer")
     entries = connection.execute(

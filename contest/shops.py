@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
+from contest.clock import SYSTEM_CLOCK
 from contest.settings import Secret
 
 log = logging.getLogger(__name__)
@@ -386,7 +387,7 @@ class PrestaShopConnector:
         *,
         language_ids: tuple[int, ...] = (1,),
         timezone: tzinfo = UTC,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = SYSTEM_CLOCK.now,
     ) -> None:
         self.base_url = _shop_url(base_url, "PrestaShop base_url")
         self._key = _as_secret(api_key)

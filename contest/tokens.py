@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from contest.clock import SYSTEM_CLOCK, Clock
 from contest.settings import Secret
 
 
@@ -51,9 +52,20 @@ class TokenExpired(TokenInvalid):
     """The token was genuine but is too old."""
 
 
+def _timestamp_signer(clock: Clock) -> type[TimestampSigner]:
+    """itsdangerous' signer, reading the time (to stamp and to check expiry) from ``clock``."""
+
+    class ClockedSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock.now().timestamp())
+
+    return ClockedSigner
+
+
 @dataclass(frozen=True)
 class Signer:
     keys: Sequence[Secret]
+    clock: Clock = SYSTEM_CLOCK
     _serializers: dict[Purpose, URLSafeTimedSerializer] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -64,7 +76,9 @@ class Signer:
         if serializer is None:
             # itsdangerous signs with the last key and verifies with all of them.
             serializer = URLSafeTimedSerializer(
-                [k.reveal() for k in reversed(self.keys)], salt=purpose.salt
+                [k.reveal() for k in reversed(self.keys)],
+                salt=purpose.salt,
+                signer=_timestamp_signer(self.clock),
             )
             self._serializers[purpose] = serializer
         return serializer

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent / "viral"))
 from pgserver import postgres_server  # noqa: E402
 
 from contest.app import create_app  # noqa: E402
+from contest.clock import FixedClock  # noqa: E402
 from contest.crm import CrmDelivery  # noqa: E402
 from contest.demo import seed_demo  # noqa: E402
 from contest.fulfilment import ShopDelivery  # noqa: E402
@@ -94,24 +95,44 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def demo(engine: Engine, settings: Settings) -> None:
-    """The demo data, with a small closed contest to keep tests quick."""
-    with Session(engine) as session:
-        seed_demo(session, settings, datetime.now(UTC), closed_entries=20)
+def clock() -> FixedClock:
+    """The time every test runs at: held still at NOW, moved only by the test itself."""
+    return FixedClock(NOW)
 
 
 @pytest.fixture
-def client(settings: Settings, engine: Engine, demo: None) -> Iterator[TestClient]:
-    app = create_app(settings, engine=engine, send_mail=False)
+def signer(settings: Settings, clock: FixedClock) -> Signer:
+    """Signs and checks tokens at the test's time, as the app does."""
+    return Signer(settings.secret_keys, clock)
+
+
+@pytest.fixture
+def demo(engine: Engine, settings: Settings, clock: FixedClock) -> None:
+    """The demo data, seeded at the test's time, with a small closed contest to keep tests
+    quick."""
+    with Session(engine) as session:
+        seed_demo(session, settings, clock.now(), closed_entries=20)
+
+
+@pytest.fixture
+def client(
+    settings: Settings, engine: Engine, demo: None, clock: FixedClock
+) -> Iterator[TestClient]:
+    app = create_app(settings, engine=engine, send_mail=False, clock=clock)
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client
 
 
 @pytest.fixture
-def sender(settings: Settings, engine: Engine) -> Sender:
+def sender(settings: Settings, engine: Engine, signer: Signer, clock: FixedClock) -> Sender:
     """Delivers the outbox as the worker would (to .eml files unless smtp_url is set)."""
     templates = Templates({"htmx_available": False, "base_url": settings.base_url})
-    builder = MessageBuilder(settings, engine, templates, Signer(settings.secret_keys))
+    builder = MessageBuilder(settings, engine, templates, signer)
     return Sender(
-        engine, builder, Delivery(settings), shop=ShopDelivery(engine), crm=CrmDelivery(engine)
+        engine,
+        builder,
+        Delivery(settings),
+        clock=clock.now,
+        shop=ShopDelivery(engine, clock=clock.now),
+        crm=CrmDelivery(engine),
     )

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -28,11 +28,9 @@ from contest.configuration import ConfigErrors, ContestInput, ContestRefused, Sl
 from contest.contests import table
 from contest.models import Contest, ContestStatus, Organizer
 from contest.storage import write_options
+from contest.web.base import now_of, state_of
 from contest.web.openapi import CONTEST_FIELDS, openapi_document
 from rules import Finding, Verdict
-
-if TYPE_CHECKING:
-    from contest.app import AppState
 
 MAX_BODY = 512 * 1024
 MAX_CLIENTS = 10_000
@@ -47,16 +45,6 @@ LIST_FIELDS = {
 BOOL_FIELDS = {"requires_purchase", "purchase_bonus", "leaderboard", "platform_invitations"}
 PRIZE_FIELDS = frozenset(("description", "quantity", "unit_value", "currency", "kind"))
 PRIZE_FIELDS |= {"voucher_min_order", "voucher_validity_days"}
-
-
-def _state(request: Request) -> AppState:
-    from contest.app import state_of
-
-    return state_of(request)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
@@ -106,12 +94,12 @@ def api_route(handler: Handler) -> Callable[[Request], Any]:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return error(401, "unauthorized", "Send an API token: Authorization: Bearer <token>.")
-        state = _state(request)
+        state = state_of(request)
 
         def lookup() -> int | None:
             with state.engine.connect().execution_options(**write_options()) as connection:
                 with connection.begin():
-                    return apitokens.organizer_for(connection, token.strip(), _now())
+                    return apitokens.organizer_for(connection, token.strip(), now_of(request))
 
         organizer_id = await run_in_threadpool(lookup)
         if organizer_id is None:
@@ -295,23 +283,23 @@ def _own(session: Session, organizer_id: int, contest_id: str) -> Contest | None
 
 
 def _describe(
-    session: Session, row: Contest, organizer: Organizer, base_url: str
+    session: Session, row: Contest, organizer: Organizer, base_url: str, now: datetime
 ) -> dict[str, Any]:
     assert row.id is not None
     contest = configuration.input_of(row, configuration.prizes_of(session, row.id))
-    verdict = configuration.judge(contest, organizer, _now())
+    verdict = configuration.judge(contest, organizer, now)
     return contest_json(row, contest, verdict, base_url)
 
 
 async def openapi(request: Request) -> Response:
     """The OpenAPI 3.1 document of this API."""
-    return JSONResponse(openapi_document(_state(request).settings.base_url))
+    return JSONResponse(openapi_document(state_of(request).settings.base_url))
 
 
 @api_route
 async def list_contests(request: Request, organizer_id: int) -> Response:
     """The organizer's contests."""
-    state = _state(request)
+    state = state_of(request)
 
     def load() -> list[dict[str, Any]]:
         with Session(state.engine) as session:
@@ -322,7 +310,10 @@ async def list_contests(request: Request, organizer_id: int) -> Response:
                 .where(Contest.organizer_id == organizer_id)
                 .order_by(col(Contest.id))
             ).all()
-            return [_describe(session, row, organizer, state.settings.base_url) for row in rows]
+            return [
+                _describe(session, row, organizer, state.settings.base_url, now_of(request))
+                for row in rows
+            ]
 
     return JSONResponse({"items": await run_in_threadpool(load)})
 
@@ -330,7 +321,7 @@ async def list_contests(request: Request, organizer_id: int) -> Response:
 @api_route
 async def create_contest(request: Request, organizer_id: int) -> Response:
     """Creates a draft; the answer carries its compliance findings."""
-    state = _state(request)
+    state = state_of(request)
     try:
         contest = configuration.parse_contest_form(as_form(await _json_body(request)))
     except _BadRequest as bad:
@@ -342,8 +333,8 @@ async def create_contest(request: Request, organizer_id: int) -> Response:
         with Session(state.engine) as session:
             organizer = session.get(Organizer, organizer_id)
             assert organizer is not None
-            row = configuration.create_contest(session, organizer, contest, _now())
-            return _describe(session, row, organizer, state.settings.base_url)
+            row = configuration.create_contest(session, organizer, contest, now_of(request))
+            return _describe(session, row, organizer, state.settings.base_url, now_of(request))
 
     try:
         body = await run_in_threadpool(save)
@@ -355,7 +346,7 @@ async def create_contest(request: Request, organizer_id: int) -> Response:
 @api_route
 async def read_contest(request: Request, organizer_id: int) -> Response:
     """One contest."""
-    state = _state(request)
+    state = state_of(request)
 
     def load() -> dict[str, Any] | None:
         with Session(state.engine) as session:
@@ -363,7 +354,7 @@ async def read_contest(request: Request, organizer_id: int) -> Response:
             organizer = session.get(Organizer, organizer_id)
             if row is None or organizer is None:
                 return None
-            return _describe(session, row, organizer, state.settings.base_url)
+            return _describe(session, row, organizer, state.settings.base_url, now_of(request))
 
     body = await run_in_threadpool(load)
     if body is None:
@@ -375,7 +366,7 @@ async def read_contest(request: Request, organizer_id: int) -> Response:
 async def update_contest(request: Request, organizer_id: int) -> Response:
     """Changes the fields sent (the others keep their values); published contests need a
     ``reason`` and pass the same rule checks as in the workspace."""
-    state = _state(request)
+    state = state_of(request)
     try:
         data = await _json_body(request)
         changes = as_form(data)
@@ -407,7 +398,7 @@ async def update_contest(request: Request, organizer_id: int) -> Response:
             try:
                 contest = configuration.parse_contest_form(ImmutableMultiDict(merged))
                 configuration.update_contest(
-                    session, organizer, row, contest, _now(), reason=str(reason or "")
+                    session, organizer, row, contest, now_of(request), reason=str(reason or "")
                 )
             except ConfigErrors as problems:
                 return invalid(problems.errors)
@@ -415,7 +406,7 @@ async def update_contest(request: Request, organizer_id: int) -> Response:
                 return refused(refusal.verdict)
             except SlugTaken:
                 return error(409, "slug_taken", "Another contest already uses this slug.")
-            return _describe(session, row, organizer, state.settings.base_url)
+            return _describe(session, row, organizer, state.settings.base_url, now_of(request))
 
     body = await run_in_threadpool(save)
     if isinstance(body, Response):
@@ -427,7 +418,7 @@ async def update_contest(request: Request, organizer_id: int) -> Response:
 @api_route
 async def publish_contest(request: Request, organizer_id: int) -> Response:
     """Publishes a draft, with the same rule checks as the workspace."""
-    state = _state(request)
+    state = state_of(request)
 
     def act() -> dict[str, Any] | Response:
         with Session(state.engine) as session:
@@ -438,10 +429,10 @@ async def publish_contest(request: Request, organizer_id: int) -> Response:
             if row.status != ContestStatus.DRAFT:
                 return error(409, "not_a_draft", f"The contest is already {row.status}.")
             try:
-                configuration.publish_contest(session, organizer, row, _now())
+                configuration.publish_contest(session, organizer, row, now_of(request))
             except ContestRefused as refusal:
                 return refused(refusal.verdict)
-            return _describe(session, row, organizer, state.settings.base_url)
+            return _describe(session, row, organizer, state.settings.base_url, now_of(request))
 
     body = await run_in_threadpool(act)
     if isinstance(body, Response):
@@ -453,7 +444,7 @@ async def publish_contest(request: Request, organizer_id: int) -> Response:
 @api_route
 async def list_entries(request: Request, organizer_id: int) -> Response:
     """A page of the contest's entries, oldest first; ``next`` is the cursor of the next page."""
-    state = _state(request)
+    state = state_of(request)
     params = request.query_params
     try:
         limit = min(max(int(params.get("limit", "100")), 1), 500)
@@ -539,7 +530,7 @@ def _client_lines(items: list[Any]) -> Iterator[str]:
 @api_route
 async def upsert_clients(request: Request, organizer_id: int) -> Response:
     """Adds or updates clients (at most 10,000 a call); rows with a problem are reported."""
-    state = _state(request)
+    state = state_of(request)
     try:
         data = await _json_body(request)
     except _BadRequest as bad:
@@ -551,7 +542,9 @@ async def upsert_clients(request: Request, organizer_id: int) -> Response:
         return error(413, "too_large", f"At most {MAX_CLIENTS} clients per call.")
 
     def run() -> clients.ImportReport:
-        return clients.import_clients(state.engine, organizer_id, _client_lines(items), _now())
+        return clients.import_clients(
+            state.engine, organizer_id, _client_lines(items), now_of(request)
+        )
 
     report = await run_in_threadpool(run)
     return JSONResponse(
@@ -579,7 +572,7 @@ async def contest_draw(request: Request, organizer_id: int) -> Response:
     first record with 200 instead of 201) and tells the winners."""
     from contest import claims, drawing
 
-    state = _state(request)
+    state = state_of(request)
 
     def slug_of() -> str | None:
         with Session(state.engine) as session:
@@ -618,7 +611,7 @@ async def contest_draw(request: Request, organizer_id: int) -> Response:
             outcome = drawing.run_draw(
                 state.engine,
                 slug,
-                _now(),
+                now_of(request),
                 signing_key=key,
                 key_id=key_id,
                 operator=f"api:{organizer_id}",
@@ -626,7 +619,7 @@ async def contest_draw(request: Request, organizer_id: int) -> Response:
             )
         except drawing.DrawRefused as refusal:
             return refusal
-        claims.notify_after_draw(state.engine, slug, _now())
+        claims.notify_after_draw(state.engine, slug, now_of(request))
         return drawing.public_record_json(outcome.record), outcome.created
 
     result = await run_in_threadpool(act)

@@ -11,7 +11,6 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -23,18 +22,10 @@ from starlette.responses import RedirectResponse, Response
 from contest import accounts
 from contest.accounts import OrganizerIdentity
 from contest.tokens import Purpose, TokenInvalid
-
-if TYPE_CHECKING:
-    from contest.app import AppState
+from contest.web.base import state_of
 
 COOKIE = "contest_session"
 Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _state(request: Request) -> AppState:
-    from contest.app import state_of
-
-    return state_of(request)
 
 
 @dataclass(frozen=True)
@@ -44,7 +35,7 @@ class Session:
 
 
 def start_session(request: Request, response: Response, organizer: OrganizerIdentity) -> None:
-    state = _state(request)
+    state = state_of(request)
     payload = {"o": organizer.id, "v": organizer.session_version, "n": secrets.token_urlsafe(16)}
     response.set_cookie(
         COOKIE,
@@ -62,7 +53,7 @@ def end_session(response: Response) -> None:
 
 
 async def current_session(request: Request) -> Session | None:
-    state = _state(request)
+    state = state_of(request)
     raw = request.cookies.get(COOKIE)
     if not raw:
         return None
@@ -84,7 +75,7 @@ async def current_session(request: Request) -> Session | None:
 
 def csrf_token(request: Request) -> str:
     session: Session = request.state.session
-    return _state(request).signer.sign(Purpose.CSRF, session.nonce)
+    return state_of(request).signer.sign(Purpose.CSRF, session.nonce)
 
 
 def same_origin(request: Request) -> bool:
@@ -92,7 +83,7 @@ def same_origin(request: Request) -> bool:
     source = request.headers.get("origin") or request.headers.get("referer")
     if not source:
         return True  # non-browser clients; the CSRF token still applies
-    expected = {urlsplit(_state(request).settings.base_url).netloc, request.url.netloc}
+    expected = {urlsplit(state_of(request).settings.base_url).netloc, request.url.netloc}
     return urlsplit(source).netloc in expected
 
 
@@ -100,7 +91,7 @@ def check_csrf(request: Request, form: FormData) -> None:
     session: Session = request.state.session
     token = form.get("csrf")
     try:
-        nonce = _state(request).signer.verify(Purpose.CSRF, str(token or ""))
+        nonce = state_of(request).signer.verify(Purpose.CSRF, str(token or ""))
     except TokenInvalid as exc:
         raise HTTPException(403, "The form has expired; reload the page and try again.") from exc
     if nonce != session.nonce or not same_origin(request):
@@ -136,9 +127,3 @@ def organizer_page(handler: Callable[..., Awaitable[Response]]) -> Handler:
         return await handler(request, session.organizer)
 
     return guarded
-
-
-def client_network(request: Request) -> str:
-    from contest.web.participant import _truncated_ip
-
-    return _truncated_ip(request)

@@ -25,8 +25,13 @@ from typing import TYPE_CHECKING
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from contest.tokens import Purpose
+from contest.web import sharing
+from contest.web.base import state_of
+from contest.web.pages import contest_of, language_of, render
+from contest.web.participant import form_context
 from contest.web.security import security_headers
 
 if TYPE_CHECKING:
@@ -71,9 +76,7 @@ def frame_policy(origins: tuple[str, ...], https: bool = False) -> str:
 
 def _embeddable(request: Request) -> ContestView:
     """The contest of the URL, or 404 when it is unknown or reserved to clients."""
-    from contest.web import participant
-
-    contest = participant._contest(request)
+    contest = contest_of(request)
     if contest.clients_only:
         raise HTTPException(404)
     return contest
@@ -96,18 +99,14 @@ async def loader(request: Request) -> Response:
 
 async def frame(request: Request) -> Response:
     """The invitation the loader frames: teaser, the entry form and "Not now"."""
-    from contest.web import participant, sharing
-
     contest = _embeddable(request)
-    state = participant._state(request)
-    language = participant._language(request, contest)
+    state = state_of(request)
+    language = language_of(request, contest)
     source = state.signer.sign(Purpose.SOURCE, SOURCE)
-    context = participant._form_context(
-        request, contest, language, came_from=sharing.Attribution(src=source)
-    )
+    context = form_context(request, contest, language, came_from=sharing.Attribution(src=source))
     origins = frame_origins(contest.embed_origins)
     delay_hours = max(1, contest.popin_delay_hours)
-    response = participant.render(
+    response = render(
         request,
         language,
         "participant/embed.html",
@@ -118,3 +117,9 @@ async def frame(request: Request) -> Response:
     )
     response.headers["Content-Security-Policy"] = frame_policy(origins, state.settings.https)
     return response
+
+
+routes = [
+    Route("/embed/{slug}.js", loader, name="embed_loader", methods=["GET"]),
+    Route("/embed/{slug}", frame, name="embed", methods=["GET"]),
+]

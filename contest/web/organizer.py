@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -48,6 +47,7 @@ from contest.web.auth import (
     same_origin,
     start_session,
 )
+from contest.web.base import client_network, html_page, now_of, redirect, state_of
 from rules import Verdict
 from viral import fraud, referrals
 from viral import stats as viral_stats
@@ -55,30 +55,19 @@ from viral.codes import new_code
 
 if TYPE_CHECKING:
     from contest.accounts import OrganizerIdentity
-    from contest.app import AppState
 
 LANG_COOKIE = "contest_admin_lang"
 
 
-def _state(request: Request) -> AppState:
-    from contest.app import state_of
-
-    return state_of(request)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _language(request: Request) -> str:
+def language_of(request: Request) -> str:
     wanted = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
     return wanted if wanted in {"fr", "en"} else "fr"
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    language = _language(request)
+    language = language_of(request)
     session = getattr(request.state, "session", None)
-    html = _state(request).templates.render(
+    html = state_of(request).templates.render(
         language,
         template,
         request=request,
@@ -86,25 +75,11 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         organizer=session.organizer if session else None,
         **context,
     )
-    response = HTMLResponse(html, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "HX-Request, Cookie"
-    return response
-
-
-def _is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true"
-
-
-def _redirect(request: Request, name: str, **params: Any) -> Response:
-    url = request.url_for(name, **params).path
-    if _is_htmx(request):
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
+    return html_page(html, status_code)
 
 
 def _db(request: Request) -> Session:
-    return Session(_state(request).engine)
+    return Session(state_of(request).engine)
 
 
 def _organizer_row(session: Session, organizer: OrganizerIdentity) -> Organizer:
@@ -135,8 +110,8 @@ def _own_contest(session: Session, organizer: OrganizerIdentity, contest_id: str
 
 async def login(request: Request) -> Response:
     """The sign-in form; POST signs in (throttled) and goes to the workspace."""
-    state = _state(request)
-    language = _language(request)
+    state = state_of(request)
+    language = language_of(request)
     next_path = request.query_params.get("next", "")
     if not next_path.startswith("/admin/") or next_path.startswith("//"):
         next_path = "/admin/"
@@ -163,8 +138,6 @@ async def login(request: Request) -> Response:
     if not token_ok or not same_origin(request):
         error, status = gettext(language, "The form has expired. Please sign in again."), 400
     else:
-        from contest.web.auth import client_network
-
         network = client_network(request)
 
         def attempt() -> accounts.OrganizerIdentity | accounts.LoginRefused:
@@ -172,7 +145,11 @@ async def login(request: Request) -> Response:
                 with connection.begin():  # commits the failure counters too
                     try:
                         return accounts.authenticate(
-                            connection, email, str(form.get("password") or ""), network, _now()
+                            connection,
+                            email,
+                            str(form.get("password") or ""),
+                            network,
+                            now_of(request),
                         )
                     except accounts.LoginRefused as refused:
                         return refused
@@ -217,7 +194,7 @@ async def set_language(request: Request) -> Response:
     """Remembers the workspace language and goes back."""
     language = request.path_params["language"]
     back = request.headers.get("referer", "/admin/")
-    if not back.startswith(_state(request).settings.base_url) and not back.startswith("/"):
+    if not back.startswith(state_of(request).settings.base_url) and not back.startswith("/"):
         back = "/admin/"
     response = RedirectResponse(back, status_code=303)
     if language in {"fr", "en"}:
@@ -227,14 +204,14 @@ async def set_language(request: Request) -> Response:
             max_age=365 * 24 * 3600,
             samesite="lax",
             httponly=True,
-            secure=_state(request).settings.https,
+            secure=state_of(request).settings.https,
         )
     return response
 
 
 async def password_reset_request(request: Request) -> Response:
     """Asks for a reset link; answers the same whether the account exists or not."""
-    state = _state(request)
+    state = state_of(request)
     if request.method == "GET":
         return page(request, "organizer/reset_request.html", sent=False)
     form = await read_form(request)
@@ -243,7 +220,7 @@ async def password_reset_request(request: Request) -> Response:
     def ask() -> None:
         with state.engine.connect().execution_options(**write_options()) as connection:
             with connection.begin():
-                accounts.request_password_reset(connection, email, _now())
+                accounts.request_password_reset(connection, email, now_of(request))
 
     if same_origin(request):
         await run_in_threadpool(ask)
@@ -253,8 +230,8 @@ async def password_reset_request(request: Request) -> Response:
 
 async def password_reset(request: Request) -> Response:
     """Chooses a new password from a signed, one-time, one-hour link."""
-    state = _state(request)
-    language = _language(request)
+    state = state_of(request)
+    language = language_of(request)
     token = request.path_params["token"]
     try:
         organizer_id, version = state.signer.verify(Purpose.RESET, token)
@@ -277,7 +254,9 @@ async def password_reset(request: Request) -> Response:
     def change() -> None:
         with state.engine.connect().execution_options(**write_options()) as connection:
             with connection.begin():
-                accounts.reset_password(connection, organizer_id, version, password, _now())
+                accounts.reset_password(
+                    connection, organizer_id, version, password, now_of(request)
+                )
 
     try:
         await run_in_threadpool(change)
@@ -372,7 +351,7 @@ async def _uploads(
         data = await upload.read(media.MAX_BYTES + 1)
         try:
             names[key] = await run_in_threadpool(
-                media.store_image, data, _state(request).settings.upload_dir
+                media.store_image, data, state_of(request).settings.upload_dir
             )
         except media.ImageRefused as refused:
             errors.add(field, refused.message_fr, refused.message_en)
@@ -389,7 +368,7 @@ def _judge_form(
     except ConfigErrors as problems:
         return None, None, problems.errors
     with _db(request) as session:
-        verdict = configuration.judge(contest, _organizer_row(session, organizer), _now())
+        verdict = configuration.judge(contest, _organizer_row(session, organizer), now_of(request))
     return contest, verdict, {}
 
 
@@ -431,7 +410,7 @@ async def contest_new(
     def save() -> int:
         with _db(request) as session:
             row = configuration.create_contest(
-                session, _organizer_row(session, organizer), contest, _now()
+                session, _organizer_row(session, organizer), contest, now_of(request)
             )
             assert row.id is not None
             return row.id
@@ -447,7 +426,7 @@ async def contest_new(
             errors=errors,
             status_code=409,
         )
-    return _redirect(request, "organizer:contest", contest_id=str(contest_id))
+    return redirect(request, "organizer:contest", contest_id=str(contest_id))
 
 
 @organizer_page
@@ -462,7 +441,9 @@ async def contest_edit(
             row = _own_contest(session, organizer, contest_id)
             assert row.id is not None
             current = configuration.input_of(row, configuration.prizes_of(session, row.id))
-            verdict = configuration.judge(current, _organizer_row(session, organizer), _now())
+            verdict = configuration.judge(
+                current, _organizer_row(session, organizer), now_of(request)
+            )
             session.expunge(row)
             return row, configuration.form_values(current), verdict
 
@@ -499,7 +480,7 @@ async def contest_edit(
                 _organizer_row(session, organizer),
                 current,
                 contest,
-                _now(),
+                now_of(request),
                 reason=str(form.get("reason") or ""),
             )
 
@@ -532,31 +513,33 @@ async def contest_edit(
             contest=row,
             status_code=409,
         )
-    _state(request).contests.forget(row.slug)
-    return _redirect(request, "organizer:contest", contest_id=contest_id)
+    state_of(request).contests.forget(row.slug)
+    return redirect(request, "organizer:contest", contest_id=contest_id)
 
 
 @organizer_page
 async def contest_view(request: Request, organizer: OrganizerIdentity) -> Response:
     """A contest's dashboard: status, compliance, entries over time, sources and funnel."""
     contest_id = request.path_params["contest_id"]
-    language = _language(request)
+    language = language_of(request)
 
     def load() -> dict[str, Any]:
         with _db(request) as session:
             row = _own_contest(session, organizer, contest_id)
             assert row.id is not None
             current = configuration.input_of(row, configuration.prizes_of(session, row.id))
-            verdict = configuration.judge(current, _organizer_row(session, organizer), _now())
+            verdict = configuration.judge(
+                current, _organizer_row(session, organizer), now_of(request)
+            )
             connection = session.connection()
             stats = dashboard.contest_stats(
-                connection, row.id, _now(), row.timezone, invitations=_invitations_sent
+                connection, row.id, now_of(request), row.timezone, invitations=_invitations_sent
             )
-            viral = viral_stats.viral_stats(connection, row.id, _now())
+            viral = viral_stats.viral_stats(connection, row.id, now_of(request))
             prizes = claims.awards(connection, row.id)
             leaders = viral_stats.leaderboard(connection, row.id, limit=10)
             session.expunge(row)
-            can_close = row.closes_at is None or row.closes_at <= _now()
+            can_close = row.closes_at is None or row.closes_at <= now_of(request)
             return {
                 "contest": row,
                 "verdict": verdict,
@@ -565,7 +548,7 @@ async def contest_view(request: Request, organizer: OrganizerIdentity) -> Respon
                 "awards": prizes,
                 "drawable": row.status in {"open", "closed", "scheduled"}
                 and row.closes_at is not None
-                and row.closes_at <= _now(),
+                and row.closes_at <= now_of(request),
                 "leaders": leaders,
                 "can_close": can_close,
             }
@@ -605,7 +588,7 @@ async def contest_action(
     """Publish, close or archive, when the rules and the lifecycle allow it."""
     contest_id = request.path_params["contest_id"]
     action = request.path_params["action"]
-    language = _language(request)
+    language = language_of(request)
 
     def act() -> tuple[str, Verdict | None, str | None]:
         with _db(request) as session:
@@ -613,9 +596,9 @@ async def contest_action(
             owner = _organizer_row(session, organizer)
             try:
                 if action == "publish":
-                    configuration.publish_contest(session, owner, row, _now())
+                    configuration.publish_contest(session, owner, row, now_of(request))
                 else:
-                    configuration.transition(session, owner, row, action, _now())
+                    configuration.transition(session, owner, row, action, now_of(request))
             except ContestRefused as refused:
                 return row.slug, refused.verdict, None
             except TransitionRefused as refused:
@@ -623,7 +606,7 @@ async def contest_action(
             return row.slug, None, None
 
     slug, verdict, refused = await run_in_threadpool(act)
-    _state(request).contests.forget(slug)
+    state_of(request).contests.forget(slug)
     if verdict is not None or refused is not None:
         message = (
             gettext(language, "The contest cannot be published while a rule refuses it.")
@@ -639,7 +622,7 @@ async def contest_action(
             verdict=verdict,
             back=request.url_for("organizer:contest", contest_id=contest_id).path,
         )
-    return _redirect(request, "organizer:contest", contest_id=contest_id)
+    return redirect(request, "organizer:contest", contest_id=contest_id)
 
 
 @organizer_page
@@ -648,8 +631,8 @@ async def contest_draw(request: Request, organizer: OrganizerIdentity, form: For
     from contest import claims, drawing
 
     contest_id = request.path_params["contest_id"]
-    state = _state(request)
-    language = _language(request)
+    state = state_of(request)
+    language = language_of(request)
     public_value = str(form.get("public_value") or "").strip()[:200]
 
     def act() -> drawing.DrawRefused | None:
@@ -661,7 +644,7 @@ async def contest_draw(request: Request, organizer: OrganizerIdentity, form: For
             drawing.run_draw(
                 state.engine,
                 slug,
-                _now(),
+                now_of(request),
                 signing_key=key,
                 key_id=key_id,
                 operator=f"organizer:{organizer.id}",
@@ -670,7 +653,7 @@ async def contest_draw(request: Request, organizer: OrganizerIdentity, form: For
             )
         except drawing.DrawRefused as refused:
             return refused
-        claims.notify_after_draw(state.engine, slug, _now())
+        claims.notify_after_draw(state.engine, slug, now_of(request))
         state.contests.forget(slug)
         return None
 
@@ -685,7 +668,7 @@ async def contest_draw(request: Request, organizer: OrganizerIdentity, form: For
             back=request.url_for("organizer:contest", contest_id=contest_id).path,
         )
     state.sender.wake.set()
-    return _redirect(request, "organizer:contest", contest_id=contest_id)
+    return redirect(request, "organizer:contest", contest_id=contest_id)
 
 
 @organizer_page
@@ -716,7 +699,7 @@ async def entries_csv(request: Request, organizer: OrganizerIdentity) -> Respons
     assert row_id is not None
 
     def rows() -> Iterator[str]:
-        with _state(request).engine.connect() as connection:
+        with state_of(request).engine.connect() as connection:
             yield from dashboard.entries_csv(connection, row_id)
 
     return StreamingResponse(
@@ -743,7 +726,9 @@ async def clients_page(
         def run_import() -> clients.ImportReport:
             upload.file.seek(0)
             text = codecs.getreader("utf-8")(upload.file, "strict")
-            return clients.import_clients(_state(request).engine, organizer.id, text, _now())
+            return clients.import_clients(
+                state_of(request).engine, organizer.id, text, now_of(request)
+            )
 
         report = await run_in_threadpool(run_import)
 
@@ -772,7 +757,7 @@ async def clients_csv(request: Request, organizer: OrganizerIdentity) -> Respons
     """The client list as CSV, in the format the import reads."""
 
     def rows() -> Iterator[str]:
-        with _state(request).engine.connect() as connection:
+        with state_of(request).engine.connect() as connection:
             yield from clients.export_clients(connection, organizer.id)
 
     return StreamingResponse(
@@ -790,14 +775,14 @@ async def tokens_page(
     request: Request, organizer: OrganizerIdentity, form: FormData | None = None
 ) -> Response:
     """The organizer's API tokens; POST creates one and shows it once."""
-    state = _state(request)
+    state = state_of(request)
     created = None
     if form is not None:
 
         def create() -> str:
             with state.engine.begin() as connection:
                 return apitokens.create_token(
-                    connection, organizer.id, str(form.get("name") or "API"), _now()
+                    connection, organizer.id, str(form.get("name") or "API"), now_of(request)
                 ).token
 
         created = await run_in_threadpool(create)
@@ -814,7 +799,7 @@ async def tokens_page(
 @organizer_page
 async def token_revoke(request: Request, organizer: OrganizerIdentity, form: FormData) -> Response:
     """Revokes one of the organizer's tokens at once."""
-    state = _state(request)
+    state = state_of(request)
     try:
         token_id = int(request.path_params["token_id"])
     except ValueError as exc:
@@ -824,11 +809,11 @@ async def token_revoke(request: Request, organizer: OrganizerIdentity, form: For
 
     def revoke() -> bool:
         with state.engine.begin() as connection:
-            return apitokens.revoke_token(connection, organizer.id, token_id, _now())
+            return apitokens.revoke_token(connection, organizer.id, token_id, now_of(request))
 
     if not await run_in_threadpool(revoke):
         raise HTTPException(404)
-    return _redirect(request, "organizer:tokens")
+    return redirect(request, "organizer:tokens")
 
 
 # --- Referrals under review and tracked links --------------------------------------------------
@@ -838,7 +823,7 @@ async def token_revoke(request: Request, organizer: OrganizerIdentity, form: For
 async def referrals_page(request: Request, organizer: OrganizerIdentity) -> Response:
     """Referrals flagged by the anti-fraud signals, waiting for the organizer's decision."""
     contest_id = request.path_params["contest_id"]
-    language = _language(request)
+    language = language_of(request)
 
     def load() -> dict[str, Any]:
         with _db(request) as session:
@@ -900,7 +885,7 @@ async def referral_decision(
                     lambda _contest_id: referral_rules(view),
                     organizer.id,
                     decision,
-                    _now(),
+                    now_of(request),
                 )
             except referrals.NotInReview as exc:
                 raise HTTPException(404) from exc
@@ -915,7 +900,7 @@ async def referral_decision(
             session.commit()
 
     await run_in_threadpool(decide)
-    return _redirect(request, "organizer:referrals", contest_id=contest_id)
+    return redirect(request, "organizer:referrals", contest_id=contest_id)
 
 
 @organizer_page
@@ -924,7 +909,7 @@ async def links_page(
 ) -> Response:
     """Tracked links for partners, newsletters, posters and campaigns, with their results."""
     contest_id = request.path_params["contest_id"]
-    state = _state(request)
+    state = state_of(request)
     error = None
     if form is not None:
         label = str(form.get("label") or "").strip()[:100]
@@ -953,14 +938,14 @@ async def links_page(
                             utm_source=str(form.get("utm_source") or "")[:100],
                             utm_medium=str(form.get("utm_medium") or "")[:100],
                             utm_campaign=campaign,
-                            created_at=_now(),
+                            created_at=now_of(request),
                         )
                     )
                     configuration.audit(session, organizer.id, row.id, "link.created", label=label)
                     session.commit()
 
             await run_in_threadpool(create)
-            return _redirect(request, "organizer:links", contest_id=contest_id)
+            return redirect(request, "organizer:links", contest_id=contest_id)
 
     def load() -> dict[str, Any]:
         with _db(request) as session:
@@ -1043,7 +1028,7 @@ async def leads_page(request: Request, organizer: OrganizerIdentity) -> Response
             contest_id = next((c.id for c in contests if str(c.id) == contest_param), None)
             query = leads.lead_query(
                 organizer.id,
-                now=_now(),
+                now=now_of(request),
                 segment=segment if segment in {s[0] for s in leads.SEGMENTS} else None,
                 consent=consent if consent in {"marketing_email", "partners"} else None,
                 contest_id=contest_id,
@@ -1075,15 +1060,15 @@ async def leads_csv(request: Request, organizer: OrganizerIdentity) -> Response:
     slug = params.get("contest") or None
     purpose = params.get("purpose") or "marketing_email"
     basis = params.get("lawful_basis") or None
-    language = _language(request)
+    language = language_of(request)
     try:
         chunks = leads.export_leads(
-            _state(request).engine,
+            state_of(request).engine,
             organizer.id,
             contest_slug=slug,
             purpose=purpose,
             lawful_basis=basis,
-            now=_now(),
+            now=now_of(request),
         )
         first = await run_in_threadpool(next, chunks, "")
     except leads.LeadExportRefused as refused:

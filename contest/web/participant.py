@@ -8,11 +8,10 @@ fragment. Answers that depend on ``HX-Request`` say so with ``Vary``.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
@@ -21,7 +20,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
-    HTMLResponse,
     JSONResponse,
     RedirectResponse,
     Response,
@@ -41,38 +39,26 @@ from contest.entries import (
     find_entry,
 )
 from contest.forms import CATALOGUE, EMAIL, FormErrors, parse_entry_form
-from contest.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext, pick_language
+from contest.i18n import gettext
 from contest.models import EntryStatus
 from contest.officialrules import official_rules, rules_version
 from contest.people import email_key, mask_email
 from contest.storage import write_options
 from contest.tokens import Purpose, TokenExpired, TokenInvalid
-from contest.web import embed, sharing
+from contest.web import sharing
+from contest.web.base import AppState, client_network, is_htmx, now_of, state_of
+from contest.web.pages import (
+    contest_of,
+    language_of,
+    message_page,
+    render,
+)
 from contest.writer import WriterStopped
 from rules import PROSPECT_SENTENCE_EN, PROSPECT_SENTENCE_FR, client_only_notice
 from viral import referrals
 from viral import stats as viral_stats
 
-if TYPE_CHECKING:
-    from contest.app import AppState
-
 MAX_FIELDS = 64
-LANG_COOKIE = "lang"
-LANG_COOKIE_AGE = 365 * 24 * 3600
-
-
-def _state(request: Request) -> AppState:
-    from contest.app import state_of
-
-    return state_of(request)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true"
 
 
 @lru_cache(maxsize=512)
@@ -80,119 +66,7 @@ def _rules_version(contest: ContestView) -> str:
     return rules_version(contest)
 
 
-def _contest(request: Request) -> ContestView:
-    contest = _state(request).contests.get(request.path_params["slug"])
-    if contest is None:
-        raise HTTPException(404)
-    return contest
-
-
-def _language(request: Request, contest: ContestView, wanted: str | None = None) -> str:
-    """The language asked for (link, then form or token), else the one remembered, else the
-    contest's own."""
-    asked = (request.query_params.get("lang"), wanted, request.cookies.get(LANG_COOKIE))
-    chosen = next((language for language in asked if language in contest.languages), None)
-    return pick_language(chosen, contest.languages, contest.language)
-
-
-def _site_language(request: Request) -> str:
-    """The language of a page that belongs to no contest."""
-    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
-    return pick_language(asked, LANGUAGES, DEFAULT_LANGUAGE)
-
-
-def _remember_language(request: Request, response: Response, language: str) -> None:
-    """Keeps a language picked with ``?lang=`` (a preference, not personal data): the next
-    pages open in it, the confirmation link opened in this browser included."""
-    if request.query_params.get("lang") == language != request.cookies.get(LANG_COOKIE):
-        response.set_cookie(
-            LANG_COOKIE,
-            language,
-            max_age=LANG_COOKIE_AGE,
-            samesite="lax",
-            secure=_state(request).settings.https,
-            httponly=True,
-        )
-
-
-def render(
-    request: Request,
-    language: str,
-    template: str,
-    status_code: int = 200,
-    **context: Any,
-) -> HTMLResponse:
-    state = _state(request)
-    html = state.templates.render(language, template, request=request, **context)
-    response = HTMLResponse(html, status_code=status_code)
-    response.headers["Vary"] = "HX-Request"
-    response.headers["Cache-Control"] = "no-store"
-    _remember_language(request, response, language)
-    return response
-
-
-def _message_page(
-    request: Request,
-    language: str,
-    status_code: int,
-    title: str,
-    text: str,
-    contest: ContestView | None = None,
-) -> HTMLResponse:
-    return render(
-        request,
-        language,
-        "participant/message.html",
-        status_code=status_code,
-        title=title,
-        text=text,
-        contest=contest,
-    )
-
-
-async def not_found(request: Request, exc: Exception) -> Response:
-    if request.url.path.startswith("/api/"):
-        return _api_error(404, "not_found", "No such resource.")
-    language = _site_language(request)
-    return _message_page(
-        request,
-        language,
-        404,
-        gettext(language, "Page not found"),
-        gettext(language, "There is no contest at this address. Check the link you followed."),
-    )
-
-
-async def http_error(request: Request, exc: Exception) -> Response:
-    """A readable page (or JSON under /api/) for refusals raised as HTTPException."""
-    assert isinstance(exc, HTTPException)
-    if exc.status_code == 404:
-        return await not_found(request, exc)
-    if request.url.path.startswith("/api/"):
-        return _api_error(exc.status_code, "http_error", str(exc.detail))
-    language = _site_language(request)
-    titles = {
-        400: gettext(language, "The request could not be understood"),
-        401: gettext(language, "Please sign in"),
-        403: gettext(language, "Not allowed"),
-        413: gettext(language, "Too large"),
-    }
-    title = titles.get(exc.status_code, gettext(language, "Something went wrong"))
-    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else ""
-    return _message_page(request, language, exc.status_code, title, detail)
-
-
-def _api_error(status: int, code: str, message: str) -> Response:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
-async def not_allowed(request: Request, exc: Exception) -> Response:
-    if request.url.path.startswith("/api/"):
-        return _api_error(405, "method_not_allowed", "Method not allowed.")
-    return Response("Method not allowed", status_code=405, media_type="text/plain")
-
-
-def _form_context(
+def form_context(
     request: Request,
     contest: ContestView,
     language: str,
@@ -205,7 +79,7 @@ def _form_context(
     refused_email: str | None = None,
     came_from: sharing.Attribution | None = None,
 ) -> dict[str, Any]:
-    state = _state(request)
+    state = state_of(request)
     return {
         "came_from": came_from or sharing.Attribution(),
         "contest": contest,
@@ -230,15 +104,15 @@ def _form_context(
             else None
         ),
         "interest_wording": gettext(language, prospects.WORDING),
-        "phase": contest.phase(_now()),
+        "phase": contest.phase(now_of(request)),
         "action": request.url_for("participant:enter", slug=contest.slug).path,
     }
 
 
 def preview(request: Request, contest: ContestView) -> Response:
     """The contest page as participants will see it, for the organizer (the form is inert)."""
-    language = _language(request, contest)
-    context = _form_context(request, contest, language)
+    language = language_of(request, contest)
+    context = form_context(request, contest, language)
     context["phase"] = "open" if context["phase"] == "upcoming" else context["phase"]
     context["action"] = "#"
     context["preview"] = True
@@ -247,7 +121,7 @@ def preview(request: Request, contest: ContestView) -> Response:
 
 async def theme(request: Request) -> Response:
     """The organizer's colours as CSS variables (a file, since inline styles are not allowed)."""
-    contest = _contest(request)
+    contest = contest_of(request)
     css = f":root {{ --brand: {contest.brand_color}; --accent: {contest.accent_color}; }}\n"
     return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=300"})
 
@@ -256,7 +130,7 @@ async def media_file(request: Request) -> Response:
     """An uploaded contest image or logo."""
     from contest import media
 
-    folder = _state(request).settings.upload_dir
+    folder = state_of(request).settings.upload_dir
     path = media.path_of(request.path_params["name"], folder)
     if path is None:
         raise HTTPException(404)
@@ -268,13 +142,13 @@ async def media_file(request: Request) -> Response:
 
 async def contest_page(request: Request) -> Response:
     """The contest page with its entry form."""
-    contest = _contest(request)
-    language = _language(request, contest)
+    contest = contest_of(request)
+    language = language_of(request, contest)
     _count(request, contest, "page_view")
     came_from = await sharing.attribution(request, contest)
     leaders: tuple[Any, ...] = ()
     if contest.leaderboard and contest.referral_bonus > 0 and not contest.clients_only:
-        state = _state(request)
+        state = state_of(request)
 
         def top() -> tuple[Any, ...]:
             with state.engine.connect() as connection:
@@ -286,37 +160,27 @@ async def contest_page(request: Request) -> Response:
         language,
         "participant/contest.html",
         leaders=leaders,
-        result=await _draw_result(_state(request), contest),
-        **_form_context(request, contest, language, came_from=came_from),
+        result=await _draw_result(state_of(request), contest),
+        **form_context(request, contest, language, came_from=came_from),
     )
 
 
 def _count(request: Request, contest: ContestView, metric: str) -> None:
-    day = _now().astimezone(ZoneInfo(contest.timezone)).date()
-    _state(request).funnel.add(contest.id, day, metric)
+    day = now_of(request).astimezone(ZoneInfo(contest.timezone)).date()
+    state_of(request).funnel.add(contest.id, day, metric)
 
 
 async def form_started(request: Request) -> Response:
     """Counts a form start (sent once by htmx when the form first gets focus)."""
-    contest = _contest(request)
+    contest = contest_of(request)
     _count(request, contest, "form_start")
     return Response(status_code=204)
 
 
-def _truncated_ip(request: Request) -> str:
-    host = request.client.host if request.client else ""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return ""
-    prefix = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{host}/{prefix}", strict=False).network_address)
-
-
 async def enter(request: Request) -> Response:
     """Takes an entry; answers the "check your inbox" step, or the form with its errors."""
-    contest = _contest(request)
-    language = _language(request, contest)
+    contest = contest_of(request)
+    language = language_of(request, contest)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     data = await _urlencoded(request)
     if data is None:
@@ -327,14 +191,14 @@ async def enter(request: Request) -> Response:
             415 if content_type != "application/x-www-form-urlencoded" else 400,
             form_error=gettext(language, "The form could not be read. Please try again."),
         )
-    language = _language(request, contest, (data.get("lang") or [""])[0])
+    language = language_of(request, contest, (data.get("lang") or [""])[0])
     values = {k: v[0][:300] for k, v in data.items() if k in CATALOGUE or k == "email"}
     came_from = sharing.Attribution(
         ref=(data.get("ref") or [""])[0][:300], src=(data.get("src") or [""])[0][:300]
     )
     ticked = frozenset(k.removeprefix("consent_") for k in data if k.startswith("consent_"))
 
-    state = _state(request)
+    state = state_of(request)
     try:
         token_slug = state.signer.verify(Purpose.FORM, (data.get("form_token") or [""])[0])
     except TokenInvalid:
@@ -353,7 +217,7 @@ async def enter(request: Request) -> Response:
             ),
         )
 
-    if contest.phase(_now()) != "open":
+    if contest.phase(now_of(request)) != "open":
         return _form_response(
             request, contest, language, 403, values=values, ticked=ticked, came_from=came_from
         )
@@ -418,7 +282,7 @@ async def enter(request: Request) -> Response:
         )
 
     kind = "new" if outcome.created else ("confirmed" if outcome.confirmed else "again")
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(
             request,
             language,
@@ -439,15 +303,15 @@ def _form_response(
     status_code: int,
     **form: Any,
 ) -> Response:
-    context = _form_context(request, contest, language, **form)
-    template = "participant/_form.html" if _is_htmx(request) else "participant/contest.html"
+    context = form_context(request, contest, language, **form)
+    template = "participant/_form.html" if is_htmx(request) else "participant/contest.html"
     return render(request, language, template, status_code=status_code, **context)
 
 
 async def entered(request: Request) -> Response:
     """After entering without JavaScript: "check your inbox"."""
-    contest = _contest(request)
-    state = _state(request)
+    contest = contest_of(request)
+    state = state_of(request)
     try:
         public_id, kind, language = state.signer.verify(
             Purpose.ENTERED, request.query_params.get("t", "")
@@ -460,7 +324,7 @@ async def entered(request: Request) -> Response:
     masked = mask_email(entry.email) if entry else ""
     return render(
         request,
-        _language(request, contest, language),
+        language_of(request, contest, language),
         "participant/entered.html",
         contest=contest,
         kind=kind,
@@ -487,7 +351,7 @@ async def _find(state: AppState, contest: ContestView, public_id: str) -> EntryS
 
 
 def _token_problem(request: Request, contest: ContestView, exc: TokenInvalid) -> Response:
-    language = _language(request, contest)
+    language = language_of(request, contest)
     if isinstance(exc, TokenExpired):
         title = gettext(language, "This link has expired")
         text = gettext(
@@ -503,13 +367,13 @@ def _token_problem(request: Request, contest: ContestView, exc: TokenInvalid) ->
             "The link may have been cut or changed. Copy it again in full from the e-mail.",
         )
         status = 400
-    return _message_page(request, language, status, title, text, contest)
+    return message_page(request, language, status, title, text, contest)
 
 
 async def confirm(request: Request) -> Response:
     """GET shows a button (mail scanners follow links); POST confirms and leads to the own page."""
-    contest = _contest(request)
-    state = _state(request)
+    contest = contest_of(request)
+    state = state_of(request)
     token = request.path_params["token"]
     try:
         public_id = state.signer.verify(Purpose.CONFIRM, token)
@@ -519,7 +383,7 @@ async def confirm(request: Request) -> Response:
         entry = await _find(state, contest, public_id)
         if entry is None:
             return _gone(request, contest)
-        language = _language(request, contest)
+        language = language_of(request, contest)
         if entry.status == EntryStatus.CONFIRMED:
             return _to_own_page(request, contest, public_id)
         return render(
@@ -534,7 +398,7 @@ async def confirm(request: Request) -> Response:
     def confirm_now() -> None:
         with state.engine.connect().execution_options(**write_options()) as connection:
             with connection.begin():
-                confirm_entry(connection, contest, public_id, _now())
+                confirm_entry(connection, contest, public_id, now_of(request))
 
     try:
         await run_in_threadpool(confirm_now)
@@ -544,8 +408,8 @@ async def confirm(request: Request) -> Response:
 
 
 def _gone(request: Request, contest: ContestView) -> Response:
-    language = _language(request, contest)
-    return _message_page(
+    language = language_of(request, contest)
+    return message_page(
         request,
         language,
         404,
@@ -556,9 +420,9 @@ def _gone(request: Request, contest: ContestView) -> Response:
 
 
 def _to_own_page(request: Request, contest: ContestView, public_id: str) -> Response:
-    token = _state(request).signer.sign(Purpose.ME, public_id)
+    token = state_of(request).signer.sign(Purpose.ME, public_id)
     url = request.url_for("participant:me", slug=contest.slug, token=token)
-    if _is_htmx(request):
+    if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": url.path})
     return RedirectResponse(url.path, status_code=303)
 
@@ -569,8 +433,8 @@ async def me(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     contest, entry = found
-    state = _state(request)
-    language = _language(request, contest)
+    state = state_of(request)
+    language = language_of(request, contest)
 
     def load_summary() -> referrals.ReferralSummary:
         with state.engine.connect() as connection:
@@ -592,7 +456,7 @@ async def me(request: Request) -> Response:
         referrals=summary.credited,
         summary=summary,
         kit=kit,
-        can_invite=kit is not None and sharing.invitation_refusal(contest, _now()) is None,
+        can_invite=kit is not None and sharing.invitation_refusal(contest, now_of(request)) is None,
         receipt=drawing_receipt(entry.public_id, entry.chances) if confirmed_entry(entry) else None,
         in_review=[sharing.explain_reasons(r, language) for r in summary.in_review],
         not_credited=[sharing.explain_reasons(r, language) for r in summary.not_credited],
@@ -601,8 +465,8 @@ async def me(request: Request) -> Response:
 
 async def rules(request: Request) -> Response:
     """The official rules, generated from the contest's configuration."""
-    contest = _contest(request)
-    language = _language(request, contest)
+    contest = contest_of(request)
+    language = language_of(request, contest)
     return render(
         request,
         language,
@@ -614,14 +478,14 @@ async def rules(request: Request) -> Response:
 
 
 def _entry_context(request: Request, contest: ContestView, language: str) -> EntryContext:
-    settings = _state(request).settings
+    settings = state_of(request).settings
     return EntryContext(
-        now=_now(),
+        now=now_of(request),
         language=language,
         rules_version=_rules_version(contest),
         page_url=f"{settings.base_url}/c/{contest.slug}",  # the public address, as shown
         source="direct",
-        ip_truncated=_truncated_ip(request),
+        ip_truncated=client_network(request),
         user_agent=request.headers.get("user-agent", "")[:300],
         limits=EntryLimits(settings.entry_limit_per_network, settings.entry_limit_per_address),
     )
@@ -649,10 +513,10 @@ async def _urlencoded(request: Request) -> dict[str, list[str]] | None:
 
 async def interest(request: Request) -> Response:
     """A prospect refused by a client-only contest asks to hear about client-only contests."""
-    contest = _contest(request)
-    state = _state(request)
+    contest = contest_of(request)
+    state = state_of(request)
     data = await _urlencoded(request) or {}
-    language = _language(request, contest, (data.get("lang") or [""])[0])
+    language = language_of(request, contest, (data.get("lang") or [""])[0])
     try:
         slug, email = state.signer.verify(Purpose.INTEREST, (data.get("token") or [""])[0])
     except (TokenInvalid, ValueError) as exc:
@@ -664,7 +528,7 @@ async def interest(request: Request) -> Response:
     if (data.get("consent_client_contests") or [""])[0] != "on":
         title = gettext(language, "Nothing was recorded")
         text = gettext(language, "You did not tick the box, so we will not write to you.")
-        return _message_page(request, language, 200, title, text, contest)
+        return message_page(request, language, 200, title, text, contest)
     context = _entry_context(request, contest, language)
 
     def record() -> None:
@@ -674,7 +538,7 @@ async def interest(request: Request) -> Response:
 
     await run_in_threadpool(record)
     state.sender.wake.set()
-    return _message_page(
+    return message_page(
         request,
         language,
         200,
@@ -690,9 +554,9 @@ async def interest(request: Request) -> Response:
 
 async def interest_confirm(request: Request) -> Response:
     """GET shows a button; POST confirms the wish to hear about client-only contests."""
-    contest = _contest(request)
-    state = _state(request)
-    language = _language(request, contest)
+    contest = contest_of(request)
+    state = state_of(request)
+    language = language_of(request, contest)
     try:
         consent_id = int(
             state.signer.verify(Purpose.CONFIRM_INTEREST, request.path_params["token"])
@@ -711,11 +575,11 @@ async def interest_confirm(request: Request) -> Response:
     def confirm() -> bool:
         with state.engine.connect().execution_options(**write_options()) as connection:
             with connection.begin():
-                return prospects.confirm_interest(connection, consent_id, _now())
+                return prospects.confirm_interest(connection, consent_id, now_of(request))
 
     if not await run_in_threadpool(confirm):
         return _gone(request, contest)
-    return _message_page(
+    return message_page(
         request,
         language,
         200,
@@ -726,8 +590,8 @@ async def interest_confirm(request: Request) -> Response:
 
 
 async def _own_entry(request: Request) -> tuple[ContestView, EntryState] | Response:
-    contest = _contest(request)
-    state = _state(request)
+    contest = contest_of(request)
+    state = state_of(request)
     try:
         public_id = state.signer.verify(Purpose.ME, request.path_params["token"])
     except TokenInvalid as exc:
@@ -746,13 +610,13 @@ async def my_data(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     contest, entry = found
-    state = _state(request)
+    state = state_of(request)
 
     def export() -> dict[str, Any]:
         with state.engine.connect().execution_options(**write_options()) as connection:
             with connection.begin():
                 return privacy.export_person(
-                    connection, contest.organizer_id, entry.person_id, now=_now()
+                    connection, contest.organizer_id, entry.person_id, now=now_of(request)
                 )
 
     data = await run_in_threadpool(export)
@@ -770,15 +634,15 @@ async def erase_me(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     contest, entry = found
-    state = _state(request)
-    language = _language(request, contest)
+    state = state_of(request)
+    language = language_of(request, contest)
     if request.method == "GET":
         return render(
             request, language, "participant/erase.html", contest=contest, action=request.url.path
         )
 
     def erase() -> None:
-        now = _now()
+        now = now_of(request)
         with state.engine.connect().execution_options(**write_options()) as connection:
             with connection.begin():
                 report = privacy.erase_person(
@@ -800,7 +664,7 @@ async def erase_me(request: Request) -> Response:
 
     await run_in_threadpool(erase)
     state.sender.wake.set()
-    return _message_page(
+    return message_page(
         request,
         language,
         200,
@@ -818,8 +682,8 @@ async def draw_record(request: Request) -> Response:
     """The published draw record (JSON, no personal data) for contest verify-draw."""
     from contest import drawing
 
-    contest = _contest(request)
-    state = _state(request)
+    contest = contest_of(request)
+    state = state_of(request)
 
     def load() -> str | None:
         with state.engine.connect() as connection:
@@ -840,8 +704,8 @@ async def draw_pool(request: Request) -> Response:
     """The pool file of a draw too large to list its pool in the record (tickets, weights)."""
     from contest import poolfile
 
-    contest = _contest(request)
-    engine = _state(request).engine
+    contest = contest_of(request)
+    engine = state_of(request).engine
     if not await run_in_threadpool(poolfile.published, engine, contest.id):
         raise HTTPException(404)
     return StreamingResponse(
@@ -874,9 +738,9 @@ async def claim_prize(request: Request) -> Response:
     """A winner's claim page: GET shows the prize, POST claims it and shows the voucher."""
     from contest import claims
 
-    contest = _contest(request)
-    state = _state(request)
-    language = _language(request, contest)
+    contest = contest_of(request)
+    state = state_of(request)
+    language = language_of(request, contest)
     try:
         award_id = int(state.signer.verify(Purpose.CLAIM, request.path_params["token"]))
     except (TokenInvalid, ValueError) as exc:
@@ -891,7 +755,7 @@ async def claim_prize(request: Request) -> Response:
     def take() -> claims.AwardView:
         with state.engine.connect().execution_options(**write_options()) as connection:
             with connection.begin():
-                return claims.claim(connection, award_id, contest, _now())
+                return claims.claim(connection, award_id, contest, now_of(request))
 
     award = await run_in_threadpool(load)
     if award is None or award.contest_id != contest.id:
@@ -925,8 +789,6 @@ routes = [
     Route("/c/{slug}/pool.tsv", draw_pool, name="draw_pool", methods=["GET"]),
     Route("/c/{slug}/me/{token}/data.json", my_data, name="my_data", methods=["GET"]),
     Route("/c/{slug}/me/{token}/erase", erase_me, name="erase_me", methods=["GET", "POST"]),
-    Route("/embed/{slug}.js", embed.loader, name="embed_loader", methods=["GET"]),
-    Route("/embed/{slug}", embed.frame, name="embed", methods=["GET"]),
     Route("/c/{slug}", contest_page, name="contest", methods=["GET"]),
     Route("/c/{slug}/entries", enter, name="enter", methods=["POST"]),
     Route("/c/{slug}/started", form_started, name="started", methods=["POST"]),

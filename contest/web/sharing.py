@@ -13,8 +13,7 @@ import dataclasses
 import io
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from datetime import datetime
 from urllib.parse import quote
 
 import segno
@@ -33,31 +32,20 @@ from contest.i18n import gettext, pick_language
 from contest.people import InvalidEmail, clean_email, email_key
 from contest.storage import write_options
 from contest.tokens import Purpose, TokenInvalid
+from contest.web.base import client_network, now_of, state_of
+from contest.web.pages import contest_of, language_of, message_page, render
 from rules import evaluate_configuration
 from viral import fraud, invitations, referrals
 from viral.codes import looks_like_code
 from viral.invitations import InvitationRefused
 
-if TYPE_CHECKING:
-    from contest.app import AppState
-
 UTM = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
-
-
-def _state(request: Request) -> AppState:
-    from contest.app import state_of
-
-    return state_of(request)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def referral_link(request: Request) -> Response:
     """/r/{code}: counts the click, then the contest page with the referral carried along."""
     code = request.path_params["code"]
-    state = _state(request)
+    state = state_of(request)
     if not looks_like_code(code):
         raise HTTPException(404)
 
@@ -66,7 +54,7 @@ async def referral_link(request: Request) -> Response:
             with connection.begin():
                 found = referrals.find_code(connection, code)
                 if found is not None:
-                    referrals.record_click(connection, found[0], "referral", code, _now())
+                    referrals.record_click(connection, found[0], "referral", code, now_of(request))
                 return found
 
     found = await run_in_threadpool(visit)
@@ -82,7 +70,7 @@ async def referral_link(request: Request) -> Response:
 async def source_link(request: Request) -> Response:
     """/s/{code}: a partner, newsletter, poster or campaign link; counts, then redirects."""
     code = request.path_params["code"]
-    state = _state(request)
+    state = state_of(request)
     if not looks_like_code(code):
         raise HTTPException(404)
 
@@ -97,7 +85,7 @@ async def source_link(request: Request) -> Response:
                 ).first()
                 if row is None:
                     return None
-                referrals.record_click(connection, row.contest_id, "source", code, _now())
+                referrals.record_click(connection, row.contest_id, "source", code, now_of(request))
                 source = (
                     f"utm:{row.utm_campaign}"
                     if row.kind == "campaign" and row.utm_campaign
@@ -134,7 +122,7 @@ def referral_code(request: Request, contest: ContestView, token: str) -> str | N
     if not token or contest.clients_only or contest.referral_bonus <= 0:
         return None
     try:
-        code = _state(request).signer.verify(Purpose.REFERRAL, token, max_age=_window(contest))
+        code = state_of(request).signer.verify(Purpose.REFERRAL, token, max_age=_window(contest))
     except TokenInvalid:
         return None
     return code if isinstance(code, str) and looks_like_code(code) else None
@@ -144,7 +132,9 @@ def source_of(request: Request, contest: ContestView, token: str, utm: str | Non
     """The entry's source: a signed partner/campaign token, a plain utm campaign, or direct."""
     if token:
         try:
-            source = _state(request).signer.verify(Purpose.SOURCE, token, max_age=_window(contest))
+            source = state_of(request).signer.verify(
+                Purpose.SOURCE, token, max_age=_window(contest)
+            )
         except TokenInvalid:
             source = None
         if isinstance(source, str) and len(source) <= 64:
@@ -161,7 +151,7 @@ async def attribution(request: Request, contest: ContestView) -> Attribution:
     code = referral_code(request, contest, ref)
     name = ""
     if code is not None:
-        state = _state(request)
+        state = state_of(request)
 
         def who() -> str:
             with state.engine.connect() as connection:
@@ -172,7 +162,7 @@ async def attribution(request: Request, contest: ContestView) -> Attribution:
     src = params.get("src", "")
     utm = params.get("utm_campaign")
     if not src and utm and UTM.match(utm):
-        src = _state(request).signer.sign(Purpose.SOURCE, f"utm:{utm}")
+        src = state_of(request).signer.sign(Purpose.SOURCE, f"utm:{utm}")
     return Attribution(ref=ref if code else "", src=src, referrer_name=name)
 
 
@@ -253,17 +243,15 @@ def invitation_refusal(contest: ContestView, now: datetime) -> InvitationRefused
 
 async def invite(request: Request) -> Response:
     """A participant asks the platform to invite one person (US contests, or a logged override)."""
-    from contest.web.participant import _contest, _language, _truncated_ip, render
-
-    contest = _contest(request)
-    state = _state(request)
-    language = _language(request, contest)
+    contest = contest_of(request)
+    state = state_of(request)
+    language = language_of(request, contest)
     try:
         public_id = state.signer.verify(Purpose.ME, request.path_params["token"])
     except TokenInvalid as exc:
         raise HTTPException(400) from exc
     form = await request.form(max_fields=10, max_files=0)
-    refusal = invitation_refusal(contest, _now())
+    refusal = invitation_refusal(contest, now_of(request))
     friend = str(form.get("friend") or "")[:254]
     key = ""
     if refusal is None:
@@ -283,7 +271,7 @@ async def invite(request: Request) -> Response:
             "Confirm that you know this person.",
             "ALL-REFER-INVITE-1",
         )
-    network = _truncated_ip(request)
+    network = client_network(request)
 
     def send() -> None:
         with state.engine.connect().execution_options(**write_options()) as connection:
@@ -305,10 +293,10 @@ async def invite(request: Request) -> Response:
                             "referrer_name": entry.first_name or "",
                             "hashed": hashed,
                         },
-                        now=_now(),
+                        now=now_of(request),
                     )
 
-                secret, now = state.settings.secret_keys[0].reveal().encode(), _now()
+                secret, now = state.settings.secret_keys[0].reveal().encode(), now_of(request)
                 known = pressure.check_invitation(
                     connection,
                     organizer_id=contest.organizer_id,
@@ -358,9 +346,7 @@ async def invite(request: Request) -> Response:
 
 async def invite_optout(request: Request) -> Response:
     """ "Never invite me again": GET shows a button, POST (RFC 8058 one-click too) records it."""
-    from contest.web.participant import _message_page
-
-    state = _state(request)
+    state = state_of(request)
     language = pick_language(request.query_params.get("lang"), ("fr", "en"), "fr")
     try:
         hashed = state.signer.verify(Purpose.INVITE_OPTOUT, request.path_params["token"])
@@ -371,10 +357,10 @@ async def invite_optout(request: Request) -> Response:
 
     def record() -> None:
         with state.engine.begin() as connection:
-            invitations.suppress(connection, str(hashed), _now())
+            invitations.suppress(connection, str(hashed), now_of(request))
 
     await run_in_threadpool(record)
-    return _message_page(
+    return message_page(
         request,
         language,
         200,
@@ -384,8 +370,6 @@ async def invite_optout(request: Request) -> Response:
 
 
 def state_page(request: Request, language: str, action: str) -> Response:
-    from contest.web.participant import render
-
     return render(
         request,
         language,

@@ -10,8 +10,6 @@ token is the authority, and withdrawing twice changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
@@ -25,9 +23,8 @@ from contest.i18n import N_, gettext, pick_language
 from contest.people import mask_email
 from contest.storage import write_options
 from contest.tokens import Purpose, Signer, TokenExpired, TokenInvalid
-
-if TYPE_CHECKING:
-    from contest.app import AppState
+from contest.web.base import AppState, now_of, state_of
+from contest.web.pages import message_page, render
 
 CHANNEL = "unsubscribe"
 ONE_CLICK = "List-Unsubscribe=One-Click"
@@ -54,12 +51,6 @@ def unsubscribe_headers(base_url: str, token: str) -> dict[str, str]:
         "List-Unsubscribe": f"<{unsubscribe_url(base_url, token)}>",
         "List-Unsubscribe-Post": ONE_CLICK,
     }
-
-
-def _state(request: Request) -> AppState:
-    from contest.app import state_of
-
-    return state_of(request)
 
 
 @dataclass(frozen=True)
@@ -105,9 +96,7 @@ def _subscriber(state: AppState, organizer_id: int, person_id: int) -> Subscribe
 
 async def unsubscribe(request: Request) -> Response:
     """GET shows the subscriptions and a button; POST (RFC 8058 one-click too) withdraws all."""
-    from contest.web.participant import _message_page, render
-
-    state = _state(request)
+    state = state_of(request)
     wanted = request.query_params.get("lang")
     try:
         payload = state.signer.verify(Purpose.UNSUBSCRIBE, request.path_params["token"])
@@ -119,12 +108,12 @@ async def unsubscribe(request: Request) -> Response:
             "the organizer."
         )
         title = gettext(language, "This link has expired")
-        return _message_page(request, language, 410, title, gettext(language, text))
+        return message_page(request, language, 410, title, gettext(language, text))
     except (TokenInvalid, TypeError, ValueError):
         language = pick_language(wanted, ("fr", "en"), "fr")
         text = N_("The link may have been cut or changed. Copy it again in full from the e-mail.")
         title = gettext(language, "This link is not valid")
-        return _message_page(request, language, 400, title, gettext(language, text))
+        return message_page(request, language, 400, title, gettext(language, text))
 
     subscriber = await run_in_threadpool(_subscriber, state, organizer_id, person_id)
     language = pick_language(wanted, ("fr", "en"), subscriber.language)
@@ -151,7 +140,7 @@ async def unsubscribe(request: Request) -> Response:
                     person_id,
                     consents.MARKETING_PURPOSES,
                     CHANNEL,
-                    datetime.now(UTC),
+                    now_of(request),
                     gettext(language, WITHDRAWAL),
                     language=language,
                     page_url="/unsubscribe" + (f" ({ONE_CLICK})" if one_click else ""),
@@ -161,7 +150,7 @@ async def unsubscribe(request: Request) -> Response:
         await run_in_threadpool(withdraw)
     if one_click:
         return PlainTextResponse("Unsubscribed.", headers={"Cache-Control": "no-store"})
-    return _message_page(
+    return message_page(
         request,
         language,
         200,

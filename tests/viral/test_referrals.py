@@ -133,18 +133,13 @@ def test_bonus_stops_at_the_cap(
 
 
 def test_a_referral_token_past_the_attribution_window_is_ignored(
-    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, clock: FixedClock
 ) -> None:
-    import itsdangerous.timed
-
     ann = enter_and_confirm(client, sender, settings, "ann@example.org")
     link = share_path(client, ann)
-    real = itsdangerous.timed.time.time
-    itsdangerous.timed.time.time = lambda: real() - 31 * 24 * 3600  # type: ignore[method-assign]
-    try:
-        old = client.get(link, follow_redirects=False).headers["location"]
-    finally:
-        itsdangerous.timed.time.time = real  # type: ignore[method-assign]
+    clock.advance(-timedelta(days=31))  # the link was followed 31 days ago
+    old = client.get(link, follow_redirects=False).headers["location"]
+    clock.advance(timedelta(days=31))
     page = client.get(old)
     assert "vous invite" not in shown(page)
     assert 'name="ref"' not in page.text

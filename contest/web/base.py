@@ -1,0 +1,83 @@
+"""What every web module shares: the app's state, the clock, the htmx contract, the client.
+
+Written once so that the participant pages, the workspace and the API answer alike: one
+``Vary``, one way to redirect an htmx request, one reading of the client's network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from contest.clock import Clock
+from contest.contests import ContestCache
+from contest.funnel import FunnelCounter
+from contest.mail import Sender
+from contest.settings import Settings
+from contest.templating import Templates
+from contest.tokens import Signer
+from contest.writer import EntryWriter
+
+
+@dataclass
+class AppState:
+    """The resources made in the lifespan, handed to every handler."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    templates: Templates
+    signer: Signer
+    contests: ContestCache
+    writer: EntryWriter
+    sender: Sender
+    funnel: FunnelCounter
+
+
+def state_of(request: Request) -> AppState:
+    state: AppState = request.app.state.contest
+    return state
+
+
+def now_of(request: Request) -> datetime:
+    """The app's clock: every deadline, expiry and window of a request is judged at this time."""
+    return state_of(request).clock.now()
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def html_page(html: str, status_code: int = 200) -> HTMLResponse:
+    """A page or an htmx fragment: the same URL answers both (``HX-Request``), and both depend
+    on cookies (the language, the session), so neither may be cached or served for the other."""
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Vary"] = "HX-Request, Cookie"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def redirect(request: Request, name: str, **params: Any) -> Response:
+    """After a successful form: a 303, or for htmx an ``HX-Redirect`` it follows itself."""
+    url = request.url_for(name, **params).path
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def client_network(request: Request) -> str:
+    """The client's network (/24 for IPv4, /48 for IPv6): rate limits and fraud signals key on
+    it, never on the full address. Empty when the address is not an IP address."""
+    host = request.client.host if request.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return ""
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{host}/{prefix}", strict=False).network_address)

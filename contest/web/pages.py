@@ -1,0 +1,129 @@
+"""The participant side's pages: which contest, which language, rendering, error pages.
+
+Shared by every participant-facing module (entering, sharing, unsubscribing, the pop-in), so
+that none of them reaches into another's private helpers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from contest.contests import ContestView
+from contest.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext, pick_language
+from contest.web.base import html_page, state_of
+
+LANG_COOKIE = "lang"
+LANG_COOKIE_AGE = 365 * 24 * 3600
+
+
+def contest_of(request: Request) -> ContestView:
+    contest = state_of(request).contests.get(request.path_params["slug"])
+    if contest is None:
+        raise HTTPException(404)
+    return contest
+
+
+def language_of(request: Request, contest: ContestView, wanted: str | None = None) -> str:
+    """The language asked for (link, then form or token), else the one remembered, else the
+    contest's own."""
+    asked = (request.query_params.get("lang"), wanted, request.cookies.get(LANG_COOKIE))
+    chosen = next((language for language in asked if language in contest.languages), None)
+    return pick_language(chosen, contest.languages, contest.language)
+
+
+def site_language(request: Request) -> str:
+    """The language of a page that belongs to no contest."""
+    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return pick_language(asked, LANGUAGES, DEFAULT_LANGUAGE)
+
+
+def remember_language(request: Request, response: Response, language: str) -> None:
+    """Keeps a language picked with ``?lang=`` (a preference, not personal data): the next
+    pages open in it, the confirmation link opened in this browser included."""
+    if request.query_params.get("lang") == language != request.cookies.get(LANG_COOKIE):
+        response.set_cookie(
+            LANG_COOKIE,
+            language,
+            max_age=LANG_COOKIE_AGE,
+            samesite="lax",
+            secure=state_of(request).settings.https,
+            httponly=True,
+        )
+
+
+def render(
+    request: Request,
+    language: str,
+    template: str,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    html = state_of(request).templates.render(language, template, request=request, **context)
+    response = html_page(html, status_code)
+    remember_language(request, response, language)
+    return response
+
+
+def message_page(
+    request: Request,
+    language: str,
+    status_code: int,
+    title: str,
+    text: str,
+    contest: ContestView | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        language,
+        "participant/message.html",
+        status_code=status_code,
+        title=title,
+        text=text,
+        contest=contest,
+    )
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    if request.url.path.startswith("/api/"):
+        return api_error(404, "not_found", "No such resource.")
+    language = site_language(request)
+    return message_page(
+        request,
+        language,
+        404,
+        gettext(language, "Page not found"),
+        gettext(language, "There is no contest at this address. Check the link you followed."),
+    )
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """A readable page (or JSON under /api/) for refusals raised as HTTPException."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return await not_found(request, exc)
+    if request.url.path.startswith("/api/"):
+        return api_error(exc.status_code, "http_error", str(exc.detail))
+    language = site_language(request)
+    titles = {
+        400: gettext(language, "The request could not be understood"),
+        401: gettext(language, "Please sign in"),
+        403: gettext(language, "Not allowed"),
+        413: gettext(language, "Too large"),
+    }
+    title = titles.get(exc.status_code, gettext(language, "Something went wrong"))
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else ""
+    return message_page(request, language, exc.status_code, title, detail)
+
+
+def api_error(status: int, code: str, message: str) -> Response:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+async def not_allowed(request: Request, exc: Exception) -> Response:
+    if request.url.path.startswith("/api/"):
+        return api_error(405, "method_not_allowed", "Method not allowed.")
+    return Response("Method not allowed", status_code=405, media_type="text/plain")
