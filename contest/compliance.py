@@ -1,31 +1,54 @@
-"""The bridge from the contest engine to the rules engine: stored configuration -> facts."""
+"""The bridge from the contest engine to the rules engine: stored configuration -> facts.
+
+Each setting feeds the fact its declaration names (``Setting.fact``); the facts below it are
+derived from several settings or from the organizer.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+import types
+import typing
+from functools import cache, lru_cache
+from typing import Any
 
-from contest.contests import ContestView
+from contest.contests.fields import SETTINGS
+from contest.contests.view import ContestView
 from contest.forms import CATALOGUE
-from rules import ConsentField, ContestFacts, Prize
+from rules import ConsentField, ContestFacts
+
+
+@cache
+def _fact_types() -> dict[str, Any]:
+    return typing.get_type_hints(ContestFacts)
+
+
+def _as_fact(name: str, value: Any) -> Any:
+    """A setting's value in the fact's own type: a set for a set, None for an empty text that
+    the rules read as "not given"."""
+    hint = _fact_types()[name]
+    if typing.get_origin(hint) is frozenset:
+        return frozenset(value)
+    optional = isinstance(hint, types.UnionType) and type(None) in typing.get_args(hint)
+    if optional and value == "":
+        return None
+    return value
+
+
+def settings_facts(contest: ContestView) -> dict[str, Any]:
+    """The facts fed one to one by a setting."""
+    return {
+        spec.fact or name: _as_fact(spec.fact or name, getattr(contest, name))
+        for name, spec in SETTINGS.items()
+        if spec.fact is not None
+    }
 
 
 @lru_cache(maxsize=512)
 def contest_facts(contest: ContestView) -> ContestFacts:
     """The facts the rules judge, for a contest snapshot (cached: snapshots are immutable)."""
     return ContestFacts(
-        slug=contest.slug,
-        title=contest.title,
-        jurisdictions=frozenset(contest.jurisdictions),
+        **settings_facts(contest),
         languages=contest.languages,
-        audience=contest.audience,
-        segment=contest.segment,
-        segment_min_orders=contest.segment_min_orders,
-        offered_at=contest.offered_at,
-        opens_at=contest.opens_at,
-        closes_at=contest.closes_at,
-        draw_at=contest.draw_at,
-        client_cutoff_at=contest.client_cutoff_at,
-        min_age=contest.min_age,
         consent_fields=tuple(
             ConsentField(
                 purpose=option.purpose,
@@ -38,32 +61,8 @@ def contest_facts(contest: ContestView) -> ContestFacts:
         organizer_name=contest.organizer_name or None,
         organizer_address=contest.organizer_address or None,
         organizer_contact=contest.organizer_contact or None,
-        prizes=tuple(
-            Prize(
-                rank=p.rank,
-                description=p.description,
-                quantity=p.quantity,
-                unit_value=p.unit_value,
-                currency=p.currency,
-                kind=p.kind,
-                voucher_min_order=p.voucher_min_order,
-                voucher_validity_days=p.voucher_validity_days,
-            )
-            for p in contest.prizes
-        ),
-        draw_method=contest.draw_method or None,
-        winner_notification=contest.winner_notification or None,
-        claim_days=contest.claim_days,
-        privacy_notice=contest.privacy_notice or None,
-        retention_months=contest.retention_months,
-        referral_bonus=contest.referral_bonus,
-        referral_cap=contest.referral_cap,
-        platform_invitations=contest.platform_invitations,
+        prizes=contest.prizes,
         platform_invitations_override=bool(contest.invitations_override_reason.strip()),
-        requires_purchase=contest.requires_purchase,
-        purchase_bonus=contest.purchase_bonus,
-        form_fields=contest.form_fields,
-        excluded_email_domains=frozenset(contest.excluded_email_domains),
         mandatory_fields=tuple(
             name for name in contest.form_fields if name in CATALOGUE and CATALOGUE[name].required
         ),

@@ -45,22 +45,18 @@ def demo_password(settings: Settings) -> str:
     return f"demo-{digest[:12]}"
 
 
-CONSENTS = [
-    {
-        "purpose": "marketing_email",
-        "label_fr": "Je souhaite recevoir par e-mail les offres de La Boutique Démo.",
-        "label_en": "I would like to receive La Boutique Démo's offers by e-mail.",
-    },
-    {
-        "purpose": "partners",
-        "label_fr": (
-            "J'accepte que mon adresse soit transmise à Atelier Partenaire SAS pour ses offres."
-        ),
-        "label_en": (
-            "I agree that my address be passed on to Atelier Partenaire SAS for its offers."
-        ),
-    },
-]
+MARKETING_WORDING = {
+    "marketing_label_fr": "Je souhaite recevoir par e-mail les offres de La Boutique Démo.",
+    "marketing_label_en": "I would like to receive La Boutique Démo's offers by e-mail.",
+}
+PARTNERS_WORDING = {
+    "partners_label_fr": (
+        "J'accepte que mon adresse soit transmise à Atelier Partenaire SAS pour ses offres."
+    ),
+    "partners_label_en": (
+        "I agree that my address be passed on to Atelier Partenaire SAS for its offers."
+    ),
+}
 
 PRIVACY = (
     "La Boutique Démo SAS traite vos données pour organiser le jeu (exécution du règlement) et, "
@@ -84,7 +80,8 @@ def _contest(organizer_id: int, slug: str, title: str, now: datetime, **fields: 
         "draw_at": now + timedelta(days=31),
         "min_age": 18,
         "form_fields": ["first_name"],
-        "consents": CONSENTS,
+        **MARKETING_WORDING,
+        **PARTNERS_WORDING,
         "partners": ["Atelier Partenaire SAS"],
         "excluded_email_domains": ["laboutiquedemo.fr"],
         "draw_method": "Tirage au sort vérifiable (graine engagée à la publication).",
@@ -171,8 +168,9 @@ def seed_demo(
             audience="clients",
             offered_at=offered,
             client_cutoff_at=offered,
-            consents=CONSENTS[:1],
             partners=[],
+            partners_label_fr="",
+            partners_label_en="",
         )
         session.add(clients)
         session.flush()

@@ -85,8 +85,11 @@ class Contest(SQLModel, table=True):
     min_age: int = 18
     # Extra form fields besides the e-mail, from a closed catalogue (see contest.forms).
     form_fields: list[str] = Field(default_factory=lambda: ["first_name"], sa_type=JSON)
-    # Optional consent boxes: [{"purpose": "marketing_email", "label_fr": ..., "label_en": ...}].
-    consents: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    # The wordings of the optional consent boxes (a box shows when it has a wording).
+    marketing_label_fr: str = Field(default="", max_length=500)
+    marketing_label_en: str = Field(default="", max_length=500)
+    partners_label_fr: str = Field(default="", max_length=500)
+    partners_label_en: str = Field(default="", max_length=500)
     partners: list[str] = Field(default_factory=list, sa_type=JSON)
     # Staff and people running the contest are excluded by their e-mail domain (ALL-ELIGIBILITY-1).
     excluded_email_domains: list[str] = Field(default_factory=list, sa_type=JSON)

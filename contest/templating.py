@@ -12,6 +12,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from contest import i18n
+from contest.contests.fields import PRIZE_SETTINGS, SETTINGS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -34,6 +35,9 @@ class Templates:
             )
             env.globals.update(globals_ or {})
             env.globals["language"] = language
+            # The contest settings' declarations: the workspace form draws its fields from them.
+            env.globals["contest_settings"] = SETTINGS
+            env.globals["prize_settings"] = PRIZE_SETTINGS
             env.filters["when"] = lambda d, tz="Europe/Paris", lang=language: (
                 i18n.format_when(d, lang, tz) if d else "—"
             )

@@ -1,7 +1,7 @@
 """The JSON API under /api/v1/: bearer tokens scoped to one organizer.
 
 Contests go through the same parsing and the same rule checks as the workspace form; a rule
-refusal answers 422 with the rule ids, messages and sources. Errors are always
+refusal answers 422 with the rule ids, messages and sources. ConfigErrors are always
 ``{"error": {"code", "message", "fields"?, "rules"?}}``.
 """
 
@@ -12,7 +12,6 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,27 +23,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from contest import apitokens, clients, configuration
-from contest.configuration import ConfigErrors, ContestInput, ContestRefused, SlugTaken
+from contest.configuration import ContestRefused, SlugTaken
+from contest.contests import fields as contest_fields
 from contest.contests import table
+from contest.contests.fields import ConfigErrors, ContestSettings, json_as_form, settings_json
 from contest.models import Contest, ContestStatus, Organizer
 from contest.storage import write_options
 from contest.web.base import now_of, state_of
-from contest.web.openapi import CONTEST_FIELDS, openapi_document
+from contest.web.openapi import openapi_document
 from rules import Finding, Verdict
 
 MAX_BODY = 512 * 1024
 MAX_CLIENTS = 10_000
 MAX_ID = 2**31 - 1  # database integer ids
-LIST_FIELDS = {
-    "jurisdictions",
-    "form_fields",
-    "partners",
-    "excluded_email_domains",
-    "embed_origins",
-}
-BOOL_FIELDS = {"requires_purchase", "purchase_bonus", "leaderboard", "platform_invitations"}
-PRIZE_FIELDS = frozenset(("description", "quantity", "unit_value", "currency", "kind"))
-PRIZE_FIELDS |= {"voucher_min_order", "voucher_validity_days"}
 
 
 def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
@@ -132,137 +123,23 @@ class _BadRequest(Exception):
         self.response = error(status, code, message)
 
 
-def _scalar(value: Any, name: str, errors: dict[str, tuple[str, str]]) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "on" if value else ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # JSON Schema counts 40.0 as an integer
-    if isinstance(value, int | float | str):
-        return str(value)
-    errors[name] = ("Valeur d'un type inattendu.", "Value of an unexpected type.")
-    return ""
-
-
 def as_form(data: Any) -> ImmutableMultiDict[str, str]:
     """A JSON configuration as the workspace form's fields, so both share one parser."""
-    if not isinstance(data, dict):
-        raise ConfigErrors({"": ("Un objet JSON est attendu.", "A JSON object is expected.")})
-    errors: dict[str, tuple[str, str]] = {}
-    pairs: list[tuple[str, str]] = []
-    for name, value in data.items():
-        if name not in CONTEST_FIELDS and name != "reason":
-            errors[name[:64]] = ("Champ inconnu.", "Unknown field.")
-        elif name == "prizes":
-            if not isinstance(value, list) or len(value) > configuration.MAX_PRIZES:
-                errors["prizes"] = (
-                    f"Une liste de {configuration.MAX_PRIZES} lots au plus.",
-                    f"A list of at most {configuration.MAX_PRIZES} prizes.",
-                )
-                continue
-            for index, prize in enumerate(value):
-                if not isinstance(prize, dict):
-                    errors[f"prizes.{index}"] = ("Un objet est attendu.", "An object is expected.")
-                    continue
-                keys = {"voucher_min_order": "min_order", "voucher_validity_days": "validity_days"}
-                for key, item in prize.items():
-                    if key not in PRIZE_FIELDS:
-                        errors[f"prizes.{index}.{key[:64]}"] = ("Champ inconnu.", "Unknown field.")
-                        continue
-                    field = f"prize-{index}-{keys.get(key, key)}"
-                    pairs.append((field, _scalar(item, f"prizes.{index}.{key}", errors)))
-        elif name in LIST_FIELDS:
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                errors[name] = (
-                    "Une liste de textes est attendue.",
-                    "A list of strings is expected.",
-                )
-                continue
-            if name in {"partners", "embed_origins"}:
-                pairs.append((name, "\n".join(value)))
-            elif name == "excluded_email_domains":
-                pairs.append((name, ",".join(value)))
-            else:
-                pairs.extend((name, v) for v in value)
-        elif name in BOOL_FIELDS:
-            if not isinstance(value, bool):
-                errors[name] = ("Vrai ou faux attendu.", "true or false expected.")
-                continue
-            pairs.append((name, "on" if value else ""))
-        elif name != "reason":
-            pairs.append((name, _scalar(value, name, errors)))
-    if errors:
-        raise ConfigErrors(errors)
-    return ImmutableMultiDict(pairs)
+    return ImmutableMultiDict(json_as_form(data, extra=("reason",)))
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment else None
 
 
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def contest_json(
-    row: Contest, contest: ContestInput, verdict: Verdict, base_url: str
+    row: Contest, contest: ContestSettings, verdict: Verdict, base_url: str
 ) -> dict[str, Any]:
     return {
         "id": row.id,
         "url": f"{base_url}/c/{row.slug}",
         "status": row.status,
-        "title": contest.title,
-        "slug": contest.slug,
-        "description": contest.description,
-        "language": contest.language,
-        "jurisdictions": list(contest.jurisdictions),
-        "timezone": contest.timezone,
-        "offered_at": _iso(row.offered_at),
-        "opens_at": _iso(contest.opens_at),
-        "closes_at": _iso(contest.closes_at),
-        "draw_at": _iso(contest.draw_at),
-        "audience": contest.audience,
-        "segment": contest.segment,
-        "segment_min_orders": contest.segment_min_orders,
-        "client_cutoff_at": _iso(contest.client_cutoff_at),
-        "min_age": contest.min_age,
-        "form_fields": list(contest.form_fields),
-        "marketing_label_fr": contest.marketing_label_fr,
-        "marketing_label_en": contest.marketing_label_en,
-        "partners_label_fr": contest.partners_label_fr,
-        "partners_label_en": contest.partners_label_en,
-        "partners": list(contest.partners),
-        "referral_bonus": contest.referral_bonus,
-        "referral_cap": contest.referral_cap,
-        "attribution_days": contest.attribution_days,
-        "leaderboard": contest.leaderboard,
-        "platform_invitations": contest.platform_invitations,
-        "invitations_override_reason": contest.invitations_override_reason,
-        "embed_origins": list(contest.embed_origins),
-        "popin_delay_hours": contest.popin_delay_hours,
-        "requires_purchase": contest.requires_purchase,
-        "purchase_bonus": contest.purchase_bonus,
-        "draw_method": contest.draw_method,
-        "winner_notification": contest.winner_notification,
-        "claim_days": contest.claim_days,
-        "privacy_notice": contest.privacy_notice,
-        "retention_months": contest.retention_months,
-        "excluded_email_domains": list(contest.excluded_email_domains),
-        "brand_color": contest.brand_color,
-        "prizes": [
-            {
-                "rank": rank,
-                "description": p.description,
-                "quantity": p.quantity,
-                "unit_value": _money(p.unit_value),
-                "currency": p.currency,
-                "kind": p.kind,
-                "voucher_min_order": _money(p.voucher_min_order),
-                "voucher_validity_days": p.voucher_validity_days,
-            }
-            for rank, p in enumerate(contest.prizes, start=1)
-        ],
+        **settings_json(contest),
         "compliance": {
             "ok": verdict.ok,
             "findings": [finding_json(f) for f in verdict.findings],
@@ -323,7 +200,7 @@ async def create_contest(request: Request, organizer_id: int) -> Response:
     """Creates a draft; the answer carries its compliance findings."""
     state = state_of(request)
     try:
-        contest = configuration.parse_contest_form(as_form(await _json_body(request)))
+        contest = contest_fields.parse_contest_form(as_form(await _json_body(request)))
     except _BadRequest as bad:
         return bad.response
     except ConfigErrors as problems:
@@ -383,10 +260,10 @@ async def update_contest(request: Request, organizer_id: int) -> Response:
             if row is None or organizer is None:
                 return error(404, "not_found", "No such contest.")
             assert row.id is not None
-            current = configuration.form_values(
+            current = contest_fields.form_values(
                 configuration.input_of(row, configuration.prizes_of(session, row.id))
             )
-            if any(key.startswith("prize-") for key in changes):
+            if isinstance(data, dict) and "prizes" in data:  # the list sent replaces the list
                 current = {k: v for k, v in current.items() if not k.startswith("prize-")}
             merged: list[tuple[str, str]] = []
             for key, value in current.items():
@@ -396,7 +273,7 @@ async def update_contest(request: Request, organizer_id: int) -> Response:
                 merged.extend((key, str(v)) for v in values)
             merged.extend(changes.multi_items())
             try:
-                contest = configuration.parse_contest_form(ImmutableMultiDict(merged))
+                contest = contest_fields.parse_contest_form(ImmutableMultiDict(merged))
                 configuration.update_contest(
                     session, organizer, row, contest, now_of(request), reason=str(reason or "")
                 )

@@ -1,11 +1,11 @@
-"""The OpenAPI 3.1 document of /api/v1/, written to match contest.web.api exactly."""
+"""The OpenAPI 3.1 document of /api/v1/, written to match contest.web.api exactly; the contest
+fields' schemas come from their one declaration (``contest.contests.fields``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from contest.configuration import AUDIENCES, JURISDICTIONS, LANGUAGES, MAX_PRIZES
-from contest.forms import CATALOGUE
+from contest.contests.fields import json_schema
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 DATETIME = {"type": ["string", "null"], "format": "date-time"}
@@ -25,62 +25,7 @@ def _json(ref: str, description: str) -> dict[str, Any]:
     }
 
 
-PRIZE_INPUT = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "description": {"type": "string", "maxLength": 500},
-        "quantity": {"type": "integer", "minimum": 1, "maximum": 100000},
-        "unit_value": {"type": ["string", "number", "null"]},
-        "currency": {"type": "string", "maxLength": 3},
-        "kind": {"type": "string", "enum": ["voucher", "goods", "service"]},
-        "voucher_min_order": {"type": ["string", "number", "null"]},
-        "voucher_validity_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650},
-    },
-    "required": ["description"],
-}
-
-CONTEST_FIELDS: dict[str, Any] = {
-    "title": {"type": "string", "minLength": 1, "maxLength": 200},
-    "slug": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"},
-    "description": {"type": "string", "maxLength": 5000},
-    "language": {"type": "string", "enum": list(LANGUAGES)},
-    "jurisdictions": {"type": "array", "items": {"type": "string", "enum": list(JURISDICTIONS)}},
-    "timezone": {"type": "string", "maxLength": 64},
-    "offered_at": DATETIME,
-    "opens_at": DATETIME,
-    "closes_at": DATETIME,
-    "draw_at": DATETIME,
-    "audience": {"type": "string", "enum": list(AUDIENCES)},
-    "segment": {"type": ["string", "null"], "maxLength": 64},
-    "segment_min_orders": {"type": "integer", "minimum": 0, "maximum": 100000},
-    "client_cutoff_at": DATETIME,
-    "min_age": {"type": ["integer", "null"], "minimum": 0, "maximum": 99},
-    "form_fields": {"type": "array", "items": {"type": "string", "enum": list(CATALOGUE)}},
-    "marketing_label_fr": {"type": "string", "maxLength": 500},
-    "marketing_label_en": {"type": "string", "maxLength": 500},
-    "partners_label_fr": {"type": "string", "maxLength": 500},
-    "partners_label_en": {"type": "string", "maxLength": 500},
-    "partners": {"type": "array", "items": {"type": "string", "maxLength": 100}},
-    "referral_bonus": {"type": "integer", "minimum": 0, "maximum": 100},
-    "referral_cap": {"type": ["integer", "null"], "minimum": 0, "maximum": 10000},
-    "attribution_days": {"type": "integer", "minimum": 1, "maximum": 365},
-    "leaderboard": {"type": "boolean"},
-    "platform_invitations": {"type": "boolean"},
-    "invitations_override_reason": {"type": "string", "maxLength": 500},
-    "embed_origins": {"type": "array", "items": {"type": "string", "maxLength": 200}},
-    "popin_delay_hours": {"type": "integer", "minimum": 1, "maximum": 2160},
-    "requires_purchase": {"type": "boolean"},
-    "purchase_bonus": {"type": "boolean"},
-    "draw_method": {"type": "string", "maxLength": 500},
-    "winner_notification": {"type": "string", "maxLength": 500},
-    "claim_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 365},
-    "privacy_notice": {"type": "string", "maxLength": 5000},
-    "retention_months": {"type": ["integer", "null"], "minimum": 1, "maximum": 120},
-    "excluded_email_domains": {"type": "array", "items": {"type": "string", "maxLength": 100}},
-    "brand_color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
-    "prizes": {"type": "array", "maxItems": MAX_PRIZES, "items": PRIZE_INPUT},
-}
+CONTEST_FIELDS = json_schema(output=False)
 
 FINDING = {
     "type": "object",
@@ -112,31 +57,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 "type": "string",
                 "enum": ["draft", "scheduled", "open", "closed", "drawn", "archived"],
             },
-            **{k: v for k, v in CONTEST_FIELDS.items() if k != "prizes"},
-            "title": {"type": "string"},
-            "slug": {"type": "string"},
-            "jurisdictions": {"type": "array", "items": {"type": "string"}},
-            "form_fields": {"type": "array", "items": {"type": "string"}},
-            "partners": {"type": "array", "items": {"type": "string"}},
-            "excluded_email_domains": {"type": "array", "items": {"type": "string"}},
-            "timezone": {"type": "string"},
-            "min_age": {"type": ["integer", "null"]},
-            "prizes": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "rank": {"type": "integer"},
-                        "description": {"type": "string"},
-                        "quantity": {"type": "integer"},
-                        "unit_value": NULLABLE_STRING,
-                        "currency": {"type": "string"},
-                        "kind": {"type": "string"},
-                        "voucher_min_order": NULLABLE_STRING,
-                        "voucher_validity_days": {"type": ["integer", "null"]},
-                    },
-                },
-            },
+            **json_schema(output=True),
             "compliance": {
                 "type": "object",
                 "properties": {
@@ -203,7 +124,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         "required": True,
                         "content": {
                             "application/json": {
-                                "schema": {"$ref": "#/components/schemas/ContestInput"}
+                                "schema": {"$ref": "#/components/schemas/ContestSettings"}
                             }
                         },
                     },
@@ -365,7 +286,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
-                "ContestInput": {
+                "ContestSettings": {
                     "type": "object",
                     "additionalProperties": False,
                     "properties": CONTEST_FIELDS,

@@ -24,12 +24,13 @@ from starlette.routing import Route
 from contest import accounts, apitokens, claims, clients, configuration, dashboard, media
 from contest.charts import bar_chart_svg
 from contest.configuration import (
-    ConfigErrors,
     ContestRefused,
     SlugTaken,
     TransitionRefused,
 )
+from contest.contests import fields as contest_fields
 from contest.contests import load_contest, table
+from contest.contests.fields import ConfigErrors, ContestSettings
 from contest.entries import referral_rules
 from contest.forms import CATALOGUE, EMAIL
 from contest.i18n import gettext
@@ -307,9 +308,9 @@ async def home(request: Request, organizer: OrganizerIdentity) -> Response:
 def _prize_rows(values: dict[str, object]) -> int:
     """As many prize rows as prizes filled in, plus one empty, at least three."""
     filled = sum(
-        1 for index in range(configuration.MAX_PRIZES) if values.get(f"prize-{index}-description")
+        1 for index in range(contest_fields.MAX_PRIZES) if values.get(f"prize-{index}-description")
     )
-    return min(max(3, filled + 1), configuration.MAX_PRIZES)
+    return min(max(3, filled + 1), contest_fields.MAX_PRIZES)
 
 
 def _form_page(
@@ -336,8 +337,11 @@ def _form_page(
 
 
 async def _uploads(
-    request: Request, form: FormData, contest: configuration.ContestInput, current: Contest | None
-) -> configuration.ContestInput:
+    request: Request,
+    form: FormData,
+    contest: ContestSettings,
+    current: Contest | None,
+) -> ContestSettings:
     """Stores the uploaded image and logo; keeps the current ones when none is sent."""
     names: dict[str, str | None] = {
         "image_path": current.image_path if current else None,
@@ -362,9 +366,9 @@ async def _uploads(
 
 def _judge_form(
     request: Request, organizer: OrganizerIdentity, form: FormData
-) -> tuple[configuration.ContestInput | None, Verdict | None, dict[str, tuple[str, str]]]:
+) -> tuple[ContestSettings | None, Verdict | None, dict[str, tuple[str, str]]]:
     try:
-        contest = configuration.parse_contest_form(form)
+        contest = contest_fields.parse_contest_form(form)
     except ConfigErrors as problems:
         return None, None, problems.errors
     with _db(request) as session:
@@ -385,13 +389,13 @@ async def contest_new(
 ) -> Response:
     """A new contest: the form with its live compliance panel; POST saves a draft."""
     if form is None:
-        values = configuration.form_values(configuration.ContestInput(title="", slug=""))
+        values = contest_fields.form_values(ContestSettings(title="", slug=""))
         return _form_page(request, values=values, verdict=None)
     contest, verdict, errors = await run_in_threadpool(_judge_form, request, organizer, form)
     if contest is None:
         return _form_page(
             request,
-            values=configuration.raw_values(form),
+            values=contest_fields.raw_values(form),
             verdict=None,
             errors=errors,
             status_code=422,
@@ -401,7 +405,7 @@ async def contest_new(
     except ConfigErrors as problems:
         return _form_page(
             request,
-            values=configuration.raw_values(form),
+            values=contest_fields.raw_values(form),
             verdict=verdict,
             errors=problems.errors,
             status_code=422,
@@ -421,7 +425,7 @@ async def contest_new(
         errors = {"slug": ("Cette adresse est déjà prise.", "This address is taken.")}
         return _form_page(
             request,
-            values=configuration.raw_values(form),
+            values=contest_fields.raw_values(form),
             verdict=verdict,
             errors=errors,
             status_code=409,
@@ -445,7 +449,7 @@ async def contest_edit(
                 current, _organizer_row(session, organizer), now_of(request)
             )
             session.expunge(row)
-            return row, configuration.form_values(current), verdict
+            return row, contest_fields.form_values(current), verdict
 
     row, values, verdict = await run_in_threadpool(load)
     if form is None:
@@ -454,7 +458,7 @@ async def contest_edit(
     if contest is None:
         return _form_page(
             request,
-            values=configuration.raw_values(form),
+            values=contest_fields.raw_values(form),
             verdict=None,
             errors=errors,
             contest=row,
@@ -465,7 +469,7 @@ async def contest_edit(
     except ConfigErrors as problems:
         return _form_page(
             request,
-            values=configuration.raw_values(form),
+            values=contest_fields.raw_values(form),
             verdict=verdict_new,
             errors=problems.errors,
             contest=row,
@@ -489,7 +493,7 @@ async def contest_edit(
     except ContestRefused as refused:
         return _form_page(
             request,
-            values=configuration.raw_values(form),
+            values=contest_fields.raw_values(form),
             verdict=refused.verdict,
             contest=row,
             status_code=422,
@@ -497,7 +501,7 @@ async def contest_edit(
     except ConfigErrors as problems:
         return _form_page(
             request,
-            values=configuration.raw_values(form),
+            values=contest_fields.raw_values(form),
             verdict=verdict_new,
             errors=problems.errors,
             contest=row,
@@ -507,7 +511,7 @@ async def contest_edit(
         errors = {"slug": ("Cette adresse est déjà prise.", "This address is taken.")}
         return _form_page(
             request,
-            values=configuration.raw_values(form),
+            values=contest_fields.raw_values(form),
             verdict=verdict_new,
             errors=errors,
             contest=row,

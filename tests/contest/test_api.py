@@ -224,3 +224,39 @@ def test_draws_run_once_and_read_through_the_api(
     again = client.post(f"/api/v1/contests/{closed}/draw", headers=bearer)
     assert again.status_code == 200 and again.json() == first.json()
     assert client.get(f"/api/v1/contests/{closed}/draw", headers=bearer).json() == first.json()
+
+
+def test_what_get_returns_patch_accepts_back_unchanged(
+    client: TestClient, bearer: dict[str, str]
+) -> None:
+    created = client.post(
+        "/api/v1/contests", json={**CONTEST, "accent_color": "#5a2ea6"}, headers=bearer
+    )
+    assert created.status_code == 201
+    path = f"/api/v1/contests/{created.json()['id']}"
+    shown = client.get(path, headers=bearer).json()
+    assert shown["accent_color"] == "#5a2ea6", "every form field is in the API too"
+    assert shown["prizes"][0]["rank"] == 1
+    writable = {k: v for k, v in shown.items() if k not in {"id", "url", "status", "compliance"}}
+    again = client.patch(path, json=writable, headers=bearer)
+    assert again.status_code == 200, again.text
+    assert {k: again.json()[k] for k in writable} == writable
+
+
+def test_a_prize_rank_that_is_not_its_place_is_refused(
+    client: TestClient, bearer: dict[str, str]
+) -> None:
+    prize = {**CONTEST["prizes"][0], "rank": 2}  # type: ignore[index]
+    answer = client.post("/api/v1/contests", json={**CONTEST, "prizes": [prize]}, headers=bearer)
+    assert answer.status_code == 422
+    assert "prizes.0.rank" in answer.json()["error"]["fields"]
+
+
+def test_an_empty_prize_list_removes_every_prize(
+    client: TestClient, bearer: dict[str, str]
+) -> None:
+    created = client.post("/api/v1/contests", json=CONTEST, headers=bearer).json()
+    path = f"/api/v1/contests/{created['id']}"
+    emptied = client.patch(path, json={"prizes": []}, headers=bearer)
+    assert emptied.status_code == 200
+    assert emptied.json()["prizes"] == []
