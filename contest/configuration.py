@@ -16,15 +16,9 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from contest.compliance import contest_facts
-from contest.contests.fields import (
-    PRIZE_SETTINGS,
-    SETTINGS,
-    ConfigErrors,
-    ContestSettings,
-    prize_of_row,
-    row_values,
-    settings_of_row,
-)
+from contest.contests.fields import PRIZE_SETTINGS, SETTINGS, ContestSettings
+from contest.contests.formats import prize_of_row, row_values, settings_of_row
+from contest.contests.setting import ConfigErrors
 from contest.contests.view import ContestView, load_contest
 from contest.draw import commitment, new_secret
 from contest.models import AuditEvent, Contest, ContestStatus, Organizer, RulesVersion

@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from contest.contests.fields import ContestSettings, prize_of_row, settings_of_row
+from contest.contests.fields import ContestSettings
+from contest.contests.formats import prize_of_row, settings_of_row
 from contest.models import ContestStatus
 
 PUBLIC_STATUSES = frozenset(

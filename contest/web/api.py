@@ -24,9 +24,10 @@ from starlette.routing import Route
 
 from contest import apitokens, clients, configuration
 from contest.configuration import ContestRefused, SlugTaken
-from contest.contests import fields as contest_fields
-from contest.contests import table
-from contest.contests.fields import ConfigErrors, ContestSettings, json_as_form, settings_json
+from contest.contests import formats, table
+from contest.contests.fields import ContestSettings
+from contest.contests.formats import json_as_form, settings_json
+from contest.contests.setting import ConfigErrors
 from contest.models import Contest, ContestStatus, Organizer
 from contest.storage import write_options
 from contest.web.base import now_of, state_of
@@ -200,7 +201,7 @@ async def create_contest(request: Request, organizer_id: int) -> Response:
     """Creates a draft; the answer carries its compliance findings."""
     state = state_of(request)
     try:
-        contest = contest_fields.parse_contest_form(as_form(await _json_body(request)))
+        contest = formats.parse_contest_form(as_form(await _json_body(request)))
     except _BadRequest as bad:
         return bad.response
     except ConfigErrors as problems:
@@ -260,7 +261,7 @@ async def update_contest(request: Request, organizer_id: int) -> Response:
             if row is None or organizer is None:
                 return error(404, "not_found", "No such contest.")
             assert row.id is not None
-            current = contest_fields.form_values(
+            current = formats.form_values(
                 configuration.input_of(row, configuration.prizes_of(session, row.id))
             )
             if isinstance(data, dict) and "prizes" in data:  # the list sent replaces the list
@@ -273,7 +274,7 @@ async def update_contest(request: Request, organizer_id: int) -> Response:
                 merged.extend((key, str(v)) for v in values)
             merged.extend(changes.multi_items())
             try:
-                contest = contest_fields.parse_contest_form(ImmutableMultiDict(merged))
+                contest = formats.parse_contest_form(ImmutableMultiDict(merged))
                 configuration.update_contest(
                     session, organizer, row, contest, now_of(request), reason=str(reason or "")
                 )

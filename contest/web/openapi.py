@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contest.contests.fields import json_schema
+from contest.contests.formats import json_schema
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 DATETIME = {"type": ["string", "null"], "format": "date-time"}

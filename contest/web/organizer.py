@@ -28,9 +28,9 @@ from contest.configuration import (
     SlugTaken,
     TransitionRefused,
 )
-from contest.contests import fields as contest_fields
-from contest.contests import load_contest, table
-from contest.contests.fields import ConfigErrors, ContestSettings
+from contest.contests import formats, load_contest, table
+from contest.contests.fields import MAX_PRIZES, ContestSettings
+from contest.contests.setting import ConfigErrors
 from contest.entries import referral_rules
 from contest.forms import CATALOGUE, EMAIL
 from contest.i18n import gettext
@@ -307,10 +307,8 @@ async def home(request: Request, organizer: OrganizerIdentity) -> Response:
 
 def _prize_rows(values: dict[str, object]) -> int:
     """As many prize rows as prizes filled in, plus one empty, at least three."""
-    filled = sum(
-        1 for index in range(contest_fields.MAX_PRIZES) if values.get(f"prize-{index}-description")
-    )
-    return min(max(3, filled + 1), contest_fields.MAX_PRIZES)
+    filled = sum(1 for index in range(MAX_PRIZES) if values.get(f"prize-{index}-description"))
+    return min(max(3, filled + 1), MAX_PRIZES)
 
 
 def _form_page(
@@ -368,7 +366,7 @@ def _judge_form(
     request: Request, organizer: OrganizerIdentity, form: FormData
 ) -> tuple[ContestSettings | None, Verdict | None, dict[str, tuple[str, str]]]:
     try:
-        contest = contest_fields.parse_contest_form(form)
+        contest = formats.parse_contest_form(form)
     except ConfigErrors as problems:
         return None, None, problems.errors
     with _db(request) as session:
@@ -389,13 +387,13 @@ async def contest_new(
 ) -> Response:
     """A new contest: the form with its live compliance panel; POST saves a draft."""
     if form is None:
-        values = contest_fields.form_values(ContestSettings(title="", slug=""))
+        values = formats.form_values(ContestSettings(title="", slug=""))
         return _form_page(request, values=values, verdict=None)
     contest, verdict, errors = await run_in_threadpool(_judge_form, request, organizer, form)
     if contest is None:
         return _form_page(
             request,
-            values=contest_fields.raw_values(form),
+            values=formats.raw_values(form),
             verdict=None,
             errors=errors,
             status_code=422,
@@ -405,7 +403,7 @@ async def contest_new(
     except ConfigErrors as problems:
         return _form_page(
             request,
-            values=contest_fields.raw_values(form),
+            values=formats.raw_values(form),
             verdict=verdict,
             errors=problems.errors,
             status_code=422,
@@ -425,7 +423,7 @@ async def contest_new(
         errors = {"slug": ("Cette adresse est déjà prise.", "This address is taken.")}
         return _form_page(
             request,
-            values=contest_fields.raw_values(form),
+            values=formats.raw_values(form),
             verdict=verdict,
             errors=errors,
             status_code=409,
@@ -449,7 +447,7 @@ async def contest_edit(
                 current, _organizer_row(session, organizer), now_of(request)
             )
             session.expunge(row)
-            return row, contest_fields.form_values(current), verdict
+            return row, formats.form_values(current), verdict
 
     row, values, verdict = await run_in_threadpool(load)
     if form is None:
@@ -458,7 +456,7 @@ async def contest_edit(
     if contest is None:
         return _form_page(
             request,
-            values=contest_fields.raw_values(form),
+            values=formats.raw_values(form),
             verdict=None,
             errors=errors,
             contest=row,
@@ -469,7 +467,7 @@ async def contest_edit(
     except ConfigErrors as problems:
         return _form_page(
             request,
-            values=contest_fields.raw_values(form),
+            values=formats.raw_values(form),
             verdict=verdict_new,
             errors=problems.errors,
             contest=row,
@@ -493,7 +491,7 @@ async def contest_edit(
     except ContestRefused as refused:
         return _form_page(
             request,
-            values=contest_fields.raw_values(form),
+            values=formats.raw_values(form),
             verdict=refused.verdict,
             contest=row,
             status_code=422,
@@ -501,7 +499,7 @@ async def contest_edit(
     except ConfigErrors as problems:
         return _form_page(
             request,
-            values=contest_fields.raw_values(form),
+            values=formats.raw_values(form),
             verdict=verdict_new,
             errors=problems.errors,
             contest=row,
@@ -511,7 +509,7 @@ async def contest_edit(
         errors = {"slug": ("Cette adresse est déjà prise.", "This address is taken.")}
         return _form_page(
             request,
-            values=contest_fields.raw_values(form),
+            values=formats.raw_values(form),
             verdict=verdict_new,
             errors=errors,
             contest=row,

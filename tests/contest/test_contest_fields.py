@@ -10,15 +10,8 @@ from starlette.datastructures import ImmutableMultiDict
 from starlette.testclient import TestClient
 
 from contest.contests import load_contest
-from contest.contests.fields import (
-    PRIZE_SETTINGS,
-    SETTINGS,
-    ContestSettings,
-    form_values,
-    json_as_form,
-    parse_contest_form,
-    settings_json,
-)
+from contest.contests.fields import PRIZE_SETTINGS, SETTINGS, ContestSettings
+from contest.contests.formats import form_values, json_as_form, parse_contest_form, settings_json
 from contest.demo import demo_password
 from contest.models import Contest
 from contest.models import Prize as PrizeRow

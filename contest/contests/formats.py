@@ -1,0 +1,185 @@
+"""A whole contest configuration through each door: the workspace form, the JSON API (and
+its schema), and the database row; each field handled as its declaration says."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from contest.contests.fields import (
+    DEFAULT_TIMEZONE,
+    MAX_PRIZES,
+    PRIZE_SETTINGS,
+    SETTINGS,
+    ContestSettings,
+)
+from contest.contests.setting import ConfigErrors, Kind, many, one, scalar
+from rules import Prize
+
+
+def _zone(form: Mapping[str, Any], errors: ConfigErrors) -> ZoneInfo:
+    name = one(form, "timezone") or DEFAULT_TIMEZONE
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors.add("timezone", "Fuseau horaire inconnu.", "Unknown time zone.")
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def parse_contest_form(form: Mapping[str, Any]) -> ContestSettings:
+    """Reads the configuration form; raises :class:`ConfigErrors` for values that are not well
+    formed.
+
+    Legal problems are not refused here: they are the rules engine's to report, so that the
+    organizer sees every one of them at once, with its rule and source.
+    """
+    errors = ConfigErrors()
+    zone = _zone(form, errors)
+    values = {
+        name: spec.parse(name, form, zone, errors) for name, spec in SETTINGS.items() if spec.form
+    }
+    values["timezone"] = zone.key
+    prizes: list[Prize] = []
+    for index in range(MAX_PRIZES):
+        prefix = f"prize-{index}-"
+        item = {
+            name: spec.parse(prefix + name, form, zone, errors)
+            for name, spec in PRIZE_SETTINGS.items()
+        }
+        if item["description"]:
+            item["currency"] = (item["currency"] or "EUR").upper()[:3]
+            prizes.append(Prize(rank=len(prizes) + 1, **item))
+    if errors.errors:
+        raise errors
+    return ContestSettings(**values, prizes=tuple(prizes))
+
+
+def form_values(contest: ContestSettings) -> dict[str, object]:
+    """The configuration as the form's fields, to fill the form in."""
+    zone = ZoneInfo(contest.timezone)
+    values: dict[str, object] = {
+        name: spec.form_value(getattr(contest, name), zone)
+        for name, spec in SETTINGS.items()
+        if spec.form
+    }
+    for index, prize in enumerate(contest.prizes):
+        for name, spec in PRIZE_SETTINGS.items():
+            values[f"prize-{index}-{name}"] = spec.form_value(getattr(prize, name), zone)
+    return values
+
+
+def raw_values(form: Mapping[str, Any]) -> dict[str, object]:
+    """What the organizer typed, to show it back next to the errors."""
+    return {
+        name: many(form, name)
+        if name in SETTINGS and SETTINGS[name].kind is Kind.CHOICES
+        else one(form, name)
+        for name in form
+    }
+
+
+def json_as_form(data: Any, extra: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """An API configuration as the form's fields; refuses unknown fields (:class:`ConfigErrors`).
+
+    ``extra`` names fields the caller reads itself (the reason of a change). A prize's ``rank``
+    is accepted as GET returns it, and must match its place in the list.
+    """
+    errors = ConfigErrors()
+    if not isinstance(data, dict):
+        errors.add("", "Un objet JSON est attendu.", "A JSON object is expected.")
+        raise errors
+    pairs: list[tuple[str, str]] = []
+    for name, value in data.items():
+        spec = SETTINGS.get(name)
+        if name in extra:
+            continue
+        if name == "prizes":
+            pairs.extend(_prizes_as_form(value, errors))
+        elif spec is None or not spec.api:
+            errors.add(str(name)[:64], "Champ inconnu.", "Unknown field.")
+        else:
+            pairs.extend(spec.json_as_form(name, value, errors))
+    if errors.errors:
+        raise errors
+    return pairs
+
+
+def _prizes_as_form(value: Any, errors: ConfigErrors) -> list[tuple[str, str]]:
+    if not isinstance(value, list) or len(value) > MAX_PRIZES:
+        errors.add(
+            "prizes",
+            f"Une liste de {MAX_PRIZES} lots au plus.",
+            f"A list of at most {MAX_PRIZES} prizes.",
+        )
+        return []
+    pairs: list[tuple[str, str]] = []
+    for index, prize in enumerate(value):
+        if not isinstance(prize, dict):
+            errors.add(f"prizes.{index}", "Un objet est attendu.", "An object is expected.")
+            continue
+        for key, item in prize.items():
+            where = f"prizes.{index}.{str(key)[:64]}"
+            if key == "rank":
+                if item != index + 1:
+                    errors.add(
+                        where,
+                        "Le rang d'un lot est sa place dans la liste (1, 2, …).",
+                        "A prize's rank is its place in the list (1, 2, …).",
+                    )
+            elif key in PRIZE_SETTINGS:
+                pairs.append((f"prize-{index}-{key}", scalar(where, item, errors)))
+            else:
+                errors.add(where, "Champ inconnu.", "Unknown field.")
+    return pairs
+
+
+def settings_json(contest: ContestSettings) -> dict[str, Any]:
+    """The configuration as the API returns it (what PATCH accepts back)."""
+    out = {
+        name: spec.json_value(getattr(contest, name)) for name, spec in SETTINGS.items() if spec.api
+    }
+    out["prizes"] = [
+        {"rank": prize.rank}
+        | {name: spec.json_value(getattr(prize, name)) for name, spec in PRIZE_SETTINGS.items()}
+        for prize in contest.prizes
+    ]
+    return out
+
+
+def json_schema(*, output: bool) -> dict[str, Any]:
+    """The configuration's JSON Schema properties, for input (PATCH/POST) or output (GET)."""
+    prize = {name: spec.schema() for name, spec in PRIZE_SETTINGS.items()}
+    properties = {name: spec.schema() for name, spec in SETTINGS.items() if spec.api}
+    properties["prizes"] = {
+        "type": "array",
+        "maxItems": MAX_PRIZES,
+        "items": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"rank": {"type": "integer", "minimum": 1}, **prize},
+            **({} if output else {"required": ["description"]}),
+        },
+    }
+    return properties
+
+
+# --- The database row --------------------------------------------------------------------------
+
+
+def row_values(contest: ContestSettings, *, published: bool) -> dict[str, Any]:
+    """The columns to write for this configuration; a published contest keeps its frozen ones."""
+    return {
+        name: spec.to_row(getattr(contest, name))
+        for name, spec in SETTINGS.items()
+        if not (published and spec.frozen_once_published)
+    }
+
+
+def settings_of_row(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """The typed settings of a stored contest row (a mapping of its columns)."""
+    return {name: spec.from_row(row[name]) for name, spec in SETTINGS.items()}
+
+
+def prize_of_row(row: Any) -> Prize:
+    return Prize(rank=row.rank, **{name: getattr(row, name) for name in PRIZE_SETTINGS})
