@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from contest import outbox
-from contest.contests import table
+from contest.contests import load_contest, table
 from contest.models import AwardStatus
 from contest.storage import write_options
 from contest.vouchers import new_code
@@ -257,7 +257,6 @@ def fulfilment_log(
 
 def notify_after_draw(engine: Engine, slug: str, now: datetime) -> int:
     """Tells the drawn winners of a contest (idempotent: each winner is told once)."""
-    from contest.contests import load_contest
 
     with engine.connect().execution_options(**write_options()) as connection:
         with connection.begin():
@@ -267,7 +266,6 @@ def notify_after_draw(engine: Engine, slug: str, now: datetime) -> int:
 
 def pass_all_unclaimed(engine: Engine, now: datetime) -> int:
     """The worker's periodic duty: unclaimed prizes past their deadline go to alternates."""
-    from contest.contests import load_contest
 
     contest_t = table("contest")
     with engine.connect() as connection:

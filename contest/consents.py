@@ -43,7 +43,8 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from contest.contests import table
-from contest.storage import write_options
+from contest.settings import Settings, SettingsError
+from contest.storage import NotMigrated, create_db_engine, ensure_migrated, write_options
 
 MARKETING_PURPOSES = ("marketing_email", "partners", "client_contests")
 PURPOSES = ("rules", *MARKETING_PURPOSES)
@@ -542,8 +543,6 @@ def _json(value: Any) -> Any:
 
 def cmd_verify_consents(args: argparse.Namespace) -> int:
     """``contest verify-consents [--organizer EMAIL]``: 1 and the first broken link on failure."""
-    from contest.settings import Settings, SettingsError
-    from contest.storage import NotMigrated, create_db_engine, ensure_migrated
 
     try:
         settings = Settings.from_env()

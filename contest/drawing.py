@@ -67,12 +67,11 @@ from contest import draw as core
 from contest import poolfile
 from contest.compliance import contest_facts
 from contest.contests import ContestView, load_contest, table
-from contest.i18n import Refusal
 from contest.models import ContestStatus, EntryStatus
 from contest.officialrules import rules_version as computed_rules_version
 from contest.people import email_key
 from contest.storage import write_options
-from rules import ContestFacts, PersonFacts, age_on, evaluate_draw
+from rules import ContestFacts, PersonFacts, Refusal, age_on, evaluate_draw
 
 POOL_LISTING_LIMIT = 100_000
 CROSS_CHECK_EVERY = 1000

@@ -7,7 +7,10 @@ orders, which segments. A refusal carries the rule id and both languages' messag
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -16,7 +19,7 @@ from contest.compliance import contest_facts
 from contest.contests import ContestView, table
 from contest.forms import EntryForm
 from contest.people import email_key
-from rules import PersonFacts, Verdict, evaluate_entry
+from rules import PersonFacts, Refusal, Verdict, evaluate_entry
 
 _client = table("client")
 FIND_CLIENT = sa.select(_client.c.client_since, _client.c.orders_count, _client.c.segments).where(
@@ -46,6 +49,19 @@ def person_facts(
     )
 
 
+RULE_REFUSED = "rule_refused"  # a legal rule refuses this person
+RATE_LIMITED = "rate_limited"  # too many attempts: try again after ``retry_after`` seconds
+
+
+@dataclass
+class EntryRefused(Refusal):
+    """The entry is refused; nothing was written. ``field`` is where to show the message."""
+
+    field: str = "form"
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    retry_after: int | None = None
+
+
 def check_entry(
     connection: Connection, contest: ContestView, form: EntryForm, key: str, now: datetime
 ) -> None:
@@ -57,12 +73,11 @@ def check_entry(
         raise refusal_of(verdict)
 
 
-def refusal_of(verdict: Verdict) -> Exception:
-    from contest.entries import EntryRefused
-
+def refusal_of(verdict: Verdict) -> EntryRefused:
     refusals = verdict.refusals
     first = refusals[0]
     return EntryRefused(
+        code=RULE_REFUSED,
         field=FORM_FIELDS.get(first.field or "", "form"),
         message_fr=" ".join(dict.fromkeys(f.message_fr for f in refusals)),
         message_en=" ".join(dict.fromkeys(f.message_en for f in refusals)),

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from contest import crm, eligibility, outbox
 from contest.contests import ContestView, table
+from contest.eligibility import RATE_LIMITED, EntryRefused
 from contest.forms import EntryForm
 from contest.i18n import N_, gettext
 from contest.models import EntryStatus
@@ -182,22 +183,6 @@ class EntryOutcome:
     created: bool
     confirmed: bool = False
     resent: bool = False
-
-
-@dataclass
-class EntryRefused(Exception):
-    """The entry is refused; nothing was written. ``field`` is where to show the message."""
-
-    field: str
-    message_fr: str
-    message_en: str
-    rule_id: str | None = None
-    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
-    status: int = 403
-    retry_after: int | None = None
-
-    def message(self, language: str) -> str:
-        return self.message_fr if language == "fr" else self.message_en
 
 
 def referral_rules(contest: ContestView) -> referrals.ReferralRules:
@@ -364,12 +349,12 @@ def _attempt_buckets(
 
 
 def _check_limits(counted: Counted, now: datetime) -> None:
-    """Refuses with a 429 an attempt whose count is past a limit (the count stays written)."""
+    """Refuses (RATE_LIMITED) an attempt whose count is past a limit (the count stays written)."""
     for bucket, rule, count in counted:
         if count > rule.limit:
             network = bucket.startswith("entry:net:")
             raise EntryRefused(
-                "form",
+                RATE_LIMITED,
                 "Trop de participations envoyées depuis votre réseau en peu de temps. "
                 "Réessayez dans quelques minutes."
                 if network
@@ -378,7 +363,6 @@ def _check_limits(counted: Counted, now: datetime) -> None:
                 "Please try again in a few minutes."
                 if network
                 else "Too many attempts with this address. Please try again later.",
-                status=429,
                 retry_after=retry_after(now, rule),
             )
 

@@ -6,7 +6,6 @@ Catalogues are compiled in memory at start-up, so no compiled ``.mo`` file is ev
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -81,26 +80,10 @@ def format_percent(share: float, language: str) -> str:
     return babel_percent(share, locale=language)
 
 
-@dataclass
-class Refusal(Exception):
-    """An operation refused, with nothing done, said in both languages; ``code`` names why."""
-
-    code: str
-    message_fr: str
-    message_en: str
-
-    def __str__(self) -> str:
-        return self.message_en
-
-    def message(self, language: str) -> str:
-        return self.message_fr if language == "fr" else self.message_en
-
-
 __all__ = [
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
     "N_",
-    "Refusal",
     "format_day",
     "format_money",
     "format_number",

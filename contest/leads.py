@@ -42,10 +42,10 @@ from sqlalchemy import Engine
 
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import table
-from contest.i18n import Refusal
 from contest.models import EntryStatus, ReferralStatus, UTCDateTime
 from contest.settings import Settings
 from contest.storage import NotMigrated, create_db_engine, ensure_migrated
+from rules import Refusal
 
 MARKETING_EMAIL = "marketing_email"
 PARTNERS = "partners"

@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from contest import outbox
+from contest import claims, outbox
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import ContestCache, load_contest, table
 from contest.outbox import OutboxItem
@@ -74,8 +74,6 @@ class MessageBuilder:
         """The template's values; its links carry the message's language, so that a link
         opened in another browser shows the page in the language of the e-mail."""
         if item.template in {"win", "voucher"}:
-            from contest import claims
-
             with self.engine.connect() as connection:
                 contest = load_contest(connection, item.payload["slug"])
                 award = claims.award(connection, int(item.payload["award"]))

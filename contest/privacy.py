@@ -58,7 +58,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from contest import claims
+from contest import claims, consents
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import load_contest, table
 from contest.models import AwardStatus, EntryStatus, OutboxStatus, PurgeLog
@@ -852,7 +852,6 @@ class Maintenance:
     the retention purge runs (at most hourly). One duty failing never stops the others."""
 
     def __init__(self, engine: Engine, suppression_key: bytes) -> None:
-        from contest import claims, consents
 
         self.duties = (
             lambda now: claims.pass_all_unclaimed(engine, now),

@@ -23,12 +23,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from contest.contests import ContestView, table
+from contest.eligibility import EntryRefused
 from contest.entries import (
     Counted,
     Deferred,
     EntryContext,
     EntryOutcome,
-    EntryRefused,
     enter_contest,
     prepare_group,
 )

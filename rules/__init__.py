@@ -17,6 +17,7 @@ from rules.engine import (
 from rules.facts import ConsentField, ContestFacts, PersonFacts, Prize
 from rules.left_out import LEFT_OUT
 from rules.model import Finding, Localized, Moment, Rule, Severity, Variant, Verdict
+from rules.refusal import Refusal
 from rules.registry import Pack, packs_for
 from rules.texts import (
     NO_PURCHASE_EN,
@@ -46,6 +47,7 @@ __all__ = [
     "Pack",
     "PersonFacts",
     "Prize",
+    "Refusal",
     "Rule",
     "Severity",
     "Variant",

@@ -18,12 +18,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
+
+from rules import Refusal
 
 PER_REFERRER_PER_DAY = 5
 PER_NETWORK_PER_DAY = 20
@@ -40,17 +41,8 @@ def address_hash(key: bytes, email_key: str) -> str:
     return hmac.new(key, email_key.encode(), hashlib.sha256).hexdigest()
 
 
-@dataclass(frozen=True)
-class InvitationRefused(Exception):
+class InvitationRefused(Refusal):
     """Why an invitation is not sent: a code, both messages, and the rule id if any."""
-
-    code: str
-    message_fr: str
-    message_en: str
-    rule_id: str | None = None
-
-    def message(self, language: str) -> str:
-        return self.message_fr if language == "fr" else self.message_en
 
 
 SUPPRESSED = InvitationRefused(

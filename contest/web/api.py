@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from contest import apitokens, clients, configuration
+from contest import apitokens, claims, clients, configuration, drawing
 from contest.configuration import ContestRefused, SlugTaken
 from contest.contests import formats, table
 from contest.contests.fields import ContestSettings
@@ -30,7 +30,7 @@ from contest.contests.formats import json_as_form, settings_json
 from contest.contests.setting import ConfigErrors
 from contest.models import Contest, ContestStatus, Organizer
 from contest.storage import write_options
-from contest.web.base import now_of, state_of
+from contest.web.base import now_of, refusal_json, state_of
 from contest.web.openapi import openapi_document
 from rules import Finding, Verdict
 
@@ -448,7 +448,6 @@ async def upsert_clients(request: Request, organizer_id: int) -> Response:
 async def contest_draw(request: Request, organizer_id: int) -> Response:
     """GET: the contest's draw record. POST: runs the draw once (a second call returns the
     first record with 200 instead of 201) and tells the winners."""
-    from contest import claims, drawing
 
     state = state_of(request)
 
@@ -502,7 +501,7 @@ async def contest_draw(request: Request, organizer_id: int) -> Response:
 
     result = await run_in_threadpool(act)
     if isinstance(result, drawing.DrawRefused):
-        return error(409, result.code, result.message_en, message_fr=result.message_fr)
+        return refusal_json(result)
     state.contests.forget(slug)
     state.sender.wake.set()
     text, created = result

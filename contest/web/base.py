@@ -13,16 +13,18 @@ from typing import Any
 
 from sqlalchemy import Engine
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from contest.clock import Clock
 from contest.contests import ContestCache
+from contest.eligibility import RATE_LIMITED, RULE_REFUSED
 from contest.funnel import FunnelCounter
 from contest.mail import Sender
 from contest.settings import Settings
 from contest.templating import Templates
 from contest.tokens import Signer
 from contest.writer import EntryWriter
+from rules import Refusal
 
 
 @dataclass
@@ -81,3 +83,23 @@ def client_network(request: Request) -> str:
         return ""
     prefix = 24 if address.version == 4 else 48
     return str(ipaddress.ip_network(f"{host}/{prefix}", strict=False).network_address)
+
+
+# The HTTP status of each refusal code; any other refusal conflicts with the current state.
+REFUSAL_STATUS = {RATE_LIMITED: 429, RULE_REFUSED: 403}
+
+
+def refusal_status(refusal: Refusal) -> int:
+    """Where a domain refusal becomes an HTTP status: here, once, for pages and the API."""
+    return REFUSAL_STATUS.get(refusal.code, 409)
+
+
+def refusal_json(refusal: Refusal) -> JSONResponse:
+    """A domain refusal as the API answers it: its code, both messages, its rule."""
+    body = {
+        "code": refusal.code,
+        "message": refusal.message_en,
+        "message_fr": refusal.message_fr,
+        "rule_id": refusal.rule_id,
+    }
+    return JSONResponse({"error": body}, status_code=refusal_status(refusal))

@@ -21,7 +21,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from contest import accounts, apitokens, claims, clients, configuration, dashboard, media
+from contest import (
+    accounts,
+    apitokens,
+    claims,
+    clients,
+    configuration,
+    dashboard,
+    drawing,
+    leads,
+    media,
+)
 from contest.charts import bar_chart_svg
 from contest.configuration import (
     ContestRefused,
@@ -38,7 +48,7 @@ from contest.models import Client, Contest, Entry, EntryStatus, Organizer
 from contest.passwords import WeakPassword
 from contest.storage import write_options
 from contest.tokens import Purpose, TokenInvalid
-from contest.web import sharing
+from contest.web import participant, sharing
 from contest.web.auth import (
     csrf_token,
     current_session,
@@ -630,7 +640,6 @@ async def contest_action(
 @organizer_page
 async def contest_draw(request: Request, organizer: OrganizerIdentity, form: FormData) -> Response:
     """Runs the draw (once), then tells the winners by e-mail."""
-    from contest import claims, drawing
 
     contest_id = request.path_params["contest_id"]
     state = state_of(request)
@@ -676,7 +685,6 @@ async def contest_draw(request: Request, organizer: OrganizerIdentity, form: For
 @organizer_page
 async def contest_preview(request: Request, organizer: OrganizerIdentity) -> Response:
     """The participant page as it will look, for any status (drafts included)."""
-    from contest.web import participant
 
     contest_id = request.path_params["contest_id"]
 
@@ -1012,7 +1020,6 @@ async def links_page(
 async def leads_page(request: Request, organizer: OrganizerIdentity) -> Response:
     """The organizer's leads, qualified and segmented, filtered by segment, consent, contest
     and source (the first 200; the CSV download streams them all)."""
-    from contest import leads
 
     params = request.query_params
     segment = params.get("segment") or None
@@ -1056,7 +1063,6 @@ async def leads_page(request: Request, organizer: OrganizerIdentity) -> Response
 @organizer_page
 async def leads_csv(request: Request, organizer: OrganizerIdentity) -> Response:
     """A contest's leads as CSV: consenting people only, unless a lawful basis is given."""
-    from contest import leads
 
     params = request.query_params
     slug = params.get("contest") or None

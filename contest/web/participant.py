@@ -8,6 +8,7 @@ fragment. Answers that depend on ``HX-Request`` say so with ``Vary``.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
@@ -15,6 +16,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -27,13 +30,14 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from contest import prospects
+from contest import claims, crm, drawing, media, poolfile, privacy, prospects
 from contest.contests import ContestView
+from contest.drawing import receipt_of
+from contest.eligibility import EntryRefused
 from contest.entries import (
     EntryContext,
     EntryGone,
     EntryLimits,
-    EntryRefused,
     EntryState,
     confirm_entry,
     find_entry,
@@ -46,7 +50,7 @@ from contest.people import email_key, mask_email
 from contest.storage import write_options
 from contest.tokens import Purpose, TokenExpired, TokenInvalid
 from contest.web import sharing
-from contest.web.base import AppState, client_network, is_htmx, now_of, state_of
+from contest.web.base import AppState, client_network, is_htmx, now_of, refusal_status, state_of
 from contest.web.pages import (
     contest_of,
     language_of,
@@ -58,6 +62,7 @@ from rules import PROSPECT_SENTENCE_EN, PROSPECT_SENTENCE_FR, client_only_notice
 from viral import referrals
 from viral import stats as viral_stats
 
+log = logging.getLogger(__name__)
 MAX_FIELDS = 64
 
 
@@ -128,7 +133,6 @@ async def theme(request: Request) -> Response:
 
 async def media_file(request: Request) -> Response:
     """An uploaded contest image or logo."""
-    from contest import media
 
     folder = state_of(request).settings.upload_dir
     path = media.path_of(request.path_params["name"], folder)
@@ -253,7 +257,7 @@ async def enter(request: Request) -> Response:
             request,
             contest,
             language,
-            refusal.status,
+            refusal_status(refusal),
             came_from=came_from,
             values=values,
             errors=errors if refusal.field != "form" else {},
@@ -265,21 +269,12 @@ async def enter(request: Request) -> Response:
         if refusal.retry_after is not None:
             response.headers["Retry-After"] = str(refusal.retry_after)
         return response
-    except (WriterStopped, Exception):
-        return _form_response(
-            request,
-            contest,
-            language,
-            503,
-            came_from=came_from,
-            values=values,
-            ticked=ticked,
-            form_error=gettext(
-                language,
-                "We could not save your entry just now; nothing was recorded. "
-                "Please send the form again in a moment.",
-            ),
-        )
+    except (WriterStopped, OperationalError, PoolTimeout) as exc:  # stopping, or database busy
+        log.warning("entry not saved, asked to retry: %s", type(exc).__name__)
+        return _not_saved(request, contest, language, 503, came_from, values, ticked)
+    except Exception:  # a defect: its stack goes to the log, the person keeps the form
+        log.exception("entry not saved")
+        return _not_saved(request, contest, language, 500, came_from, values, ticked)
 
     kind = "new" if outcome.created else ("confirmed" if outcome.confirmed else "again")
     if is_htmx(request):
@@ -294,6 +289,32 @@ async def enter(request: Request) -> Response:
     token = state.signer.sign(Purpose.ENTERED, [outcome.entry_public_id, kind, language])
     url = request.url_for("participant:entered", slug=contest.slug).include_query_params(t=token)
     return RedirectResponse(str(url), status_code=303)
+
+
+def _not_saved(
+    request: Request,
+    contest: ContestView,
+    language: str,
+    status: int,
+    came_from: sharing.Attribution,
+    values: dict[str, str],
+    ticked: frozenset[str],
+) -> Response:
+    """The form again, as typed, saying that nothing was recorded and to send it again."""
+    return _form_response(
+        request,
+        contest,
+        language,
+        status,
+        came_from=came_from,
+        values=values,
+        ticked=ticked,
+        form_error=gettext(
+            language,
+            "We could not save your entry just now; nothing was recorded. "
+            "Please send the form again in a moment.",
+        ),
+    )
 
 
 def _form_response(
@@ -337,7 +358,6 @@ def confirmed_entry(entry: EntryState) -> bool:
 
 
 def drawing_receipt(public_id: str, chances: int) -> str:
-    from contest.drawing import receipt_of
 
     return receipt_of(public_id, chances)
 
@@ -604,7 +624,6 @@ async def _own_entry(request: Request) -> tuple[ContestView, EntryState] | Respo
 
 async def my_data(request: Request) -> Response:
     """ "Download my data": everything held about the participant, as JSON (GDPR Art. 15, 20)."""
-    from contest import privacy
 
     found = await _own_entry(request)
     if isinstance(found, Response):
@@ -628,7 +647,6 @@ async def my_data(request: Request) -> Response:
 
 async def erase_me(request: Request) -> Response:
     """ "Erase me": GET asks for confirmation, POST erases the person's data everywhere."""
-    from contest import crm, privacy
 
     found = await _own_entry(request)
     if isinstance(found, Response):
@@ -680,7 +698,6 @@ async def erase_me(request: Request) -> Response:
 
 async def draw_record(request: Request) -> Response:
     """The published draw record (JSON, no personal data) for contest verify-draw."""
-    from contest import drawing
 
     contest = contest_of(request)
     state = state_of(request)
@@ -702,7 +719,6 @@ async def draw_record(request: Request) -> Response:
 
 async def draw_pool(request: Request) -> Response:
     """The pool file of a draw too large to list its pool in the record (tickets, weights)."""
-    from contest import poolfile
 
     contest = contest_of(request)
     engine = state_of(request).engine
@@ -717,7 +733,6 @@ async def draw_pool(request: Request) -> Response:
 
 async def _draw_result(state: AppState, contest: ContestView) -> dict[str, Any] | None:
     """The public part of the draw and the prizes' fulfilment, for the contest page."""
-    from contest import claims, drawing
 
     if contest.status not in {"drawn", "archived"}:
         return None
@@ -736,7 +751,6 @@ async def _draw_result(state: AppState, contest: ContestView) -> dict[str, Any] 
 
 async def claim_prize(request: Request) -> Response:
     """A winner's claim page: GET shows the prize, POST claims it and shows the voucher."""
-    from contest import claims
 
     contest = contest_of(request)
     state = state_of(request)

@@ -11,7 +11,7 @@ from helpers import enter, form_token, link_in, read_eml, shown
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from contest.contests import table
+from contest.clock import FixedClock
 from contest.mail import Sender
 from contest.settings import Settings
 

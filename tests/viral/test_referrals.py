@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import sqlalchemy as sa
 from helpers import form_token, link_in, read_eml, shown
@@ -10,6 +11,7 @@ from referral_steps import enter_and_confirm, share_path
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from contest.clock import FixedClock
 from contest.contests import table
 from contest.mail import Sender
 from contest.settings import Settings
