@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from contest.contests import table
+from contest import tables
 from contest.draw import PoolEntry, draw, draw_seed, new_secret
 from contest.models import UTCDateTime
 
@@ -92,7 +92,7 @@ def measure_scan(count: int) -> dict[str, Any]:
 
 
 def _organizer_and_contest(engine: Engine, slug: str) -> tuple[int, int]:
-    contest = table("contest")
+    contest = tables.contest
     with engine.connect() as connection:
         row = connection.execute(
             sa.select(contest.c.organizer_id, contest.c.id).where(contest.c.slug == slug)
@@ -108,7 +108,7 @@ def make_leads(engine: Engine, slug: str, count: int, now: datetime) -> None:
     """
     organizer_id, contest_id = _organizer_and_contest(engine, slug)
 
-    person, entry, consent = table("person"), table("entry"), table("consentrecord")
+    person, entry, consent = tables.person, tables.entry, tables.consentrecord
     numbers = sa.select(sa.literal(1).label("n")).cte("numbers", recursive=True)
     numbers = numbers.union_all(sa.select(numbers.c.n + 1).where(numbers.c.n < count))
     entered = sa.literal(now - timedelta(days=3), UTCDateTime())

@@ -13,8 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from contest import outbox
-from contest.contests import table
+from contest import outbox, tables
 from contest.passwords import hash_password, verify_password
 from contest.people import InvalidEmail, clean_email
 from contest.ratelimit import Limit, exceeded, hit, retry_after
@@ -49,7 +48,7 @@ def _normalized(email: str) -> str:
 
 
 def find_by_email(connection: Connection, email: str) -> Any:
-    organizer = table("organizer")
+    organizer = tables.organizer
     return connection.execute(
         sa.select(
             organizer.c.id,
@@ -61,7 +60,7 @@ def find_by_email(connection: Connection, email: str) -> Any:
 
 
 def identity(connection: Connection, organizer_id: int) -> OrganizerIdentity | None:
-    organizer = table("organizer")
+    organizer = tables.organizer
     row = connection.execute(
         sa.select(organizer.c.id, organizer.c.email, organizer.c.session_version).where(
             organizer.c.id == organizer_id
@@ -131,7 +130,7 @@ def reset_password(
     Raises WeakPassword (from contest.passwords) for a short password, ResetRefused when the
     link's account version is no longer current.
     """
-    organizer = table("organizer")
+    organizer = tables.organizer
     hashed = hash_password(password)
     changed = connection.execute(
         sa.update(organizer)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from contest.contests import table
+from contest import tables
 
 PREFIX = "ctk_"
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is a hint, not a log: few writes
@@ -28,7 +28,7 @@ class NewToken:
 
 def create_token(connection: Connection, organizer_id: int, name: str, now: datetime) -> NewToken:
     token = PREFIX + secrets.token_urlsafe(32)
-    tokens = table("apitoken")
+    tokens = tables.apitoken
     token_id = connection.execute(
         sa.insert(tokens).values(
             organizer_id=organizer_id,
@@ -45,7 +45,7 @@ def organizer_for(connection: Connection, token: str, now: datetime) -> int | No
     """The organizer a live token belongs to, or None (unknown, revoked or malformed)."""
     if not token.startswith(PREFIX) or len(token) > 100:
         return None
-    tokens = table("apitoken")
+    tokens = tables.apitoken
     row = connection.execute(
         sa.select(tokens.c.id, tokens.c.organizer_id, tokens.c.last_used_at).where(
             tokens.c.token_hash == _hash(token), tokens.c.revoked_at.is_(None)
@@ -59,7 +59,7 @@ def organizer_for(connection: Connection, token: str, now: datetime) -> int | No
 
 
 def list_tokens(connection: Connection, organizer_id: int) -> list[sa.Row[tuple[object, ...]]]:
-    tokens = table("apitoken")
+    tokens = tables.apitoken
     return list(
         connection.execute(
             sa.select(
@@ -78,7 +78,7 @@ def list_tokens(connection: Connection, organizer_id: int) -> list[sa.Row[tuple[
 
 def revoke_token(connection: Connection, organizer_id: int, token_id: int, now: datetime) -> bool:
     """Revokes one of the organizer's own tokens; False when there is no such token."""
-    tokens = table("apitoken")
+    tokens = tables.apitoken
     return bool(
         connection.execute(
             sa.update(tokens)

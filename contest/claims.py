@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from contest import outbox
-from contest.contests import load_contest, table
+from contest import outbox, tables
+from contest.contests import load_contest
 from contest.models import AwardStatus
 from contest.storage import write_options
 from contest.vouchers import new_code
@@ -46,7 +46,7 @@ class AwardView:
 
 
 def _award_query() -> sa.Select[Any]:
-    award, prize = table("prizeaward"), table("prize")
+    award, prize = tables.prizeaward, tables.prize
     return sa.select(
         award.c.id,
         award.c.contest_id,
@@ -70,12 +70,12 @@ def _award_query() -> sa.Select[Any]:
 
 
 def award(connection: Connection, award_id: int) -> AwardView | None:
-    row = connection.execute(_award_query().where(table("prizeaward").c.id == award_id)).first()
+    row = connection.execute(_award_query().where(tables.prizeaward.c.id == award_id)).first()
     return AwardView(**row._mapping) if row else None
 
 
 def awards(connection: Connection, contest_id: int) -> list[AwardView]:
-    award_t = table("prizeaward")
+    award_t = tables.prizeaward
     rows = connection.execute(
         _award_query().where(award_t.c.contest_id == contest_id).order_by(award_t.c.prize_rank)
     )
@@ -89,7 +89,7 @@ def _offer(
     prize_rank: int,
     now: datetime,
 ) -> None:
-    award_t, entry, person = table("prizeaward"), table("entry"), table("person")
+    award_t, entry, person = tables.prizeaward, tables.entry, tables.person
     deadline = now + timedelta(days=contest.claim_days or 30)
     award_id = connection.execute(
         sa.insert(award_t).values(
@@ -121,7 +121,7 @@ def _offer(
 
 def notify_winners(connection: Connection, contest: Any, now: datetime) -> int:
     """Offers each prize to its drawn winner and e-mails them a claim link; idempotent."""
-    placement, award_t = table("drawplacement"), table("prizeaward")
+    placement, award_t = tables.drawplacement, tables.prizeaward
     offered = {
         row.entry_id
         for row in connection.execute(
@@ -157,13 +157,13 @@ def claim(connection: Connection, award_id: int, contest: Any, now: datetime) ->
     if current.status != AwardStatus.NOTIFIED or now > current.deadline:
         raise ClaimRefused("expired")
     code = new_code()
-    award_t = table("prizeaward")
+    award_t = tables.prizeaward
     connection.execute(
         sa.update(award_t)
         .where(award_t.c.id == award_id, award_t.c.status == AwardStatus.NOTIFIED)
         .values(status=AwardStatus.CLAIMED, claimed_at=now, voucher_code=code)
     )
-    entry, person = table("entry"), table("person")
+    entry, person = tables.entry, tables.person
     who = connection.execute(
         sa.select(person.c.email, entry.c.language)
         .join(entry, entry.c.person_id == person.c.id)
@@ -194,7 +194,7 @@ def claim(connection: Connection, award_id: int, contest: Any, now: datetime) ->
 
 
 def mark_delivered(connection: Connection, award_id: int, reference: str, now: datetime) -> None:
-    award_t = table("prizeaward")
+    award_t = tables.prizeaward
     connection.execute(
         sa.update(award_t)
         .where(award_t.c.id == award_id, award_t.c.status == AwardStatus.CLAIMED)
@@ -208,7 +208,7 @@ def pass_unclaimed(connection: Connection, contest: Any, now: datetime) -> int:
     The expired award keeps its reason; an alternate who already holds a prize is skipped (one
     prize per person). Returns how many prizes were passed on.
     """
-    award_t, placement = table("prizeaward"), table("drawplacement")
+    award_t, placement = tables.prizeaward, tables.drawplacement
     expired = connection.execute(
         sa.select(award_t.c.id, award_t.c.prize_rank).where(
             award_t.c.contest_id == contest.id,
@@ -267,7 +267,7 @@ def notify_after_draw(engine: Engine, slug: str, now: datetime) -> int:
 def pass_all_unclaimed(engine: Engine, now: datetime) -> int:
     """The worker's periodic duty: unclaimed prizes past their deadline go to alternates."""
 
-    contest_t = table("contest")
+    contest_t = tables.contest
     with engine.connect() as connection:
         slugs = (
             connection.execute(sa.select(contest_t.c.slug).where(contest_t.c.status == "drawn"))

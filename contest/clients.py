@@ -33,7 +33,7 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from contest.contests import table
+from contest import tables
 from contest.people import InvalidEmail, clean_email, email_key
 from contest.storage import write_options
 
@@ -70,7 +70,7 @@ HEADER_EN = ",".join(COLUMNS)
 _FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
 _OLDEST = datetime(1900, 1, 1, tzinfo=UTC)
 
-_client = table("client")
+_client = tables.client
 FIND_STORED = sa.select(
     _client.c.email_key, _client.c.client_since, _client.c.orders_count, _client.c.segments
 ).where(

@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from contest.contests import table
+from contest import tables
 from contest.settings import Settings, SettingsError
 from contest.storage import NotMigrated, create_db_engine, ensure_migrated, write_options
 
@@ -103,7 +103,7 @@ def seal(engine: Engine, now: datetime, batch: int = 5000) -> int:
     worker processes) queue instead of forking a chain. Records created after ``now`` wait for
     the next pass.
     """
-    consent, organizer = table("consentrecord"), table("organizer")
+    consent, organizer = tables.consentrecord, tables.organizer
     pending = sa.exists().where(
         consent.c.organizer_id == organizer.c.id,
         consent.c.seq.is_(None),
@@ -127,7 +127,7 @@ def seal(engine: Engine, now: datetime, batch: int = 5000) -> int:
 
 
 def _seal_batch(connection: Connection, organizer_id: int, now: datetime, batch: int) -> int:
-    consent = table("consentrecord")
+    consent = tables.consentrecord
     head = _lock_head(connection, organizer_id)
     rows = connection.execute(
         sa.select(consent)
@@ -161,7 +161,7 @@ def _seal_batch(connection: Connection, organizer_id: int, now: datetime, batch:
     )
     if connection.dialect.supports_sane_multi_rowcount and result.rowcount != len(updates):
         raise RuntimeError("consent records were sealed by someone else while locked")
-    chain = table("consentchain")
+    chain = tables.consentchain
     connection.execute(
         sa.update(chain)
         .where(chain.c.organizer_id == organizer_id)
@@ -172,7 +172,7 @@ def _seal_batch(connection: Connection, organizer_id: int, now: datetime, batch:
 
 def _lock_head(connection: Connection, organizer_id: int) -> tuple[int, str]:
     """The organizer's chain head, locked until the transaction ends; created when missing."""
-    chain = table("consentchain")
+    chain = tables.consentchain
     query = sa.select(chain.c.last_seq, chain.c.last_hash).where(
         chain.c.organizer_id == organizer_id
     )
@@ -185,7 +185,7 @@ def _lock_head(connection: Connection, organizer_id: int) -> tuple[int, str]:
 
 
 def _insert_ignoring_duplicate(connection: Connection, organizer_id: int) -> Any:
-    chain = table("consentchain")
+    chain = tables.consentchain
     values = {"organizer_id": organizer_id, "last_seq": 0, "last_hash": ""}
     if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -228,7 +228,7 @@ def verify_chain(connection: Connection, organizer_id: int) -> ChainReport:
     back lie beyond the head. The head is read FOR SHARE (on PostgreSQL), so that a sealer
     working at the same time waits instead of moving the head under the check.
     """
-    consent, chain = table("consentrecord"), table("consentchain")
+    consent, chain = tables.consentrecord, tables.consentchain
     head = connection.execute(
         sa.select(chain.c.last_seq, chain.c.last_hash)
         .where(chain.c.organizer_id == organizer_id)
@@ -311,7 +311,7 @@ def consent_state(connection: Connection, person_id: int, purpose: str) -> Conse
     A new 'granted' after a confirmation (entering another contest) leaves the consent
     confirmed; only a 'withdrawn' ends it.
     """
-    consent = table("consentrecord")
+    consent = tables.consentrecord
     rows = connection.execute(
         sa.select(
             consent.c.id,
@@ -364,7 +364,7 @@ def current_consents(
 
     ``connection`` is not used (the query is built, not run); it may be None.
     """
-    consent = table("consentrecord")
+    consent = tables.consentrecord
 
     def last(event: str) -> sa.ColumnElement[Any]:
         return sa.func.max(sa.case((consent.c.event == event, consent.c.id)))
@@ -429,7 +429,7 @@ def withdraw(
     unknown = [p for p in wanted if p not in PURPOSES]
     if unknown:
         raise ValueError(f"unknown consent purpose(s): {', '.join(unknown)}")
-    person, consent = table("person"), table("consentrecord")
+    person, consent = tables.person, tables.consentrecord
     found = connection.execute(
         sa.select(person.c.organizer_id).where(person.c.id == person_id).with_for_update()
     ).first()
@@ -473,8 +473,8 @@ def proof(connection: Connection, organizer_id: int, person_id: int) -> dict[str
     hash still holds, the current state per purpose, and the organizer's chain verification.
     Refuses (PersonNotFound) a person of another organizer.
     """
-    person, consent = table("person"), table("consentrecord")
-    entry, contest = table("entry"), table("contest")
+    person, consent = tables.person, tables.consentrecord
+    entry, contest = tables.entry, tables.contest
     who = connection.execute(
         sa.select(person.c.id, person.c.email, person.c.created_at, person.c.erased_at).where(
             person.c.id == person_id, person.c.organizer_id == organizer_id
@@ -549,7 +549,7 @@ def cmd_verify_consents(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         sys.exit(f"contest: {exc}")
     engine = create_db_engine(settings.database_url.reveal())
-    organizer = table("organizer")
+    organizer = tables.organizer
     query = sa.select(organizer.c.id, organizer.c.email).order_by(organizer.c.id)
     if getattr(args, "organizer", None):
         query = query.where(organizer.c.email == args.organizer)

@@ -22,9 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from contest import outbox
+from contest import outbox, tables
 from contest.clock import SYSTEM_CLOCK
-from contest.contests import table
 from contest.mail import Undeliverable
 from contest.outbox import OutboxItem
 from contest.shops import sign_webhook
@@ -52,7 +51,7 @@ def enqueue_event(
     """Queues an event when the organizer has a CRM connection; False when there is none."""
     if event not in EVENTS:
         raise ValueError(f"unknown CRM event {event}")
-    crm = table("crmconnection")
+    crm = tables.crmconnection
     if (
         connection.execute(sa.select(crm.c.id).where(crm.c.organizer_id == organizer_id)).first()
         is None
@@ -148,7 +147,7 @@ class CrmDelivery:
         self.client = client
 
     def __call__(self, item: OutboxItem) -> None:
-        crm = table("crmconnection")
+        crm = tables.crmconnection
         with self.engine.connect() as connection:
             row = connection.execute(
                 sa.select(crm.c.kind, crm.c.settings).where(
@@ -165,7 +164,7 @@ class CrmDelivery:
         except KeyError as exc:
             raise CrmRefused(f"missing CRM setting {exc}") from exc
         with self.engine.begin() as connection:  # the log keeps the event, not the person
-            outbox_t = table("outboxmessage")
+            outbox_t = tables.outboxmessage
             connection.execute(
                 sa.update(outbox_t)
                 .where(outbox_t.c.id == item.id)

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from contest.contests import table
+from contest import tables
 from contest.models import EntryStatus
 
 REFERRAL = "referral"
@@ -184,7 +184,7 @@ def entries_csv(connection: Connection, contest_id: int) -> Iterator[str]:
     starting with a spreadsheet formula character is prefixed with ``'``. The connection
     must stay open until the iterator is exhausted.
     """
-    entry = table("entry")
+    entry = tables.entry
     query = (
         sa.select(*(entry.c[name] for name in CSV_COLUMNS))
         .where(entry.c.contest_id == contest_id)
@@ -214,7 +214,7 @@ def _sum_if(condition: sa.ColumnElement[bool], value: sa.ColumnElement[Any]) -> 
 
 
 def _totals(connection: Connection, contest_id: int) -> Totals:
-    entry = table("entry")
+    entry = tables.entry
     confirmed = entry.c.status == EntryStatus.CONFIRMED
     row = connection.execute(
         sa.select(
@@ -228,7 +228,7 @@ def _totals(connection: Connection, contest_id: int) -> Totals:
 
 
 def _sources(connection: Connection, contest_id: int) -> Sources:
-    entry = table("entry")
+    entry = tables.entry
     rows = connection.execute(
         sa.select(
             entry.c.source,
@@ -281,7 +281,7 @@ def _together(name: str, groups: Iterable[SourceCount]) -> SourceCount:
 
 
 def _funnel_counts(connection: Connection, contest_id: int) -> tuple[int, int]:
-    funnel = table("funnelcount")
+    funnel = tables.funnelcount
     page_views, form_starts = connection.execute(
         sa.select(
             _sum_if(funnel.c.metric == "page_view", funnel.c.count),
@@ -294,7 +294,7 @@ def _funnel_counts(connection: Connection, contest_id: int) -> tuple[int, int]:
 def _per_day(
     connection: Connection, contest_id: int, now: datetime, zone: ZoneInfo, days: int
 ) -> tuple[DayCount, ...]:
-    entry = table("entry")
+    entry = tables.entry
     today = now.astimezone(zone).date()
     local_days = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
     # bounds[i] is the UTC instant of day i's local midnight; the last one ends today.
@@ -321,7 +321,7 @@ def _per_day(
 
 
 def _per_hour(connection: Connection, contest_id: int, zone: ZoneInfo) -> tuple[HourCount, ...]:
-    entry = table("entry")
+    entry = tables.entry
     mine = entry.c.contest_id == contest_id
     first, last = connection.execute(
         sa.select(sa.func.min(entry.c.created_at), sa.func.max(entry.c.created_at)).where(mine)

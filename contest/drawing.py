@@ -64,9 +64,9 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from contest import draw as core
-from contest import poolfile
+from contest import poolfile, tables
 from contest.compliance import contest_facts
-from contest.contests import ContestView, load_contest, table
+from contest.contests import ContestView, load_contest
 from contest.models import ContestStatus, EntryStatus
 from contest.officialrules import rules_version as computed_rules_version
 from contest.people import email_key
@@ -81,9 +81,9 @@ CONTEST_LEVEL_RULES = frozenset({"ALL-DRAW-POOL-1"})  # the moment, judged once 
 DRAWABLE = frozenset({ContestStatus.OPEN, ContestStatus.CLOSED})
 OFFLINE_SOURCE = "none: offline mode, the secret committed at publication alone seeds the draw"
 
-_contest, _entry, _person, _client = (table(n) for n in ("contest", "entry", "person", "client"))
-_record, _placement = table("drawrecord"), table("drawplacement")
-_rules_version, _audit = table("rulesversion"), table("auditevent")
+_contest, _entry, _person, _client = tables.contest, tables.entry, tables.person, tables.client
+_record, _placement = tables.drawrecord, tables.drawplacement
+_rules_version, _audit = tables.rulesversion, tables.auditevent
 
 
 class DrawRefused(Refusal):

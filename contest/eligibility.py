@@ -15,13 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from contest import tables
 from contest.compliance import contest_facts
-from contest.contests import ContestView, table
+from contest.contests import ContestView
 from contest.forms import EntryForm
 from contest.people import email_key
 from rules import PersonFacts, Refusal, Verdict, evaluate_entry
 
-_client = table("client")
+_client = tables.client
 FIND_CLIENT = sa.select(_client.c.client_since, _client.c.orders_count, _client.c.segments).where(
     _client.c.organizer_id == sa.bindparam("organizer_id"),
     _client.c.email_key == sa.bindparam("email_key"),

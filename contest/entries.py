@@ -18,8 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from contest import crm, eligibility, outbox
-from contest.contests import ContestView, table
+from contest import crm, eligibility, outbox, tables
+from contest.contests import ContestView
 from contest.eligibility import RATE_LIMITED, EntryRefused
 from contest.forms import EntryForm
 from contest.i18n import N_, gettext
@@ -33,7 +33,7 @@ RESEND_AFTER = timedelta(hours=1)
 UNSEALED = frozenset({"id", "seq", "prev_hash", "record_hash"})
 
 # Statements built once: their compiled form is cached, which keeps the hot path cheap.
-_person, _entry, _consent = table("person"), table("entry"), table("consentrecord")
+_person, _entry, _consent = tables.person, tables.entry, tables.consentrecord
 FIND_PERSON = sa.select(_person.c.id).where(
     _person.c.organizer_id == sa.bindparam("organizer_id"),
     _person.c.email_key == sa.bindparam("email_key"),
@@ -379,7 +379,7 @@ def _already_entered(
     last = existing.confirmation_sent_at
     if confirmed or (last is not None and now - last < RESEND_AFTER):
         return EntryOutcome(existing.public_id, created=False, confirmed=confirmed)
-    entry_t = table("entry")
+    entry_t = tables.entry
     updated = connection.execute(
         sa.update(entry_t)
         .where(entry_t.c.id == existing.id, entry_t.c.confirmation_sent_at == last)
@@ -434,7 +434,7 @@ class EntryState:
 
 
 def find_entry(connection: Connection, contest: ContestView, public_id: str) -> EntryState | None:
-    entry_t, person_t = table("entry"), table("person")
+    entry_t, person_t = tables.entry, tables.person
     row = connection.execute(
         sa.select(
             entry_t.c.id,
@@ -478,7 +478,7 @@ def confirm_entry(
         raise EntryGone(public_id)
     if entry.status == EntryStatus.CONFIRMED:
         return entry
-    entry_t, consent_t = table("entry"), table("consentrecord")
+    entry_t, consent_t = tables.entry, tables.consentrecord
     changed = connection.execute(
         sa.update(entry_t)
         .where(entry_t.c.id == entry.id, entry_t.c.status == EntryStatus.PENDING)

@@ -16,9 +16,9 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from contest import claims, shops
+from contest import claims, shops, tables
 from contest.clock import SYSTEM_CLOCK
-from contest.contests import load_contest, table
+from contest.contests import load_contest
 from contest.mail import Undeliverable
 from contest.outbox import OutboxItem
 
@@ -62,7 +62,7 @@ class ShopDelivery:
             contest = load_contest(connection, item.payload["slug"])
             if award is None or contest is None or award.voucher_code is None:
                 raise DeliveryRefused("award gone")
-            entry, person, shop = table("entry"), table("person"), table("shopconnection")
+            entry, person, shop = tables.entry, tables.person, tables.shopconnection
             email = connection.execute(
                 sa.select(person.c.email)
                 .join(entry, entry.c.person_id == person.c.id)

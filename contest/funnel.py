@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
 
-from contest.contests import table
+from contest import tables
 
 log = logging.getLogger(__name__)
 METRICS = frozenset({"page_view", "form_start"})
@@ -42,7 +42,7 @@ class FunnelCounter:
             counts, self._counts = self._counts, Counter()
         if not counts:
             return
-        funnel = table("funnelcount")
+        funnel = tables.funnelcount
         rows = [
             {"contest_id": c, "day": d, "metric": m, "count": n} for (c, d, m), n in counts.items()
         ]

@@ -40,8 +40,8 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from contest import tables
 from contest.clock import SYSTEM_CLOCK
-from contest.contests import table
 from contest.models import EntryStatus, ReferralStatus, UTCDateTime
 from contest.settings import Settings
 from contest.storage import NotMigrated, create_db_engine, ensure_migrated
@@ -161,8 +161,8 @@ class LeadExportRefused(Refusal):
     """The export cannot be made as asked; nothing was read. ``code`` names the reason."""
 
 
-_person, _entry, _contest = table("person"), table("entry"), table("contest")
-_consent, _client, _referral = table("consentrecord"), table("client"), table("referral")
+_person, _entry, _contest = tables.person, tables.entry, tables.contest
+_consent, _client, _referral = tables.consentrecord, tables.client, tables.referral
 
 
 def lead_query(
@@ -371,7 +371,7 @@ def export_leads(
                 )
             contest_id = contest.id
         connection.execute(
-            sa.insert(table("auditevent")).values(
+            sa.insert(tables.auditevent).values(
                 organizer_id=organizer_id,
                 contest_id=contest_id,
                 action="leads.exported",

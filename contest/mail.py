@@ -30,9 +30,9 @@ from urllib.parse import unquote, urlsplit
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from contest import claims, outbox
+from contest import claims, outbox, tables
 from contest.clock import SYSTEM_CLOCK
-from contest.contests import ContestCache, load_contest, table
+from contest.contests import ContestCache, load_contest
 from contest.outbox import OutboxItem
 from contest.settings import Settings
 from contest.templating import Templates
@@ -305,7 +305,7 @@ class Sender:
 
 def mark_undeliverable(engine: Engine, address: str) -> None:
     """Marks every person with this address undeliverable (a hard bounce)."""
-    person = table("person")
+    person = tables.person
     with engine.begin() as connection:
         connection.execute(
             sa.update(person)

@@ -7,37 +7,14 @@ application code alone. Timestamps are stored in UTC and always come back timezo
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import JSON, Field, SQLModel
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stores naive UTC, returns aware UTC; refuses naive datetimes on the way in."""
-
-    impl = sa.DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
+from contest.columns import UTCDateTime, utcnow
 
 # --- Organizers and their contests -------------------------------------------------------
 
@@ -390,83 +367,6 @@ class FunnelCount(SQLModel, table=True):
     count: int = 0
 
 
-# --- Referral and attribution (viral/) ---------------------------------------------------------
-
-
-class ReferralStatus:
-    PENDING = "pending"  # the invitee has not confirmed yet
-    CREDITED = "credited"
-    NOT_CREDITED = "not_credited"  # a rule or the cap: reasons say which
-    REVIEW = "review"  # flagged by anti-fraud: earns nothing until an organizer clears it
-    REJECTED = "rejected"  # confirmed as fraud by the organizer
-
-
-class Referral(SQLModel, table=True):
-    """One per referred entry: whom it came from and what it earned. Credits happen once."""
-
-    __table_args__ = (sa.Index("ix_referral_contest_status", "contest_id", "status"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    contest_id: int = Field(foreign_key="contest.id")
-    referrer_entry_id: int = Field(foreign_key="entry.id", index=True)
-    referred_entry_id: int = Field(foreign_key="entry.id", sa_column_kwargs={"unique": True})
-    status: str = Field(default=ReferralStatus.PENDING, max_length=16)
-    reasons: list[str] = Field(default_factory=list, sa_type=JSON)
-    score: int = 0
-    bonus: int = 0
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    decided_by: int | None = Field(default=None, foreign_key="organizer.id")
-
-
-class LinkClick(SQLModel, table=True):
-    """Append-only: a click on a referral link (/r/) or a source link (/s/)."""
-
-    __table_args__ = (sa.Index("ix_linkclick_contest_kind", "contest_id", "kind", "created_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    contest_id: int = Field(foreign_key="contest.id")
-    kind: str = Field(max_length=16)  # referral | source
-    code: str = Field(max_length=32)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class SourceLink(SQLModel, table=True):
-    """A tracked link the organizer gives a partner, a newsletter, a poster or a campaign."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    contest_id: int = Field(foreign_key="contest.id", index=True)
-    code: str = Field(max_length=16, sa_column_kwargs={"unique": True})
-    label: str = Field(max_length=100)
-    kind: str = Field(default="partner", max_length=16)  # partner | newsletter | poster | campaign
-    utm_source: str = Field(default="", max_length=100)
-    utm_medium: str = Field(default="", max_length=100)
-    utm_campaign: str = Field(default="", max_length=100)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class Invitation(SQLModel, table=True):
-    """A platform-sent invitation (only where the rules allow it): the address only as a keyed
-    hash, once per address and contest, ever."""
-
-    __table_args__ = (sa.UniqueConstraint("contest_id", "address_hash"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    contest_id: int = Field(foreign_key="contest.id")
-    referrer_entry_id: int = Field(foreign_key="entry.id", index=True)
-    address_hash: str = Field(max_length=64)
-    ip_network: str = Field(default="", max_length=64)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class InviteSuppression(SQLModel, table=True):
-    """ "Never invite me again", honoured for every organizer of this installation."""
-
-    address_hash: str = Field(max_length=64, primary_key=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
 # --- The draw ----------------------------------------------------------------------------------
 
 
@@ -545,3 +445,26 @@ class ShopConnection(SQLModel, table=True):
     kind: str = Field(max_length=16)
     settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# The referral and attribution tables belong to viral/; imported here so that every table is
+# in the metadata (migrations, tests) whoever imports the models.
+from viral.models import (  # noqa: E402
+    Invitation,
+    InviteSuppression,
+    LinkClick,
+    Referral,
+    ReferralStatus,
+    SourceLink,
+)
+
+__all__ = [
+    "Invitation",
+    "InviteSuppression",
+    "LinkClick",
+    "Referral",
+    "ReferralStatus",
+    "SourceLink",
+    "UTCDateTime",
+    "utcnow",
+]

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from contest.contests import table
+from contest import tables
 from contest.models import OutboxStatus
 from contest.storage import write_options
 
@@ -35,7 +35,7 @@ SEND_WINDOW = LEASE / 2
 # Given up after about three days of failures (30 s, 1 min, 2 min, ... then hourly): a mail
 # server or a shop down over a weekend night loses nothing.
 MAX_ATTEMPTS = 80
-_INSERT = sa.insert(table("outboxmessage"))
+_INSERT = sa.insert(tables.outboxmessage)
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def claim_due(engine: Engine, now: datetime, limit: int = 50) -> list[OutboxItem]:
-    outbox = table("outboxmessage")
+    outbox = tables.outboxmessage
     due = sa.and_(
         sa.or_(
             outbox.c.status == OutboxStatus.PENDING,
@@ -172,7 +172,7 @@ def release(engine: Engine, items: list[OutboxItem]) -> None:
     lease ran out and another worker has claimed them since."""
     if not items:
         return
-    outbox = table("outboxmessage")
+    outbox = tables.outboxmessage
     with engine.begin() as connection:
         connection.execute(
             sa.update(outbox)
@@ -192,7 +192,7 @@ def release(engine: Engine, items: list[OutboxItem]) -> None:
 def mark_sent(
     engine: Engine, item: OutboxItem, now: datetime, *, scrub_recipient: bool = False
 ) -> None:
-    outbox = table("outboxmessage")
+    outbox = tables.outboxmessage
     values: dict[str, Any] = {
         "status": OutboxStatus.SENT,
         "sent_at": now,
@@ -207,7 +207,7 @@ def mark_sent(
 
 def mark_failed(engine: Engine, item: OutboxItem, now: datetime, error: str) -> None:
     """Schedules a retry with backoff, or gives up after MAX_ATTEMPTS."""
-    outbox = table("outboxmessage")
+    outbox = tables.outboxmessage
     final = item.attempts >= MAX_ATTEMPTS
     with engine.begin() as connection:
         connection.execute(

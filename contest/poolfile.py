@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from contest import draw as core
-from contest.contests import table
+from contest import tables
 
 PART_BYTES = 1 << 20  # one stored part: about a mebibyte of gzip
 
@@ -56,13 +56,13 @@ class PoolFile:
 
 def store(connection: Connection, contest_id: int, pool_file: PoolFile) -> None:
     """Writes the file's parts, in the caller's transaction (the one storing the record)."""
-    chunk = table("drawpoolchunk")
+    chunk = tables.drawpoolchunk
     for seq, part in enumerate(pool_file.parts()):
         connection.execute(sa.insert(chunk).values(contest_id=contest_id, seq=seq, data=part))
 
 
 def published(engine: Engine, contest_id: int) -> bool:
-    chunk = table("drawpoolchunk")
+    chunk = tables.drawpoolchunk
     with engine.connect() as connection:
         found = connection.execute(
             sa.select(chunk.c.seq).where(chunk.c.contest_id == contest_id).limit(1)
@@ -72,7 +72,7 @@ def published(engine: Engine, contest_id: int) -> bool:
 
 def read(engine: Engine, contest_id: int) -> Iterator[bytes]:
     """The pool file's text, decompressed part by part (one part in memory at a time)."""
-    chunk = table("drawpoolchunk")
+    chunk = tables.drawpoolchunk
     decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
     seq = 0
     while True:

@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from contest import tables
 from contest.consents import MARKETING_PURPOSES
-from contest.contests import table
 from viral.invitations import InvitationRefused
 
 MARKETING_EVERY = timedelta(days=7)
@@ -55,7 +55,7 @@ def check_invitation(
     An invitation to the same contest is left to :func:`viral.invitations.invite`, which
     refuses it for good (one invitation per address and contest, ever).
     """
-    person_t = table("person")
+    person_t = tables.person
     person = connection.execute(
         sa.select(person_t.c.id, person_t.c.undeliverable, person_t.c.erased_at).where(
             person_t.c.organizer_id == organizer_id, person_t.c.email_key == email_key
@@ -65,14 +65,14 @@ def check_invitation(
     if person is not None:
         if person.undeliverable or person.erased_at is not None or _withdrew(connection, person.id):
             raise UNREACHABLE
-        contact = table("contactevent")
+        contact = tables.contactevent
         if connection.execute(
             sa.select(contact.c.id)
             .where(contact.c.person_id == person.id, contact.c.created_at >= since)
             .limit(1)
         ).first():
             raise RECENTLY_CONTACTED
-    invitation, contest = table("invitation"), table("contest")
+    invitation, contest = tables.invitation, tables.contest
     if connection.execute(
         sa.select(invitation.c.id)
         .join(contest, contest.c.id == invitation.c.contest_id)
@@ -93,7 +93,7 @@ def record_contact(
 ) -> None:
     """Records a marketing contact with a known person, for the cap above."""
     connection.execute(
-        sa.insert(table("contactevent")).values(
+        sa.insert(tables.contactevent).values(
             organizer_id=organizer_id, person_id=person_id, kind=kind, created_at=now
         )
     )
@@ -101,7 +101,7 @@ def record_contact(
 
 def _withdrew(connection: Connection, person_id: int) -> bool:
     """Whether the person's latest word on any marketing purpose is a withdrawal."""
-    consent = table("consentrecord")
+    consent = tables.consentrecord
     latest = (
         sa.select(consent.c.purpose, sa.func.max(consent.c.id).label("id"))
         .where(consent.c.person_id == person_id, consent.c.purpose.in_(MARKETING_PURPOSES))

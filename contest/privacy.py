@@ -58,9 +58,9 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from contest import claims, consents
+from contest import claims, consents, tables
 from contest.clock import SYSTEM_CLOCK
-from contest.contests import load_contest, table
+from contest.contests import load_contest
 from contest.models import AwardStatus, EntryStatus, OutboxStatus, PurgeLog
 from contest.storage import write_options
 from contest.tokens import Purpose
@@ -109,7 +109,7 @@ def export_person(
     and statuses. Raises PersonNotFound for a person of another organizer."""
     now = now or SYSTEM_CLOCK.now()
     person = _person(connection, organizer_id, person_id)
-    entry, contest, organizer = table("entry"), table("contest"), table("organizer")
+    entry, contest, organizer = tables.entry, tables.contest, tables.organizer
     entries = connection.execute(
         sa.select(entry, contest.c.slug, contest.c.title)
         .join(contest, contest.c.id == entry.c.contest_id)
@@ -156,9 +156,7 @@ def export_person(
         "contacts": [
             {"kind": row.kind, "at": row.created_at}
             for row in connection.execute(
-                sa.select(table("contactevent")).where(
-                    table("contactevent").c.person_id == person_id
-                )
+                sa.select(tables.contactevent).where(tables.contactevent.c.person_id == person_id)
             )
         ],
         "data_requests": _requests(connection, organizer_id, person_id),
@@ -169,7 +167,7 @@ def export_person(
 
 
 def _consents(connection: Connection, person_id: int, slug_of: dict[int, str]) -> list[Any]:
-    consent = table("consentrecord")
+    consent = tables.consentrecord
     rows = connection.execute(
         sa.select(consent).where(consent.c.person_id == person_id).order_by(consent.c.id)
     )
@@ -187,7 +185,7 @@ def _consents(connection: Connection, person_id: int, slug_of: dict[int, str]) -
 
 
 def _referrals(connection: Connection, ids: list[int], slug_of: dict[int, str]) -> dict[str, Any]:
-    ref, invitation = table("referral"), table("invitation")
+    ref, invitation = tables.referral, tables.invitation
     made = connection.execute(
         sa.select(ref).where(ref.c.referrer_entry_id.in_(ids)).order_by(ref.c.id)
     ).all()
@@ -218,7 +216,7 @@ def _referrals(connection: Connection, ids: list[int], slug_of: dict[int, str]) 
 
 
 def _prizes(connection: Connection, ids: list[int], slug_of: dict[int, str]) -> list[Any]:
-    placement = table("drawplacement")
+    placement = tables.drawplacement
     drawn = {
         row.entry_id: row
         for row in connection.execute(sa.select(placement).where(placement.c.entry_id.in_(ids)))
@@ -252,7 +250,7 @@ def _prizes(connection: Connection, ids: list[int], slug_of: dict[int, str]) -> 
 
 
 def _client(connection: Connection, organizer_id: int, key: str) -> dict[str, Any] | None:
-    client = table("client")
+    client = tables.client
     row = connection.execute(
         sa.select(client.c.client_since, client.c.orders_count, client.c.segments).where(
             client.c.organizer_id == organizer_id, client.c.email_key == key
@@ -262,7 +260,7 @@ def _client(connection: Connection, organizer_id: int, key: str) -> dict[str, An
 
 
 def _requests(connection: Connection, organizer_id: int, person_id: int) -> list[Any]:
-    request = table("datarequest")
+    request = tables.datarequest
     rows = connection.execute(
         sa.select(request)
         .where(request.c.organizer_id == organizer_id, request.c.person_id == person_id)
@@ -307,7 +305,7 @@ def _erase(
 ) -> ErasureReport:
     deleted: dict[str, int] = defaultdict(int)
     blanked: dict[str, int] = defaultdict(int)
-    entry, record = table("entry"), table("drawrecord")
+    entry, record = tables.entry, tables.drawrecord
     entries = connection.execute(
         sa.select(entry.c.id, entry.c.contest_id, entry.c.status, entry.c.public_id).where(
             entry.c.person_id == person.id
@@ -329,7 +327,7 @@ def _erase(
             entry.c.id.in_(ids), entry.c.referral_code.is_not(None)
         )
     ).all()
-    click = table("linkclick")
+    click = tables.linkclick
     for contest_id, code in codes:
         deleted["linkclick"] += connection.execute(
             sa.delete(click).where(
@@ -339,7 +337,7 @@ def _erase(
     _delete_entries(connection, [i for i in ids if i not in kept], deleted)
     _anonymise_entries(connection, kept, now, blanked)
     _erase_consents(connection, person, now, channel, blanked)
-    contact, client = table("contactevent"), table("client")
+    contact, client = tables.contactevent, tables.client
     deleted["contactevent"] += connection.execute(
         sa.delete(contact).where(contact.c.person_id == person.id)
     ).rowcount
@@ -350,7 +348,7 @@ def _erase(
     ).rowcount
     if objected:
         invitations.suppress(connection, invitations.address_hash(key, person.email_key), now)
-    person_t = table("person")
+    person_t = tables.person
     connection.execute(
         sa.update(person_t)
         .where(person_t.c.id == person.id)
@@ -380,7 +378,7 @@ def _objected(connection: Connection, person_id: int) -> bool:
 
 
 def _latest(connection: Connection, person_id: int) -> dict[str, str]:
-    consent = table("consentrecord")
+    consent = tables.consentrecord
     rows = connection.execute(
         sa.select(consent.c.purpose, consent.c.event)
         .where(consent.c.person_id == person_id, consent.c.purpose.in_(MARKETING))
@@ -397,19 +395,19 @@ def _erase_outbox(
     blanked: dict[str, int],
 ) -> None:
     """The person's messages: deleted while unsent, their personal fields blanked once sent."""
-    box, invitation = table("outboxmessage"), table("invitation")
+    box, invitation = tables.outboxmessage, tables.invitation
     email, key = person.email.lower(), person.email_key.lower()
     tickets = {row.public_id for row in entries}
     ids = [row.id for row in entries]
     awards = set(
         connection.execute(
-            sa.select(table("prizeaward").c.id).where(table("prizeaward").c.entry_id.in_(ids))
+            sa.select(tables.prizeaward.c.id).where(tables.prizeaward.c.entry_id.in_(ids))
         ).scalars()
     )
     consents = set(
         connection.execute(
-            sa.select(table("consentrecord").c.id).where(
-                table("consentrecord").c.person_id == person.id
+            sa.select(tables.consentrecord.c.id).where(
+                tables.consentrecord.c.person_id == person.id
             )
         ).scalars()
     )
@@ -481,7 +479,7 @@ def _delete_entries(connection: Connection, ids: list[int], deleted: dict[str, i
     entries, which are kept; they are deleted here only so that no reference can remain."""
     if not ids:
         return
-    entry, ref, invitation = table("entry"), table("referral"), table("invitation")
+    entry, ref = tables.entry, tables.referral
     connection.execute(
         sa.update(entry).where(entry.c.referrer_entry_id.in_(ids)).values(referrer_entry_id=None)
     )
@@ -490,11 +488,13 @@ def _delete_entries(connection: Connection, ids: list[int], deleted: dict[str, i
             sa.or_(ref.c.referrer_entry_id.in_(ids), ref.c.referred_entry_id.in_(ids))
         )
     ).rowcount
-    for name in ("invitation", "prizeaward", "drawplacement"):
-        t = table(name)
-        column = invitation.c.referrer_entry_id if name == "invitation" else t.c.entry_id
-        deleted[name] += connection.execute(sa.delete(t).where(column.in_(ids))).rowcount
-    consent = table("consentrecord")
+    for t, column in (
+        (tables.invitation, tables.invitation.c.referrer_entry_id),
+        (tables.prizeaward, tables.prizeaward.c.entry_id),
+        (tables.drawplacement, tables.drawplacement.c.entry_id),
+    ):
+        deleted[t.name] += connection.execute(sa.delete(t).where(column.in_(ids))).rowcount
+    consent = tables.consentrecord
     connection.execute(sa.update(consent).where(consent.c.entry_id.in_(ids)).values(entry_id=None))
     deleted["entry"] += connection.execute(sa.delete(entry).where(entry.c.id.in_(ids))).rowcount
 
@@ -505,7 +505,7 @@ def _anonymise_entries(
     """Drawn entries keep ticket and weight; a prize still to claim passes to an alternate."""
     if not ids:
         return
-    entry, invitation, award = table("entry"), table("invitation"), table("prizeaward")
+    entry, invitation, award = tables.entry, tables.invitation, tables.prizeaward
     blanked["entry"] += connection.execute(
         sa.update(entry)
         .where(entry.c.id.in_(ids))
@@ -528,7 +528,7 @@ def _anonymise_entries(
             .values(deadline=now - timedelta(seconds=1))
         )
         slug = connection.execute(
-            sa.select(table("contest").c.slug).where(table("contest").c.id == contest_id)
+            sa.select(tables.contest.c.slug).where(tables.contest.c.id == contest_id)
         ).scalar_one()
         contest = load_contest(connection, slug, include_drafts=True)
         assert contest is not None
@@ -541,7 +541,7 @@ def _erase_consents(
     connection: Connection, person: Any, now: datetime, channel: str, blanked: dict[str, int]
 ) -> None:
     """Blanks the how of each record (channel ``erased``) and appends the withdrawals."""
-    consent = table("consentrecord")
+    consent = tables.consentrecord
     current = {p for p, event in _latest(connection, person.id).items() if event != "withdrawn"}
     latest = {
         row.purpose: row
@@ -597,7 +597,7 @@ def purge_expired(
     meaningful activity (``last_activity_at``) within that period. Returns the ``purgelog``
     rows written: one per contest where someone was purged, none when there was nothing to do.
     """
-    contest, record = table("contest"), table("drawrecord")
+    contest, record = tables.contest, tables.drawrecord
     with engine.connect() as connection:
         contests = connection.execute(
             sa.select(
@@ -668,7 +668,7 @@ def _add_months(moment: datetime, months: int) -> datetime:
 
 def _purge_pending(connection: Connection, contest_id: int, now: datetime, key: bytes) -> set[int]:
     """Deletes the contest's pending entries whose link expired; returns the persons touched."""
-    entry, person_t = table("entry"), table("person")
+    entry, person_t = tables.entry, tables.person
     sent = sa.func.coalesce(entry.c.confirmation_sent_at, entry.c.created_at)
     expired = connection.execute(
         sa.select(entry.c.id, entry.c.person_id).where(
@@ -684,7 +684,7 @@ def _purge_pending(connection: Connection, contest_id: int, now: datetime, key: 
         ).scalar_one()
         if others or "confirmed" in _latest(connection, person_id).values():
             deleted: dict[str, int] = defaultdict(int)
-            consent = table("consentrecord")
+            consent = tables.consentrecord
             connection.execute(
                 sa.update(consent)
                 .where(consent.c.entry_id == entry_id)
@@ -707,7 +707,7 @@ def _purge_contest(
     key: bytes,
 ) -> set[int]:
     """Erases the expired contest's participants who have no reason to be kept."""
-    entry, person_t, consent = table("entry"), table("person"), table("consentrecord")
+    entry, person_t, consent = tables.entry, tables.person, tables.consentrecord
     latest = (
         sa.select(sa.func.max(consent.c.id).label("id"))
         .where(consent.c.organizer_id == contest.organizer_id, consent.c.purpose.in_(MARKETING))
@@ -743,7 +743,7 @@ def _log_purge(
         organizer_id=organizer_id, contest_id=contest_id, persons=len(persons), ran_at=now
     )
     inserted = connection.execute(
-        sa.insert(table("purgelog")).values(log.model_dump(exclude={"id"}))
+        sa.insert(tables.purgelog).values(log.model_dump(exclude={"id"}))
     ).inserted_primary_key
     log.id = inserted[0] if inserted else None
     _audit(connection, organizer_id, contest_id, "privacy.purged", now, persons=len(persons))
@@ -754,7 +754,7 @@ def _log_purge(
 
 
 def _person(connection: Connection, organizer_id: int, person_id: int) -> Any:
-    person = table("person")
+    person = tables.person
     row = connection.execute(
         sa.select(person).where(person.c.id == person_id, person.c.organizer_id == organizer_id)
     ).first()
@@ -772,7 +772,7 @@ def _log_request(
     now: datetime,
 ) -> None:
     connection.execute(
-        sa.insert(table("datarequest")).values(
+        sa.insert(tables.datarequest).values(
             organizer_id=organizer_id,
             person_id=person_id,
             kind=kind,
@@ -793,7 +793,7 @@ def _audit(
     **detail: Any,
 ) -> None:
     connection.execute(
-        sa.insert(table("auditevent")).values(
+        sa.insert(tables.auditevent).values(
             organizer_id=organizer_id,
             contest_id=contest_id,
             action=action,

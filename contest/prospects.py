@@ -12,8 +12,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from contest import outbox
-from contest.contests import ContestView, table
+from contest import outbox, tables
+from contest.contests import ContestView
 from contest.entries import UNSEALED, EntryContext, wording_hash
 from contest.i18n import N_, gettext
 
@@ -28,7 +28,7 @@ def record_interest(
 
     Returns the consent record's id. Asking twice within a day queues no second e-mail.
     """
-    person_t, consent_t = table("person"), table("consentrecord")
+    person_t, consent_t = tables.person, tables.consentrecord
     now = context.now
     person = connection.execute(
         sa.select(person_t.c.id).where(
@@ -66,7 +66,7 @@ def record_interest(
         )
     ).inserted_primary_key[0]  # type: ignore[index]
     mail_key = f"interest:{contest.organizer_id}:{key}:{now:%Y-%m-%d}"
-    outbox_t = table("outboxmessage")
+    outbox_t = tables.outboxmessage
     queued = connection.execute(
         sa.select(outbox_t.c.id).where(outbox_t.c.idempotency_key == mail_key)
     ).first()
@@ -85,7 +85,7 @@ def record_interest(
 
 def confirm_interest(connection: Connection, consent_id: int, now: datetime) -> bool:
     """Appends the 'confirmed' record for a granted interest; False when it no longer exists."""
-    consent_t = table("consentrecord")
+    consent_t = tables.consentrecord
     granted = connection.execute(
         sa.select(consent_t).where(consent_t.c.id == consent_id, consent_t.c.purpose == PURPOSE)
     ).first()

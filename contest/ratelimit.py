@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from contest.contests import table
+from contest import tables
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def _window_start(now: datetime, window: timedelta) -> datetime:
 
 def hits(connection: Connection, bucket: str, rule: Limit, now: datetime) -> int:
     """How many hits the bucket has in the current window (0 when none)."""
-    rate = table("ratelimit")
+    rate = tables.ratelimit
     row = connection.execute(
         sa.select(rate.c.window_start, rate.c.hits).where(rate.c.bucket == bucket)
     ).first()
@@ -75,7 +75,7 @@ def add_hits(
 def _upsert(rows: int) -> Any:
     """The upsert of ``rows`` buckets, written once as SQL (the same on SQLite and PostgreSQL):
     it runs with every entry group, and a textual statement skips SQL compilation."""
-    rate = table("ratelimit")
+    rate = tables.ratelimit
     values = ", ".join(f"(:b{n}, :w{n}, :n{n})" for n in range(rows))
     statement = sa.text(
         f"INSERT INTO ratelimit (bucket, window_start, hits) VALUES {values} "

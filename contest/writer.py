@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from contest.contests import ContestView, table
+from contest import tables
+from contest.contests import ContestView
 from contest.eligibility import EntryRefused
 from contest.entries import (
     Counted,
@@ -231,7 +232,7 @@ def _failed(jobs: list[_Job], error: BaseException) -> list[_Result]:
 
 
 def _refresh_contests(connection: Any, ids: set[int]) -> dict[int, Any]:
-    contest = table("contest")
+    contest = tables.contest
     rows = connection.execute(
         sa.select(contest.c.id, contest.c.status, contest.c.opens_at, contest.c.closes_at).where(
             contest.c.id.in_(ids)

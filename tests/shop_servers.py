@@ -23,7 +23,8 @@ silent, closely enough for the connectors' requests and the answers they read:
   de-duplication by ``Idempotency-Key`` (IETF draft "The Idempotency-Key HTTP Header Field").
 
 Faults are injected per request: an error status, an answer lost after the work was done
-(the connection closes without a response), or a slow answer.
+(the connection closes without a response), or a slow answer. A shop's own clock (the dates it
+stamps on what it creates) is the test's, given as ``clock``.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ import re
 import threading
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -223,8 +225,11 @@ class WooCommerceShop(FakeServer):
         consumer_key: str = "ck_4c2b0e5d8f1a7e3b9d6c0a2f5e8b1d4a7c3e9f02",
         consumer_secret: str = "cs_9e1f4a7d2c5b8e0f3a6d9c2b5e8f1a4d7c0b3e6a",
         permissions: str = "read_write",
+        *,
+        clock: Callable[[], datetime],
     ) -> None:
         super().__init__()
+        self.clock = clock
         self.consumer_key = consumer_key
         self.consumer_secret = consumer_secret
         self.permissions = permissions
@@ -325,7 +330,7 @@ class WooCommerceShop(FakeServer):
                 400, "woocommerce_rest_coupon_code_already_exists", "The coupon code already exists"
             )
         coupon_id, self.next_id = self.next_id, self.next_id + 1
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        now = self.clock().strftime("%Y-%m-%dT%H:%M:%S")  # the site's timezone is UTC
         expires = data.get("date_expires")
         coupon = {
             "id": coupon_id,
@@ -464,8 +469,11 @@ class PrestaShopShop(FakeServer):
         self,
         key: str = "UCCLLQ9N2ARSHWCXLT74KUKSSK34BFKX",  # the documentation's example key
         permissions: dict[str, set[str]] | None = None,
+        *,
+        clock: Callable[[], datetime],
     ) -> None:
         super().__init__()
+        self.clock = clock
         self.key = key
         self.permissions = permissions or {"cart_rules": {"GET", "POST"}, "currencies": {"GET"}}
         self.cart_rules: dict[int, dict[str, Any]] = {}
@@ -623,7 +631,7 @@ class PrestaShopShop(FakeServer):
                     400, (85, f'Validation error: "Property CartRule->{name} is not valid"')
                 )
         rule_id, self.next_id = self.next_id, self.next_id + 1
-        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        now = self.clock().strftime("%Y-%m-%d %H:%M:%S")
         stored = {"id": str(rule_id), **values, "name": names, "date_add": now, "date_upd": now}
         self.cart_rules[rule_id] = stored
         fields = "".join(f"<{n}>{_cdata(str(v))}</{n}>" for n, v in stored.items() if n != "name")

@@ -22,18 +22,14 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
 
 from rules import Refusal
+from viral import models
 
 PER_REFERRER_PER_DAY = 5
 PER_NETWORK_PER_DAY = 20
 
 Enqueue = Callable[..., None]
-
-
-def _t(name: str) -> sa.Table:
-    return SQLModel.metadata.tables[name]
 
 
 def address_hash(key: bytes, email_key: str) -> str:
@@ -90,7 +86,7 @@ def invite(
     to the same contest, and invitations beyond the daily limits. Whether the contest may send
     invitations at all is the rules engine's decision, taken by the caller before this.
     """
-    invitation, suppression = _t("invitation"), _t("invitesuppression")
+    invitation, suppression = models.invitation, models.invitesuppression
     hashed = address_hash(key, friend_email_key)
     if connection.execute(
         sa.select(suppression.c.address_hash).where(suppression.c.address_hash == hashed)
@@ -133,7 +129,7 @@ def invite(
 
 def suppress(connection: Connection, hashed: str, now: datetime) -> None:
     """Adds an address (as its hash) to the "never invite me again" list, idempotently."""
-    suppression = _t("invitesuppression")
+    suppression = models.invitesuppression
     exists = connection.execute(
         sa.select(suppression.c.address_hash).where(suppression.c.address_hash == hashed)
     ).first()

@@ -16,17 +16,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
 
-from viral import fraud
+from viral import fraud, models
 from viral.codes import new_code
 
 CAP_REACHED = "CAP_REACHED"
 BONUS_OFF = "BONUS_OFF"
-
-
-def _t(name: str) -> sa.Table:
-    return SQLModel.metadata.tables[name]
 
 
 @dataclass(frozen=True)
@@ -55,7 +50,7 @@ class ReferralRules:
 
 def find_referrer(connection: Connection, contest_id: int, code: str) -> Referrer | None:
     """The confirmed participant behind a share code of this contest, or None."""
-    entry, person = _t("entry"), _t("person")
+    entry, person = models.engine_table("entry"), models.engine_table("person")
     row = connection.execute(
         sa.select(
             entry.c.id,
@@ -78,7 +73,7 @@ def find_referrer(connection: Connection, contest_id: int, code: str) -> Referre
 
 def find_code(connection: Connection, code: str) -> tuple[int, str] | None:
     """(contest id, slug) for a share code, or None."""
-    entry, contest = _t("entry"), _t("contest")
+    entry, contest = models.engine_table("entry"), models.engine_table("contest")
     row = connection.execute(
         sa.select(contest.c.id, contest.c.slug)
         .join(entry, entry.c.contest_id == contest.c.id)
@@ -91,7 +86,7 @@ def record_click(
     connection: Connection, contest_id: int, kind: str, code: str, now: datetime
 ) -> None:
     connection.execute(
-        sa.insert(_t("linkclick")).values(
+        sa.insert(models.linkclick).values(
             contest_id=contest_id, kind=kind, code=code, created_at=now
         )
     )
@@ -107,7 +102,7 @@ def record_referred_entry(
     """Notes who brought a new entry; nothing is earned before the invitee confirms."""
     reasons = [fraud.SELF_REFERRAL] if referred_key == referrer.email_key else []
     connection.execute(
-        sa.insert(_t("referral")).values(
+        sa.insert(models.referral).values(
             contest_id=referrer.contest_id,
             referrer_entry_id=referrer.entry_id,
             referred_entry_id=referred_entry_id,
@@ -123,7 +118,7 @@ def record_referred_entry(
 
 def issue_code(connection: Connection, entry_id: int) -> str:
     """Gives a confirmed entry its share code (once; the same code afterwards)."""
-    entry = _t("entry")
+    entry = models.engine_table("entry")
     current = connection.execute(
         sa.select(entry.c.referral_code).where(entry.c.id == entry_id)
     ).scalar_one_or_none()
@@ -147,7 +142,11 @@ def issue_code(connection: Connection, entry_id: int) -> str:
 def _signals(
     connection: Connection, referral: Any, rules: ReferralRules, now: datetime
 ) -> fraud.Signals:
-    entry, person, ref = _t("entry"), _t("person"), _t("referral")
+    entry, person, ref = (
+        models.engine_table("entry"),
+        models.engine_table("person"),
+        models.referral,
+    )
     referred = connection.execute(
         sa.select(entry.c.ip_network, entry.c.person_id, person.c.email_key)
         .join(person, person.c.id == entry.c.person_id)
@@ -194,7 +193,7 @@ def _signals(
 
 def credit(connection: Connection, referral_id: int, rules: ReferralRules, now: datetime) -> str:
     """Adds the bonus to the referrer within the cap; returns the referral's new status."""
-    entry, ref = _t("entry"), _t("referral")
+    entry, ref = models.engine_table("entry"), models.referral
     referral = connection.execute(sa.select(ref).where(ref.c.id == referral_id)).one()
     if not rules.active:
         status, reasons, bonus = "not_credited", [BONUS_OFF], 0
@@ -229,7 +228,7 @@ def on_confirmed(
     connection: Connection, referred_entry_id: int, rules: ReferralRules, now: datetime
 ) -> str | None:
     """Decides a pending referral once its invitee confirms: credit, or review with reasons."""
-    ref = _t("referral")
+    ref = models.referral
     referral = connection.execute(
         sa.select(ref).where(
             ref.c.referred_entry_id == referred_entry_id, ref.c.status == "pending"
@@ -269,7 +268,7 @@ def review(
 ) -> str:
     """An organizer's decision on a flagged referral: ``clear`` credits it, ``reject`` keeps it
     from earning anything. Both are recorded with who decided and when."""
-    ref, contest = _t("referral"), _t("contest")
+    ref, contest = models.referral, models.engine_table("contest")
     row = connection.execute(
         sa.select(ref.c.id, ref.c.contest_id)
         .join(contest, contest.c.id == ref.c.contest_id)
@@ -300,7 +299,7 @@ class ReferralSummary:
 
 def summary(connection: Connection, referrer_entry_id: int) -> ReferralSummary:
     """What a participant's referrals brought, for their own page."""
-    ref = _t("referral")
+    ref = models.referral
     rows = connection.execute(
         sa.select(ref.c.status, ref.c.reasons).where(ref.c.referrer_entry_id == referrer_entry_id)
     ).all()

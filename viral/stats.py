@@ -19,10 +19,8 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
 
-import contest.models  # noqa: F401  (registers the tables in SQLModel.metadata)
-from viral import fraud
+from viral import fraud, models
 from viral.referrals import BONUS_OFF, CAP_REACHED
 
 COHORT_DAYS = 30
@@ -36,10 +34,6 @@ FRAUD_REASONS = (
 # Referral chains only grow forward in time, so this never binds; it keeps a corrupt
 # referrer loop from making the recursive query run forever.
 MAX_GENERATIONS = 1000
-
-
-def _t(name: str) -> sa.Table:
-    return SQLModel.metadata.tables[name]
 
 
 class Cohort(NamedTuple):
@@ -144,11 +138,11 @@ def viral_stats(connection: Connection, contest_id: int, now: datetime) -> Viral
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    entry = _t("entry")
+    entry = models.engine_table("entry")
     confirmed = entry.c.status == "confirmed"
     referred = entry.c.referrer_entry_id.is_not(None)
 
-    invitation, linkclick = _t("invitation"), _t("linkclick")
+    invitation, linkclick = models.invitation, models.linkclick
     invitations_sent, referral_clicks = connection.execute(
         sa.select(
             sa.select(sa.func.count())
@@ -197,7 +191,10 @@ def viral_stats(connection: Connection, contest_id: int, now: datetime) -> Viral
 
 
 def _cohorts(connection: Connection, contest_id: int, now: datetime) -> tuple[Cohort, ...]:
-    participant, referred = _t("entry").alias("participant"), _t("entry").alias("referred")
+    participant, referred = (
+        models.engine_table("entry").alias("participant"),
+        models.engine_table("entry").alias("referred"),
+    )
     day = sa.func.date(participant.c.confirmed_at, type_=sa.Date)
     tomorrow = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time(), UTC)
     rows = connection.execute(
@@ -232,7 +229,7 @@ def _cohorts(connection: Connection, contest_id: int, now: datetime) -> tuple[Co
 
 
 def _generations(connection: Connection, contest_id: int) -> tuple[int, ...]:
-    entry = _t("entry")
+    entry = models.engine_table("entry")
     child = entry.alias("child")
     tree = (
         sa.select(entry.c.id, sa.literal_column("0", sa.Integer).label("generation"))
@@ -260,7 +257,7 @@ def _generations(connection: Connection, contest_id: int) -> tuple[int, ...]:
 
 
 def _cycle_time(connection: Connection, contest_id: int) -> float | None:
-    entry = _t("entry")
+    entry = models.engine_table("entry")
     referrer = entry.alias("referrer")
     first = (
         sa.select(
@@ -299,7 +296,7 @@ def _cycle_time(connection: Connection, contest_id: int) -> float | None:
 
 def _top_referrers(connection: Connection, contest_id: int) -> tuple[int, int, int]:
     """(referrers, size of the top 1%, confirmed referral entries the top 1% brought)."""
-    entry = _t("entry")
+    entry = models.engine_table("entry")
     per_referrer = (
         sa.select(
             entry.c.referrer_entry_id.label("referrer_id"),
@@ -331,7 +328,7 @@ def _top_referrers(connection: Connection, contest_id: int) -> tuple[int, int, i
 
 def _fraud(connection: Connection, contest_id: int) -> tuple[int, int]:
     """(referrals removed by the fraud checks, all referrals of the contest)."""
-    referral = _t("referral")
+    referral = models.referral
     # reasons is a JSON list of codes; its text holds each code in double quotes, on both
     # databases, so a quoted code is matched exactly.
     reasons = sa.cast(referral.c.reasons, sa.Text)
@@ -384,7 +381,11 @@ def leaderboard(
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
-    referral, entry, person = _t("referral"), _t("entry"), _t("person")
+    referral, entry, person = (
+        models.referral,
+        models.engine_table("entry"),
+        models.engine_table("person"),
+    )
     credited = sa.func.count()
     last_credit = sa.func.max(sa.func.coalesce(referral.c.decided_at, referral.c.created_at))
     rows = connection.execute(

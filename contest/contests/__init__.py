@@ -7,7 +7,6 @@ from contest.contests.view import (
     ContestCache,
     ContestView,
     load_contest,
-    table,
 )
 
 __all__ = [
@@ -17,5 +16,4 @@ __all__ = [
     "ContestSettings",
     "ContestView",
     "load_contest",
-    "table",
 ]

@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
 
+from contest import tables
 from contest.contests.fields import ContestSettings
 from contest.contests.formats import prize_of_row, settings_of_row
 from contest.models import ContestStatus
@@ -66,12 +66,8 @@ class ContestView(ContestSettings):
         )
 
 
-def table(name: str) -> sa.Table:
-    return SQLModel.metadata.tables[name]
-
-
 def _contest_query() -> sa.Select[Any]:
-    contest, organizer = table("contest"), table("organizer")
+    contest, organizer = tables.contest, tables.organizer
     return sa.select(
         contest,
         organizer.c.legal_name,
@@ -85,10 +81,10 @@ def load_contest(
 ) -> ContestView | None:
     """The public snapshot of a contest, or None when it does not exist or is a draft
     (drafts are loaded only for the organizer's preview)."""
-    row = connection.execute(_contest_query().where(table("contest").c.slug == slug)).first()
+    row = connection.execute(_contest_query().where(tables.contest.c.slug == slug)).first()
     if row is None or (row.status not in PUBLIC_STATUSES and not include_drafts):
         return None
-    prize = table("prize")
+    prize = tables.prize
     prizes = connection.execute(
         sa.select(prize).where(prize.c.contest_id == row.id).order_by(prize.c.rank)
     ).all()

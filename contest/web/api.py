@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from contest import apitokens, claims, clients, configuration, drawing
+from contest import apitokens, claims, clients, configuration, drawing, tables
 from contest.configuration import ContestRefused, SlugTaken
-from contest.contests import formats, table
+from contest.contests import formats
 from contest.contests.fields import ContestSettings
 from contest.contests.formats import json_as_form, settings_json
 from contest.contests.setting import ConfigErrors
@@ -341,7 +341,7 @@ async def list_entries(request: Request, organizer_id: int) -> Response:
             row = _own(session, organizer_id, request.path_params["contest_id"])
             if row is None:
                 return None
-            entry, person = table("entry"), table("person")
+            entry, person = tables.entry, tables.person
             query = (
                 sa.select(
                     entry.c.id,

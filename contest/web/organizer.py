@@ -31,6 +31,7 @@ from contest import (
     drawing,
     leads,
     media,
+    tables,
 )
 from contest.charts import bar_chart_svg
 from contest.configuration import (
@@ -38,7 +39,7 @@ from contest.configuration import (
     SlugTaken,
     TransitionRefused,
 )
-from contest.contests import formats, load_contest, table
+from contest.contests import formats, load_contest
 from contest.contests.fields import MAX_PRIZES, ContestSettings
 from contest.contests.setting import ConfigErrors
 from contest.entries import referral_rules
@@ -585,7 +586,7 @@ async def contest_view(request: Request, organizer: OrganizerIdentity) -> Respon
 
 
 def _invitations_sent(connection: Any, contest_id: int) -> int:
-    invitation = table("invitation")
+    invitation = tables.invitation
     return int(
         connection.execute(
             sa.select(sa.func.count()).where(invitation.c.contest_id == contest_id)
@@ -838,7 +839,7 @@ async def referrals_page(request: Request, organizer: OrganizerIdentity) -> Resp
     def load() -> dict[str, Any]:
         with _db(request) as session:
             row = _own_contest(session, organizer, contest_id)
-            ref, entry, person = table("referral"), table("entry"), table("person")
+            ref, entry, person = tables.referral, tables.entry, tables.person
             referrer_entry, referrer = entry.alias("referrer_entry"), person.alias("referrer")
             rows = (
                 session.connection()
@@ -940,7 +941,7 @@ async def links_page(
                 with _db(request) as session:
                     row = _own_contest(session, organizer, contest_id)
                     session.connection().execute(
-                        sa.insert(table("sourcelink")).values(
+                        sa.insert(tables.sourcelink).values(
                             contest_id=row.id,
                             code=new_code(),
                             label=label,
@@ -960,7 +961,7 @@ async def links_page(
     def load() -> dict[str, Any]:
         with _db(request) as session:
             row = _own_contest(session, organizer, contest_id)
-            link, click, entry = table("sourcelink"), table("linkclick"), table("entry")
+            link, click, entry = tables.sourcelink, tables.linkclick, tables.entry
             clicks = (
                 sa.select(sa.func.count())
                 .where(click.c.kind == "source", click.c.code == link.c.code)

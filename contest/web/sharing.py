@@ -24,9 +24,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from contest import outbox, pressure
+from contest import outbox, pressure, tables
 from contest.compliance import contest_facts
-from contest.contests import ContestView, table
+from contest.contests import ContestView
 from contest.entries import find_entry
 from contest.i18n import gettext, pick_language
 from contest.people import InvalidEmail, clean_email, email_key
@@ -75,7 +75,7 @@ async def source_link(request: Request) -> Response:
         raise HTTPException(404)
 
     def visit() -> tuple[str, str] | None:
-        link, contest = table("sourcelink"), table("contest")
+        link, contest = tables.sourcelink, tables.contest
         with state.engine.connect().execution_options(**write_options()) as connection:
             with connection.begin():
                 row = connection.execute(

@@ -17,8 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from contest import consents
-from contest.contests import table
+from contest import consents, tables
 from contest.i18n import N_, gettext, pick_language
 from contest.people import mask_email
 from contest.storage import write_options
@@ -62,7 +61,7 @@ class Subscriber:
 
 
 def _subscriber(state: AppState, organizer_id: int, person_id: int) -> Subscriber:
-    organizer, person, consent = table("organizer"), table("person"), table("consentrecord")
+    organizer, person, consent = tables.organizer, tables.person, tables.consentrecord
     with state.engine.connect() as connection:
         who = connection.execute(
             sa.select(organizer.c.legal_name, organizer.c.contact_email, organizer.c.email).where(

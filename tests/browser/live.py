@@ -32,12 +32,14 @@ class LiveServer:
             return db.execute(sql, params).fetchall()
 
     def sign(self, purpose: str, payload: Any) -> str:
-        """A token signed with the server's key, as its e-mails would carry."""
+        """A token signed with the server's key at the server's time (the machine's clock),
+        as its e-mails would carry."""
+        from contest.clock import SYSTEM_CLOCK
         from contest.settings import Settings
         from contest.tokens import Purpose, Signer
 
         settings = Settings.from_env({"CONTEST_DATA_DIR": str(self.data_dir)})
-        return Signer(settings.secret_keys).sign(Purpose[purpose], payload)
+        return Signer(settings.secret_keys, SYSTEM_CLOCK).sign(Purpose[purpose], payload)
 
     def cli(self, *args: str) -> str:
         """Runs the `contest` command against the server's data folder."""

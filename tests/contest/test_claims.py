@@ -3,34 +3,39 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from helpers import link_in, read_eml, shown
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from contest import claims
-from contest.contests import load_contest, table
+from contest import claims, tables
+from contest.clock import FixedClock
+from contest.contests import load_contest
 from contest.drawing import run_draw, signing_key
 from contest.mail import Sender
 from contest.settings import Settings
 from contest.vouchers import is_valid_code
 
 
-def draw_demo_closed(engine: Engine, settings: Settings) -> None:
+def draw_demo_closed(engine: Engine, settings: Settings, clock: FixedClock) -> None:
     key, key_id = signing_key(settings.secret_keys[0].reveal())
-    run_draw(engine, "demo-closed", datetime.now(UTC), signing_key=key, key_id=key_id)
+    run_draw(engine, "demo-closed", clock.now(), signing_key=key, key_id=key_id)
     with engine.begin() as connection:
         contest = load_contest(connection, "demo-closed")
-        assert claims.notify_winners(connection, contest, datetime.now(UTC)) == 3
-        assert claims.notify_winners(connection, contest, datetime.now(UTC)) == 0, "once"
+        assert claims.notify_winners(connection, contest, clock.now()) == 3
+        assert claims.notify_winners(connection, contest, clock.now()) == 0, "once"
 
 
 def test_three_winners_claim_three_distinct_voucher_codes(
-    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+    client: TestClient,
+    sender: Sender,
+    settings: Settings,
+    engine: Engine,
+    clock: FixedClock,
 ) -> None:
-    draw_demo_closed(engine, settings)
+    draw_demo_closed(engine, settings, clock)
     assert sender.run_once() == 3
     wins = read_eml(settings.mail_dir)
     assert len(wins) == 3 and all("Vous avez gagné" in m["Subject"] for m in wins)
@@ -52,33 +57,41 @@ def test_three_winners_claim_three_distinct_voucher_codes(
     voucher_mails = [m for m in read_eml(settings.mail_dir) if "bon d'achat" in m["Subject"]]
     assert len(voucher_mails) == 3
     with engine.connect() as connection:
-        statuses = connection.execute(sa.select(table("prizeaward").c.status)).scalars().all()
+        statuses = connection.execute(sa.select(tables.prizeaward.c.status)).scalars().all()
     assert sorted(statuses) == ["delivered"] * 3
 
 
 def test_an_unclaimed_prize_passes_to_the_next_alternate(
-    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+    client: TestClient,
+    sender: Sender,
+    settings: Settings,
+    engine: Engine,
+    clock: FixedClock,
 ) -> None:
-    draw_demo_closed(engine, settings)
-    later = datetime.now(UTC) + timedelta(days=31)
+    draw_demo_closed(engine, settings, clock)
+    later = clock.now() + timedelta(days=31)
     with engine.begin() as connection:
         contest = load_contest(connection, "demo-closed")
         assert claims.pass_unclaimed(connection, contest, later) == 3
         rows = connection.execute(
-            sa.select(table("prizeaward").c.status, table("prizeaward").c.reason)
+            sa.select(tables.prizeaward.c.status, tables.prizeaward.c.reason)
         ).all()
     assert sorted(r.status for r in rows) == ["expired"] * 3 + ["notified"] * 3
     assert {r.reason for r in rows if r.status == "expired"} == {claims.UNCLAIMED}
 
 
 def test_claiming_after_the_deadline_is_refused_clearly(
-    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+    client: TestClient,
+    sender: Sender,
+    settings: Settings,
+    engine: Engine,
+    clock: FixedClock,
 ) -> None:
-    draw_demo_closed(engine, settings)
+    draw_demo_closed(engine, settings, clock)
     sender.run_once()
     with engine.begin() as connection:
         connection.execute(
-            sa.update(table("prizeaward")).values(deadline=datetime.now(UTC) - timedelta(days=1))
+            sa.update(tables.prizeaward).values(deadline=clock.now() - timedelta(days=1))
         )
     link = link_in(read_eml(settings.mail_dir)[0], r"http://testserver/c/demo-closed/claim/\S+")
     answer = client.post(link.removeprefix("http://testserver"))
@@ -86,9 +99,13 @@ def test_claiming_after_the_deadline_is_refused_clearly(
 
 
 def test_the_contest_page_publishes_the_result_and_the_record_without_personal_data(
-    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+    client: TestClient,
+    sender: Sender,
+    settings: Settings,
+    engine: Engine,
+    clock: FixedClock,
 ) -> None:
-    draw_demo_closed(engine, settings)
+    draw_demo_closed(engine, settings, clock)
     client.app.state.contest.contests.forget("demo-closed")  # type: ignore[attr-defined]
     page = shown(client.get("/c/demo-closed"))
     assert "Le tirage" in page and "Lot 1 : ticket" in page

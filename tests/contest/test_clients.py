@@ -11,9 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from contest import clients
+from contest import clients, tables
 from contest.clients import MAX_ERRORS, export_clients, import_clients
-from contest.contests import table
 from contest.models import Organizer
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -46,7 +45,7 @@ def new_organizer(engine: Engine, email: str = "other-shop@example.org") -> int:
 
 def clients_of(engine: Engine, oid: int) -> Stored:
     """email_key -> (client_since, orders_count, segments, updated_at)."""
-    client = table("client")
+    client = tables.client
     with engine.connect() as connection:
         rows = connection.execute(sa.select(client).where(client.c.organizer_id == oid)).all()
     return {r.email_key: (r.client_since, r.orders_count, r.segments, r.updated_at) for r in rows}
@@ -247,7 +246,7 @@ def test_twenty_thousand_rows_stream_from_a_generator(engine: Engine) -> None:
         for i in range(20_000):
             if i == 15_000:
                 with engine.connect() as connection:
-                    count = sa.select(sa.func.count()).select_from(table("client"))
+                    count = sa.select(sa.func.count()).select_from(tables.client)
                     stored_while_reading.append(connection.execute(count).scalar_one())
             yield f"client{i}@example.org,2024-05-{i % 28 + 1:02d},{i % 7},s{i % 3}\n"
 
@@ -255,6 +254,6 @@ def test_twenty_thousand_rows_stream_from_a_generator(engine: Engine) -> None:
     assert (report.rows_read, report.created, report.error_count) == (20_000, 20_000, 0)
     assert stored_while_reading == [14_000], "batches are written while the file is read"
     with engine.connect() as connection:
-        client = table("client")
+        client = tables.client
         stored = sa.select(sa.func.count()).where(client.c.organizer_id == oid)
         assert connection.execute(stored).scalar_one() == 20_000

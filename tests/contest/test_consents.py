@@ -7,19 +7,18 @@ import json
 import re
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from helpers import enter, link_in, read_eml
-from itsdangerous import TimestampSigner
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from contest import consents
+from contest import consents, tables
+from contest.clock import FixedClock
 from contest.consents import MARKETING_PURPOSES, consent_state, seal, verify_chain, withdraw
-from contest.contests import table
 from contest.mail import Sender
 from contest.settings import Settings
 from contest.storage import write_options
@@ -27,12 +26,12 @@ from contest.tokens import Purpose, Signer
 from contest.web import unsubscribe
 from contest.web.unsubscribe import unsubscribe_headers, unsubscribe_token
 
-consent_t, person_t, organizer_t = table("consentrecord"), table("person"), table("organizer")
+consent_t, person_t, organizer_t = tables.consentrecord, tables.person, tables.organizer
 
 
-def later() -> datetime:
+def later(clock: FixedClock) -> datetime:
     """A sealing cut-off after everything the test wrote."""
-    return datetime.now(UTC) + timedelta(minutes=1)
+    return clock.now() + timedelta(minutes=1)
 
 
 def enter_as(client: TestClient, email: str, *purposes: str) -> None:
@@ -86,7 +85,7 @@ def mount(client: TestClient) -> None:
 
 
 def test_marketing_consent_is_granted_then_confirmed_then_withdrawn(
-    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, clock: FixedClock
 ) -> None:
     enter_as(client, "ann@example.net", "marketing_email")
     enter_as(client, "bob@example.net")
@@ -105,7 +104,7 @@ def test_marketing_consent_is_granted_then_confirmed_then_withdrawn(
 
     with engine.connect().execution_options(**write_options()) as connection:
         with connection.begin():
-            now = datetime.now(UTC)
+            now = clock.now()
             assert withdraw(connection, ann.id, MARKETING_PURPOSES, "web", now, "Stop") == 1
             assert withdraw(connection, ann.id, MARKETING_PURPOSES, "web", now, "Stop") == 0
     withdrawn = state(engine, ann.id, "marketing_email")
@@ -131,12 +130,12 @@ def test_marketing_consent_is_granted_then_confirmed_then_withdrawn(
 
 
 def test_sealed_chain_verifies_and_tampering_names_the_first_broken_link(
-    engine: Engine, demo: None
+    engine: Engine, demo: None, clock: FixedClock
 ) -> None:
     organizer_id = demo_organizer(engine)
-    sealed = seal(engine, later(), batch=7)
+    sealed = seal(engine, later(clock), batch=7)
     assert sealed >= 20
-    assert seal(engine, later()) == 0
+    assert seal(engine, later(clock)) == 0
     with engine.connect() as connection:
         report = verify_chain(connection, organizer_id)
         assert (report.ok, report.checked, report.unsealed) == (True, sealed, 0)
@@ -192,7 +191,9 @@ def test_sealed_chain_verifies_and_tampering_names_the_first_broken_link(
     assert "missing" in deleted.reason
 
 
-def test_concurrent_sealers_never_fork_a_chain(engine: Engine, demo: None) -> None:
+def test_concurrent_sealers_never_fork_a_chain(
+    engine: Engine, demo: None, clock: FixedClock
+) -> None:
     organizer_id = demo_organizer(engine)
     with engine.begin() as connection:
         other = connection.execute(
@@ -208,7 +209,7 @@ def test_concurrent_sealers_never_fork_a_chain(engine: Engine, demo: None) -> No
         }
 
     def add(count: int) -> None:
-        now = datetime.now(UTC)
+        now = clock.now()
         with engine.begin() as connection:
             connection.execute(
                 sa.insert(consent_t),
@@ -236,7 +237,7 @@ def test_concurrent_sealers_never_fork_a_chain(engine: Engine, demo: None) -> No
         try:
             start.wait()
             for _ in range(3):
-                seal(engine, later(), batch=13)
+                seal(engine, later(clock), batch=13)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -253,7 +254,7 @@ def test_concurrent_sealers_never_fork_a_chain(engine: Engine, demo: None) -> No
     for thread in threads:
         thread.join()
     assert not errors
-    seal(engine, later())
+    seal(engine, later(clock))
     with engine.connect() as connection:
         for oid in (organizer_id, other):
             seqs = connection.execute(
@@ -266,14 +267,14 @@ def test_concurrent_sealers_never_fork_a_chain(engine: Engine, demo: None) -> No
 
 
 def test_confirming_after_the_grant_was_sealed_appends_an_unsealed_record(
-    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, clock: FixedClock
 ) -> None:
     enter_as(client, "late@example.net", "marketing_email")
-    seal(engine, later())
+    seal(engine, later(clock))
     confirm_by_mail(client, sender, settings, "late@example.net")
     found = person(engine, "late@example.net")
     assert state(engine, found.id, "marketing_email").confirmed
-    seal(engine, later())
+    seal(engine, later(clock))
     with engine.connect() as connection:
         assert verify_chain(connection, found.organizer_id).ok
 
@@ -288,11 +289,11 @@ def subscribed(client: TestClient, sender: Sender, settings: Settings, email: st
 
 
 def test_unsubscribe_page_withdraws_every_marketing_consent_at_once(
-    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, signer: Signer
 ) -> None:
     mount(client)
     ann = subscribed(client, sender, settings, "ann@example.net")
-    token = unsubscribe_token(Signer(settings.secret_keys), ann.organizer_id, ann.id)
+    token = unsubscribe_token(signer, ann.organizer_id, ann.id)
 
     page = client.get(f"/unsubscribe/{token}?lang=en")
     assert page.status_code == 200
@@ -314,11 +315,11 @@ def test_unsubscribe_page_withdraws_every_marketing_consent_at_once(
 
 
 def test_one_click_post_withdraws_without_any_csrf_token(
-    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, signer: Signer
 ) -> None:
     mount(client)
     bob = subscribed(client, sender, settings, "bob@example.net")
-    token = unsubscribe_token(Signer(settings.secret_keys), bob.organizer_id, bob.id)
+    token = unsubscribe_token(signer, bob.organizer_id, bob.id)
     headers = unsubscribe_headers(settings.base_url, token)
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = re.fullmatch(r"<http://testserver(/unsubscribe/[^>]+)>", headers["List-Unsubscribe"])
@@ -335,18 +336,17 @@ def test_one_click_post_withdraws_without_any_csrf_token(
 
 
 def test_tampered_or_expired_unsubscribe_link_is_refused_with_a_page(
-    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, signer: Signer, clock: FixedClock
 ) -> None:
     mount(client)
-    signer = Signer(settings.secret_keys)
     token = unsubscribe_token(signer, 1, 1)
     assert client.post(f"/unsubscribe/{token[:-3]}abc?lang=en").status_code == 400
     wrong_purpose = signer.sign(Purpose.ME, [1, 1])
     assert client.get(f"/unsubscribe/{wrong_purpose}").status_code == 400
-    years_ago = int(time.time()) - 6 * 365 * 24 * 3600
-    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: years_ago)
+    six_years = timedelta(days=6 * 365)
+    clock.advance(-six_years)  # a link sent six years ago
     old = unsubscribe_token(signer, 1, 1)
-    monkeypatch.undo()
+    clock.advance(six_years)
     expired = client.get(f"/unsubscribe/{old}?lang=en")
     assert expired.status_code == 410 and "too old" in expired.text
 
@@ -355,12 +355,12 @@ def test_tampered_or_expired_unsubscribe_link_is_refused_with_a_page(
 
 
 def test_proof_lists_every_record_with_its_place_in_the_chain(
-    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, clock: FixedClock
 ) -> None:
     ann = subscribed(client, sender, settings, "ann@example.net")
-    seal(engine, later())
+    seal(engine, later(clock))
     with engine.begin() as connection:
-        withdraw(connection, ann.id, ["partners"], "web", datetime.now(UTC), "No partners")
+        withdraw(connection, ann.id, ["partners"], "web", clock.now(), "No partners")
         document = consents.proof(connection, ann.organizer_id, ann.id)
         with pytest.raises(consents.PersonNotFound):
             consents.proof(connection, ann.organizer_id + 1000, ann.id)
@@ -389,12 +389,13 @@ def test_verify_consents_command_fails_naming_the_first_broken_link(
     engine: Engine,
     demo: None,
     settings: Settings,
+    clock: FixedClock,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("CONTEST_DATABASE_URL", settings.database_url.reveal())
     monkeypatch.setenv("CONTEST_DATA_DIR", str(settings.data_dir))
-    seal(engine, later())
+    seal(engine, later(clock))
     assert consents.cmd_verify_consents(argparse.Namespace(organizer=None)) == 0
     assert "OK demo@example.org" in capsys.readouterr().out
 

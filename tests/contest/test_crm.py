@@ -18,7 +18,7 @@ from referral_steps import enter_and_confirm
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from contest.contests import table
+from contest import tables
 from contest.mail import Sender
 from contest.settings import Settings
 from contest.shops import verify_webhook_signature
@@ -85,7 +85,7 @@ def connect(engine: Engine, kind: str, settings: dict[str, str]) -> None:
             sa.text("SELECT id FROM organizer WHERE email = 'demo@example.org'")
         ).scalar_one()
         connection.execute(
-            sa.insert(table("crmconnection")).values(
+            sa.insert(tables.crmconnection).values(
                 organizer_id=organizer_id,
                 kind=kind,
                 settings=settings,
@@ -95,7 +95,7 @@ def connect(engine: Engine, kind: str, settings: dict[str, str]) -> None:
 
 
 def crm_rows(engine: Engine) -> list[tuple[str, str, str, object]]:
-    outbox = table("outboxmessage")
+    outbox = tables.outboxmessage
     with engine.connect() as connection:
         rows = connection.execute(
             sa.select(

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+from contest import tables
 from contest.charts import bar_chart_svg
-from contest.contests import table
 from contest.dashboard import (
     CSV_COLUMNS,
     ContestStats,
@@ -52,7 +52,7 @@ ENTRIES = [
 
 
 def contest_ids(connection: Connection) -> dict[str, tuple[int, int]]:
-    contest = table("contest")
+    contest = tables.contest
     rows = connection.execute(sa.select(contest.c.slug, contest.c.id, contest.c.organizer_id))
     return {slug: (contest_id, organizer_id) for slug, contest_id, organizer_id in rows}
 
@@ -67,7 +67,7 @@ def add_entry(
 ) -> None:
     contest_id, organizer_id = contest_ids(connection)[slug]
     n = next(_serial)
-    person = table("person")
+    person = tables.person
     person_id = connection.execute(
         person.insert()
         .returning(person.c.id)
@@ -80,9 +80,7 @@ def add_entry(
         )
     ).scalar_one()
     connection.execute(
-        table("entry")
-        .insert()
-        .values(
+        tables.entry.insert().values(
             public_id=f"dash{n:04d}",
             contest_id=contest_id,
             person_id=person_id,
@@ -113,7 +111,7 @@ def seeded(engine: Engine, demo: None) -> dict[str, int]:
             ("demo-clients", date(2026, 11, 20), "page_view", 999),
         ]
         connection.execute(
-            table("funnelcount").insert(),
+            tables.funnelcount.insert(),
             [
                 {"contest_id": ids[slug], "day": day, "metric": metric, "count": count}
                 for slug, day, metric, count in counters
@@ -284,7 +282,7 @@ def test_csv_comes_in_chunks_and_defuses_formulas(engine: Engine, seeded: dict[s
     with engine.begin() as connection:
         add_entry(connection, "demo-clients", NOW, source="=HYPERLINK(evil)")
         organizer_id = contest_ids(connection)["demo-clients"][1]
-        person, entry = table("person"), table("entry")
+        person, entry = tables.person, tables.entry
         connection.execute(
             person.insert(),
             [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from contest import draw as core
-from contest import drawing, poolfile
-from contest.contests import table
+from contest import drawing, poolfile, tables
+from contest.clock import FixedClock
 from contest.drawing import (
     DrawOutcome,
     DrawRefused,
@@ -30,13 +30,15 @@ KEY, KEY_ID = signing_key("a-test-secret-key")
 pytestmark = pytest.mark.usefixtures("demo")
 
 
-def after_draw_date() -> datetime:
+def after_draw_date(clock: FixedClock) -> datetime:
     """demo-closed closed yesterday: three days later, its announced draw date has passed."""
-    return datetime.now(UTC) + timedelta(days=3)
+    return clock.now() + timedelta(days=3)
 
 
-def draw(engine: Engine, slug: str = "demo-closed", **options: Any) -> DrawOutcome:
-    now = options.pop("now", None) or after_draw_date()
+def draw(
+    engine: Engine, clock: FixedClock, slug: str = "demo-closed", **options: Any
+) -> DrawOutcome:
+    now = options.pop("now", None) or after_draw_date(clock)
     return run_draw(engine, slug, now, signing_key=KEY, key_id=KEY_ID, **options)
 
 
@@ -67,14 +69,14 @@ def confirmed(engine: Engine, slug: str = "demo-closed") -> dict[str, int]:
         return dict(rows.all())
 
 
-def add_entry(engine: Engine, slug: str, address: str, **fields: Any) -> str:
+def add_entry(engine: Engine, clock: FixedClock, slug: str, address: str, **fields: Any) -> str:
     """A confirmed entry of ``address`` (its person created) in contest ``slug``."""
     cid = contest_id(engine, slug)
     organizer = scalar(engine, "SELECT organizer_id FROM contest WHERE id = :cid", cid=cid)
-    now = datetime.now(UTC)
+    now = clock.now()
     with engine.begin() as connection:
         person_id = connection.execute(
-            sa.insert(table("person")).values(
+            sa.insert(tables.person).values(
                 organizer_id=organizer, email=address, email_key=address, created_at=now
             )
         ).inserted_primary_key[0]
@@ -88,14 +90,15 @@ def add_entry(engine: Engine, slug: str, address: str, **fields: Any) -> str:
             "answers": {},
             "created_at": now,
         }
-        connection.execute(sa.insert(table("entry")).values(**(values | fields)))
+        connection.execute(sa.insert(tables.entry).values(**(values | fields)))
     return str(values["public_id"])
 
 
 def test_demo_closed_draws_three_distinct_winners_and_alternates_from_its_entries(
     engine: Engine,
+    clock: FixedClock,
 ) -> None:
-    outcome = draw(engine, operator="Ann Operator")
+    outcome = draw(engine, clock, operator="Ann Operator")
     record = outcome.record
     assert outcome.created
     pool = confirmed(engine)
@@ -126,11 +129,15 @@ def test_demo_closed_draws_three_distinct_winners_and_alternates_from_its_entrie
     assert scalar(engine, audit) == 1
 
 
-def test_a_second_draw_returns_the_first_record_and_keeps_the_placements(engine: Engine) -> None:
-    first = draw(engine)
+def test_a_second_draw_returns_the_first_record_and_keeps_the_placements(
+    engine: Engine, clock: FixedClock
+) -> None:
+    first = draw(engine, clock)
     with engine.connect() as connection:
         placed = placements(connection, first.record.contest_id)
-    again = draw(engine, public_value="another value", now=after_draw_date() + timedelta(days=1))
+    again = draw(
+        engine, clock, public_value="another value", now=after_draw_date(clock) + timedelta(days=1)
+    )
     assert not again.created and again.record == first.record
     with engine.connect() as connection:
         assert placements(connection, first.record.contest_id) == placed
@@ -138,12 +145,12 @@ def test_a_second_draw_returns_the_first_record_and_keeps_the_placements(engine:
     assert scalar(engine, "SELECT count(*) FROM drawrecord") == 1
 
 
-def test_two_simultaneous_draws_store_one_record(engine: Engine) -> None:
+def test_two_simultaneous_draws_store_one_record(engine: Engine, clock: FixedClock) -> None:
     barrier, outcomes = threading.Barrier(2), []
 
     def racer() -> None:
         barrier.wait()
-        outcomes.append(draw(engine))
+        outcomes.append(draw(engine, clock))
 
     threads = [threading.Thread(target=racer) for _ in range(2)]
     for thread in threads:
@@ -155,8 +162,10 @@ def test_two_simultaneous_draws_store_one_record(engine: Engine) -> None:
     assert scalar(engine, "SELECT count(*) FROM drawplacement") == 6
 
 
-def test_refused_before_the_announced_draw_date_and_while_open(engine: Engine) -> None:
-    contest, now = table("contest"), datetime.now(UTC)
+def test_refused_before_the_announced_draw_date_and_while_open(
+    engine: Engine, clock: FixedClock
+) -> None:
+    contest, now = tables.contest, clock.now()
     execute(
         engine,
         sa.update(contest)
@@ -164,10 +173,10 @@ def test_refused_before_the_announced_draw_date_and_while_open(engine: Engine) -
         .values(draw_at=now + timedelta(days=2)),
     )
     with pytest.raises(DrawRefused, match="cannot take place earlier") as early:
-        draw(engine, now=now)
+        draw(engine, clock, now=now)
     assert early.value.code == "not_closed" and "tirage" in early.value.message_fr
     with pytest.raises(DrawRefused, match="after the contest closes") as still_open:
-        draw(engine, "demo")
+        draw(engine, clock, "demo")
     assert still_open.value.code == "not_closed"
     assert scalar(engine, "SELECT count(*) FROM drawrecord") == 0
     assert scalar(engine, "SELECT count(*) FROM contest WHERE status = 'drawn'") == 0
@@ -185,31 +194,35 @@ SPOILERS = {
 
 
 @pytest.mark.parametrize("code", list(SPOILERS))
-def test_refused_and_nothing_written(engine: Engine, code: str) -> None:
+def test_refused_and_nothing_written(engine: Engine, code: str, clock: FixedClock) -> None:
     execute(engine, sa.text(SPOILERS[code]))
     with pytest.raises(DrawRefused) as refused:
-        draw(engine)
+        draw(engine, clock)
     assert refused.value.code == code and refused.value.message_en
     assert scalar(engine, "SELECT count(*) FROM drawrecord") == 0
     assert scalar(engine, "SELECT count(*) FROM drawplacement") == 0
 
 
-def test_refused_for_an_unknown_contest_and_an_operator_email(engine: Engine) -> None:
+def test_refused_for_an_unknown_contest_and_an_operator_email(
+    engine: Engine, clock: FixedClock
+) -> None:
     with pytest.raises(DrawRefused, match="No contest 'nope'"):
-        draw(engine, "nope")
+        draw(engine, clock, "nope")
     with pytest.raises(DrawRefused) as refused:
-        draw(engine, operator="boss@example.org")
+        draw(engine, clock, operator="boss@example.org")
     assert refused.value.code == "operator"
 
 
-def test_ineligible_entries_are_left_out_and_counted_by_rule(engine: Engine) -> None:
+def test_ineligible_entries_are_left_out_and_counted_by_rule(
+    engine: Engine, clock: FixedClock
+) -> None:
     tickets = sorted(confirmed(engine))
     staff_ticket, minor_ticket = tickets[4], tickets[9]
     cid = contest_id(engine)
     execute(
         engine,
-        sa.update(table("contest"))
-        .where(table("contest").c.id == cid)
+        sa.update(tables.contest)
+        .where(tables.contest.c.id == cid)
         .values(excluded_email_domains=["laboutiquedemo.fr", "agency.test"]),
     )
     execute(
@@ -220,14 +233,14 @@ def test_ineligible_entries_are_left_out_and_counted_by_rule(engine: Engine) -> 
         ),
         {"ticket": staff_ticket},
     )
-    born = (datetime.now(UTC) - timedelta(days=16 * 365)).date().isoformat()
+    born = (clock.now() - timedelta(days=16 * 365)).date().isoformat()
     execute(
         engine,
-        sa.update(table("entry"))
-        .where(table("entry").c.public_id == minor_ticket)
+        sa.update(tables.entry)
+        .where(tables.entry.c.public_id == minor_ticket)
         .values(answers={"first_name": "Kid", "birth_date": born}),
     )
-    record = draw(engine).record
+    record = draw(engine, clock).record
     assert record.exclusions == {"ALL-ELIGIBILITY-1": 1, "FR-MINORS-1": 1}
     assert record.pool.count == 18 and record.pool.entries is not None
     listed = {entry.ticket for entry in record.pool.entries}
@@ -236,8 +249,8 @@ def test_ineligible_entries_are_left_out_and_counted_by_rule(engine: Engine) -> 
     assert core.verify_record(record).ok
 
 
-def close_demo_clients(engine: Engine) -> None:
-    moment, contest = datetime.now(UTC) - timedelta(hours=1), table("contest")
+def close_demo_clients(engine: Engine, clock: FixedClock) -> None:
+    moment, contest = clock.now() - timedelta(hours=1), tables.contest
     execute(
         engine,
         sa.update(contest)
@@ -246,37 +259,39 @@ def close_demo_clients(engine: Engine) -> None:
     )
 
 
-def test_client_only_contests_recheck_the_client_data_at_draw_time(engine: Engine) -> None:
-    close_demo_clients(engine)
-    loyal = add_entry(engine, "demo-clients", "loyal@example.org")
-    add_entry(engine, "demo-clients", "recent@example.org")  # client after the cutoff
-    add_entry(engine, "demo-clients", "prospect@example.org")  # never a client
-    record = draw(engine, "demo-clients", now=datetime.now(UTC)).record
+def test_client_only_contests_recheck_the_client_data_at_draw_time(
+    engine: Engine, clock: FixedClock
+) -> None:
+    close_demo_clients(engine, clock)
+    loyal = add_entry(engine, clock, "demo-clients", "loyal@example.org")
+    add_entry(engine, clock, "demo-clients", "recent@example.org")  # client after the cutoff
+    add_entry(engine, clock, "demo-clients", "prospect@example.org")  # never a client
+    record = draw(engine, clock, "demo-clients", now=clock.now()).record
     assert record.exclusions == {"FR-CLIENTS-1": 2}
     assert [p.ticket for p in record.winners] == [loyal] and record.alternates == ()
     assert record.anomalies == ()
 
 
 def test_the_memoised_eligibility_agrees_with_each_entry_own_facts(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, clock: FixedClock
 ) -> None:
-    close_demo_clients(engine)
+    close_demo_clients(engine, clock)
     for address in ("loyal@example.org", "recent@example.org", "x@laboutiquedemo.fr"):
-        add_entry(engine, "demo-clients", address)
+        add_entry(engine, clock, "demo-clients", address)
     monkeypatch.setattr(drawing, "CROSS_CHECK_EVERY", 1)
     with monkeypatch.context() as blind:
         blind.setattr(drawing._Eligibility, "_key", lambda self, row: ())  # one verdict for all
         with pytest.raises(drawing.EligibilityMemoError):
-            draw(engine, "demo-clients", now=datetime.now(UTC))
+            draw(engine, clock, "demo-clients", now=clock.now())
     assert scalar(engine, "SELECT count(*) FROM drawrecord") == 0
-    record = draw(engine, "demo-clients", now=datetime.now(UTC)).record
+    record = draw(engine, clock, "demo-clients", now=clock.now()).record
     assert record.exclusions == {"ALL-ELIGIBILITY-1": 1, "FR-CLIENTS-1": 1}
 
 
-def test_chances_are_the_weights_of_the_pool(engine: Engine) -> None:
+def test_chances_are_the_weights_of_the_pool(engine: Engine, clock: FixedClock) -> None:
     ticket = sorted(confirmed(engine))[7]
     execute(engine, sa.text("UPDATE entry SET chances = 3 WHERE public_id = :t"), {"t": ticket})
-    record = draw(engine).record
+    record = draw(engine, clock).record
     assert record.pool.entries is not None
     weights = {entry.ticket: entry.weight for entry in record.pool.entries}
     assert weights[ticket] == 3 and weights == confirmed(engine)
@@ -286,6 +301,7 @@ def test_chances_are_the_weights_of_the_pool(engine: Engine) -> None:
 
 def test_prize_quantities_give_consecutive_ranks_and_few_entries_are_noted(
     engine: Engine,
+    clock: FixedClock,
 ) -> None:
     cid = contest_id(engine)
     execute(
@@ -296,11 +312,11 @@ def test_prize_quantities_give_consecutive_ranks_and_few_entries_are_noted(
     keep = sorted(confirmed(engine))[:3]
     execute(
         engine,
-        sa.update(table("entry"))
-        .where(table("entry").c.contest_id == cid, table("entry").c.public_id.not_in(keep))
+        sa.update(tables.entry)
+        .where(tables.entry.c.contest_id == cid, tables.entry.c.public_id.not_in(keep))
         .values(status="pending"),
     )
-    outcome = draw(engine)
+    outcome = draw(engine, clock)
     assert [p.rank for p in outcome.record.prizes] == [1, 2, 3, 4]
     assert len(outcome.record.winners) == 3 and outcome.record.alternates == ()
     assert outcome.record.anomalies == (
@@ -310,17 +326,17 @@ def test_prize_quantities_give_consecutive_ranks_and_few_entries_are_noted(
         assert [p.prize_rank for p in placements(connection, cid)] == [1, 1, 2]
 
 
-def test_the_public_record_has_no_personal_data(engine: Engine) -> None:
-    text = public_record_json(draw(engine).record)
+def test_the_public_record_has_no_personal_data(engine: Engine, clock: FixedClock) -> None:
+    text = public_record_json(draw(engine, clock).record)
     assert "@" not in text and "example.net" not in text
     assert core.DrawRecord.from_json(text).signature_valid(KEY)
 
 
 def test_a_large_pool_is_published_apart_with_inclusion_proofs(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
 ) -> None:
     monkeypatch.setattr(drawing, "POOL_LISTING_LIMIT", 10)
-    record = draw(engine).record
+    record = draw(engine, clock).record
     assert record.pool.entries is None
     assert all(p.proof for p in record.winners + record.alternates)
     (tmp_path / "record.json").write_text(public_record_json(record))
@@ -336,13 +352,13 @@ def test_a_large_pool_is_published_apart_with_inclusion_proofs(
 
 
 def test_the_pool_file_of_a_large_draw_is_served_and_verifies_the_record(
-    engine: Engine, client: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    engine: Engine, client: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FixedClock
 ) -> None:
     """Anyone downloads record and pool file from the contest's site and checks the draw."""
     assert client.get("/c/demo-closed/pool.tsv").status_code == 404  # not drawn yet
     monkeypatch.setattr(drawing, "POOL_LISTING_LIMIT", 10)
     monkeypatch.setattr(poolfile, "PART_BYTES", 64)  # several stored parts
-    draw(engine)
+    draw(engine, clock)
     assert scalar(engine, "SELECT count(*) FROM drawpoolchunk") > 1
 
     answer = client.get("/c/demo-closed/pool.tsv")
@@ -356,19 +372,21 @@ def test_the_pool_file_of_a_large_draw_is_served_and_verifies_the_record(
     assert 'href="/c/demo-closed/pool.tsv"' in client.get("/c/demo-closed").text
 
 
-def test_a_listed_pool_has_no_separate_file(engine: Engine, client: Any) -> None:
-    draw(engine)
+def test_a_listed_pool_has_no_separate_file(engine: Engine, client: Any, clock: FixedClock) -> None:
+    draw(engine, clock)
     assert client.get("/c/demo-closed/pool.tsv").status_code == 404
     assert "pool.tsv" not in client.get("/c/demo-closed").text
 
 
-def test_an_open_contest_past_its_closing_is_drawn_and_becomes_drawn(engine: Engine) -> None:
+def test_an_open_contest_past_its_closing_is_drawn_and_becomes_drawn(
+    engine: Engine, clock: FixedClock
+) -> None:
     execute(engine, sa.text("UPDATE contest SET status = 'open' WHERE slug = 'demo-closed'"))
-    assert draw(engine).created
+    assert draw(engine, clock).created
     assert scalar(engine, "SELECT status FROM contest WHERE slug = 'demo-closed'") == "drawn"
 
 
-def test_a_scheduled_or_archived_contest_is_refused(engine: Engine) -> None:
+def test_a_scheduled_or_archived_contest_is_refused(engine: Engine, clock: FixedClock) -> None:
     for status in ("scheduled", "archived"):
         execute(
             engine,
@@ -376,4 +394,4 @@ def test_a_scheduled_or_archived_contest_is_refused(engine: Engine) -> None:
             {"s": status},
         )
         with pytest.raises(DrawRefused, match=f"while it is '{status}'"):
-            draw(engine)
+            draw(engine, clock)

@@ -10,14 +10,14 @@ from helpers import shown
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from contest.contests import table
+from contest import tables
 from contest.web.embed import frame_origins
 
 SHOP = "https://shop.example"
 
 
 def allow_shops(client: TestClient, engine: Engine, origins: list[str], slug: str = "demo") -> None:
-    contest = table("contest")
+    contest = tables.contest
     with engine.begin() as connection:
         connection.execute(
             contest.update().where(contest.c.slug == slug).values(embed_origins=origins)
@@ -94,7 +94,7 @@ def test_frame_invites_in_the_contest_language_with_the_entry_form(client: TestC
 
 
 def test_delay_comes_from_the_contest(client: TestClient, engine: Engine) -> None:
-    contest = table("contest")
+    contest = tables.contest
     with engine.begin() as connection:
         connection.execute(
             contest.update().where(contest.c.slug == "demo").values(popin_delay_hours=72)

@@ -13,13 +13,14 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from contest.app import create_app
+from contest.clock import FixedClock
 from contest.ratelimit import Limit, parse_limit
 from contest.settings import Settings, SettingsError
 from contest.storage import create_db_engine
 
 
-def _client(settings: Settings, engine: Engine, ip: str) -> TestClient:
-    app = create_app(settings, engine=engine, send_mail=False)
+def _client(settings: Settings, engine: Engine, clock: FixedClock, ip: str) -> TestClient:
+    app = create_app(settings, engine=engine, send_mail=False, clock=clock)
     return TestClient(app, base_url="http://testserver", client=(ip, 40000))
 
 
@@ -33,8 +34,10 @@ def strict(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def shop_wifi(strict: Settings, engine: Engine, demo: None) -> Iterator[TestClient]:
-    with _client(strict, engine, "203.0.113.7") as client:
+def shop_wifi(
+    strict: Settings, engine: Engine, demo: None, clock: FixedClock
+) -> Iterator[TestClient]:
+    with _client(strict, engine, clock, "203.0.113.7") as client:
         yield client
 
 
@@ -44,7 +47,7 @@ def _entries(engine: Engine) -> int:
 
 
 def test_a_network_past_its_limit_is_told_to_wait_and_nothing_is_written(
-    shop_wifi: TestClient, strict: Settings, engine: Engine
+    shop_wifi: TestClient, strict: Settings, engine: Engine, clock: FixedClock
 ) -> None:
     before = _entries(engine)
     for n in range(3):
@@ -57,19 +60,19 @@ def test_a_network_past_its_limit_is_told_to_wait_and_nothing_is_written(
     assert _entries(engine) == before + 3
 
     # The neighbouring network is another bucket; the limit is per network, not global.
-    with _client(strict, engine, "198.51.100.9") as elsewhere:
+    with _client(strict, engine, clock, "198.51.100.9") as elsewhere:
         assert enter(elsewhere, email="guest3@example.com").status_code == 303
 
 
 def test_the_same_network_is_limited_across_app_processes(
-    shop_wifi: TestClient, strict: Settings, engine: Engine
+    shop_wifi: TestClient, strict: Settings, engine: Engine, clock: FixedClock
 ) -> None:
     """A second process (its own engine on the same database) sees the same count."""
     for n in range(2):
         assert enter(shop_wifi, email=f"first{n}@example.com").status_code == 303
     other_engine = create_db_engine(strict.database_url.reveal())
     try:
-        with _client(strict, other_engine, "203.0.113.80") as other:
+        with _client(strict, other_engine, clock, "203.0.113.80") as other:
             assert enter(other, email="second0@example.com").status_code == 303
             assert enter(other, email="second1@example.com").status_code == 429
     finally:
@@ -77,10 +80,10 @@ def test_the_same_network_is_limited_across_app_processes(
 
 
 def test_repeated_attempts_with_one_address_are_slowed_down(
-    strict: Settings, engine: Engine, demo: None
+    strict: Settings, engine: Engine, demo: None, clock: FixedClock
 ) -> None:
     strict = dataclasses.replace(strict, entry_limit_per_network=None)
-    with _client(strict, engine, "192.0.2.1") as client:
+    with _client(strict, engine, clock, "192.0.2.1") as client:
         answers = [enter(client, email="same@example.com").status_code for _ in range(6)]
         # A differently written form of the same address is the same person.
         folded = enter(client, email="Same+again@Example.com")

@@ -110,9 +110,7 @@ def test_one_group_past_a_network_limit_refuses_the_attempts_after_it(
     sends.append(("elsewhere@example.org", "198.51.100.0"))
     outcomes = _send_together(engine, sends, limits, monkeypatch, clock.now())
 
-    kinds = [
-        "ok" if isinstance(o, EntryOutcome) else getattr(o, "code", repr(o)) for o in outcomes
-    ]
+    kinds = ["ok" if isinstance(o, EntryOutcome) else getattr(o, "code", repr(o)) for o in outcomes]
     assert kinds == ["ok", "ok", "ok", "rate_limited", "rate_limited", "ok"]
     assert all(isinstance(o, EntryRefused) for o in outcomes[3:5])
     assert (

@@ -20,7 +20,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from contest.contests import table
+from contest import tables
+from contest.clock import FixedClock
 from contest.entries import wording_hash
 from contest.leads import (
     CSV_COLUMNS,
@@ -62,7 +63,7 @@ class Shop:
         return self.connection
 
     def person(self, email: str, first_name: str = "") -> int:
-        person = table("person")
+        person = tables.person
         return int(
             self.db.execute(
                 person.insert()
@@ -88,7 +89,7 @@ class Shop:
         source: str = "direct",
         referrer: int | None = None,
     ) -> int:
-        entry = table("entry")
+        entry = tables.entry
         created = NOW - timedelta(days=days_ago)
         return int(
             self.db.execute(
@@ -120,7 +121,7 @@ class Shop:
         wording: str = "Oui, envoyez-moi vos offres.",
     ) -> None:
         self.db.execute(
-            table("consentrecord").insert(),
+            tables.consentrecord.insert(),
             [
                 {
                     "organizer_id": self.organizer_id,
@@ -139,9 +140,7 @@ class Shop:
 
     def client(self, email: str, orders: int, segments: list[str]) -> None:
         self.db.execute(
-            table("client")
-            .insert()
-            .values(
+            tables.client.insert().values(
                 organizer_id=self.organizer_id,
                 email_key=email,
                 client_since=NOW - timedelta(days=400),
@@ -153,9 +152,7 @@ class Shop:
 
     def rejected_referral(self, slug: str, referrer: int, referred: int) -> None:
         self.db.execute(
-            table("referral")
-            .insert()
-            .values(
+            tables.referral.insert().values(
                 contest_id=self.contests[slug],
                 referrer_entry_id=referrer,
                 referred_entry_id=referred,
@@ -456,7 +453,7 @@ def test_lawful_basis_export_holds_every_participant_and_records_the_basis(
         "tagged@example.org": "none",
         "both@example.org": "none",
     }
-    audit = table("auditevent")
+    audit = tables.auditevent
     with engine.connect() as connection:
         logged = connection.execute(
             sa.select(audit.c.action, audit.c.detail, audit.c.contest_id).where(
@@ -561,7 +558,7 @@ def generate_leads(connection: Connection, organizer_id: int, contest_id: int, c
     """``count`` persons, each with a confirmed entry and a confirmed marketing consent."""
     numbers = sa.select(sa.literal(1).label("n")).cte("numbers", recursive=True)
     numbers = numbers.union_all(sa.select(numbers.c.n + 1).where(numbers.c.n < count))
-    person, entry, consent = table("person"), table("entry"), table("consentrecord")
+    person, entry, consent = tables.person, tables.entry, tables.consentrecord
     at = sa.literal(NOW - timedelta(days=3), UTCDateTime())
     address = sa.literal("lead") + sa.cast(numbers.c.n, sa.String) + "@example.com"
     connection.execute(
@@ -675,7 +672,7 @@ def test_export_command_writes_the_csv_and_says_on_which_basis(
 
 
 def test_referrer_and_consent_through_real_pages(
-    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, clock: FixedClock
 ) -> None:
     enter(client, email="ann@example.org", consent_marketing_email="on")
     sender.run_once()
@@ -691,7 +688,7 @@ def test_referrer_and_consent_through_real_pages(
         ).one()
     assert organizer_id is not None
     with engine.connect() as connection:
-        rows = connection.execute(lead_query(organizer_id, now=datetime.now(UTC))).all()
+        rows = connection.execute(lead_query(organizer_id, now=clock.now())).all()
     found = {row.email: row for row in rows}
     # Ann: first name 4 + confirmed 15 + a confirmed referral 5 + today 15
     assert (found["ann@example.org"].segment, found["ann@example.org"].score) == (
@@ -699,9 +696,7 @@ def test_referrer_and_consent_through_real_pages(
         39,
     )
     assert found["bob@example.org"].first_source == "referral"
-    _, exported = read_csv(
-        export_leads(engine, organizer_id, contest_slug="demo", now=datetime.now(UTC))
-    )
+    _, exported = read_csv(export_leads(engine, organizer_id, contest_slug="demo", now=clock.now()))
     assert [row["email"] for row in exported] == ["ann@example.org"], "Bob ticked no box"
 
 

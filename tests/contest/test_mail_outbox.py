@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +14,7 @@ from helpers import enter, free_port
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from contest.clock import FixedClock
 from contest.mail import Delivery, Sender
 from contest.settings import Secret, Settings
 
@@ -65,14 +66,12 @@ def test_confirmation_goes_out_through_smtp_with_a_working_link(
 
 
 def test_smtp_down_then_back_messages_wait_and_all_arrive(
-    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, clock: FixedClock
 ) -> None:
     enter(client, email="ann@example.org")
     enter(client, email="bob@example.org")
     port = free_port()  # nothing listens there yet
-    now = datetime.now(UTC)
     down = smtp_sender(sender, settings, port)
-    down.clock = lambda: now
     assert down.run_once() == 0
     assert statuses(engine) == [("pending", 1), ("pending", 1)]
     assert down.run_once() == 0, "not retried before its backoff"
@@ -81,7 +80,7 @@ def test_smtp_down_then_back_messages_wait_and_all_arrive(
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        down.clock = lambda: now + timedelta(seconds=31)
+        clock.advance(timedelta(seconds=31))
         assert down.run_once() == 2
     finally:
         controller.stop()
@@ -90,27 +89,25 @@ def test_smtp_down_then_back_messages_wait_and_all_arrive(
 
 
 def test_a_sent_message_is_never_sent_again(
-    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+    client: TestClient, sender: Sender, settings: Settings, clock: FixedClock
 ) -> None:
     enter(client, email="ann@example.org")
     assert sender.run_once() == 1
-    later = Sender(
-        engine, sender.builder, sender.deliver, clock=lambda: datetime.now(UTC) + timedelta(days=1)
-    )
-    assert later.run_once() == 0
+    clock.advance(timedelta(days=1))
+    assert sender.run_once() == 0
     assert len(list(settings.mail_dir.glob("*.eml"))) == 1
 
 
 def test_a_message_whose_sender_died_is_retried_after_its_lease(
-    client: TestClient, sender: Sender, engine: Engine
+    client: TestClient, sender: Sender, engine: Engine, clock: FixedClock
 ) -> None:
     from contest import outbox
 
     enter(client, email="ann@example.org")
-    claimed = outbox.claim_due(engine, datetime.now(UTC))
+    claimed = outbox.claim_due(engine, clock.now())
     assert len(claimed) == 1
-    assert outbox.claim_due(engine, datetime.now(UTC)) == [], "claimed rows are not shared"
-    after_lease = datetime.now(UTC) + outbox.LEASE + timedelta(seconds=1)
+    assert outbox.claim_due(engine, clock.now()) == [], "claimed rows are not shared"
+    after_lease = clock.advance(outbox.LEASE + timedelta(seconds=1))
     assert [i.id for i in outbox.claim_due(engine, after_lease)] == [claimed[0].id]
 
 

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,9 +17,9 @@ from referral_steps import enter_and_confirm, share_path
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from contest import claims, outbox
+from contest import claims, outbox, tables
 from contest import draw as core
-from contest.contests import table
+from contest.clock import FixedClock
 from contest.drawing import placements, run_draw, signing_key, stored_record
 from contest.mail import Sender
 from contest.privacy import (
@@ -95,11 +95,11 @@ def organizer_id(engine: Engine) -> int:
     return int(rows(engine, "SELECT organizer_id FROM contest WHERE slug = 'demo'")[0][0])
 
 
-def consent(engine: Engine, pid: int, purpose: str, event: str) -> None:
+def consent(engine: Engine, pid: int, purpose: str, event: str, now: datetime) -> None:
     """Appends a consent event as the unsubscribe feature would (no personal data needed)."""
     with engine.begin() as connection:
         connection.execute(
-            sa.insert(table("consentrecord")).values(
+            sa.insert(tables.consentrecord).values(
                 organizer_id=organizer_id(engine),
                 person_id=pid,
                 purpose=purpose,
@@ -108,7 +108,7 @@ def consent(engine: Engine, pid: int, purpose: str, event: str) -> None:
                 wording_hash="0" * 64,
                 language="fr",
                 channel="email",
-                created_at=datetime.now(UTC),
+                created_at=now,
             )
         )
 
@@ -120,7 +120,7 @@ def scan(engine: Engine, *needles: str) -> list[tuple[str, str]]:
 
 def crm_events(engine: Engine, oid: int, now: datetime) -> None:
     """Two CRM events carrying Zoe's address: one waiting, one delivered but not yet scrubbed."""
-    box = table("outboxmessage")
+    box = tables.outboxmessage
     payload = {"organizer": oid, "data": {"email": ZOE.upper(), "first_name": ZOE_NAME}}
     with engine.begin() as connection:
         for n in (1, 2):
@@ -147,6 +147,7 @@ def test_export_then_erasure_leaves_no_trace_and_the_draw_still_verifies(
     engine: Engine,
     settings: Settings,
     sender: Sender,
+    clock: FixedClock,
 ) -> None:
     # Bob brings Zoe, who ticks both boxes; Zoe brings Carl.
     bob_share = share_path(
@@ -165,7 +166,7 @@ def test_export_then_erasure_leaves_no_trace_and_the_draw_still_verifies(
     zoe = person_id(engine, ZOE)
     zoe_share = share_path(client, zoe_own)
     enter_and_confirm(client, sender, settings, "carl.friend@example.com", zoe_share)
-    oid, now = organizer_id(engine), datetime.now(UTC)
+    oid, now = organizer_id(engine), clock.now()
 
     with engine.begin() as connection:
         data = export_person(connection, oid, zoe, now=now)
@@ -198,7 +199,7 @@ def test_export_then_erasure_leaves_no_trace_and_the_draw_still_verifies(
     needles = (ZOE, ZOE_NAME, "198.51.100.", ZOE_AGENT, winner_email)
     assert ("person", "email") in scan(engine, *needles)
     assert ("outboxmessage", "recipient") in scan(engine, winner_email)  # the pending "you won"
-    consent(engine, zoe, "marketing_email", "withdrawn")  # Zoe had objected to marketing
+    consent(engine, zoe, "marketing_email", "withdrawn", now)  # Zoe had objected to marketing
     crm_events(engine, oid, now)
 
     with engine.begin() as connection:
@@ -234,7 +235,7 @@ def test_export_then_erasure_leaves_no_trace_and_the_draw_still_verifies(
     with engine.connect() as connection:
         stored = stored_record(connection, closed)
     assert stored == record and core.verify_record(stored).problems == ()
-    entry_t = table("entry")
+    entry_t = tables.entry
     with engine.connect() as connection:
         kept = connection.execute(
             sa.select(entry_t.c.chances, entry_t.c.answers, entry_t.c.ip_network).where(
@@ -245,7 +246,7 @@ def test_export_then_erasure_leaves_no_trace_and_the_draw_still_verifies(
     awards = rows(engine, "SELECT entry_id, status, reason FROM prizeaward ORDER BY id")
     assert (first.entry_id, "expired", ERASED) in awards and len(awards) == 4  # an alternate
 
-    request_t = table("datarequest")
+    request_t = tables.datarequest
     with engine.connect() as connection:
         requests = connection.execute(sa.select(request_t).order_by(request_t.c.id)).all()
     assert [(r.kind, r.channel) for r in requests] == [
@@ -277,7 +278,7 @@ def _chances(engine: Engine, email: str) -> int:
 def contest_dates(engine: Engine, slug: str) -> tuple[int, datetime]:
     """The contest's id and the end of its retention: a year after the close or, when later,
     after the claim window following the draw date (the demo keeps data 12 months)."""
-    contest = table("contest")
+    contest = tables.contest
     with engine.connect() as connection:
         row = connection.execute(sa.select(contest).where(contest.c.slug == slug)).one()
     end = max(row.closes_at, row.draw_at + timedelta(days=row.claim_days))
@@ -285,10 +286,10 @@ def contest_dates(engine: Engine, slug: str) -> tuple[int, datetime]:
 
 
 def test_retention_purge_spares_current_marketing_consent_and_live_contests(
-    client: TestClient, engine: Engine, settings: Settings, sender: Sender
+    client: TestClient, engine: Engine, settings: Settings, sender: Sender, clock: FixedClock
 ) -> None:
     key, minute = key_of(settings), timedelta(minutes=1)
-    started = datetime.now(UTC)
+    started = clock.now()
     enter_with(client, sender, settings, "mara@example.com", consent_marketing_email="on")
     enter_with(client, sender, settings, "nina@example.com", first_name="Nina")
     enter_with(client, sender, settings, "paul.pending@example.com", confirm=False)
@@ -297,7 +298,7 @@ def test_retention_purge_spares_current_marketing_consent_and_live_contests(
     closed, closed_end = contest_dates(engine, "demo-closed")
     with engine.begin() as connection:  # Nina had also taken part in the closed contest
         connection.execute(
-            sa.insert(table("entry")).values(
+            sa.insert(tables.entry).values(
                 public_id="nina-closed-ticket",
                 contest_id=closed,
                 person_id=nina,
@@ -310,7 +311,7 @@ def test_retention_purge_spares_current_marketing_consent_and_live_contests(
 
     # Unconfirmed: kept while the link works, deleted once it has expired (DE-DOI-1).
     assert purge_expired(engine, started + timedelta(days=6), suppression_key=key) == []
-    later = datetime.now(UTC) + timedelta(days=7) + minute
+    later = clock.now() + timedelta(days=7) + minute
     job = RetentionJob(engine, key)  # the worker's hook: at most once an hour
     [log] = job(later)
     assert (log.contest_id, log.persons, log.ran_at) == (demo, 1, later) and log.id
@@ -334,7 +335,7 @@ def test_retention_purge_spares_current_marketing_consent_and_live_contests(
     assert purge_expired(engine, demo_end + 2 * minute, suppression_key=key) == []
 
     # Once Mara withdraws, nothing keeps her; her objection survives as a suppression hash.
-    consent(engine, mara, "marketing_email", "withdrawn")
+    consent(engine, mara, "marketing_email", "withdrawn", clock.now())
     [log] = purge_expired(engine, demo_end + 3 * minute, suppression_key=key)
     assert (log.contest_id, log.persons) == (demo, 1)
     assert scan(engine, "mara@example.com") == []

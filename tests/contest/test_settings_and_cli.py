@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from contest.clock import FixedClock
 from contest.settings import Settings, SettingsError
 from contest.storage import NotMigrated, create_db_engine, ensure_migrated
 
@@ -43,21 +44,21 @@ def test_production_refuses_a_generated_key(tmp_path: Path) -> None:
         Settings.from_env({"CONTEST_DATA_DIR": str(tmp_path), "CONTEST_ENV": "production"})
 
 
-def test_rotated_keys_still_verify_old_links(tmp_path: Path) -> None:
+def test_rotated_keys_still_verify_old_links(tmp_path: Path, clock: FixedClock) -> None:
     from contest.tokens import Purpose, Signer
 
     old = Settings.from_env({"CONTEST_DATA_DIR": str(tmp_path), "CONTEST_SECRET_KEY": "old-key"})
-    token = Signer(old.secret_keys).sign(Purpose.ME, "entry")
+    token = Signer(old.secret_keys, clock).sign(Purpose.ME, "entry")
     new = Settings.from_env(
         {"CONTEST_DATA_DIR": str(tmp_path), "CONTEST_SECRET_KEY": "new-key old-key"}
     )
-    assert Signer(new.secret_keys).verify(Purpose.ME, token) == "entry"
+    assert Signer(new.secret_keys, clock).verify(Purpose.ME, token) == "entry"
 
 
-def test_a_token_for_one_purpose_is_refused_for_another(tmp_path: Path) -> None:
+def test_a_token_for_one_purpose_is_refused_for_another(tmp_path: Path, clock: FixedClock) -> None:
     from contest.tokens import Purpose, Signer, TokenInvalid
 
-    signer = Signer(Settings.from_env({"CONTEST_DATA_DIR": str(tmp_path)}).secret_keys)
+    signer = Signer(Settings.from_env({"CONTEST_DATA_DIR": str(tmp_path)}).secret_keys, clock)
     with pytest.raises(TokenInvalid):
         signer.verify(Purpose.ME, signer.sign(Purpose.CONFIRM, "entry"))
 

@@ -78,13 +78,13 @@ def client() -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def woo() -> Iterator[WooCommerceShop]:
-    with WooCommerceShop() as shop:
+    with WooCommerceShop(clock=lambda: NOW) as shop:
         yield shop
 
 
 @pytest.fixture
 def presta() -> Iterator[PrestaShopShop]:
-    with PrestaShopShop() as shop:
+    with PrestaShopShop(clock=lambda: NOW) as shop:
         yield shop
 
 
@@ -246,7 +246,7 @@ def test_woocommerce_bad_keys_are_rejected_with_the_shop_message_but_never_the_s
 
 
 def test_woocommerce_read_only_key_is_rejected(client: httpx.Client) -> None:
-    with WooCommerceShop(permissions="read") as shop:
+    with WooCommerceShop(permissions="read", clock=lambda: NOW) as shop:
         with pytest.raises(ShopRejected, match="does not have write permissions"):
             woocommerce(shop, client).create_voucher(VOUCHER)
 
@@ -391,7 +391,9 @@ def test_the_fake_prestashop_asks_for_the_key_like_the_real_one(
 
 
 def test_prestashop_key_without_cart_rule_rights_is_rejected(client: httpx.Client) -> None:
-    with PrestaShopShop(permissions={"cart_rules": {"GET"}, "currencies": {"GET"}}) as shop:
+    with PrestaShopShop(
+        permissions={"cart_rules": {"GET"}, "currencies": {"GET"}}, clock=lambda: NOW
+    ) as shop:
         with pytest.raises(ShopRejected, match=r"Method POST is not allowed .*\[25\]"):
             prestashop(shop, client).create_voucher(VOUCHER)
 
@@ -526,7 +528,7 @@ def test_connection_refused_is_retryable(kind: str, client: httpx.Client) -> Non
 
 @pytest.mark.parametrize("kind", CONNECTORS)
 def test_a_shop_too_slow_to_answer_is_retryable(kind: str) -> None:
-    with WooCommerceShop() as slow, httpx.Client(timeout=0.2) as client:
+    with WooCommerceShop(clock=lambda: NOW) as slow, httpx.Client(timeout=0.2) as client:
         slow.delay_next(0.6)  # any path: the answer comes too late to matter
         connector = CONNECTORS[kind](slow.url, client)
 

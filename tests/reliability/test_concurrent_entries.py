@@ -7,13 +7,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 from helpers import form_token, read_eml
 from reliability.served import rows, serve, wait_until
 from sqlalchemy import Engine
 
+from contest.clock import SYSTEM_CLOCK, Clock
 from contest.settings import Settings
 
 SAME_TIME = 50
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """`contest serve` runs on the machine's clock: the demo is seeded at its time too."""
+    return SYSTEM_CLOCK
 
 
 async def send_all(url: str, token: str, address: str) -> list[httpx.Response]:

@@ -13,7 +13,7 @@ import dataclasses
 import re
 import subprocess
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -23,6 +23,7 @@ from reliability.served import BASE_URL, Inbox, rows, serve, wait_until
 from sqlalchemy import Engine
 
 from contest import outbox
+from contest.clock import SYSTEM_CLOCK, Clock
 from contest.mail import Delivery, MessageBuilder, Sender
 from contest.settings import Secret, Settings
 from contest.templating import Templates
@@ -33,7 +34,13 @@ PARTICIPANTS = 8
 KILL_AFTER = 60  # acknowledged entries
 
 
-def later_sender(settings: Settings, engine: Engine, smtp_port: int) -> Sender:
+@pytest.fixture
+def clock() -> Clock:
+    """`contest serve` runs on the machine's clock: the demo is seeded at its time too."""
+    return SYSTEM_CLOCK
+
+
+def later_sender(settings: Settings, engine: Engine, smtp_port: int, clock: Clock) -> Sender:
     """A worker like the server's, whose clock is past every lease taken until now."""
     smtp_settings = dataclasses.replace(
         settings, base_url=BASE_URL, smtp_url=Secret(f"smtp://127.0.0.1:{smtp_port}")
@@ -42,9 +49,9 @@ def later_sender(settings: Settings, engine: Engine, smtp_port: int) -> Sender:
         smtp_settings,
         engine,
         Templates({"htmx_available": False, "base_url": BASE_URL}),
-        Signer(settings.secret_keys),
+        Signer(settings.secret_keys, clock),
     )
-    after_lease = datetime.now(UTC) + outbox.LEASE + timedelta(seconds=1)
+    after_lease = clock.now() + outbox.LEASE + timedelta(seconds=1)
     return Sender(engine, builder, Delivery(smtp_settings), clock=lambda: after_lease)
 
 
@@ -55,6 +62,7 @@ def test_sigkill_mid_load_keeps_every_acknowledged_entry_and_sends_each_email_on
     server_env: dict[str, str],
     start_smtp: object,
     tmp_path: Path,
+    clock: Clock,
 ) -> None:
     # The third e-mail hangs after its final dot, before the SMTP server's "250": the server
     # is killed while that message is received but not yet known to be.
@@ -130,7 +138,7 @@ def test_sigkill_mid_load_keeps_every_acknowledged_entry_and_sends_each_email_on
 
     # Messages claimed by the killed process wait for their lease to run out; then a worker
     # (here one whose clock is past the lease) sends them.
-    later_sender(settings, engine, smtp_port).run_once()
+    later_sender(settings, engine, smtp_port, clock).run_once()
 
     stored = {
         r.email: r.id
@@ -177,6 +185,7 @@ def test_stopping_the_server_while_an_email_is_handed_over_records_it_and_sends_
     server_env: dict[str, str],
     start_smtp: object,
     tmp_path: Path,
+    clock: Clock,
 ) -> None:
     """A deploy (SIGTERM, uvicorn's graceful stop) waits for the message being sent."""
     inbox, smtp_port = start_smtp(Inbox(stall_on=1))  # type: ignore[operator]
@@ -200,6 +209,6 @@ def test_stopping_the_server_while_an_email_is_handed_over_records_it_and_sends_
 
     [(status,)] = rows(engine, "SELECT status FROM outboxmessage WHERE recipient = :e", e=address)
     assert status == "sent", "recorded before the process ended"
-    later_sender(settings, engine, smtp_port).run_once()
+    later_sender(settings, engine, smtp_port, clock).run_once()
     copies = inbox.by_recipient()
     assert list(copies) == [address] and len(copies[address]) == 1, "sent once"

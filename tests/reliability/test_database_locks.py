@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from contest.app import create_app
+from contest.clock import FixedClock
 from contest.settings import Settings
 from contest.storage import create_db_engine
 from contest.tokens import Purpose, Signer
@@ -38,10 +39,10 @@ TRY_AGAIN = {
 
 
 @pytest.fixture
-def impatient(settings: Settings, demo: None) -> Iterator[TestClient]:
+def impatient(settings: Settings, demo: None, clock: FixedClock) -> Iterator[TestClient]:
     """The app with a lock timeout of half a second (30 s by default)."""
     engine = create_db_engine(settings.database_url.reveal(), pool_size=5, lock_timeout=0.5)
-    app = create_app(settings, engine=engine, send_mail=False)
+    app = create_app(settings, engine=engine, send_mail=False, clock=clock)
     with TestClient(app, base_url="http://testserver") as client:
         yield client
     engine.dispose()
@@ -106,7 +107,7 @@ def test_an_entry_sent_while_the_database_is_held_asks_to_send_again_and_keeps_n
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_confirming_while_the_database_is_held_asks_to_try_again_and_changes_nothing(
-    impatient: TestClient, settings: Settings, engine: Engine, language: str
+    impatient: TestClient, settings: Settings, engine: Engine, signer: Signer, language: str
 ) -> None:
     address = "confirming@example.org"
     assert enter(impatient, email=address).status_code == 303  # type: ignore[attr-defined]
@@ -116,7 +117,7 @@ def test_confirming_while_the_database_is_held_asks_to_try_again_and_changes_not
         " WHERE person.email = :e",
         e=address,
     )
-    link = f"/c/demo/confirm/{Signer(settings.secret_keys).sign(Purpose.CONFIRM, entry.public_id)}"
+    link = f"/c/demo/confirm/{signer.sign(Purpose.CONFIRM, entry.public_id)}"
     with database_held(settings):
         answer = impatient.post(f"{link}?lang={language}", follow_redirects=False)
     assert_try_again(answer, language)
@@ -132,7 +133,7 @@ def test_confirming_while_the_database_is_held_asks_to_try_again_and_changes_not
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_an_entry_caught_in_a_deadlock_is_run_again_and_kept_once(
-    settings: Settings, engine: Engine, demo: None
+    settings: Settings, engine: Engine, demo: None, clock: FixedClock
 ) -> None:
     """Another session and the entry writer each wait for the other: PostgreSQL aborts the
     writer's transaction, which runs the group once more; the participant sees only success."""
@@ -148,7 +149,8 @@ def test_an_entry_caught_in_a_deadlock_is_run_again_and_kept_once(
     other = sa.create_engine(url)
     answers: list[object] = []
     try:
-        with TestClient(create_app(settings, engine=app_engine, send_mail=False)) as client:
+        app = create_app(settings, engine=app_engine, send_mail=False, clock=clock)
+        with TestClient(app) as client:
             token = form_token(client.get("/c/demo").text)
             with other.connect() as session:
                 session.execute(sa.text("SET LOCAL deadlock_timeout = '60s'"))
@@ -168,9 +170,9 @@ def test_an_entry_caught_in_a_deadlock_is_run_again_and_kept_once(
                 session.execute(
                     sa.text(
                         "INSERT INTO person (organizer_id, email, email_key, first_name,"
-                        " created_at, undeliverable) VALUES (:o, :e, :e, '', now(), false)"
+                        " created_at, undeliverable) VALUES (:o, :e, :e, '', :at, false)"
                     ),
-                    {"o": organizer.organizer_id, "e": address},
+                    {"o": organizer.organizer_id, "e": address, "at": clock.now()},
                 )
                 wait_until(lambda: waiting(admin) == 1, "the writer runs again, and waits")
                 session.rollback()

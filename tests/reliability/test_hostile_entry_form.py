@@ -27,6 +27,7 @@ from starlette.testclient import TestClient
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from contest.app import create_app
+from contest.clock import FixedClock
 from contest.i18n import gettext
 from contest.settings import Settings
 from contest.tokens import Purpose, Signer
@@ -88,18 +89,20 @@ def urlencoded(pairs: Pairs) -> bytes:
 
 
 @pytest.fixture
-def participant(settings: Settings, engine: Engine, demo: None) -> Iterator[TestClient]:
+def participant(
+    settings: Settings, engine: Engine, demo: None, clock: FixedClock
+) -> Iterator[TestClient]:
     """The app behind uvicorn's proxy-header handling, as served: each example comes from its
     own network (``X-Forwarded-For``), so that no rate limit stands in for the checks."""
-    app = ProxyHeadersMiddleware(create_app(settings, engine=engine, send_mail=False), "*")
+    app = create_app(settings, engine=engine, send_mail=False, clock=clock)
+    app = ProxyHeadersMiddleware(app, "*")
     with TestClient(app, base_url="http://testserver") as client:  # type: ignore[arg-type]
         yield client
 
 
 @pytest.fixture
-def tokens(settings: Settings) -> tuple[str, ...]:
+def tokens(signer: Signer) -> tuple[str, ...]:
     """The demo's form token, then two that are signed but not for it."""
-    signer = Signer(settings.secret_keys)
     return (
         signer.sign(Purpose.FORM, "demo"),
         signer.sign(Purpose.FORM, "demo-clients"),

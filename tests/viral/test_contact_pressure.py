@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from helpers import enter, shown
@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 from test_invitations_and_review import invite, make_us_contest
 
+from contest import tables
+from contest.clock import FixedClock
 from contest.consents import withdraw
-from contest.contests import table
 from contest.mail import Sender, mark_undeliverable
 from contest.people import email_key
 from contest.settings import Settings
@@ -24,32 +25,33 @@ def _invitations(engine: Engine) -> int:
         return int(connection.execute(sa.text("SELECT count(*) FROM invitation")).scalar_one())
 
 
-def _another_contest_invited(engine: Engine, settings: Settings, friend: str, ago: timedelta):
-    """An invitation sent to ``friend`` by another contest of the same organizer."""
+def _another_contest_invited(engine: Engine, settings: Settings, friend: str, at: datetime):
+    """An invitation sent to ``friend`` at ``at`` by another contest of the same organizer."""
     secret = settings.secret_keys[0].reveal().encode()
-    contest, invitation = table("contest"), table("invitation")
+    contest, invitation = tables.contest, tables.invitation
     with engine.begin() as connection:
         other_id = connection.execute(
             sa.select(contest.c.id).where(contest.c.slug == "demo-clients")
         ).scalar_one()
-        referrer = connection.execute(sa.select(table("entry").c.id).limit(1)).scalar_one()
+        referrer = connection.execute(sa.select(tables.entry.c.id).limit(1)).scalar_one()
         connection.execute(
             sa.insert(invitation).values(
                 contest_id=other_id,
                 referrer_entry_id=referrer,
                 address_hash=address_hash(secret, email_key(friend)),
                 ip_network="",
-                created_at=datetime.now(UTC) - ago,
+                created_at=at,
             )
         )
 
 
 def test_one_invitation_a_week_across_all_the_organizers_contests(
-    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, clock: FixedClock
 ) -> None:
     make_us_contest(client, engine)
     own = enter_and_confirm(client, sender, settings, "ann@example.org")
-    _another_contest_invited(engine, settings, "Friend@Example.org", timedelta(days=2))
+    two_days_ago = clock.now() - timedelta(days=2)
+    _another_contest_invited(engine, settings, "Friend@Example.org", two_days_ago)
     before = _invitations(engine)
 
     refused = invite(client, own, "friend@example.org")
@@ -60,25 +62,23 @@ def test_one_invitation_a_week_across_all_the_organizers_contests(
     # A week later, the other contest's invitation no longer counts.
     with engine.begin() as connection:
         connection.execute(
-            sa.update(table("invitation")).values(created_at=datetime.now(UTC) - timedelta(days=8))
+            sa.update(tables.invitation).values(created_at=clock.now() - timedelta(days=8))
         )
     assert invite(client, own, "friend@example.org").status_code == 200  # type: ignore[attr-defined]
 
 
 def test_a_person_who_withdrew_is_never_invited_again(
-    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, clock: FixedClock
 ) -> None:
     make_us_contest(client, engine)
     own = enter_and_confirm(client, sender, settings, "ann@example.org")
     assert enter(client, email="carl@example.org", consent_marketing_email="on").status_code == 303
-    person = table("person")
+    person = tables.person
     with engine.begin() as connection:
         carl = connection.execute(
             sa.select(person.c.id).where(person.c.email == "carl@example.org")
         ).scalar_one()
-        assert withdraw(
-            connection, carl, ["marketing_email"], "unsubscribe", datetime.now(UTC), "Stop"
-        )
+        assert withdraw(connection, carl, ["marketing_email"], "unsubscribe", clock.now(), "Stop")
 
     refused = invite(client, own, "carl@example.org")
     assert refused.status_code == 403  # type: ignore[attr-defined]

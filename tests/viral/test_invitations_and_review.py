@@ -11,7 +11,7 @@ from referral_steps import enter_and_confirm, share_path
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from contest.contests import table
+from contest import tables
 from contest.demo import demo_password
 from contest.mail import Sender
 from contest.settings import Settings
@@ -22,8 +22,8 @@ DEMO_ID = sa.text("SELECT id FROM contest WHERE slug = 'demo'")
 def make_us_contest(client: TestClient, engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(
-            sa.update(table("contest"))
-            .where(table("contest").c.slug == "demo")
+            sa.update(tables.contest)
+            .where(tables.contest.c.slug == "demo")
             .values(jurisdictions=["US"], platform_invitations=True, min_age=18)
         )
     client.app.state.contest.contests.forget("demo")  # type: ignore[attr-defined]

@@ -11,8 +11,8 @@ from referral_steps import enter_and_confirm, share_path
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from contest import tables
 from contest.clock import FixedClock
-from contest.contests import table
 from contest.mail import Sender
 from contest.settings import Settings
 
@@ -109,7 +109,7 @@ def test_disposable_address_goes_to_review_and_the_organizer_decides(
     assert "adresse jetable" in page
     with engine.connect() as connection:
         status, reasons = connection.execute(
-            sa.select(table("referral").c.status, table("referral").c.reasons)
+            sa.select(tables.referral.c.status, tables.referral.c.reasons)
         ).one()
     assert status == "review" and reasons == ["DISPOSABLE_DOMAIN"]
 
@@ -127,9 +127,7 @@ def test_bonus_stops_at_the_cap(
     assert counters(client, ann) == (2, 1)
     with engine.connect() as connection:
         reasons = connection.execute(
-            sa.select(table("referral").c.reasons).where(
-                table("referral").c.status == "not_credited"
-            )
+            sa.select(tables.referral.c.reasons).where(tables.referral.c.status == "not_credited")
         ).scalar_one()
     assert reasons == ["CAP_REACHED"]
 
@@ -171,7 +169,7 @@ def test_utm_campaign_and_partner_links_record_the_source(
             sa.text("SELECT id FROM contest WHERE slug = 'demo'")
         ).scalar_one()
         connection.execute(
-            sa.insert(table("sourcelink")).values(
+            sa.insert(tables.sourcelink).values(
                 contest_id=contest_id,
                 code="PARTNER3467",
                 label="Blog",

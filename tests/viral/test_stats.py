@@ -15,7 +15,8 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from contest.contests import table
+from contest import tables
+from contest.clock import FixedClock
 from contest.models import Contest, Organizer
 from contest.storage import create_db_engine
 from viral.stats import Cohort, LeaderboardRow, ViralStats, display_name, leaderboard, viral_stats
@@ -31,16 +32,16 @@ Row = tuple[str, datetime | None, int | None]
 def contest_id(connection: Connection, slug: str) -> int:
     return int(
         connection.execute(
-            sa.select(table("contest").c.id).where(table("contest").c.slug == slug)
+            sa.select(tables.contest.c.id).where(tables.contest.c.slug == slug)
         ).scalar_one()
     )
 
 
 def add_entries(connection: Connection, contest: int, rows: Sequence[Row]) -> list[int]:
     """Inserts one person and one entry per row (two batched inserts); returns the entry ids."""
-    person, entry = table("person"), table("entry")
+    person, entry = tables.person, tables.entry
     organizer_id = connection.execute(
-        sa.select(table("contest").c.organizer_id).where(table("contest").c.id == contest)
+        sa.select(tables.contest.c.organizer_id).where(tables.contest.c.id == contest)
     ).scalar_one()
     serials = [next(_serial) for _ in rows]
     people = connection.execute(
@@ -91,7 +92,7 @@ def add_referrals(
 ) -> None:
     """(referrer, referred, status, reasons, decided at) per referral row, in one insert."""
     connection.execute(
-        sa.insert(table("referral")),
+        sa.insert(tables.referral),
         [
             {
                 "contest_id": contest,
@@ -154,7 +155,7 @@ def build_tree(connection: Connection, contest: int) -> None:
         ],
     )
     connection.execute(
-        sa.insert(table("invitation")),
+        sa.insert(tables.invitation),
         [
             {
                 "contest_id": contest,
@@ -167,7 +168,7 @@ def build_tree(connection: Connection, contest: int) -> None:
         ],
     )
     connection.execute(
-        sa.insert(table("linkclick")),
+        sa.insert(tables.linkclick),
         [
             {"contest_id": contest, "kind": kind, "code": "CODE", "created_at": at(1, 12)}
             for kind in ("referral", "referral", "referral", "source")
@@ -391,13 +392,13 @@ def test_display_name_is_the_first_name_and_an_initial(first_name: str, shown: s
 
 
 def test_empty_contest_gives_zeros_and_no_ratio_and_naive_now_is_refused(
-    engine: Engine, demo_ids: dict[str, int]
+    engine: Engine, demo_ids: dict[str, int], clock: FixedClock
 ) -> None:
     with engine.connect() as connection:
         stats = viral_stats(connection, demo_ids["demo-clients"], NOW)
         board = leaderboard(connection, demo_ids["demo-clients"])
         # The seeded closed contest: 20 participants, nobody referred.
-        closed = viral_stats(connection, demo_ids["demo-closed"], datetime.now(UTC))
+        closed = viral_stats(connection, demo_ids["demo-closed"], clock.now())
         with pytest.raises(ValueError, match="timezone"):
             viral_stats(connection, demo_ids["demo"], NOW.replace(tzinfo=None))
     assert stats == ViralStats(
