@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from contest import tables
-from contest.draw import PoolEntry, draw, draw_seed, new_secret
+from contest.draw.protocol import PoolEntry, draw, draw_seed, new_secret
 from contest.models import UTCDateTime
 
 WINNERS = 10
@@ -185,7 +185,7 @@ def make_leads(engine: Engine, slug: str, count: int, now: datetime) -> None:
 
 
 def measure_export(url: str, slug: str) -> dict[str, Any]:
-    from contest.leads import export_leads
+    from contest.leads.export import export_leads
     from contest.storage import create_db_engine
 
     engine = create_db_engine(url)
@@ -214,7 +214,7 @@ def client_file(count: int) -> bytes:
 
 
 def measure_import(url: str, slug: str, count: int) -> dict[str, Any]:
-    from contest.clients import import_clients
+    from contest.leads.clients import import_clients
     from contest.storage import create_db_engine
 
     engine = create_db_engine(url)

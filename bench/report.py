@@ -108,14 +108,14 @@ What each figure means:
 - **PostgreSQL**: the same load on `contest serve --workers 2` (two app processes, each
   with its entry writer and its outbox sender) over a throwaway PostgreSQL server started from
   the machine's binaries (`tests/pgserver.py`, durability off as in the tests).
-- **Draw**: `contest.draw.draw` drawing 10 winners from 10,000,000 synthetic weighted entries
-  (1 to 4 chances) read from a generator, beside a bare scan of the same generator that only
+- **Draw**: `contest.draw.protocol.draw` drawing 10 winners from 10,000,000 synthetic weighted
+  entries (1 to 4 chances) read from a generator, beside a bare scan of the same generator that only
   sums the weights; seconds and peak resident memory (VmHWM) of a process of its own, with
   what the run added to the process in brackets; each is run twice, in turn, and the faster
   run of each counts.
-- **Lead export**: `contest.leads.export_leads` streaming the 1,000,000 consenting leads of a
+- **Lead export**: `contest.leads.export.export_leads` streaming the 1,000,000 consenting leads of a
   contest as CSV (to /dev/null), SQLite; the rows are inserted beforehand, not timed.
-- **Client import**: `contest.clients.import_clients` reading a 100,000-row client CSV (built
+- **Client import**: `contest.leads.clients.import_clients` reading a 100,000-row client CSV (built
   in memory beforehand) into an empty client list, SQLite.
 
 """

@@ -26,12 +26,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contest.clock import SYSTEM_CLOCK, Clock
 from contest.contests import ContestCache
-from contest.crm import CrmDelivery
-from contest.fulfilment import ShopDelivery
 from contest.funnel import FunnelCounter
 from contest.i18n import gettext, pick_language
+from contest.leads.crm import CrmDelivery
+from contest.leads.privacy import Maintenance
 from contest.mail import Delivery, MessageBuilder, Sender, start_sender_thread
-from contest.privacy import Maintenance
+from contest.prizes.fulfilment import ShopDelivery
 from contest.settings import Settings
 from contest.storage import busy, create_db_engine, ensure_migrated
 from contest.templating import Templates

@@ -113,10 +113,10 @@ def cmd_create_organizer(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from contest.crm import CrmDelivery
-    from contest.fulfilment import ShopDelivery
+    from contest.leads.crm import CrmDelivery
+    from contest.leads.privacy import Maintenance
     from contest.mail import Delivery, MessageBuilder, Sender
-    from contest.privacy import Maintenance
+    from contest.prizes.fulfilment import ShopDelivery
     from contest.templating import Templates
     from contest.tokens import Signer
 
@@ -163,8 +163,8 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
 
 
 def cmd_draw(args: argparse.Namespace) -> int:
-    from contest import claims
-    from contest.drawing import DrawRefused, public_record_json, run_draw, signing_key
+    from contest.draw.drawing import DrawRefused, public_record_json, run_draw, signing_key
+    from contest.prizes import claims
 
     settings = _settings()
     engine = create_db_engine(settings.database_url.reveal())
@@ -213,7 +213,7 @@ def cmd_draw(args: argparse.Namespace) -> int:
 def cmd_verify_draw(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from contest.drawing import verify_file
+    from contest.draw.drawing import verify_file
 
     result = verify_file(Path(args.record), Path(args.pool) if args.pool else None)
     record = result.record
@@ -233,13 +233,13 @@ def cmd_verify_draw(args: argparse.Namespace) -> int:
 
 
 def cmd_verify_consents(args: argparse.Namespace) -> int:
-    from contest.consents import cmd_verify_consents as run
+    from contest.leads.consents import cmd_verify_consents as run
 
     return run(args)
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from contest import privacy
+    from contest.leads import privacy
 
     settings = _settings()
     engine = _migrated_engine(settings)
@@ -257,7 +257,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_export_leads(args: argparse.Namespace) -> int:
-    from contest.leads import export_leads_command
+    from contest.leads.export import export_leads_command
 
     return export_leads_command(_settings(), args.slug, args.purpose, args.lawful_basis, sys.stdout)
 

@@ -20,7 +20,7 @@ from contest.contests.fields import PRIZE_SETTINGS, SETTINGS, ContestSettings
 from contest.contests.formats import prize_of_row, row_values, settings_of_row
 from contest.contests.setting import ConfigErrors
 from contest.contests.view import ContestView, load_contest
-from contest.draw import commitment, new_secret
+from contest.draw.protocol import commitment, new_secret
 from contest.models import AuditEvent, Contest, ContestStatus, Organizer, RulesVersion
 from contest.models import Prize as PrizeRow
 from contest.officialrules import rules_text, rules_version

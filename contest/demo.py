@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
-from contest.draw import commitment, new_secret
+from contest.draw.protocol import commitment, new_secret
 from contest.entries import wording_hash
 from contest.models import (
     Client,

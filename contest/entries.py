@@ -18,11 +18,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from contest import crm, eligibility, outbox, tables
+from contest import eligibility, outbox, tables
 from contest.contests import ContestView
 from contest.eligibility import RATE_LIMITED, EntryRefused
 from contest.forms import EntryForm
 from contest.i18n import N_, gettext
+from contest.leads import crm
 from contest.models import EntryStatus
 from contest.people import email_key
 from contest.ratelimit import Limit, add_hits, hit_many, retry_after

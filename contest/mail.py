@@ -30,10 +30,11 @@ from urllib.parse import unquote, urlsplit
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from contest import claims, outbox, tables
+from contest import outbox, tables
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import ContestCache, load_contest
 from contest.outbox import OutboxItem
+from contest.prizes import claims
 from contest.settings import Settings
 from contest.templating import Templates
 from contest.tokens import Purpose, Signer

@@ -22,10 +22,10 @@ from pgserver import postgres_server  # noqa: E402
 
 from contest.app import create_app  # noqa: E402
 from contest.clock import FixedClock  # noqa: E402
-from contest.crm import CrmDelivery  # noqa: E402
 from contest.demo import seed_demo  # noqa: E402
-from contest.fulfilment import ShopDelivery  # noqa: E402
+from contest.leads.crm import CrmDelivery  # noqa: E402
 from contest.mail import Delivery, MessageBuilder, Sender  # noqa: E402
+from contest.prizes.fulfilment import ShopDelivery  # noqa: E402
 from contest.settings import Secret, Settings  # noqa: E402
 from contest.storage import create_db_engine, migrate  # noqa: E402
 from contest.templating import Templates  # noqa: E402

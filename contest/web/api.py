@@ -22,13 +22,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from contest import apitokens, claims, clients, configuration, drawing, tables
+from contest import apitokens, configuration, tables
 from contest.configuration import ContestRefused, SlugTaken
 from contest.contests import formats
 from contest.contests.fields import ContestSettings
 from contest.contests.formats import json_as_form, settings_json
 from contest.contests.setting import ConfigErrors
+from contest.draw import drawing
+from contest.leads import clients
 from contest.models import Contest, ContestStatus, Organizer
+from contest.prizes import claims
 from contest.storage import write_options
 from contest.web.base import now_of, refusal_json, state_of
 from contest.web.openapi import openapi_document

@@ -21,18 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from contest import (
-    accounts,
-    apitokens,
-    claims,
-    clients,
-    configuration,
-    dashboard,
-    drawing,
-    leads,
-    media,
-    tables,
-)
+from contest import accounts, apitokens, configuration, dashboard, media, tables
 from contest.charts import bar_chart_svg
 from contest.configuration import (
     ContestRefused,
@@ -42,11 +31,15 @@ from contest.configuration import (
 from contest.contests import formats, load_contest
 from contest.contests.fields import MAX_PRIZES, ContestSettings
 from contest.contests.setting import ConfigErrors
+from contest.draw import drawing
 from contest.entries import referral_rules
 from contest.forms import CATALOGUE, EMAIL
 from contest.i18n import gettext
+from contest.leads import clients
+from contest.leads import export as leads
 from contest.models import Client, Contest, Entry, EntryStatus, Organizer
 from contest.passwords import WeakPassword
+from contest.prizes import claims
 from contest.storage import write_options
 from contest.tokens import Purpose, TokenInvalid
 from contest.web import participant, sharing

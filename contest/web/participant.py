@@ -30,9 +30,10 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from contest import claims, crm, drawing, media, poolfile, privacy, prospects
+from contest import media
 from contest.contests import ContestView
-from contest.drawing import receipt_of
+from contest.draw import drawing, poolfile
+from contest.draw.drawing import receipt_of
 from contest.eligibility import EntryRefused
 from contest.entries import (
     EntryContext,
@@ -44,9 +45,11 @@ from contest.entries import (
 )
 from contest.forms import CATALOGUE, EMAIL, FormErrors, parse_entry_form
 from contest.i18n import gettext
+from contest.leads import crm, privacy, prospects
 from contest.models import EntryStatus
 from contest.officialrules import official_rules, rules_version
 from contest.people import email_key, mask_email
+from contest.prizes import claims
 from contest.storage import write_options
 from contest.tokens import Purpose, TokenExpired, TokenInvalid
 from contest.web import sharing

@@ -24,11 +24,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from contest import outbox, pressure, tables
+from contest import outbox, tables
 from contest.compliance import contest_facts
 from contest.contests import ContestView
 from contest.entries import find_entry
 from contest.i18n import gettext, pick_language
+from contest.leads import pressure
 from contest.people import InvalidEmail, clean_email, email_key
 from contest.storage import write_options
 from contest.tokens import Purpose, TokenInvalid

@@ -17,8 +17,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from contest import consents, tables
+from contest import tables
 from contest.i18n import N_, gettext, pick_language
+from contest.leads import consents
 from contest.people import mask_email
 from contest.storage import write_options
 from contest.tokens import Purpose, Signer, TokenExpired, TokenInvalid

@@ -10,13 +10,14 @@ from helpers import link_in, read_eml, shown
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from contest import claims, tables
+from contest import tables
 from contest.clock import FixedClock
 from contest.contests import load_contest
-from contest.drawing import run_draw, signing_key
+from contest.draw.drawing import run_draw, signing_key
 from contest.mail import Sender
+from contest.prizes import claims
+from contest.prizes.vouchers import is_valid_code
 from contest.settings import Settings
-from contest.vouchers import is_valid_code
 
 
 def draw_demo_closed(engine: Engine, settings: Settings, clock: FixedClock) -> None:

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from contest import clients, tables
-from contest.clients import MAX_ERRORS, export_clients, import_clients
+from contest import tables
+from contest.leads import clients
+from contest.leads.clients import MAX_ERRORS, export_clients, import_clients
 from contest.models import Organizer
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

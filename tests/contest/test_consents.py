@@ -16,9 +16,10 @@ from helpers import enter, link_in, read_eml
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from contest import consents, tables
+from contest import tables
 from contest.clock import FixedClock
-from contest.consents import MARKETING_PURPOSES, consent_state, seal, verify_chain, withdraw
+from contest.leads import consents
+from contest.leads.consents import MARKETING_PURPOSES, consent_state, seal, verify_chain, withdraw
 from contest.mail import Sender
 from contest.settings import Settings
 from contest.storage import write_options

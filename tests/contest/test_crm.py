@@ -20,8 +20,8 @@ from starlette.testclient import TestClient
 
 from contest import tables
 from contest.mail import Sender
+from contest.prizes.shops import verify_webhook_signature
 from contest.settings import Settings
-from contest.shops import verify_webhook_signature
 
 
 class FakeCrm(ThreadingHTTPServer):

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contest.draw import (
+from contest.draw.protocol import (
     MAX_WEIGHT,
     DrawRecord,
     EntryOutOfOrder,

@@ -11,10 +11,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from contest import draw as core
-from contest import drawing, poolfile, tables
+from contest import tables
 from contest.clock import FixedClock
-from contest.drawing import (
+from contest.draw import drawing, poolfile
+from contest.draw import protocol as core
+from contest.draw.drawing import (
     DrawOutcome,
     DrawRefused,
     placements,

@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 from contest import tables
 from contest.clock import FixedClock
 from contest.entries import wording_hash
-from contest.leads import (
+from contest.leads.export import (
     CSV_COLUMNS,
     SCORE_FORMULA,
     SEGMENTS,

@@ -17,12 +17,11 @@ from referral_steps import enter_and_confirm, share_path
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from contest import claims, outbox, tables
-from contest import draw as core
+from contest import outbox, tables
 from contest.clock import FixedClock
-from contest.drawing import placements, run_draw, signing_key, stored_record
-from contest.mail import Sender
-from contest.privacy import (
+from contest.draw import protocol as core
+from contest.draw.drawing import placements, run_draw, signing_key, stored_record
+from contest.leads.privacy import (
     ERASED,
     RetentionJob,
     erase_person,
@@ -30,6 +29,8 @@ from contest.privacy import (
     personal_data_scan,
     purge_expired,
 )
+from contest.mail import Sender
+from contest.prizes import claims
 from contest.settings import Settings
 from viral.invitations import address_hash
 

@@ -6,7 +6,7 @@ over-https (Basic with the consumer key and secret; 401 for bad keys).
 PrestaShop: https://devdocs.prestashop-project.org/8/webservice/ (getting-started: key as the
 Basic user and no password, ``filter[field]=[value]``, ``display=[id]``, XML create answering
 201 with the created resource; errors and codes of ``WebserviceRequest``; ``cart_rules`` fields
-from ``CartRule::$definition``). Webhook: the receiver documented in ``contest/shops.py``.
+from ``CartRule::$definition``). Webhook: the receiver documented in ``contest/prizes/shops.py``.
 Details of each fake are in ``tests/shop_servers.py``.
 """
 
@@ -29,8 +29,7 @@ import httpx
 import pytest
 from shop_servers import PrestaShopShop, WebhookReceiver, WooCommerceShop
 
-from contest.settings import Secret
-from contest.shops import (
+from contest.prizes.shops import (
     PrestaShopConnector,
     ShopConfigurationError,
     ShopConnector,
@@ -44,6 +43,7 @@ from contest.shops import (
     verify_webhook_signature,
     vouchers_csv,
 )
+from contest.settings import Secret
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2030, 5, 1, 10, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contest.vouchers import (
+from contest.prizes.vouchers import (
     ALPHABET,
     ENTROPY_BITS,
     RANDOM_SYMBOLS,

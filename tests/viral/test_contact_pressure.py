@@ -13,7 +13,7 @@ from test_invitations_and_review import invite, make_us_contest
 
 from contest import tables
 from contest.clock import FixedClock
-from contest.consents import withdraw
+from contest.leads.consents import withdraw
 from contest.mail import Sender, mark_undeliverable
 from contest.people import email_key
 from contest.settings import Settings

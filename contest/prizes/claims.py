@@ -20,8 +20,8 @@ from sqlalchemy.engine import Connection
 from contest import outbox, tables
 from contest.contests import load_contest
 from contest.models import AwardStatus
+from contest.prizes.vouchers import new_code
 from contest.storage import write_options
-from contest.vouchers import new_code
 
 UNCLAIMED = "unclaimed by the deadline"
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from contest import tables
-from contest.consents import MARKETING_PURPOSES
+from contest.leads.consents import MARKETING_PURPOSES
 from viral.invitations import InvitationRefused
 
 MARKETING_EVERY = timedelta(days=7)

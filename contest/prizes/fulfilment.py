@@ -1,7 +1,7 @@
 """Delivering claimed vouchers to the organizer's shop: the outbox's ``shop`` jobs.
 
 A job loads the award, builds the voucher from the prize settings and calls the organizer's
-shop connector (contest.shops). Connectors look the code up before creating it, so a retried
+shop connector (contest.prizes.shops). Connectors look the code up before creating it, so a retried
 job never creates a second voucher. Without a connection configured, the voucher is simply kept
 for the organizer's CSV export and the job is done.
 """
@@ -16,11 +16,12 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from contest import claims, shops, tables
+from contest import tables
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import load_contest
 from contest.mail import Undeliverable
 from contest.outbox import OutboxItem
+from contest.prizes import claims, shops
 
 
 class DeliveryRefused(Undeliverable):

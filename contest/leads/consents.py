@@ -504,7 +504,7 @@ def proof(connection: Connection, organizer_id: int, person_id: int) -> dict[str
     chain = verify_chain(connection, organizer_id)
     return {
         "format": "consent-proof/1",
-        "hash": f"SHA-256 over {HASH_VERSION}: see contest/consents.py",
+        "hash": f"SHA-256 over {HASH_VERSION}: see contest/leads/consents.py",
         "organizer_id": organizer_id,
         "person": {
             "id": who.id,

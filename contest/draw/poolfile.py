@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from contest import draw as core
 from contest import tables
+from contest.draw import protocol as core
 
 PART_BYTES = 1 << 20  # one stored part: about a mebibyte of gzip
 

@@ -1,6 +1,6 @@
 """Drawing a contest's winners: the pool from the database, the draw, the signed record.
 
-``run_draw`` turns a closed contest into a signed ``contest.draw.DrawRecord`` (the pure
+``run_draw`` turns a closed contest into a signed ``contest.draw.protocol.DrawRecord`` (the pure
 algorithm, docs/draw.md) and stores it with the placements, once (ALL-DRAW-ORDER-1):
 
 1. **The pool** (ALL-DRAW-POOL-1): every confirmed entry of the contest, in ticket order
@@ -38,7 +38,7 @@ wrong pool. Country and region are not stored with entries, so they are not know
 record, so that ``verify-draw`` re-runs the draw from the record alone (a few MB of JSON).
 Larger pools are published as a separate pool file (``contest-pool-tsv/1``, whose
 ``sha256sum`` is ``pool.digest``), written during the third pass and served at
-``/c/{slug}/pool.tsv`` (``contest.poolfile``); the record then carries only the Merkle root and
+``/c/{slug}/pool.tsv`` (``contest.draw.poolfile``); the record then carries only the Merkle root and
 each placement's inclusion proof. Keeping the listing costs up to about 15 MB while drawing.
 
 **Privacy** (ALL-DRAW-PRIVACY-1): the record names entries only by their random public ids
@@ -63,10 +63,11 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from contest import draw as core
-from contest import poolfile, tables
+from contest import tables
 from contest.compliance import contest_facts
 from contest.contests import ContestView, load_contest
+from contest.draw import poolfile
+from contest.draw import protocol as core
 from contest.models import ContestStatus, EntryStatus
 from contest.officialrules import rules_version as computed_rules_version
 from contest.people import email_key

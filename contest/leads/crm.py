@@ -26,7 +26,7 @@ from contest import outbox, tables
 from contest.clock import SYSTEM_CLOCK
 from contest.mail import Undeliverable
 from contest.outbox import OutboxItem
-from contest.shops import sign_webhook
+from contest.prizes.shops import sign_webhook
 
 EVENTS = ("lead.created", "consent.changed", "lead.erased")
 BREVO_URL = "https://api.brevo.com/v3"

@@ -58,10 +58,12 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from contest import claims, consents, tables
+from contest import tables
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import load_contest
+from contest.leads import consents
 from contest.models import AwardStatus, EntryStatus, OutboxStatus, PurgeLog
+from contest.prizes import claims
 from contest.storage import write_options
 from contest.tokens import Purpose
 from viral import invitations
