@@ -19,8 +19,9 @@ silent, closely enough for the connectors' requests and the answers they read:
   ``WebserviceRequest`` (16, 17, 18, 20, 21, 25, 26, 41, 84, 85, 91, 127) and the fields,
   required ones and validators of ``CartRule::$definition``.
 - :class:`WebhookReceiver`: the receiving end of the contest's own webhook, as its docstring in
-  ``contest/prizes/shops.py`` describes it: HMAC-SHA256 of the raw body checked before anything else,
-  de-duplication by ``Idempotency-Key`` (IETF draft "The Idempotency-Key HTTP Header Field").
+  ``contest/prizes/shops/webhook.py`` describes it: HMAC-SHA256 of the raw body checked before
+  anything else, de-duplication by ``Idempotency-Key`` (IETF draft "The Idempotency-Key HTTP
+  Header Field").
 
 Faults are injected per request: an error status, an answer lost after the work was done
 (the connection closes without a response), or a slow answer. A shop's own clock (the dates it

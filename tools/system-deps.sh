@@ -1,7 +1,8 @@
 #!/bin/sh
 # The system packages the tests need: PostgreSQL's server binaries (the suite runs on SQLite
-# and PostgreSQL) and Debian's Chromium (browser tests); with --bench, also wrk (the HTTP load
-# generator of `make bench`). Installed when missing and root.
+# and PostgreSQL), Debian's Chromium (browser tests) and libfaketime (`make test-future` runs
+# the suite with the clock 400 days ahead); with --bench, also wrk (the HTTP load generator of
+# `make bench`). Installed when missing and root.
 set -eu
 missing=""
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
@@ -9,6 +10,11 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
 fi
 if ! command -v chromium >/dev/null 2>&1; then
   missing="$missing chromium"
+fi
+# The library, not the `faketime` command: the Makefile preloads it (its folder is named after
+# the architecture).
+if ! ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1; then
+  missing="$missing faketime"
 fi
 if [ "${1:-}" = "--bench" ] && ! command -v wrk >/dev/null 2>&1; then
   missing="$missing wrk"

@@ -17,7 +17,6 @@ import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +32,7 @@ from starlette.testclient import TestClient
 
 from contest import apitokens
 from contest.app import create_app
+from contest.clock import FixedClock
 from contest.demo import DEMO_EMAIL
 from contest.models import Contest, Entry, Organizer, Referral, ReferralStatus
 from contest.passwords import hash_password
@@ -197,10 +197,10 @@ class Demo:
 
 
 @pytest.fixture
-def demo_org(engine: Engine, demo: None) -> Demo:
+def demo_org(engine: Engine, demo: None, clock: FixedClock) -> Demo:
     """The demo organizer's closed contest, a live and a revoked API token, and a referral
     under review (so every owned id in a path names something real)."""
-    now = datetime.now(UTC)
+    now = clock.now()
     with Session(engine) as session:
         organizer = session.exec(select(Organizer).where(Organizer.email == DEMO_EMAIL)).one()
         contest = session.exec(select(Contest).where(Contest.slug == "demo-closed")).one()
@@ -273,10 +273,10 @@ def rival_password_hash() -> str:
 
 
 @pytest.fixture
-def rival(client: TestClient, engine: Engine, demo_org: Demo) -> Rival:
+def rival(client: TestClient, engine: Engine, demo_org: Demo, clock: FixedClock) -> Rival:
     """A second organizer with a contest of their own, signed in on ``client`` (session cookie
     and CSRF token), with their own API token."""
-    now = datetime.now(UTC)
+    now = clock.now()
     with Session(engine) as session:
         other = Organizer(email=RIVAL_EMAIL, password_hash=rival_password_hash())
         session.add(other)
