@@ -7,12 +7,13 @@ import getpass
 import signal
 import sys
 import threading
+from typing import TextIO
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from contest import logs
-from contest.clock import SYSTEM_CLOCK
+from contest.clock import SYSTEM_CLOCK, Clock
 from contest.settings import Settings, SettingsError
 from contest.storage import NotMigrated, create_db_engine, ensure_migrated, migrate
 
@@ -233,9 +234,34 @@ def cmd_verify_draw(args: argparse.Namespace) -> int:
 
 
 def cmd_verify_consents(args: argparse.Namespace) -> int:
-    from contest.leads.consents import cmd_verify_consents as run
+    """``contest verify-consents [--organizer EMAIL]``: 1 and the first broken link on failure,
+    2 for an unknown organizer."""
+    from contest.leads.consents import verify_organizers
 
-    return run(args)
+    engine = _migrated_engine(_settings())
+    try:
+        with engine.connect() as connection:
+            reports = verify_organizers(connection, getattr(args, "organizer", None))
+    finally:
+        engine.dispose()
+    if not reports:
+        print(f"contest: no organizer {args.organizer}", file=sys.stderr)
+        return 2
+    for email, report in reports:
+        if report.ok:
+            print(
+                f"OK {email}: {report.checked} record(s) chained, head "
+                f"{report.last_seq} {report.last_hash or '-'}; "
+                f"{report.unsealed} waiting to be sealed"
+            )
+            continue
+        broken = report.first_broken
+        assert broken is not None
+        print(
+            f"BROKEN {email}: seq {broken.seq} (record id {broken.record_id}): "
+            f"{broken.reason}; {report.checked} record(s) intact before it"
+        )
+    return 1 if any(not report.ok for _, report in reports) else 0
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
@@ -257,9 +283,34 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_export_leads(args: argparse.Namespace) -> int:
-    from contest.leads.export import export_leads_command
+    return export_leads(
+        _settings(), args.slug, args.purpose, args.lawful_basis, sys.stdout, sys.stderr
+    )
 
-    return export_leads_command(_settings(), args.slug, args.purpose, args.lawful_basis, sys.stdout)
+
+def export_leads(
+    settings: Settings,
+    slug: str,
+    purpose: str,
+    lawful_basis: str | None,
+    out: TextIO,
+    err: TextIO,
+    clock: Clock = SYSTEM_CLOCK,
+) -> int:
+    """``contest export leads SLUG``: the CSV on ``out``; 0, or 1 with the reason on ``err``."""
+    from contest.leads.export import LeadExportRefused, basis_note, export_contest_leads
+
+    engine = _migrated_engine(settings)
+    try:
+        for chunk in export_contest_leads(engine, slug, purpose, lawful_basis, clock.now()):
+            out.write(chunk)
+    except LeadExportRefused as exc:
+        err.write(f"contest: {exc.message_en}\n")
+        return 1
+    finally:
+        engine.dispose()
+    err.write(f"contest: leads of {slug} exported for {purpose} ({basis_note(lawful_basis)}).\n")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,10 +29,8 @@ Current state
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,8 +41,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from contest import tables
-from contest.settings import Settings, SettingsError
-from contest.storage import NotMigrated, create_db_engine, ensure_migrated, write_options
+from contest.storage import write_options
 
 MARKETING_PURPOSES = ("marketing_email", "partners", "client_contests")
 PURPOSES = ("rules", *MARKETING_PURPOSES)
@@ -538,47 +535,12 @@ def _json(value: Any) -> Any:
     return _utc_iso(value) if isinstance(value, datetime) else value
 
 
-# --- The command line ------------------------------------------------------------------------
-
-
-def cmd_verify_consents(args: argparse.Namespace) -> int:
-    """``contest verify-consents [--organizer EMAIL]``: 1 and the first broken link on failure."""
-
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        sys.exit(f"contest: {exc}")
-    engine = create_db_engine(settings.database_url.reveal())
+def verify_organizers(
+    connection: Connection, email: str | None = None
+) -> list[tuple[str, ChainReport]]:
+    """Each organizer's consent chain checked (only ``email``'s when given), by address."""
     organizer = tables.organizer
     query = sa.select(organizer.c.id, organizer.c.email).order_by(organizer.c.id)
-    if getattr(args, "organizer", None):
-        query = query.where(organizer.c.email == args.organizer)
-    failed = 0
-    try:
-        ensure_migrated(engine)
-        with engine.connect() as connection:
-            organizers = connection.execute(query).all()
-            if not organizers:
-                sys.stderr.write(f"contest: no organizer {args.organizer}\n")
-                return 2
-            for row in organizers:
-                report = verify_chain(connection, row.id)
-                if report.ok:
-                    sys.stdout.write(
-                        f"OK {row.email}: {report.checked} record(s) chained, head "
-                        f"{report.last_seq} {report.last_hash or '-'}; "
-                        f"{report.unsealed} waiting to be sealed\n"
-                    )
-                    continue
-                failed += 1
-                broken = report.first_broken
-                assert broken is not None
-                sys.stdout.write(
-                    f"BROKEN {row.email}: seq {broken.seq} (record id {broken.record_id}): "
-                    f"{broken.reason}; {report.checked} record(s) intact before it\n"
-                )
-    except NotMigrated as exc:
-        sys.exit(f"contest: {exc}")
-    finally:
-        engine.dispose()
-    return 1 if failed else 0
+    if email:
+        query = query.where(organizer.c.email == email)
+    return [(row.email, verify_chain(connection, row.id)) for row in connection.execute(query)]

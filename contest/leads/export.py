@@ -31,20 +31,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TextIO
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from contest import tables
-from contest.clock import SYSTEM_CLOCK
 from contest.models import EntryStatus, ReferralStatus, UTCDateTime
-from contest.settings import Settings
-from contest.storage import NotMigrated, create_db_engine, ensure_migrated
 from rules import Refusal
 
 MARKETING_EMAIL = "marketing_email"
@@ -401,48 +397,34 @@ def export_leads(
     return _stream(engine, query, note)
 
 
-def export_leads_command(
-    settings: Settings,
+def export_contest_leads(
+    engine: Engine,
     slug: str,
     purpose: str,
     lawful_basis: str | None,
-    out: TextIO,
-    *,
-    err: TextIO | None = None,
-    now: datetime | None = None,
-) -> int:
-    """``contest export leads SLUG``: the CSV on ``out``; 0, or 1 with the reason on ``err``."""
-    err = err or sys.stderr
-    engine = create_db_engine(settings.database_url.reveal())
-    try:
-        ensure_migrated(engine)
-        with engine.connect() as connection:
-            organizer_id = connection.execute(
-                sa.select(_contest.c.organizer_id).where(_contest.c.slug == slug)
-            ).scalar()
-        if organizer_id is None:
-            raise unknown_contest(slug)
-        chunks = export_leads(
-            engine,
-            organizer_id,
-            contest_slug=slug,
-            purpose=purpose,
-            lawful_basis=lawful_basis,
-            now=now or SYSTEM_CLOCK.now(),
-        )
-        for chunk in chunks:
-            out.write(chunk)
-    except NotMigrated as exc:
-        err.write(f"contest: {exc}\n")
-        return 1
-    except LeadExportRefused as exc:
-        err.write(f"contest: {exc.message_en}\n")
-        return 1
-    finally:
-        engine.dispose()
-    basis = f"lawful basis: {_clean(lawful_basis)}" if lawful_basis else "current consent only"
-    err.write(f"contest: leads of {slug} exported for {purpose} ({basis}).\n")
-    return 0
+    now: datetime,
+) -> Iterator[str]:
+    """The lead CSV of the contest ``slug``, whoever its organizer (the command line runs on the
+    server). Refuses (LeadExportRefused) an unknown contest, and as :func:`export_leads` does."""
+    with engine.connect() as connection:
+        organizer_id = connection.execute(
+            sa.select(_contest.c.organizer_id).where(_contest.c.slug == slug)
+        ).scalar()
+    if organizer_id is None:
+        raise unknown_contest(slug)
+    return export_leads(
+        engine,
+        organizer_id,
+        contest_slug=slug,
+        purpose=purpose,
+        lawful_basis=lawful_basis,
+        now=now,
+    )
+
+
+def basis_note(lawful_basis: str | None) -> str:
+    """How an export says on which basis it was made."""
+    return f"lawful basis: {_clean(lawful_basis)}" if lawful_basis else "current consent only"
 
 
 def unknown_contest(slug: str) -> LeadExportRefused:

@@ -16,7 +16,7 @@ from helpers import enter, link_in, read_eml
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from contest import tables
+from contest import cli, tables
 from contest.clock import FixedClock
 from contest.leads import consents
 from contest.leads.consents import MARKETING_PURPOSES, consent_state, seal, verify_chain, withdraw
@@ -397,7 +397,7 @@ def test_verify_consents_command_fails_naming_the_first_broken_link(
     monkeypatch.setenv("CONTEST_DATABASE_URL", settings.database_url.reveal())
     monkeypatch.setenv("CONTEST_DATA_DIR", str(settings.data_dir))
     seal(engine, later(clock))
-    assert consents.cmd_verify_consents(argparse.Namespace(organizer=None)) == 0
+    assert cli.cmd_verify_consents(argparse.Namespace(organizer=None)) == 0
     assert "OK demo@example.org" in capsys.readouterr().out
 
     with engine.begin() as connection:
@@ -408,6 +408,6 @@ def test_verify_consents_command_fails_naming_the_first_broken_link(
             .returning(consent_t.c.id)
         ).scalar_one()
     args = argparse.Namespace(organizer="demo@example.org")
-    assert consents.cmd_verify_consents(args) == 1
+    assert cli.cmd_verify_consents(args) == 1
     assert f"BROKEN demo@example.org: seq 2 (record id {record_id})" in capsys.readouterr().out
-    assert consents.cmd_verify_consents(argparse.Namespace(organizer="nobody@x.org")) == 2
+    assert cli.cmd_verify_consents(argparse.Namespace(organizer="nobody@x.org")) == 2

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from contest import tables
+from contest import cli, tables
 from contest.clock import FixedClock
 from contest.entries import wording_hash
 from contest.leads.export import (
@@ -29,7 +29,6 @@ from contest.leads.export import (
     SEGMENTS,
     LeadExportRefused,
     export_leads,
-    export_leads_command,
     lead_query,
     spreadsheet_safe,
 )
@@ -657,8 +656,8 @@ def test_export_command_writes_the_csv_and_says_on_which_basis(
     settings: Settings, engine: Engine, shop: Shop
 ) -> None:
     out, err = io.StringIO(), io.StringIO()
-    code = export_leads_command(
-        settings, "shop-b", "prize_fulfilment", "Remise des lots", out, err=err, now=NOW
+    code = cli.export_leads(
+        settings, "shop-b", "prize_fulfilment", "Remise des lots", out, err, FixedClock(NOW)
     )
     assert code == 0
     comment, rows = read_csv([out.getvalue()])
@@ -666,7 +665,7 @@ def test_export_command_writes_the_csv_and_says_on_which_basis(
     assert "lawful basis: Remise des lots" in err.getvalue()
 
     out, err = io.StringIO(), io.StringIO()
-    assert export_leads_command(settings, "nowhere", "marketing_email", None, out, err=err) == 1
+    assert cli.export_leads(settings, "nowhere", "marketing_email", None, out, err) == 1
     assert out.getvalue() == ""
     assert err.getvalue() == 'contest: No contest "nowhere" among yours.\n'
 
