@@ -30,7 +30,7 @@ SHOP_PAGE = """<!doctype html>
 
 
 @pytest.fixture(scope="module")
-def shop(live_server: LiveServer) -> Iterator[str]:
+def shop_page(live_server: LiveServer) -> Iterator[str]:
     """A shop page on its own origin, allowed to embed the demo contest."""
     page = SHOP_PAGE.format(contest=live_server.url).encode()
 
@@ -82,7 +82,7 @@ def popin_absent(page: Page) -> None:
 
 
 def test_popin_invites_remembers_not_now_and_never_returns_after_entering(
-    browser: Browser, live_server: LiveServer, shop: str
+    browser: Browser, live_server: LiveServer, shop_page: str
 ) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
     requests: list[str] = []
@@ -90,12 +90,12 @@ def test_popin_invites_remembers_not_now_and_never_returns_after_entering(
     page = context.new_page()
     page.clock.install()
     with page.expect_response(f"{live_server.url}/embed/demo") as framed:
-        page.goto(shop)
+        page.goto(shop_page)
 
     popin_shown(page)
     # Framed although the middleware's X-Frame-Options says DENY: frame-ancestors prevails.
     assert framed.value.headers["x-frame-options"] == "DENY"
-    assert f"frame-ancestors {shop}" in framed.value.headers["content-security-policy"]
+    assert f"frame-ancestors {shop_page}" in framed.value.headers["content-security-policy"]
     invitation = page.frame_locator("[data-contest-popin] iframe")
     expect(invitation.get_by_role("heading", level=1)).to_contain_text("Gagnez 500 €")
     expect(invitation.get_by_text("Jeu gratuit sans obligation d'achat")).to_be_visible()
@@ -138,18 +138,18 @@ def test_popin_invites_remembers_not_now_and_never_returns_after_entering(
     page.reload()
     popin_absent(page)
 
-    assert {origin_of(url) for url in requests} == {shop, live_server.url}, requests
+    assert {origin_of(url) for url in requests} == {shop_page, live_server.url}, requests
     context.close()
 
 
 def test_shop_not_allowed_cannot_frame_the_popin(
-    browser: Browser, live_server: LiveServer, shop: str
+    browser: Browser, live_server: LiveServer, shop_page: str
 ) -> None:
     context = browser.new_context()
     page = context.new_page()
     refused = 'violates the following Content Security Policy directive: "frame-ancestors'
     with page.expect_console_message(lambda message: refused in message.text):
-        page.goto(f"http://127.0.0.1:{urlsplit(shop).port}/")  # an origin not in the list
+        page.goto(f"http://127.0.0.1:{urlsplit(shop_page).port}/")  # an origin not in the list
     expect(page.get_by_role("dialog")).to_be_hidden()
     context.close()
 

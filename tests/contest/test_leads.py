@@ -204,7 +204,7 @@ PARTNER_WORDING = "J'accepte que mon adresse soit transmise à Partner SAS."
 
 
 @pytest.fixture
-def shop(engine: Engine) -> Shop:
+def seeded(engine: Engine) -> Shop:
     shop = new_shop(
         engine,
         "shop@example.org",
@@ -280,7 +280,7 @@ def shop(engine: Engine) -> Shop:
 
 
 @pytest.fixture
-def other(engine: Engine, shop: Shop) -> Shop:
+def other(engine: Engine, seeded: Shop) -> Shop:
     """Another organizer knowing the same address, as a client with many orders."""
     other = new_shop(engine, "other@example.org", {"other-a": ["Partner SAS"]})
     with engine.begin() as connection:
@@ -323,8 +323,8 @@ def test_score_formula_is_documented_in_both_languages_and_tops_at_100() -> None
     ], "listed by precedence"
 
 
-def test_score_and_segment_of_hand_computed_persons(engine: Engine, shop: Shop) -> None:
-    found = leads(engine, shop.organizer_id)
+def test_score_and_segment_of_hand_computed_persons(engine: Engine, seeded: Shop) -> None:
+    found = leads(engine, seeded.organizer_id)
     assert {email: (row.segment, row.score) for email, row in found.items()} == EXPECTED
     assert found["three@example.org"].contests == 3
     assert found["returning@example.org"].last_activity_at == NOW - timedelta(days=5, minutes=-1)
@@ -332,8 +332,8 @@ def test_score_and_segment_of_hand_computed_persons(engine: Engine, shop: Shop) 
     assert found["two@example.org"].first_source == "direct", "the source of the first entry"
 
 
-def test_consent_state_is_the_latest_event_of_the_ledger(engine: Engine, shop: Shop) -> None:
-    found = leads(engine, shop.organizer_id)
+def test_consent_state_is_the_latest_event_of_the_ledger(engine: Engine, seeded: Shop) -> None:
+    found = leads(engine, seeded.organizer_id)
     states = {email: found[email].consent_state for email in found}
     assert states["warm@example.org"] == "confirmed"
     assert states["two@example.org"] == "granted"
@@ -345,9 +345,9 @@ def test_consent_state_is_the_latest_event_of_the_ledger(engine: Engine, shop: S
 
 
 def test_lead_list_filters_by_segment_consent_contest_and_source(
-    engine: Engine, shop: Shop
+    engine: Engine, seeded: Shop
 ) -> None:
-    oid, contest = shop.organizer_id, shop.contests
+    oid, contest = seeded.organizer_id, seeded.contests
     assert set(leads(engine, oid, segment="hot_prospect")) == {
         "hot@example.org",
         "three@example.org",
@@ -382,9 +382,9 @@ def test_lead_list_filters_by_segment_consent_contest_and_source(
         lead_query(oid, now=NOW, segment="lukewarm")
 
 
-def test_export_holds_only_current_marketing_consents(engine: Engine, shop: Shop) -> None:
+def test_export_holds_only_current_marketing_consents(engine: Engine, seeded: Shop) -> None:
     comment, rows = read_csv(
-        export_leads(engine, shop.organizer_id, contest_slug="shop-a", now=NOW)
+        export_leads(engine, seeded.organizer_id, contest_slug="shop-a", now=NOW)
     )
     assert "marketing_email" in comment and "consent is current" in comment
     # granted only (two), confirmed then withdrawn (client), no consent: all left out
@@ -401,16 +401,16 @@ def test_export_holds_only_current_marketing_consents(engine: Engine, shop: Shop
         "source": "partner:acme",
         "contests": "1",
     }
-    _, everywhere = read_csv(export_leads(engine, shop.organizer_id, contest_slug=None, now=NOW))
+    _, everywhere = read_csv(export_leads(engine, seeded.organizer_id, contest_slug=None, now=NOW))
     assert [row["email"] for row in everywhere] == ["warm@example.org", "loyal@example.org"]
 
 
 def test_an_address_that_bounced_for_good_leaves_the_marketing_export(
-    engine: Engine, shop: Shop
+    engine: Engine, seeded: Shop
 ) -> None:
     mark_undeliverable(engine, "Warm@Example.org")
     comment, rows = read_csv(
-        export_leads(engine, shop.organizer_id, contest_slug="shop-a", now=NOW)
+        export_leads(engine, seeded.organizer_id, contest_slug="shop-a", now=NOW)
     )
     assert "not bounced" in comment
     assert [row["email"] for row in rows] == ["loyal@example.org"]
@@ -418,7 +418,7 @@ def test_an_address_that_bounced_for_good_leaves_the_marketing_export(
     _, all_rows = read_csv(
         export_leads(
             engine,
-            shop.organizer_id,
+            seeded.organizer_id,
             contest_slug="shop-a",
             purpose="prize_delivery",
             lawful_basis="performing the contest rules",
@@ -429,13 +429,13 @@ def test_an_address_that_bounced_for_good_leaves_the_marketing_export(
 
 
 def test_lawful_basis_export_holds_every_participant_and_records_the_basis(
-    engine: Engine, shop: Shop
+    engine: Engine, seeded: Shop
 ) -> None:
     basis = "Exécution du règlement, remise des lots\n=cmd, art. 6(1)(b)"
     comment, rows = read_csv(
         export_leads(
             engine,
-            shop.organizer_id,
+            seeded.organizer_id,
             contest_slug="shop-b",
             purpose="prize_fulfilment",
             lawful_basis=basis,
@@ -456,12 +456,12 @@ def test_lawful_basis_export_holds_every_participant_and_records_the_basis(
     with engine.connect() as connection:
         logged = connection.execute(
             sa.select(audit.c.action, audit.c.detail, audit.c.contest_id).where(
-                audit.c.organizer_id == shop.organizer_id
+                audit.c.organizer_id == seeded.organizer_id
             )
         ).one()
     assert logged.action == "leads.exported"
     assert logged.detail["lawful_basis"] == " ".join(basis.split("\n"))
-    assert logged.contest_id == shop.contests["shop-b"]
+    assert logged.contest_id == seeded.contests["shop-b"]
 
 
 @pytest.mark.parametrize(
@@ -479,12 +479,12 @@ def test_lawful_basis_export_holds_every_participant_and_records_the_basis(
     ],
 )
 def test_export_refusals_are_clear_and_read_nothing(
-    engine: Engine, shop: Shop, slug: str | None, purpose: str, basis: str | None, code: str
+    engine: Engine, seeded: Shop, slug: str | None, purpose: str, basis: str | None, code: str
 ) -> None:
     with pytest.raises(LeadExportRefused) as refused:
         export_leads(
             engine,
-            shop.organizer_id,
+            seeded.organizer_id,
             contest_slug=slug,
             purpose=purpose,
             lawful_basis=basis,
@@ -495,11 +495,11 @@ def test_export_refusals_are_clear_and_read_nothing(
 
 
 def test_partner_export_holds_consents_given_on_the_contest_form_with_version_and_source(
-    engine: Engine, shop: Shop
+    engine: Engine, seeded: Shop
 ) -> None:
     def partner_export(slug: str) -> list[dict[str, str]]:
         chunks = export_leads(
-            engine, shop.organizer_id, contest_slug=slug, purpose="partners", now=NOW
+            engine, seeded.organizer_id, contest_slug=slug, purpose="partners", now=NOW
         )
         return read_csv(chunks)[1]
 
@@ -515,18 +515,18 @@ def test_partner_export_holds_consents_given_on_the_contest_form_with_version_an
 
 
 def test_another_organizers_people_and_contests_never_appear(
-    engine: Engine, shop: Shop, other: Shop
+    engine: Engine, seeded: Shop, other: Shop
 ) -> None:
-    found = leads(engine, shop.organizer_id)
+    found = leads(engine, seeded.organizer_id)
     assert set(found) == set(EXPECTED)
     assert (found["warm@example.org"].segment, found["warm@example.org"].score) == (
         "warm_prospect",
         53,
     ), "the other organizer's client row and entries do not count"
-    _, rows = read_csv(export_leads(engine, shop.organizer_id, contest_slug=None, now=NOW))
+    _, rows = read_csv(export_leads(engine, seeded.organizer_id, contest_slug=None, now=NOW))
     assert {row["first_name"] for row in rows} == {"Wendy", "Lou"}
     with pytest.raises(LeadExportRefused) as refused:
-        export_leads(engine, shop.organizer_id, contest_slug="other-a", now=NOW)
+        export_leads(engine, seeded.organizer_id, contest_slug="other-a", now=NOW)
     assert refused.value.code == "unknown_contest"
 
     theirs = leads(engine, other.organizer_id)
@@ -535,16 +535,16 @@ def test_another_organizers_people_and_contests_never_appear(
     assert theirs["warm@example.org"].contests == 1
 
 
-def test_cells_that_look_like_formulas_are_escaped(engine: Engine, shop: Shop) -> None:
+def test_cells_that_look_like_formulas_are_escaped(engine: Engine, seeded: Shop) -> None:
     with engine.begin() as connection:
-        shop.connection = connection
+        seeded.connection = connection
         for n, (name, source) in enumerate(
             [('=HYPERLINK("http://x")', "+cmd"), ("@SUM(A1)", "-1"), ("\tTab", "\rCR")]
         ):
-            person = shop.person(f"-evil{n}@example.org", name)
-            shop.entry(person, "shop-c", 1, source=source)
-            shop.consent(person, "marketing_email", "confirmed")
-    _, rows = read_csv(export_leads(engine, shop.organizer_id, contest_slug="shop-c", now=NOW))
+            person = seeded.person(f"-evil{n}@example.org", name)
+            seeded.entry(person, "shop-c", 1, source=source)
+            seeded.consent(person, "marketing_email", "confirmed")
+    _, rows = read_csv(export_leads(engine, seeded.organizer_id, contest_slug="shop-c", now=NOW))
     assert [(r["email"], r["first_name"], r["source"]) for r in rows] == [
         ("'-evil0@example.org", '\'=HYPERLINK("http://x")', "'+cmd"),
         ("'-evil1@example.org", "'@SUM(A1)", "'-1"),
@@ -616,9 +616,9 @@ def generate_leads(connection: Connection, organizer_id: int, contest_id: int, c
 
 
 def test_export_of_50000_leads_streams_in_constant_memory(engine: Engine) -> None:
-    shop = new_shop(engine, "bulk@example.org", {"bulk": []})
+    seeded = new_shop(engine, "bulk@example.org", {"bulk": []})
     with engine.begin() as connection:
-        generate_leads(connection, shop.organizer_id, shop.contests["bulk"], 50_000)
+        generate_leads(connection, seeded.organizer_id, seeded.contests["bulk"], 50_000)
     cursors: list[str] = []
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -627,7 +627,7 @@ def test_export_of_50000_leads_streams_in_constant_memory(engine: Engine) -> Non
             cursors.append(type(cursor).__name__)
 
     def export() -> Iterable[str]:
-        return export_leads(engine, shop.organizer_id, contest_slug="bulk", now=NOW)
+        return export_leads(engine, seeded.organizer_id, contest_slug="bulk", now=NOW)
 
     warm_up = iter(export())  # compiles and caches the statement outside the measure
     next(warm_up), next(warm_up)
@@ -653,7 +653,7 @@ def test_export_of_50000_leads_streams_in_constant_memory(engine: Engine) -> Non
 
 
 def test_export_command_writes_the_csv_and_says_on_which_basis(
-    settings: Settings, engine: Engine, shop: Shop
+    settings: Settings, engine: Engine, seeded: Shop
 ) -> None:
     out, err = io.StringIO(), io.StringIO()
     code = cli.export_leads(

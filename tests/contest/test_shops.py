@@ -71,9 +71,9 @@ PERCENT = dataclasses.replace(
 
 
 @pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=2.0) as client:
-        yield client
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=2.0) as http:
+        yield http
 
 
 @pytest.fixture
@@ -94,19 +94,17 @@ def receiver() -> Iterator[WebhookReceiver]:
         yield server
 
 
-def woocommerce(
-    shop: WooCommerceShop, client: httpx.Client, **options: Any
-) -> WooCommerceConnector:
+def woocommerce(shop: WooCommerceShop, http: httpx.Client, **options: Any) -> WooCommerceConnector:
     options.setdefault("timezone", PARIS)
     return WooCommerceConnector(
-        shop.url, shop.consumer_key, Secret(shop.consumer_secret), client, **options
+        shop.url, shop.consumer_key, Secret(shop.consumer_secret), http, **options
     )
 
 
 def prestashop(
-    shop: PrestaShopShop, client: httpx.Client, key: str | None = None
+    shop: PrestaShopShop, http: httpx.Client, key: str | None = None
 ) -> PrestaShopConnector:
-    return PrestaShopConnector(shop.url, key or shop.key, client, timezone=PARIS, clock=lambda: NOW)
+    return PrestaShopConnector(shop.url, key or shop.key, http, timezone=PARIS, clock=lambda: NOW)
 
 
 def closed_port() -> int:
@@ -119,9 +117,9 @@ def closed_port() -> int:
 
 
 def test_woocommerce_creates_the_coupon_with_the_documented_fields_and_basic_auth(
-    woo: WooCommerceShop, client: httpx.Client
+    woo: WooCommerceShop, http: httpx.Client
 ) -> None:
-    result = woocommerce(woo, client).create_voucher(VOUCHER)
+    result = woocommerce(woo, http).create_voucher(VOUCHER)
 
     assert result == ShopResult("719", created=True)
     lookup, create = woo.received
@@ -151,9 +149,9 @@ def test_woocommerce_creates_the_coupon_with_the_documented_fields_and_basic_aut
 
 
 def test_woocommerce_percent_voucher_without_minimum_expiry_or_e_mail(
-    woo: WooCommerceShop, client: httpx.Client
+    woo: WooCommerceShop, http: httpx.Client
 ) -> None:
-    woocommerce(woo, client).create_voucher(PERCENT)
+    woocommerce(woo, http).create_voucher(PERCENT)
 
     body = woo.requests("POST")[0].json()
     assert (body["discount_type"], body["amount"]) == ("percent", "15.00")
@@ -162,9 +160,9 @@ def test_woocommerce_percent_voucher_without_minimum_expiry_or_e_mail(
 
 
 def test_woocommerce_retry_after_a_lost_answer_finds_the_coupon_instead_of_creating_another(
-    woo: WooCommerceShop, client: httpx.Client
+    woo: WooCommerceShop, http: httpx.Client
 ) -> None:
-    connector = woocommerce(woo, client)
+    connector = woocommerce(woo, http)
     woo.drop_next_answer("POST")  # the coupon is created, the answer never arrives
 
     with pytest.raises(ShopRetryable):
@@ -177,9 +175,9 @@ def test_woocommerce_retry_after_a_lost_answer_finds_the_coupon_instead_of_creat
 
 
 def test_woocommerce_code_already_exists_error_is_read_as_already_created(
-    woo: WooCommerceShop, client: httpx.Client
+    woo: WooCommerceShop, http: httpx.Client
 ) -> None:
-    connector = woocommerce(woo, client)
+    connector = woocommerce(woo, http)
     connector.create_voucher(VOUCHER)
     woo.hide_next_listing()  # the lookup misses it, so the POST meets the duplicate error
 
@@ -191,9 +189,9 @@ def test_woocommerce_code_already_exists_error_is_read_as_already_created(
 
 
 def test_woocommerce_coupon_found_in_the_trash_is_not_taken_for_delivered(
-    woo: WooCommerceShop, client: httpx.Client
+    woo: WooCommerceShop, http: httpx.Client
 ) -> None:
-    connector = woocommerce(woo, client)
+    connector = woocommerce(woo, http)
     connector.create_voucher(VOUCHER)
     woo.coupons[719]["status"] = "trash"  # the organizer trashed it in WordPress
 
@@ -203,12 +201,12 @@ def test_woocommerce_coupon_found_in_the_trash_is_not_taken_for_delivered(
 
 @pytest.mark.parametrize("status", [500, 502, 503, 429])
 def test_woocommerce_server_errors_and_rate_limits_are_retryable(
-    woo: WooCommerceShop, client: httpx.Client, status: int
+    woo: WooCommerceShop, http: httpx.Client, status: int
 ) -> None:
     woo.fail_next(status, "POST")
 
     with pytest.raises(ShopRetryable, match=str(status)) as failure:
-        woocommerce(woo, client).create_voucher(VOUCHER)
+        woocommerce(woo, http).create_voucher(VOUCHER)
 
     assert failure.value.retry_after == (30.0 if status in (429, 503) else None)
     assert woo.coupons == {}
@@ -223,7 +221,7 @@ def test_woocommerce_server_errors_and_rate_limits_are_retryable(
 )
 def test_woocommerce_bad_keys_are_rejected_with_the_shop_message_but_never_the_secret(
     woo: WooCommerceShop,
-    client: httpx.Client,
+    http: httpx.Client,
     caplog: pytest.LogCaptureFixture,
     key: str | None,
     secret: str | None,
@@ -231,7 +229,7 @@ def test_woocommerce_bad_keys_are_rejected_with_the_shop_message_but_never_the_s
 ) -> None:
     caplog.set_level(logging.DEBUG)
     connector = WooCommerceConnector(
-        woo.url, key or woo.consumer_key, secret or woo.consumer_secret, client
+        woo.url, key or woo.consumer_key, secret or woo.consumer_secret, http
     )
 
     with pytest.raises(ShopRejected, match="401") as failure:
@@ -245,29 +243,29 @@ def test_woocommerce_bad_keys_are_rejected_with_the_shop_message_but_never_the_s
         assert secret_text not in caplog.text
 
 
-def test_woocommerce_read_only_key_is_rejected(client: httpx.Client) -> None:
+def test_woocommerce_read_only_key_is_rejected(http: httpx.Client) -> None:
     with WooCommerceShop(permissions="read", clock=lambda: NOW) as shop:
         with pytest.raises(ShopRejected, match="does not have write permissions"):
-            woocommerce(shop, client).create_voucher(VOUCHER)
+            woocommerce(shop, http).create_voucher(VOUCHER)
 
 
-def test_a_secret_echoed_by_the_shop_is_masked(woo: WooCommerceShop, client: httpx.Client) -> None:
+def test_a_secret_echoed_by_the_shop_is_masked(woo: WooCommerceShop, http: httpx.Client) -> None:
     woo.fail_next(400, "POST", f"bad request from {woo.consumer_secret}".encode())
 
     with pytest.raises(ShopRejected) as failure:
-        woocommerce(woo, client).create_voucher(VOUCHER)
+        woocommerce(woo, http).create_voucher(VOUCHER)
 
     assert woo.consumer_secret not in str(failure.value)
     assert "**********" in str(failure.value)
 
 
 def test_woocommerce_refuses_a_voucher_in_another_currency_than_the_shop(
-    woo: WooCommerceShop, client: httpx.Client
+    woo: WooCommerceShop, http: httpx.Client
 ) -> None:
     dollars = dataclasses.replace(VOUCHER, currency="USD")
 
     with pytest.raises(ShopRejected, match="EUR"):
-        woocommerce(woo, client, currency="EUR").create_voucher(dollars)
+        woocommerce(woo, http, currency="EUR").create_voucher(dollars)
 
     assert woo.received == []
 
@@ -276,9 +274,9 @@ def test_woocommerce_refuses_a_voucher_in_another_currency_than_the_shop(
 
 
 def test_prestashop_creates_the_cart_rule_as_xml_with_the_key_as_user(
-    presta: PrestaShopShop, client: httpx.Client
+    presta: PrestaShopShop, http: httpx.Client
 ) -> None:
-    result = prestashop(presta, client).create_voucher(VOUCHER)
+    result = prestashop(presta, http).create_voucher(VOUCHER)
 
     assert result == ShopResult("1", created=True)
     lookup, currency, create = presta.received
@@ -325,9 +323,9 @@ def test_prestashop_creates_the_cart_rule_as_xml_with_the_key_as_user(
 
 
 def test_prestashop_percent_voucher_needs_no_currency(
-    presta: PrestaShopShop, client: httpx.Client
+    presta: PrestaShopShop, http: httpx.Client
 ) -> None:
-    prestashop(presta, client).create_voucher(PERCENT)
+    prestashop(presta, http).create_voucher(PERCENT)
 
     assert [r.path for r in presta.received] == ["/api/cart_rules", "/api/cart_rules"]
     stored = presta.cart_rules[1]
@@ -336,12 +334,12 @@ def test_prestashop_percent_voucher_needs_no_currency(
     assert stored["name"] == {"1": "Concours d'été : bon de 20 €"}
 
 
-def test_prestashop_escapes_markup_in_the_xml(presta: PrestaShopShop, client: httpx.Client) -> None:
+def test_prestashop_escapes_markup_in_the_xml(presta: PrestaShopShop, http: httpx.Client) -> None:
     tricky = dataclasses.replace(
         VOUCHER, description='Fête <b>"Noël"</b> & ]]> <cart_rule><id>9</id></cart_rule>'
     )
 
-    prestashop(presta, client).create_voucher(tricky)
+    prestashop(presta, http).create_voucher(tricky)
 
     stored = presta.cart_rules[1]
     assert stored["description"] == tricky.description
@@ -349,9 +347,9 @@ def test_prestashop_escapes_markup_in_the_xml(presta: PrestaShopShop, client: ht
 
 
 def test_prestashop_retry_after_a_lost_answer_finds_the_cart_rule(
-    presta: PrestaShopShop, client: httpx.Client
+    presta: PrestaShopShop, http: httpx.Client
 ) -> None:
-    connector = prestashop(presta, client)
+    connector = prestashop(presta, http)
     presta.drop_next_answer("POST")
 
     with pytest.raises(ShopRetryable):
@@ -364,11 +362,11 @@ def test_prestashop_retry_after_a_lost_answer_finds_the_cart_rule(
 
 
 def test_prestashop_bad_key_is_rejected_without_the_key_in_the_message(
-    presta: PrestaShopShop, client: httpx.Client, caplog: pytest.LogCaptureFixture
+    presta: PrestaShopShop, http: httpx.Client, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = "A" * 32
-    connector = prestashop(presta, client, key=wrong)
+    connector = prestashop(presta, http, key=wrong)
 
     with pytest.raises(ShopRejected, match="401") as failure:
         connector.create_voucher(VOUCHER)
@@ -381,44 +379,44 @@ def test_prestashop_bad_key_is_rejected_without_the_key_in_the_message(
 
 
 def test_the_fake_prestashop_asks_for_the_key_like_the_real_one(
-    presta: PrestaShopShop, client: httpx.Client
+    presta: PrestaShopShop, http: httpx.Client
 ) -> None:
-    response = client.get(f"{presta.url}/api/cart_rules")
+    response = http.get(f"{presta.url}/api/cart_rules")
 
     assert response.status_code == 401
     assert "No password required" in response.headers["www-authenticate"]
     assert "[16]" in PrestaShopConnector._errors(response)
 
 
-def test_prestashop_key_without_cart_rule_rights_is_rejected(client: httpx.Client) -> None:
+def test_prestashop_key_without_cart_rule_rights_is_rejected(http: httpx.Client) -> None:
     with PrestaShopShop(
         permissions={"cart_rules": {"GET"}, "currencies": {"GET"}}, clock=lambda: NOW
     ) as shop:
         with pytest.raises(ShopRejected, match=r"Method POST is not allowed .*\[25\]"):
-            prestashop(shop, client).create_voucher(VOUCHER)
+            prestashop(shop, http).create_voucher(VOUCHER)
 
 
 def test_prestashop_unknown_currency_is_rejected(
-    presta: PrestaShopShop, client: httpx.Client
+    presta: PrestaShopShop, http: httpx.Client
 ) -> None:
     dollars = dataclasses.replace(VOUCHER, currency="USD")  # deleted in the fake shop
 
     with pytest.raises(ShopRejected, match="no currency USD"):
-        prestashop(presta, client).create_voucher(dollars)
+        prestashop(presta, http).create_voucher(dollars)
 
 
 def test_prestashop_disabled_webservice_503_is_retryable(
-    presta: PrestaShopShop, client: httpx.Client
+    presta: PrestaShopShop, http: httpx.Client
 ) -> None:
     presta.enabled = False
 
     with pytest.raises(ShopRetryable, match=r"503: .*webservice is disabled"):
-        prestashop(presta, client).create_voucher(VOUCHER)
+        prestashop(presta, http).create_voucher(VOUCHER)
 
 
-def test_prestashop_refuses_a_key_of_the_wrong_length(client: httpx.Client) -> None:
+def test_prestashop_refuses_a_key_of_the_wrong_length(http: httpx.Client) -> None:
     with pytest.raises(ShopConfigurationError, match="32 characters") as failure:
-        PrestaShopConnector("https://shop.example", "short-secret-key", client)
+        PrestaShopConnector("https://shop.example", "short-secret-key", http)
     assert "short-secret-key" not in str(failure.value)
 
 
@@ -426,11 +424,9 @@ def test_prestashop_refuses_a_key_of_the_wrong_length(client: httpx.Client) -> N
 
 
 def test_webhook_posts_a_signed_event_that_the_receiver_accepts(
-    receiver: WebhookReceiver, client: httpx.Client
+    receiver: WebhookReceiver, http: httpx.Client
 ) -> None:
-    connector = WebhookConnector(
-        receiver.endpoint, receiver.secret, client, clock=lambda: 1900000000
-    )
+    connector = WebhookConnector(receiver.endpoint, receiver.secret, http, clock=lambda: 1900000000)
 
     result = connector.create_voucher(VOUCHER)
 
@@ -457,9 +453,9 @@ def test_webhook_posts_a_signed_event_that_the_receiver_accepts(
 
 
 def test_webhook_redelivery_is_recognised_by_its_idempotency_key(
-    receiver: WebhookReceiver, client: httpx.Client
+    receiver: WebhookReceiver, http: httpx.Client
 ) -> None:
-    connector = WebhookConnector(receiver.endpoint, receiver.secret, client)
+    connector = WebhookConnector(receiver.endpoint, receiver.secret, http)
 
     connector.create_voucher(VOUCHER)
     connector.create_voucher(VOUCHER)
@@ -469,10 +465,10 @@ def test_webhook_redelivery_is_recognised_by_its_idempotency_key(
 
 
 def test_webhook_signed_with_the_wrong_secret_is_rejected(
-    receiver: WebhookReceiver, client: httpx.Client
+    receiver: WebhookReceiver, http: httpx.Client
 ) -> None:
     wrong = "not-the-receiver-secret"
-    connector = WebhookConnector(receiver.endpoint, wrong, client)
+    connector = WebhookConnector(receiver.endpoint, wrong, http)
 
     with pytest.raises(ShopRejected, match="401") as failure:
         connector.create_voucher(VOUCHER)
@@ -483,12 +479,12 @@ def test_webhook_signed_with_the_wrong_secret_is_rejected(
 
 
 def test_webhook_conflict_on_a_key_in_progress_is_retryable(
-    receiver: WebhookReceiver, client: httpx.Client
+    receiver: WebhookReceiver, http: httpx.Client
 ) -> None:
     receiver.fail_next(409)
 
     with pytest.raises(ShopRetryable, match="still being processed"):
-        WebhookConnector(receiver.endpoint, receiver.secret, client).create_voucher(VOUCHER)
+        WebhookConnector(receiver.endpoint, receiver.secret, http).create_voucher(VOUCHER)
 
 
 def test_webhook_signature_fails_for_a_tampered_body_another_secret_or_no_header() -> None:
@@ -508,17 +504,15 @@ def test_webhook_signature_fails_for_a_tampered_body_another_secret_or_no_header
 # --- Failures common to every connector -------------------------------------------------------
 
 CONNECTORS: dict[str, Callable[[str, httpx.Client], ShopConnector]] = {
-    "woocommerce": lambda url, client: WooCommerceConnector(url, "ck_x", "cs_secret", client),
-    "prestashop": lambda url, client: PrestaShopConnector(url, "K" * 32, client),
-    "webhook": lambda url, client: WebhookConnector(
-        url + "/hook", "whsec-0123456789abcdef", client
-    ),
+    "woocommerce": lambda url, http: WooCommerceConnector(url, "ck_x", "cs_secret", http),
+    "prestashop": lambda url, http: PrestaShopConnector(url, "K" * 32, http),
+    "webhook": lambda url, http: WebhookConnector(url + "/hook", "whsec-0123456789abcdef", http),
 }
 
 
 @pytest.mark.parametrize("kind", CONNECTORS)
-def test_connection_refused_is_retryable(kind: str, client: httpx.Client) -> None:
-    connector = CONNECTORS[kind](f"http://127.0.0.1:{closed_port()}", client)
+def test_connection_refused_is_retryable(kind: str, http: httpx.Client) -> None:
+    connector = CONNECTORS[kind](f"http://127.0.0.1:{closed_port()}", http)
 
     with pytest.raises(ShopRetryable) as failure:
         connector.create_voucher(VOUCHER)
@@ -528,9 +522,9 @@ def test_connection_refused_is_retryable(kind: str, client: httpx.Client) -> Non
 
 @pytest.mark.parametrize("kind", CONNECTORS)
 def test_a_shop_too_slow_to_answer_is_retryable(kind: str) -> None:
-    with WooCommerceShop(clock=lambda: NOW) as slow, httpx.Client(timeout=0.2) as client:
+    with WooCommerceShop(clock=lambda: NOW) as slow, httpx.Client(timeout=0.2) as http:
         slow.delay_next(0.6)  # any path: the answer comes too late to matter
-        connector = CONNECTORS[kind](slow.url, client)
+        connector = CONNECTORS[kind](slow.url, http)
 
         with pytest.raises(ShopRetryable, match="no answer in time"):
             connector.create_voucher(VOUCHER)
@@ -540,11 +534,9 @@ def test_a_shop_too_slow_to_answer_is_retryable(kind: str) -> None:
     "url",
     ["http://shop.example", "ftp://shop.example", "https://user:pw@shop.example", "shop.example"],
 )
-def test_shop_addresses_must_be_https_except_on_this_machine(
-    url: str, client: httpx.Client
-) -> None:
+def test_shop_addresses_must_be_https_except_on_this_machine(url: str, http: httpx.Client) -> None:
     with pytest.raises(ShopConfigurationError):
-        WooCommerceConnector(url, "ck_x", "cs_x", client)
+        WooCommerceConnector(url, "ck_x", "cs_x", http)
 
 
 # --- CSV export -------------------------------------------------------------------------------
@@ -610,7 +602,7 @@ def test_voucher_survives_an_outbox_payload_round_trip() -> None:
     assert Voucher.from_payload(PERCENT.to_payload()) == PERCENT
 
 
-def test_connector_from_settings_builds_each_kind(client: httpx.Client) -> None:
+def test_connector_from_settings_builds_each_kind(http: httpx.Client) -> None:
     woo = connector_from_settings(
         "woocommerce",
         {
@@ -621,15 +613,15 @@ def test_connector_from_settings_builds_each_kind(client: httpx.Client) -> None:
             "currency": "eur",
             "individual_use": "no",
         },
-        client,
+        http,
     )
     presta = connector_from_settings(
         "prestashop",
         {"base_url": "https://boutique.example", "api_key": "P" * 32, "language_ids": "1, 2"},
-        client,
+        http,
     )
     hook = connector_from_settings(
-        "webhook", {"url": "https://erp.example/hooks", "secret": "whsec-0123456789abcdef"}, client
+        "webhook", {"url": "https://erp.example/hooks", "secret": "whsec-0123456789abcdef"}, http
     )
 
     assert isinstance(woo, WooCommerceConnector)
@@ -675,8 +667,8 @@ def test_connector_from_settings_builds_each_kind(client: httpx.Client) -> None:
     ],
 )
 def test_connector_from_settings_explains_what_is_wrong(
-    client: httpx.Client, kind: str, settings: dict[str, str], message: str
+    http: httpx.Client, kind: str, settings: dict[str, str], message: str
 ) -> None:
     with pytest.raises(ShopConfigurationError, match=message) as failure:
-        connector_from_settings(kind, settings, client)
+        connector_from_settings(kind, settings, http)
     assert "P" * 32 not in str(failure.value)
