@@ -139,3 +139,14 @@ def reset_password(
     ).rowcount
     if not changed:
         raise ResetRefused()
+
+
+def sign_in(
+    connection: Connection, email: str, password: str, network: str, now: datetime
+) -> OrganizerIdentity | LoginRefused:
+    """:func:`authenticate`, its refusal given back rather than raised, so that the transaction
+    that counted the failed attempt commits (a raised refusal would roll the count back)."""
+    try:
+        return authenticate(connection, email, password, network, now)
+    except LoginRefused as refused:
+        return refused

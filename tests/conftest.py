@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,21 +14,17 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parent / "viral"))
-
-from pgserver import postgres_server  # noqa: E402
-
-from contest.app import create_app  # noqa: E402
-from contest.clock import FixedClock  # noqa: E402
-from contest.demo import seed_demo  # noqa: E402
-from contest.leads.crm import CrmDelivery  # noqa: E402
-from contest.mail import Delivery, MessageBuilder, Sender  # noqa: E402
-from contest.prizes.fulfilment import ShopDelivery  # noqa: E402
-from contest.settings import Secret, Settings  # noqa: E402
-from contest.storage import create_db_engine, migrate  # noqa: E402
-from contest.templating import Templates  # noqa: E402
-from contest.tokens import Signer  # noqa: E402
+from contest.app import create_app
+from contest.clock import FixedClock
+from contest.demo import seed_demo
+from contest.leads.crm import CrmDelivery
+from contest.mail import Delivery, MessageBuilder, Sender
+from contest.prizes.fulfilment import ShopDelivery
+from contest.settings import Secret, Settings
+from contest.storage import create_db_engine, migrate
+from contest.templating import Templates
+from contest.tokens import Signer
+from tests.pgserver import postgres_server
 
 TEST_KEY = "test-secret-key-not-for-production"
 _counter = itertools.count()

@@ -135,3 +135,13 @@ def suppress(connection: Connection, hashed: str, now: datetime) -> None:
     ).first()
     if exists is None:
         connection.execute(sa.insert(suppression).values(address_hash=hashed, created_at=now))
+
+
+def invitations_sent(connection: Connection, contest_id: int) -> int:
+    """How many invitations the platform sent for the contest, ever."""
+    invitation = models.invitation
+    return int(
+        connection.execute(
+            sa.select(sa.func.count()).where(invitation.c.contest_id == contest_id)
+        ).scalar_one()
+    )

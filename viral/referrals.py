@@ -309,3 +309,59 @@ def summary(connection: Connection, referrer_entry_id: int) -> ReferralSummary:
         in_review=tuple(tuple(r.reasons or ()) for r in rows if r.status == "review"),
         not_credited=tuple(tuple(r.reasons or ()) for r in rows if r.status == "not_credited"),
     )
+
+
+@dataclass(frozen=True)
+class FlaggedReferral:
+    """A referral an anti-fraud signal flagged, with both people's addresses for the organizer."""
+
+    id: int
+    status: str  # review | rejected
+    reasons: list[str]
+    created_at: datetime
+    decided_at: datetime | None
+    referred_email: str
+    referrer_name: str
+    referrer_email: str
+
+
+def flagged_referrals(
+    connection: Connection, contest_id: int, limit: int = 500
+) -> list[FlaggedReferral]:
+    """The contest's referrals waiting for the organizer's decision, then the ones rejected,
+    oldest first in each, at most ``limit``."""
+    ref, entry = models.referral, models.engine_table("entry")
+    person = models.engine_table("person")
+    referrer_entry, referrer = entry.alias("referrer_entry"), person.alias("referrer")
+    rows = connection.execute(
+        sa.select(
+            ref.c.id,
+            ref.c.status,
+            ref.c.reasons,
+            ref.c.created_at,
+            ref.c.decided_at,
+            person.c.email.label("referred_email"),
+            referrer.c.first_name.label("referrer_name"),
+            referrer.c.email.label("referrer_email"),
+        )
+        .join(entry, entry.c.id == ref.c.referred_entry_id)
+        .join(person, person.c.id == entry.c.person_id)
+        .join(referrer_entry, referrer_entry.c.id == ref.c.referrer_entry_id)
+        .join(referrer, referrer.c.id == referrer_entry.c.person_id)
+        .where(ref.c.contest_id == contest_id, ref.c.status.in_(["review", "rejected"]))
+        .order_by(ref.c.status.desc(), ref.c.id)
+        .limit(limit)
+    ).all()
+    return [
+        FlaggedReferral(
+            id=row.id,
+            status=row.status,
+            reasons=list(row.reasons or ()),
+            created_at=row.created_at,
+            decided_at=row.decided_at,
+            referred_email=row.referred_email,
+            referrer_name=row.referrer_name,
+            referrer_email=row.referrer_email,
+        )
+        for row in rows
+    ]

@@ -544,3 +544,13 @@ def _write_batch(
             writes.append({"organizer_id": organizer_id, "updated_at": now, **client._asdict()})
         if writes:
             connection.execute(upsert, writes)
+
+
+def client_count(connection: Connection, organizer_id: int) -> int:
+    """How many clients the organizer's list holds."""
+    client = tables.client
+    return int(
+        connection.execute(
+            sa.select(sa.func.count()).where(client.c.organizer_id == organizer_id)
+        ).scalar_one()
+    )

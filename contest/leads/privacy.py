@@ -61,7 +61,7 @@ from sqlmodel import SQLModel
 from contest import tables
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import load_contest
-from contest.leads import consents
+from contest.leads import consents, crm
 from contest.models import AwardStatus, EntryStatus, OutboxStatus, PurgeLog
 from contest.prizes import claims
 from contest.storage import write_options
@@ -298,6 +298,32 @@ def erase_person(
     _log_request(connection, organizer_id, person_id, "erasure", channel, now)
     _audit(
         connection, organizer_id, None, "person.erased", now, person=person_id, **_counts(report)
+    )
+    return report
+
+
+def erase_on_request(
+    connection: Connection,
+    organizer_id: int,
+    person_id: int,
+    now: datetime,
+    channel: str,
+    *,
+    suppression_key: bytes,
+) -> ErasureReport:
+    """The person's own "erase me": :func:`erase_person`, then the organizer's CRM is told
+    (``lead.erased``, carrying only the hash of the former identity key) so that it erases the
+    lead too. Refuses (PersonNotFound) a person of another organizer."""
+    report = erase_person(
+        connection, organizer_id, person_id, now, channel, suppression_key=suppression_key
+    )
+    crm.enqueue_event(
+        connection,
+        organizer_id,
+        "lead.erased",
+        {"email_key_sha256": report.email_key_hash},
+        key=str(person_id),
+        now=now,
     )
     return report
 

@@ -12,27 +12,24 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from contest import apitokens, configuration, tables
+from contest import apitokens, organizer_contests
 from contest.configuration import ContestRefused, SlugTaken
 from contest.contests import formats
-from contest.contests.fields import ContestSettings
 from contest.contests.formats import json_as_form, settings_json
 from contest.contests.setting import ConfigErrors
-from contest.draw import drawing
+from contest.draw import drawing, results
 from contest.leads import clients
-from contest.models import Contest, ContestStatus, Organizer
-from contest.prizes import claims
-from contest.storage import write_options
+from contest.organizer_contests import ContestDescription, ContestNotFound, EntryLine, NotADraft
+from contest.transactions import in_session, writing
 from contest.web.base import now_of, refusal_json, state_of
 from contest.web.openapi import openapi_document
 from rules import Finding, Verdict
@@ -40,6 +37,9 @@ from rules import Finding, Verdict
 MAX_BODY = 512 * 1024
 MAX_CLIENTS = 10_000
 MAX_ID = 2**31 - 1  # database integer ids
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
@@ -89,14 +89,10 @@ def api_route(handler: Handler) -> Callable[[Request], Any]:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return error(401, "unauthorized", "Send an API token: Authorization: Bearer <token>.")
-        state = state_of(request)
-
-        def lookup() -> int | None:
-            with state.engine.connect().execution_options(**write_options()) as connection:
-                with connection.begin():
-                    return apitokens.organizer_for(connection, token.strip(), now_of(request))
-
-        organizer_id = await run_in_threadpool(lookup)
+        engine, now = state_of(request).engine, now_of(request)
+        organizer_id = await run_in_threadpool(
+            writing, engine, apitokens.organizer_for, token.strip(), now
+        )
         if organizer_id is None:
             return error(401, "unauthorized", "This API token is unknown or revoked.")
         response: Response = await handler(request, organizer_id)
@@ -136,40 +132,71 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment else None
 
 
-def contest_json(
-    row: Contest, contest: ContestSettings, verdict: Verdict, base_url: str
-) -> dict[str, Any]:
+def contest_json(described: ContestDescription, base_url: str) -> dict[str, Any]:
     return {
-        "id": row.id,
-        "url": f"{base_url}/c/{row.slug}",
-        "status": row.status,
-        **settings_json(contest),
+        "id": described.id,
+        "url": f"{base_url}/c/{described.slug}",
+        "status": described.status,
+        **settings_json(described.settings),
         "compliance": {
-            "ok": verdict.ok,
-            "findings": [finding_json(f) for f in verdict.findings],
+            "ok": described.verdict.ok,
+            "findings": [finding_json(f) for f in described.verdict.findings],
         },
     }
 
 
-def _own(session: Session, organizer_id: int, contest_id: str) -> Contest | None:
+def entry_json(line: EntryLine) -> dict[str, Any]:
+    return {
+        "id": line.public_id,
+        "status": line.status,
+        "created_at": _iso(line.created_at),
+        "confirmed_at": _iso(line.confirmed_at),
+        "source": line.source,
+        "chances": line.chances,
+        "language": line.language,
+        "email": line.email,
+        "first_name": line.first_name,
+    }
+
+
+def _contest_id(request: Request) -> int:
+    """The contest id of the path; ContestNotFound when it cannot be a contest's."""
     try:
-        wanted = int(contest_id)
+        wanted = int(request.path_params["contest_id"])
     except ValueError:
-        return None
+        raise ContestNotFound(request.path_params["contest_id"]) from None
     if not 1 <= wanted <= MAX_ID:
-        return None
-    return session.exec(
-        select(Contest).where(Contest.id == wanted, Contest.organizer_id == organizer_id)
-    ).first()
+        raise ContestNotFound(wanted)
+    return wanted
 
 
-def _describe(
-    session: Session, row: Contest, organizer: Organizer, base_url: str, now: datetime
-) -> dict[str, Any]:
-    assert row.id is not None
-    contest = configuration.input_of(row, configuration.prizes_of(session, row.id))
-    verdict = configuration.judge(contest, organizer, now)
-    return contest_json(row, contest, verdict, base_url)
+# What a change of a contest may be refused with, and how each is answered.
+REFUSED = (ContestNotFound, ConfigErrors, ContestRefused, SlugTaken, NotADraft)
+
+
+def refused_change(exc: Exception) -> JSONResponse:
+    if isinstance(exc, ContestNotFound):
+        return error(404, "not_found", "No such contest.")
+    if isinstance(exc, ConfigErrors):
+        return invalid(exc.errors)
+    if isinstance(exc, ContestRefused):
+        return refused(exc.verdict)
+    if isinstance(exc, SlugTaken):
+        return error(409, "slug_taken", "Another contest already uses this slug.")
+    if isinstance(exc, NotADraft):
+        return error(409, "not_a_draft", f"The contest is already {exc.status}.")
+    raise exc
+
+
+async def _session(
+    request: Request,
+    operation: Callable[Concatenate[Session, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """One domain operation on the organizer's contests, in its session, in a worker thread."""
+    engine = state_of(request).engine
+    return await run_in_threadpool(in_session, engine, operation, *args, **kwargs)
 
 
 async def openapi(request: Request) -> Response:
@@ -180,67 +207,40 @@ async def openapi(request: Request) -> Response:
 @api_route
 async def list_contests(request: Request, organizer_id: int) -> Response:
     """The organizer's contests."""
-    state = state_of(request)
-
-    def load() -> list[dict[str, Any]]:
-        with Session(state.engine) as session:
-            organizer = session.get(Organizer, organizer_id)
-            assert organizer is not None
-            rows = session.exec(
-                select(Contest)
-                .where(Contest.organizer_id == organizer_id)
-                .order_by(col(Contest.id))
-            ).all()
-            return [
-                _describe(session, row, organizer, state.settings.base_url, now_of(request))
-                for row in rows
-            ]
-
-    return JSONResponse({"items": await run_in_threadpool(load)})
+    described = await _session(
+        request, organizer_contests.describe_contests, organizer_id, now_of(request)
+    )
+    base_url = state_of(request).settings.base_url
+    return JSONResponse({"items": [contest_json(contest, base_url) for contest in described]})
 
 
 @api_route
 async def create_contest(request: Request, organizer_id: int) -> Response:
     """Creates a draft; the answer carries its compliance findings."""
-    state = state_of(request)
     try:
         contest = formats.parse_contest_form(as_form(await _json_body(request)))
+        described = await _session(
+            request, organizer_contests.create_draft, organizer_id, contest, now_of(request)
+        )
     except _BadRequest as bad:
         return bad.response
-    except ConfigErrors as problems:
-        return invalid(problems.errors)
-
-    def save() -> dict[str, Any]:
-        with Session(state.engine) as session:
-            organizer = session.get(Organizer, organizer_id)
-            assert organizer is not None
-            row = configuration.create_contest(session, organizer, contest, now_of(request))
-            return _describe(session, row, organizer, state.settings.base_url, now_of(request))
-
-    try:
-        body = await run_in_threadpool(save)
-    except SlugTaken:
-        return error(409, "slug_taken", "Another contest already uses this slug.")
-    return JSONResponse(body, status_code=201)
+    except REFUSED as exc:
+        return refused_change(exc)
+    base_url = state_of(request).settings.base_url
+    return JSONResponse(contest_json(described, base_url), status_code=201)
 
 
 @api_route
 async def read_contest(request: Request, organizer_id: int) -> Response:
     """One contest."""
-    state = state_of(request)
-
-    def load() -> dict[str, Any] | None:
-        with Session(state.engine) as session:
-            row = _own(session, organizer_id, request.path_params["contest_id"])
-            organizer = session.get(Organizer, organizer_id)
-            if row is None or organizer is None:
-                return None
-            return _describe(session, row, organizer, state.settings.base_url, now_of(request))
-
-    body = await run_in_threadpool(load)
-    if body is None:
-        return error(404, "not_found", "No such contest.")
-    return JSONResponse(body)
+    try:
+        contest_id = _contest_id(request)
+        described = await _session(
+            request, organizer_contests.describe_contest, organizer_id, contest_id, now_of(request)
+        )
+    except ContestNotFound as exc:
+        return refused_change(exc)
+    return JSONResponse(contest_json(described, state_of(request).settings.base_url))
 
 
 @api_route
@@ -250,82 +250,43 @@ async def update_contest(request: Request, organizer_id: int) -> Response:
     state = state_of(request)
     try:
         data = await _json_body(request)
-        changes = as_form(data)
+        changes = json_as_form(data, extra=("reason",))  # refuses unknown fields, before 404
+        described = await _session(
+            request,
+            organizer_contests.change_contest,
+            organizer_id,
+            _contest_id(request),
+            changes,
+            replaces_prizes=isinstance(data, dict) and "prizes" in data,
+            reason=str((data.get("reason") if isinstance(data, dict) else None) or ""),
+            now=now_of(request),
+        )
     except _BadRequest as bad:
         return bad.response
-    except ConfigErrors as problems:
-        return invalid(problems.errors)
-    reason = data.get("reason") if isinstance(data, dict) else None
-
-    def save() -> dict[str, Any] | Response:
-        with Session(state.engine) as session:
-            row = _own(session, organizer_id, request.path_params["contest_id"])
-            organizer = session.get(Organizer, organizer_id)
-            if row is None or organizer is None:
-                return error(404, "not_found", "No such contest.")
-            assert row.id is not None
-            current = formats.form_values(
-                configuration.input_of(row, configuration.prizes_of(session, row.id))
-            )
-            if isinstance(data, dict) and "prizes" in data:  # the list sent replaces the list
-                current = {k: v for k, v in current.items() if not k.startswith("prize-")}
-            merged: list[tuple[str, str]] = []
-            for key, value in current.items():
-                if key in changes:
-                    continue
-                values = value if isinstance(value, list) else [value]
-                merged.extend((key, str(v)) for v in values)
-            merged.extend(changes.multi_items())
-            try:
-                contest = formats.parse_contest_form(ImmutableMultiDict(merged))
-                configuration.update_contest(
-                    session, organizer, row, contest, now_of(request), reason=str(reason or "")
-                )
-            except ConfigErrors as problems:
-                return invalid(problems.errors)
-            except ContestRefused as refusal:
-                return refused(refusal.verdict)
-            except SlugTaken:
-                return error(409, "slug_taken", "Another contest already uses this slug.")
-            return _describe(session, row, organizer, state.settings.base_url, now_of(request))
-
-    body = await run_in_threadpool(save)
-    if isinstance(body, Response):
-        return body
-    state.contests.forget(body["slug"])
-    return JSONResponse(body)
+    except REFUSED as exc:
+        return refused_change(exc)
+    state.contests.forget(described.slug)
+    return JSONResponse(contest_json(described, state.settings.base_url))
 
 
 @api_route
 async def publish_contest(request: Request, organizer_id: int) -> Response:
     """Publishes a draft, with the same rule checks as the workspace."""
     state = state_of(request)
-
-    def act() -> dict[str, Any] | Response:
-        with Session(state.engine) as session:
-            row = _own(session, organizer_id, request.path_params["contest_id"])
-            organizer = session.get(Organizer, organizer_id)
-            if row is None or organizer is None:
-                return error(404, "not_found", "No such contest.")
-            if row.status != ContestStatus.DRAFT:
-                return error(409, "not_a_draft", f"The contest is already {row.status}.")
-            try:
-                configuration.publish_contest(session, organizer, row, now_of(request))
-            except ContestRefused as refusal:
-                return refused(refusal.verdict)
-            return _describe(session, row, organizer, state.settings.base_url, now_of(request))
-
-    body = await run_in_threadpool(act)
-    if isinstance(body, Response):
-        return body
-    state.contests.forget(body["slug"])
-    return JSONResponse(body)
+    try:
+        contest_id = _contest_id(request)
+        described = await _session(
+            request, organizer_contests.publish_draft, organizer_id, contest_id, now_of(request)
+        )
+    except REFUSED as exc:
+        return refused_change(exc)
+    state.contests.forget(described.slug)
+    return JSONResponse(contest_json(described, state.settings.base_url))
 
 
 @api_route
 async def list_entries(request: Request, organizer_id: int) -> Response:
     """A page of the contest's entries, oldest first; ``next`` is the cursor of the next page."""
-    state = state_of(request)
     params = request.query_params
     try:
         limit = min(max(int(params.get("limit", "100")), 1), 500)
@@ -337,57 +298,21 @@ async def list_entries(request: Request, organizer_id: int) -> Response:
     status = params.get("status")
     if status not in {None, "pending", "confirmed"}:
         return error(400, "invalid_query", "status is pending or confirmed.")
-    source = params.get("source")
-
-    def load() -> dict[str, Any] | None:
-        with Session(state.engine) as session:
-            row = _own(session, organizer_id, request.path_params["contest_id"])
-            if row is None:
-                return None
-            entry, person = tables.entry, tables.person
-            query = (
-                sa.select(
-                    entry.c.id,
-                    entry.c.public_id,
-                    entry.c.status,
-                    entry.c.created_at,
-                    entry.c.confirmed_at,
-                    entry.c.source,
-                    entry.c.chances,
-                    entry.c.language,
-                    person.c.email,
-                    person.c.first_name,
-                )
-                .join(person, person.c.id == entry.c.person_id)
-                .where(entry.c.contest_id == row.id, entry.c.id > after)
-                .order_by(entry.c.id)
-                .limit(limit + 1)
-            )
-            if status:
-                query = query.where(entry.c.status == status)
-            if source:
-                query = query.where(entry.c.source == source[:64])
-            rows = session.connection().execute(query).all()
-        items = [
-            {
-                "id": r.public_id,
-                "status": r.status,
-                "created_at": _iso(r.created_at),
-                "confirmed_at": _iso(r.confirmed_at),
-                "source": r.source,
-                "chances": r.chances,
-                "language": r.language,
-                "email": r.email,
-                "first_name": r.first_name,
-            }
-            for r in rows[:limit]
-        ]
-        return {"items": items, "next": rows[limit - 1].id if len(rows) > limit else None}
-
-    body = await run_in_threadpool(load)
-    if body is None:
-        return error(404, "not_found", "No such contest.")
-    return JSONResponse(body)
+    try:
+        contest_id, source = _contest_id(request), params.get("source")
+        page = await _session(
+            request,
+            organizer_contests.entries_page,
+            organizer_id,
+            contest_id,
+            after=after,
+            limit=limit,
+            status=status,
+            source=source,
+        )
+    except ContestNotFound as exc:
+        return refused_change(exc)
+    return JSONResponse({"items": [entry_json(line) for line in page.items], "next": page.next})
 
 
 def _client_lines(items: list[Any]) -> Iterator[str]:
@@ -411,7 +336,6 @@ def _client_lines(items: list[Any]) -> Iterator[str]:
 @api_route
 async def upsert_clients(request: Request, organizer_id: int) -> Response:
     """Adds or updates clients (at most 10,000 a call); rows with a problem are reported."""
-    state = state_of(request)
     try:
         data = await _json_body(request)
     except _BadRequest as bad:
@@ -421,61 +345,54 @@ async def upsert_clients(request: Request, organizer_id: int) -> Response:
         return error(422, "invalid", 'Send {"clients": [{"email": ..., "client_since": ...}]}.')
     if len(items) > MAX_CLIENTS:
         return error(413, "too_large", f"At most {MAX_CLIENTS} clients per call.")
-
-    def run() -> clients.ImportReport:
-        return clients.import_clients(
-            state.engine, organizer_id, _client_lines(items), now_of(request)
-        )
-
-    report = await run_in_threadpool(run)
-    return JSONResponse(
-        {
-            "created": report.created,
-            "updated": report.updated,
-            "unchanged": report.unchanged + report.duplicates,
-            "errors": [
-                {
-                    # line 1 is the header: item n of the list is line n + 2
-                    "index": problem.line - 2,
-                    "field": problem.column,
-                    "message_fr": problem.message_fr,
-                    "message_en": problem.message_en,
-                }
-                for problem in report.errors
-            ],
-        },
+    report = await run_in_threadpool(
+        clients.import_clients,
+        state_of(request).engine,
+        organizer_id,
+        _client_lines(items),
+        now_of(request),
     )
+    return JSONResponse(import_json(report))
+
+
+def import_json(report: clients.ImportReport) -> dict[str, Any]:
+    return {
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged + report.duplicates,
+        "errors": [
+            {
+                # line 1 is the header: item n of the list is line n + 2
+                "index": problem.line - 2,
+                "field": problem.column,
+                "message_fr": problem.message_fr,
+                "message_en": problem.message_en,
+            }
+            for problem in report.errors
+        ],
+    }
 
 
 @api_route
 async def contest_draw(request: Request, organizer_id: int) -> Response:
     """GET: the contest's draw record. POST: runs the draw once (a second call returns the
     first record with 200 instead of 201) and tells the winners."""
+    try:
+        contest_id = _contest_id(request)
+        if request.method == "GET":
+            text = await _session(request, organizer_contests.draw_record, organizer_id, contest_id)
+            if text is None:
+                return error(404, "not_drawn", "This contest has not been drawn.")
+            return Response(text, media_type="application/json")
+        slug = await _session(request, organizer_contests.contest_slug, organizer_id, contest_id)
+    except ContestNotFound as exc:
+        return refused_change(exc)
+    return await _run_draw(request, organizer_id, slug)
 
+
+async def _run_draw(request: Request, organizer_id: int, slug: str) -> Response:
+    """Draws once with the public value sent (if any), tells the winners; 201, or 200 again."""
     state = state_of(request)
-
-    def slug_of() -> str | None:
-        with Session(state.engine) as session:
-            row = _own(session, organizer_id, request.path_params["contest_id"])
-            return row.slug if row else None
-
-    slug = await run_in_threadpool(slug_of)
-    if slug is None:
-        return error(404, "not_found", "No such contest.")
-    if request.method == "GET":
-
-        def load() -> str | None:
-            contest = state.contests.get(slug)
-            if contest is None:
-                return None
-            with state.engine.connect() as connection:
-                record = drawing.stored_record(connection, contest.id)
-            return drawing.public_record_json(record) if record else None
-
-        text = await run_in_threadpool(load)
-        if text is None:
-            return error(404, "not_drawn", "This contest has not been drawn.")
-        return Response(text, media_type="application/json")
     public_value = ""
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
@@ -484,31 +401,22 @@ async def contest_draw(request: Request, organizer_id: int) -> Response:
             return bad.response
         if isinstance(body, dict) and isinstance(body.get("public_value"), str):
             public_value = body["public_value"][:200]
-
-    def act() -> tuple[str, bool] | drawing.DrawRefused:
-        key, key_id = drawing.signing_key(state.settings.secret_keys[0].reveal())
-        try:
-            outcome = drawing.run_draw(
-                state.engine,
-                slug,
-                now_of(request),
-                signing_key=key,
-                key_id=key_id,
-                operator=f"api:{organizer_id}",
-                public_value=public_value,
-            )
-        except drawing.DrawRefused as refusal:
-            return refusal
-        claims.notify_after_draw(state.engine, slug, now_of(request))
-        return drawing.public_record_json(outcome.record), outcome.created
-
-    result = await run_in_threadpool(act)
-    if isinstance(result, drawing.DrawRefused):
-        return refusal_json(result)
+    try:
+        drawn = await run_in_threadpool(
+            results.draw_and_notify,
+            state.engine,
+            slug,
+            now_of(request),
+            secret_key=state.settings.secret_keys[0].reveal(),
+            operator=f"api:{organizer_id}",
+            public_value=public_value,
+        )
+    except drawing.DrawRefused as refusal:
+        return refusal_json(refusal)
     state.contests.forget(slug)
     state.sender.wake.set()
-    text, created = result
-    return Response(text, media_type="application/json", status_code=201 if created else 200)
+    status = 201 if drawn.created else 200
+    return Response(drawn.record_json, media_type="application/json", status_code=status)
 
 
 routes = [

@@ -9,34 +9,26 @@ older than the contest's attribution window is ignored.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import io
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from urllib.parse import quote
 
 import segno
-import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from contest import outbox, tables
-from contest.compliance import contest_facts
 from contest.contests import ContestView
-from contest.entries import find_entry
 from contest.i18n import gettext, pick_language
-from contest.leads import pressure
-from contest.people import InvalidEmail, clean_email, email_key
-from contest.storage import write_options
+from contest.invitations import NoInvitingEntry, invite_friend
 from contest.tokens import Purpose, TokenInvalid
+from contest.transactions import reading, writing
 from contest.web.base import client_network, now_of, state_of
 from contest.web.pages import contest_of, language_of, message_page, render
-from rules import evaluate_configuration
-from viral import fraud, invitations, referrals
+from viral import fraud, invitations, links, referrals
 from viral.codes import looks_like_code
 from viral.invitations import InvitationRefused
 
@@ -49,23 +41,15 @@ async def referral_link(request: Request) -> Response:
     state = state_of(request)
     if not looks_like_code(code):
         raise HTTPException(404)
-
-    def visit() -> tuple[int, str] | None:
-        with state.engine.connect().execution_options(**write_options()) as connection:
-            with connection.begin():
-                found = referrals.find_code(connection, code)
-                if found is not None:
-                    referrals.record_click(connection, found[0], "referral", code, now_of(request))
-                return found
-
-    found = await run_in_threadpool(visit)
-    if found is None:
+    now = now_of(request)
+    slug = await run_in_threadpool(writing, state.engine, links.follow_referral, code, now)
+    if slug is None:
         raise HTTPException(404)
-    contest = state.contests.get(found[1])
+    contest = state.contests.get(slug)
     if contest is None or contest.clients_only:
         raise HTTPException(404)  # FR-CLIENTS-2: never advertise a client-only contest
     token = state.signer.sign(Purpose.REFERRAL, code)
-    return RedirectResponse(f"/c/{found[1]}?ref={quote(token)}", status_code=303)
+    return RedirectResponse(f"/c/{slug}?ref={quote(token)}", status_code=303)
 
 
 async def source_link(request: Request) -> Response:
@@ -74,35 +58,15 @@ async def source_link(request: Request) -> Response:
     state = state_of(request)
     if not looks_like_code(code):
         raise HTTPException(404)
-
-    def visit() -> tuple[str, str] | None:
-        link, contest = tables.sourcelink, tables.contest
-        with state.engine.connect().execution_options(**write_options()) as connection:
-            with connection.begin():
-                row = connection.execute(
-                    sa.select(link.c.contest_id, link.c.kind, link.c.utm_campaign, contest.c.slug)
-                    .join(contest, contest.c.id == link.c.contest_id)
-                    .where(link.c.code == code)
-                ).first()
-                if row is None:
-                    return None
-                referrals.record_click(connection, row.contest_id, "source", code, now_of(request))
-                source = (
-                    f"utm:{row.utm_campaign}"
-                    if row.kind == "campaign" and row.utm_campaign
-                    else f"partner:{code}"
-                )
-                return str(row.slug), source
-
-    found = await run_in_threadpool(visit)
-    if found is None:
+    now = now_of(request)
+    visit = await run_in_threadpool(writing, state.engine, links.follow_source, code, now)
+    if visit is None:
         raise HTTPException(404)
-    slug, source = found
-    contest = state.contests.get(slug)
+    contest = state.contests.get(visit.slug)
     if contest is None or contest.clients_only:
         raise HTTPException(404)
-    token = state.signer.sign(Purpose.SOURCE, source)
-    return RedirectResponse(f"/c/{slug}?src={quote(token)}", status_code=303)
+    token = state.signer.sign(Purpose.SOURCE, visit.source)
+    return RedirectResponse(f"/c/{visit.slug}?src={quote(token)}", status_code=303)
 
 
 @dataclass(frozen=True)
@@ -152,14 +116,9 @@ async def attribution(request: Request, contest: ContestView) -> Attribution:
     code = referral_code(request, contest, ref)
     name = ""
     if code is not None:
-        state = state_of(request)
-
-        def who() -> str:
-            with state.engine.connect() as connection:
-                found = referrals.find_referrer(connection, contest.id, code)
-            return found.first_name if found else ""
-
-        name = await run_in_threadpool(who)
+        engine = state_of(request).engine
+        found = await run_in_threadpool(reading, engine, referrals.find_referrer, contest.id, code)
+        name = found.first_name if found else ""
     src = params.get("src", "")
     utm = params.get("utm_campaign")
     if not src and utm and UTM.match(utm):
@@ -219,29 +178,6 @@ def explain_reasons(reasons: tuple[str, ...], language: str) -> list[str]:
 # --- Platform-sent invitations (only where the rules allow them) ------------------------------
 
 
-def invitation_refusal(contest: ContestView, now: datetime) -> InvitationRefused | None:
-    """Why this contest may not send invitations at all, from the rules engine, or None."""
-    if contest.clients_only:
-        return InvitationRefused(
-            "CLIENTS_ONLY",
-            "Les jeux réservés aux clients ne s'annoncent pas aux prospects.",
-            "Client-only contests are not announced to prospects.",
-            "FR-CLIENTS-2",
-        )
-    facts = dataclasses.replace(contest_facts(contest), platform_invitations=True)
-    for finding in evaluate_configuration(facts, now).refusals:
-        if finding.rule_id == "EU-REFER-NOSEND-1":
-            return InvitationRefused("EU", finding.message_fr, finding.message_en, finding.rule_id)
-    if not contest.platform_invitations:
-        return InvitationRefused(
-            "OFF",
-            "Ce jeu n'envoie pas d'invitations : partagez votre lien vous-même.",
-            "This contest sends no invitations: share your link yourself.",
-            None,
-        )
-    return None
-
-
 async def invite(request: Request) -> Response:
     """A participant asks the platform to invite one person (US contests, or a logged override)."""
     contest = contest_of(request)
@@ -252,88 +188,36 @@ async def invite(request: Request) -> Response:
     except TokenInvalid as exc:
         raise HTTPException(400) from exc
     form = await request.form(max_fields=10, max_files=0)
-    refusal = invitation_refusal(contest, now_of(request))
-    friend = str(form.get("friend") or "")[:254]
-    key = ""
-    if refusal is None:
-        try:
-            key = email_key(clean_email(friend))
-        except InvalidEmail:
-            refusal = InvitationRefused(
-                "EMAIL",
-                "Cette adresse e-mail semble incorrecte.",
-                "This e-mail address does not look right.",
-                None,
-            )
-    if refusal is None and form.get("knows") != "on":
-        refusal = InvitationRefused(
-            "ATTEST",
-            "Confirmez que vous connaissez cette personne.",
-            "Confirm that you know this person.",
-            "ALL-REFER-INVITE-1",
+    try:
+        await run_in_threadpool(
+            writing,
+            state.engine,
+            invite_friend,
+            contest,
+            public_id,
+            str(form.get("friend") or "")[:254],
+            knows=form.get("knows") == "on",
+            secret=state.settings.secret_keys[0].reveal().encode(),
+            network=client_network(request),
+            now=now_of(request),
         )
-    network = client_network(request)
+    except NoInvitingEntry as exc:
+        raise HTTPException(404) from exc
+    except InvitationRefused as refusal:
+        return _invitation_page(request, contest, language, refusal)
+    state.sender.wake.set()
+    return _invitation_page(request, contest, language, None)
 
-    def send() -> None:
-        with state.engine.connect().execution_options(**write_options()) as connection:
-            with connection.begin():
-                entry = find_entry(connection, contest, public_id)
-                if entry is None or entry.status != "confirmed" or not entry.referral_code:
-                    raise HTTPException(404)
 
-                def enqueue(invitation_id: int, hashed: str) -> None:
-                    outbox.enqueue(
-                        connection,
-                        key=f"invitation:{invitation_id}",
-                        template="invitation",
-                        recipient=friend,
-                        language=contest.language,
-                        payload={
-                            "slug": contest.slug,
-                            "code": entry.referral_code,
-                            "referrer_name": entry.first_name or "",
-                            "hashed": hashed,
-                        },
-                        now=now_of(request),
-                    )
-
-                secret, now = state.settings.secret_keys[0].reveal().encode(), now_of(request)
-                known = pressure.check_invitation(
-                    connection,
-                    organizer_id=contest.organizer_id,
-                    contest_id=contest.id,
-                    email_key=key,
-                    address_hash=invitations.address_hash(secret, key),
-                    now=now,
-                )
-                invitations.invite(
-                    connection,
-                    key=secret,
-                    contest_id=contest.id,
-                    referrer_entry_id=entry.id,
-                    friend_email_key=key,
-                    network=network,
-                    now=now,
-                    enqueue=enqueue,
-                )
-                if known is not None:
-                    pressure.record_contact(
-                        connection, contest.organizer_id, known, "invitation", now
-                    )
-
+def _invitation_page(
+    request: Request, contest: ContestView, language: str, refusal: InvitationRefused | None
+) -> Response:
+    """ "On its way", or why not: 429 for a daily limit, 403 for any other refusal."""
     if refusal is None:
-        try:
-            await run_in_threadpool(send)
-        except InvitationRefused as refused:
-            refusal = refused
-        else:
-            state.sender.wake.set()
-    status = 200 if refusal is None else (429 if refusal.code.endswith("LIMIT") else 403)
-    text = (
-        gettext(language, "Your invitation is on its way.")
-        if refusal is None
-        else refusal.message(language) + (f" ({refusal.rule_id})" if refusal.rule_id else "")
-    )
+        status, text = 200, gettext(language, "Your invitation is on its way.")
+    else:
+        status = 429 if refusal.code.endswith("LIMIT") else 403
+        text = refusal.message(language) + (f" ({refusal.rule_id})" if refusal.rule_id else "")
     return render(
         request,
         language,
@@ -356,11 +240,8 @@ async def invite_optout(request: Request) -> Response:
     if request.method == "GET":
         return state_page(request, language, request.url.path)
 
-    def record() -> None:
-        with state.engine.begin() as connection:
-            invitations.suppress(connection, str(hashed), now_of(request))
-
-    await run_in_threadpool(record)
+    now = now_of(request)
+    await run_in_threadpool(writing, state.engine, invitations.suppress, str(hashed), now)
     return message_page(
         request,
         language,

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from browser.live import LiveServer
-from helpers import free_port
 from playwright.sync_api import Browser, Playwright, sync_playwright
+
+from tests.browser.live import LiveServer
+from tests.helpers import free_port
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from browser.live import DESKTOP, PHONE, LiveServer, demo_password, wait_for_link
 from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.live import DESKTOP, PHONE, LiveServer, demo_password, wait_for_link
 
 pytestmark = pytest.mark.browser
 BLOCKING = {"serious", "critical"}

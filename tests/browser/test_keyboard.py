@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browser.live import PHONE, LiveServer, screenshot, wait_for_link
 from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.live import PHONE, LiveServer, screenshot, wait_for_link
 
 pytestmark = pytest.mark.browser
 

@@ -12,8 +12,9 @@ import re
 from email import message_from_bytes
 
 import pytest
-from browser.live import PHONE, LiveServer, screenshot, wait_for_link
 from playwright.sync_api import Browser, expect
+
+from tests.browser.live import PHONE, LiveServer, screenshot, wait_for_link
 
 pytestmark = pytest.mark.browser
 MONTHS_EN = (

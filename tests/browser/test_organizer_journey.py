@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from browser.live import DESKTOP, LiveServer, demo_password, screenshot
 from playwright.sync_api import Browser, expect
+
+from tests.browser.live import DESKTOP, LiveServer, demo_password, screenshot
 
 pytestmark = pytest.mark.browser
 

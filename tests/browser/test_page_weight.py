@@ -14,8 +14,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from browser.live import PHONE, LiveServer
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
+
+from tests.browser.live import PHONE, LiveServer
 
 pytestmark = pytest.mark.browser
 BUDGET = 60 * 1024

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser.live import PHONE, LiveServer, screenshot, wait_for_link
 from playwright.sync_api import Browser, expect
+
+from tests.browser.live import PHONE, LiveServer, screenshot, wait_for_link
 
 pytestmark = pytest.mark.browser
 

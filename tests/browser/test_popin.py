@@ -16,9 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
-from browser.live import LiveServer, screenshot
-from helpers import free_port
 from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.live import LiveServer, screenshot
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.browser
 DAY_AND_MORE = 25 * 3600 * 1000

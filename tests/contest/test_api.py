@@ -6,7 +6,6 @@ import re
 
 import pytest
 import schemathesis
-from helpers import enter, sign_in
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 from sqlalchemy import Engine
@@ -18,6 +17,7 @@ from contest.demo import demo_password
 from contest.models import Organizer
 from contest.passwords import hash_password
 from contest.settings import Settings
+from tests.helpers import enter, sign_in
 
 CONTEST = {
     "title": "API contest",

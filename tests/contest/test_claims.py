@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 
 import sqlalchemy as sa
-from helpers import link_in, read_eml, shown
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
@@ -18,6 +17,7 @@ from contest.mail import Sender
 from contest.prizes import claims
 from contest.prizes.vouchers import is_valid_code
 from contest.settings import Settings
+from tests.helpers import link_in, read_eml, shown, sign_in
 
 
 def draw_demo_closed(engine: Engine, settings: Settings, clock: FixedClock) -> None:
@@ -119,7 +119,6 @@ def test_the_contest_page_publishes_the_result_and_the_record_without_personal_d
 def test_the_organizer_draws_from_the_workspace(
     client: TestClient, sender: Sender, settings: Settings, engine: Engine
 ) -> None:
-    from helpers import sign_in
 
     from contest.demo import demo_password
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from helpers import enter, link_in, read_eml
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
@@ -26,6 +25,7 @@ from contest.storage import write_options
 from contest.tokens import Purpose, Signer
 from contest.web import unsubscribe
 from contest.web.unsubscribe import unsubscribe_headers, unsubscribe_token
+from tests.helpers import enter, link_in, read_eml
 
 consent_t, person_t, organizer_t = tables.consentrecord, tables.person, tables.organizer
 

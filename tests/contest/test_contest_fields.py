@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from helpers import sign_in
 from sqlalchemy import Engine
 from starlette.datastructures import ImmutableMultiDict
 from starlette.testclient import TestClient
@@ -17,6 +16,7 @@ from contest.models import Contest
 from contest.models import Prize as PrizeRow
 from contest.settings import Settings
 from rules import ContestFacts, Prize
+from tests.helpers import sign_in
 
 
 def _as_form(values: dict[str, object]) -> ImmutableMultiDict[str, str]:

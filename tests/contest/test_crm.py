@@ -14,7 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
-from referral_steps import enter_and_confirm
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
@@ -22,6 +21,8 @@ from contest import tables
 from contest.mail import Sender
 from contest.prizes.shops import verify_webhook_signature
 from contest.settings import Settings
+from tests.helpers import form_token, link_in, read_eml
+from tests.viral.referral_steps import enter_and_confirm
 
 
 class FakeCrm(ThreadingHTTPServer):
@@ -171,8 +172,6 @@ def enter_and_confirm_with_marketing(
 ) -> str:
     """As referral_steps.enter_and_confirm, with the organizer's e-mail offers box ticked."""
     import re
-
-    from helpers import form_token, link_in, read_eml
 
     page = client.get("/c/demo")
     data = {

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from helpers import enter, form_token
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
+
+from tests.helpers import enter, form_token
 
 
 def _entries(engine: Engine) -> int:

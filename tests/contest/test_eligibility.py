@@ -6,9 +6,10 @@ import subprocess
 import sys
 
 import sqlalchemy as sa
-from helpers import enter, shown
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
+
+from tests.helpers import enter, form_token, link_in, read_eml, shown
 
 
 def entries_of(engine: Engine, slug: str) -> list[str]:
@@ -65,7 +66,6 @@ def test_unknown_address_is_refused_on_a_client_only_contest(
 
 
 def test_refusal_is_a_fragment_for_htmx(client: TestClient) -> None:
-    from helpers import form_token
 
     token = form_token(client.get("/c/demo-clients").text)
     answer = client.post(
@@ -129,8 +129,6 @@ def test_a_refused_prospect_may_ask_to_hear_about_client_only_contests(
     client: TestClient, engine: Engine, sender: object, settings: object
 ) -> None:
     import re
-
-    from helpers import link_in, read_eml
 
     refused = enter(client, "demo-clients", email="prospect@example.org")
     page = refused.text

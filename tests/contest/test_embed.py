@@ -6,12 +6,12 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from helpers import shown
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from contest import tables
 from contest.web.embed import frame_origins
+from tests.helpers import shown
 
 SHOP = "https://shop.example"
 

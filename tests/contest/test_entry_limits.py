@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from helpers import enter, form_token
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
@@ -17,6 +16,7 @@ from contest.clock import FixedClock
 from contest.ratelimit import Limit, parse_limit
 from contest.settings import Settings, SettingsError
 from contest.storage import create_db_engine
+from tests.helpers import enter, form_token
 
 
 def _client(settings: Settings, engine: Engine, clock: FixedClock, ip: str) -> TestClient:

@@ -13,8 +13,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from helpers import enter, link_in, read_eml
-from referral_steps import enter_and_confirm, share_path
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
@@ -35,6 +33,8 @@ from contest.leads.export import (
 from contest.mail import Sender, mark_undeliverable
 from contest.models import Contest, Organizer, UTCDateTime
 from contest.settings import Settings
+from tests.helpers import enter, link_in, read_eml, sign_in
+from tests.viral.referral_steps import enter_and_confirm, share_path
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 ALL_FIELDS = {
@@ -702,7 +702,6 @@ def test_referrer_and_consent_through_real_pages(
 def test_the_organizer_filters_leads_and_downloads_only_consenting_ones(
     client: TestClient, settings: Settings, engine: Engine, sender: Sender
 ) -> None:
-    from helpers import sign_in
 
     from contest.demo import demo_password
 

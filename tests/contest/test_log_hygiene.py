@@ -21,11 +21,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import form_token, free_port
 
 from contest.clock import SYSTEM_CLOCK
 from contest.settings import Settings
 from contest.tokens import Purpose, Signer
+from tests.helpers import form_token, free_port
 
 EMAIL = "zelda.private@example.net"
 NAME = "Zeldaprivate"

@@ -10,13 +10,13 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message as MessageHandler
-from helpers import enter, free_port
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from contest.clock import FixedClock
 from contest.mail import Delivery, Sender
 from contest.settings import Secret, Settings
+from tests.helpers import enter, free_port
 
 
 class Inbox(MessageHandler):

@@ -6,7 +6,6 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from helpers import enter, read_eml, shown, sign_in
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
@@ -16,6 +15,7 @@ from contest.mail import Sender
 from contest.models import Contest, Organizer
 from contest.passwords import hash_password
 from contest.settings import Settings
+from tests.helpers import enter, read_eml, shown, sign_in
 
 
 def csrf(client: TestClient, path: str = "/admin/") -> str:
@@ -310,3 +310,20 @@ def test_the_contest_page_carries_the_organizers_colours(client: TestClient) -> 
     css = client.get("/c/demo/theme.css")
     assert css.status_code == 200 and "--brand: #1f4fd1" in css.text
     assert 'href="/c/demo/theme.css"' in client.get("/c/demo").text
+
+
+@pytest.mark.parametrize(
+    ("referer", "back"),
+    [
+        ("http://testserver/admin/clients?page=2", "/admin/clients?page=2"),
+        ("http://testserver.evil.example/admin/", "/admin/"),
+        ("https://evil.example/phish", "/admin/"),
+        ("//evil.example/phish", "/admin/"),
+    ],
+)
+def test_switching_language_goes_back_only_to_a_page_of_this_site(
+    client: TestClient, referer: str, back: str
+) -> None:
+    answer = client.get("/admin/lang/en", headers={"Referer": referer}, follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == back

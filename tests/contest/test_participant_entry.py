@@ -7,13 +7,13 @@ import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
-from helpers import enter, form_token, link_in, read_eml, shown
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from contest.clock import FixedClock
 from contest.mail import Sender
 from contest.settings import Settings
+from tests.helpers import enter, form_token, link_in, read_eml, shown
 
 DEMO_ENTRIES = (
     "SELECT id FROM entry WHERE contest_id = (SELECT id FROM contest WHERE slug = 'demo')"

@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from helpers import form_token, link_in, read_eml
-from referral_steps import enter_and_confirm, share_path
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
@@ -32,6 +30,8 @@ from contest.leads.privacy import (
 from contest.mail import Sender
 from contest.prizes import claims
 from contest.settings import Settings
+from tests.helpers import form_token, link_in, read_eml
+from tests.viral.referral_steps import enter_and_confirm, share_path
 from viral.invitations import address_hash
 
 ZOE = "zoe.erase@example.com"

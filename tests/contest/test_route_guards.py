@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 import httpx2
 import pytest
 import sqlalchemy as sa
-from helpers import shown, sign_in
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from starlette.routing import BaseRoute, Mount, Route
@@ -37,6 +36,7 @@ from contest.demo import DEMO_EMAIL
 from contest.models import Contest, Entry, Organizer, Referral, ReferralStatus
 from contest.passwords import hash_password
 from contest.settings import Secret, Settings
+from tests.helpers import shown, sign_in
 
 WORKSPACE = "/admin/"
 API = "/api/v1/"

@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from shop_servers import PrestaShopShop, WebhookReceiver, WooCommerceShop
 
 from contest.prizes.shops import (
     PrestaShopConnector,
@@ -44,6 +43,7 @@ from contest.prizes.shops import (
     vouchers_csv,
 )
 from contest.settings import Secret
+from tests.shop_servers import PrestaShopShop, WebhookReceiver, WooCommerceShop
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2030, 5, 1, 10, 0, tzinfo=UTC)

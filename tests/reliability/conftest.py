@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
-from helpers import free_port
-from reliability.served import BASE_URL, Inbox
 
 from contest.settings import Settings
+from tests.helpers import free_port
+from tests.reliability.served import BASE_URL, Inbox
 
 
 @pytest.fixture

@@ -21,8 +21,9 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from helpers import free_port
 from sqlalchemy import Engine
+
+from tests.helpers import free_port
 
 # The public address, the same whatever the port: Message-IDs are derived from its domain.
 BASE_URL = "http://contest.test"

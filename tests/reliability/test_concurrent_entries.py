@@ -8,12 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import form_token, read_eml
-from reliability.served import rows, serve, wait_until
 from sqlalchemy import Engine
 
 from contest.clock import SYSTEM_CLOCK, Clock
 from contest.settings import Settings
+from tests.helpers import form_token, read_eml
+from tests.reliability.served import rows, serve, wait_until
 
 SAME_TIME = 50
 

@@ -18,8 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import form_token
-from reliability.served import BASE_URL, Inbox, rows, serve, wait_until
 from sqlalchemy import Engine
 
 from contest import outbox
@@ -28,6 +26,8 @@ from contest.mail import Delivery, MessageBuilder, Sender
 from contest.settings import Secret, Settings
 from contest.templating import Templates
 from contest.tokens import Signer
+from tests.helpers import form_token
+from tests.reliability.served import BASE_URL, Inbox, rows, serve, wait_until
 
 LOAD = 400
 PARTICIPANTS = 8

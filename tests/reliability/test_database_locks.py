@@ -15,8 +15,6 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from helpers import enter, form_token, shown
-from reliability.served import rows, wait_until
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
@@ -25,6 +23,8 @@ from contest.clock import FixedClock
 from contest.settings import Settings
 from contest.storage import create_db_engine
 from contest.tokens import Purpose, Signer
+from tests.helpers import enter, form_token, shown
+from tests.reliability.served import rows, wait_until
 
 TRY_AGAIN = {
     "fr": (

@@ -21,7 +21,6 @@ from urllib.parse import quote_plus
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from reliability.served import rows
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -31,6 +30,7 @@ from contest.clock import FixedClock
 from contest.i18n import gettext
 from contest.settings import Settings
 from contest.tokens import Purpose, Signer
+from tests.reliability.served import rows
 
 HYPOTHESIS = settings(
     max_examples=200,

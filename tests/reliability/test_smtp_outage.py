@@ -7,7 +7,6 @@ import re
 from datetime import timedelta
 
 import sqlalchemy as sa
-from helpers import enter, free_port
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
@@ -15,6 +14,7 @@ from contest import tables
 from contest.clock import FixedClock
 from contest.mail import Delivery, Sender
 from contest.settings import Secret, Settings
+from tests.helpers import enter, free_port
 
 ADDRESSES = [f"patient-{n}@example.org" for n in range(4)]
 

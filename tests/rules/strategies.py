@@ -14,9 +14,9 @@ from decimal import Decimal
 from typing import TypeVar
 
 from hypothesis import strategies as st
-from rules_examples import NOW
 
 from rules import ConsentField, ContestFacts, PersonFacts, Prize
+from tests.rules.rules_examples import NOW
 
 JURISDICTIONS = ("FR", "DE", "EU", "US", "GB")
 AUDIENCES = ("everyone", "clients", "segment", "vip")

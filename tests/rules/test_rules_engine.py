@@ -7,20 +7,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from rules_examples import (
-    AFTER_DRAW,
-    CLOSES,
-    CUTOFF,
-    DRAW,
-    NOW,
-    OPENS,
-    SECOND,
-    VOUCHER_20,
-    client_contest,
-    contest,
-    person,
-    us_contest,
-)
 
 import rules
 from rules import (
@@ -46,6 +32,20 @@ from rules import (
     rules_for,
 )
 from rules.official import FR_RULES_FIELDS
+from tests.rules.rules_examples import (
+    AFTER_DRAW,
+    CLOSES,
+    CUTOFF,
+    DRAW,
+    NOW,
+    OPENS,
+    SECOND,
+    VOUCHER_20,
+    client_contest,
+    contest,
+    person,
+    us_contest,
+)
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,6 @@ from datetime import date, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rules_examples import NOW
-from strategies import contests, entry_scenarios, moments, people
 
 from rules import (
     ContestFacts,
@@ -22,6 +20,8 @@ from rules import (
     evaluate_draw,
     evaluate_entry,
 )
+from tests.rules.rules_examples import NOW
+from tests.rules.strategies import contests, entry_scenarios, moments, people
 
 RULES = settings.get_profile("rules")
 CATALOGUE_IDS = frozenset(rule.id for rule in catalogue())

@@ -12,7 +12,22 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from rules_examples import (
+
+from rules import (
+    ConsentField,
+    ContestFacts,
+    Moment,
+    PersonFacts,
+    Prize,
+    Rule,
+    Verdict,
+    catalogue,
+    evaluate_change,
+    evaluate_configuration,
+    evaluate_draw,
+    evaluate_entry,
+)
+from tests.rules.rules_examples import (
     AFTER_DRAW,
     CLOSES,
     CUTOFF,
@@ -30,21 +45,6 @@ from rules_examples import (
     contest,
     person,
     us_contest,
-)
-
-from rules import (
-    ConsentField,
-    ContestFacts,
-    Moment,
-    PersonFacts,
-    Prize,
-    Rule,
-    Verdict,
-    catalogue,
-    evaluate_change,
-    evaluate_configuration,
-    evaluate_draw,
-    evaluate_entry,
 )
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from helpers import form_token, link_in, read_eml
 from starlette.testclient import TestClient
 
 from contest.mail import Sender
 from contest.settings import Settings
+from tests.helpers import form_token, link_in, read_eml
 
 
 def enter_and_confirm(

@@ -5,11 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from helpers import enter, shown
-from referral_steps import enter_and_confirm
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
-from test_invitations_and_review import invite, make_us_contest
 
 from contest import tables
 from contest.clock import FixedClock
@@ -17,6 +14,9 @@ from contest.leads.consents import withdraw
 from contest.mail import Sender, mark_undeliverable
 from contest.people import email_key
 from contest.settings import Settings
+from tests.helpers import enter, shown
+from tests.viral.referral_steps import enter_and_confirm
+from tests.viral.test_invitations_and_review import invite, make_us_contest
 from viral.invitations import address_hash
 
 

@@ -6,8 +6,6 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from helpers import link_in, read_eml, shown, sign_in
-from referral_steps import enter_and_confirm, share_path
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
@@ -15,6 +13,8 @@ from contest import tables
 from contest.demo import demo_password
 from contest.mail import Sender
 from contest.settings import Settings
+from tests.helpers import link_in, read_eml, shown, sign_in
+from tests.viral.referral_steps import enter_and_confirm, share_path
 
 DEMO_ID = sa.text("SELECT id FROM contest WHERE slug = 'demo'")
 

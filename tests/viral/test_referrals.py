@@ -6,8 +6,6 @@ import re
 from datetime import timedelta
 
 import sqlalchemy as sa
-from helpers import form_token, link_in, read_eml, shown
-from referral_steps import enter_and_confirm, share_path
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
@@ -15,6 +13,8 @@ from contest import tables
 from contest.clock import FixedClock
 from contest.mail import Sender
 from contest.settings import Settings
+from tests.helpers import form_token, link_in, read_eml, shown
+from tests.viral.referral_steps import enter_and_confirm, share_path
 
 
 def counters(client: TestClient, own: str) -> tuple[int, int]:

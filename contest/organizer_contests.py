@@ -1,0 +1,244 @@
+"""An organizer's own contests, as the API reads and changes them.
+
+Every function takes the organizer's id and finds a contest only among that organizer's
+(:class:`ContestNotFound` otherwise: another organizer's contest is as unknown as a missing
+one). A contest comes back described with its settings and the rules' verdict on them, judged
+at ``now``; saving and publishing are :mod:`contest.configuration`'s, with the same checks as
+the workspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from contest import configuration, tables
+from contest.contests import PUBLIC_STATUSES, ContestSettings
+from contest.contests.formats import form_values, parse_contest_form
+from contest.draw.results import record_json
+from contest.models import Contest, ContestStatus, Organizer
+from rules import Verdict
+
+
+class ContestNotFound(LookupError):
+    """No contest of this organizer has this id."""
+
+
+class NotADraft(Exception):
+    """Only a draft is published; ``status`` is the contest's."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ContestDescription:
+    id: int
+    slug: str
+    status: str
+    settings: ContestSettings
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class EntryLine:
+    """One entry as the organizer's list shows it: the ticket (``public_id``), the person."""
+
+    id: int
+    public_id: str
+    status: str
+    created_at: datetime
+    confirmed_at: datetime | None
+    source: str
+    chances: int
+    language: str
+    email: str
+    first_name: str
+
+
+@dataclass(frozen=True)
+class EntriesPage:
+    items: list[EntryLine]
+    next: int | None  # the ``after`` of the next page, None on the last
+
+
+def describe_contests(
+    session: Session, organizer_id: int, now: datetime
+) -> list[ContestDescription]:
+    """Every contest of the organizer, oldest first."""
+    organizer = _organizer(session, organizer_id)
+    rows = session.exec(
+        select(Contest).where(Contest.organizer_id == organizer_id).order_by(col(Contest.id))
+    ).all()
+    return [_describe(session, row, organizer, now) for row in rows]
+
+
+def describe_contest(
+    session: Session, organizer_id: int, contest_id: int, now: datetime
+) -> ContestDescription:
+    """One contest of the organizer; raises ContestNotFound."""
+    row = _own(session, organizer_id, contest_id)
+    return _describe(session, row, _organizer(session, organizer_id), now)
+
+
+def create_draft(
+    session: Session, organizer_id: int, settings: ContestSettings, now: datetime
+) -> ContestDescription:
+    """Saves a new draft; refuses (SlugTaken) an address another contest uses."""
+    organizer = _organizer(session, organizer_id)
+    row = configuration.create_contest(session, organizer, settings, now)
+    return _describe(session, row, organizer, now)
+
+
+def change_contest(
+    session: Session,
+    organizer_id: int,
+    contest_id: int,
+    changes: Sequence[tuple[str, str]],
+    *,
+    replaces_prizes: bool,
+    reason: str,
+    now: datetime,
+) -> ContestDescription:
+    """Changes the fields in ``changes`` (form fields); the others keep their values, and the
+    prizes too unless ``replaces_prizes`` (then the list sent is the new list).
+
+    Raises ContestNotFound; refuses what :func:`configuration.update_contest` refuses
+    (ConfigErrors, ContestRefused, SlugTaken).
+    """
+    row = _own(session, organizer_id, contest_id)
+    organizer = _organizer(session, organizer_id)
+    assert row.id is not None
+    current = form_values(configuration.input_of(row, configuration.prizes_of(session, row.id)))
+    if replaces_prizes:
+        current = {k: v for k, v in current.items() if not k.startswith("prize-")}
+    changed = {name for name, _ in changes}
+    merged: list[tuple[str, str]] = []
+    for name, value in current.items():
+        if name not in changed:
+            merged.extend((name, str(v)) for v in (value if isinstance(value, list) else [value]))
+    merged.extend(changes)
+    settings = parse_contest_form(_Fields(merged))
+    configuration.update_contest(session, organizer, row, settings, now, reason=reason)
+    return _describe(session, row, organizer, now)
+
+
+def publish_draft(
+    session: Session, organizer_id: int, contest_id: int, now: datetime
+) -> ContestDescription:
+    """Publishes a draft. Raises ContestNotFound; refuses NotADraft, and ContestRefused while
+    a rule refuses the configuration."""
+    row = _own(session, organizer_id, contest_id)
+    organizer = _organizer(session, organizer_id)
+    if row.status != ContestStatus.DRAFT:
+        raise NotADraft(row.status)
+    configuration.publish_contest(session, organizer, row, now)
+    return _describe(session, row, organizer, now)
+
+
+def contest_slug(session: Session, organizer_id: int, contest_id: int) -> str:
+    """The address of one of the organizer's contests; raises ContestNotFound."""
+    return _own(session, organizer_id, contest_id).slug
+
+
+def draw_record(session: Session, organizer_id: int, contest_id: int) -> str | None:
+    """The contest's published draw record, or None while it has none, or once it is no
+    longer public (archived). Raises ContestNotFound."""
+    row = _own(session, organizer_id, contest_id)
+    if row.status not in PUBLIC_STATUSES or row.id is None:
+        return None
+    return record_json(session.connection(), row.id)
+
+
+def entries_page(
+    session: Session,
+    organizer_id: int,
+    contest_id: int,
+    *,
+    after: int,
+    limit: int,
+    status: str | None = None,
+    source: str | None = None,
+) -> EntriesPage:
+    """At most ``limit`` entries of the contest with an id above ``after``, oldest first,
+    optionally only those of one status or one source. Raises ContestNotFound."""
+    row = _own(session, organizer_id, contest_id)
+    entry, person = tables.entry, tables.person
+    query = (
+        sa.select(
+            entry.c.id,
+            entry.c.public_id,
+            entry.c.status,
+            entry.c.created_at,
+            entry.c.confirmed_at,
+            entry.c.source,
+            entry.c.chances,
+            entry.c.language,
+            person.c.email,
+            person.c.first_name,
+        )
+        .join(person, person.c.id == entry.c.person_id)
+        .where(entry.c.contest_id == row.id, entry.c.id > after)
+        .order_by(entry.c.id)
+        .limit(limit + 1)
+    )
+    if status:
+        query = query.where(entry.c.status == status)
+    if source:
+        query = query.where(entry.c.source == source[:64])
+    rows = session.connection().execute(query).all()
+    return EntriesPage(
+        items=[EntryLine(**r._mapping) for r in rows[:limit]],
+        next=rows[limit - 1].id if len(rows) > limit else None,
+    )
+
+
+def _own(session: Session, organizer_id: int, contest_id: int) -> Contest:
+    row = session.exec(
+        select(Contest).where(Contest.id == contest_id, Contest.organizer_id == organizer_id)
+    ).first()
+    if row is None:
+        raise ContestNotFound(contest_id)
+    return row
+
+
+def _organizer(session: Session, organizer_id: int) -> Organizer:
+    organizer = session.get(Organizer, organizer_id)
+    if organizer is None:
+        raise ContestNotFound(organizer_id)
+    return organizer
+
+
+def _describe(
+    session: Session, row: Contest, organizer: Organizer, now: datetime
+) -> ContestDescription:
+    assert row.id is not None
+    settings = configuration.input_of(row, configuration.prizes_of(session, row.id))
+    verdict = configuration.judge(settings, organizer, now)
+    return ContestDescription(row.id, row.slug, row.status, settings, verdict)
+
+
+class _Fields(Mapping[str, str]):
+    """Form fields as a submitted form gives them: ``get`` the last value of a name,
+    ``getlist`` all of them in order."""
+
+    def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
+        self._pairs = list(pairs)
+        self._last = dict(self._pairs)
+
+    def __getitem__(self, name: str) -> str:
+        return self._last[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._last)
+
+    def __len__(self) -> int:
+        return len(self._last)
+
+    def getlist(self, name: str) -> list[str]:
+        return [value for key, value in self._pairs if key == name]

@@ -1,0 +1,108 @@
+"""The organizer workspace under /admin/, by what the organizer does:
+
+- :mod:`.signin`: signing in and out, the workspace language, a forgotten password;
+- :mod:`.contests`: the contests, their form with its live compliance panel, their dashboard,
+  lifecycle, draw, preview and entries export;
+- :mod:`.clients`: the client list, its import and export;
+- :mod:`.tokens`: API tokens;
+- :mod:`.referrals`: referrals under review and tracked links;
+- :mod:`.leads`: the leads, filtered, and their export;
+- :mod:`.base`: what they share (the page frame, the language, ids in paths, the domain call).
+
+Every query is scoped to the signed-in organizer: another organizer's contest is a 404, never
+a 403 that would confirm it exists.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from contest.web.organizer.clients import clients_csv, clients_page
+from contest.web.organizer.contests import (
+    contest_action,
+    contest_check,
+    contest_draw,
+    contest_edit,
+    contest_new,
+    contest_preview,
+    contest_view,
+    entries_csv,
+    home,
+)
+from contest.web.organizer.leads import leads_csv, leads_page
+from contest.web.organizer.referrals import links_page, referral_decision, referrals_page
+from contest.web.organizer.signin import (
+    login,
+    logout,
+    password_reset,
+    password_reset_request,
+    set_language,
+)
+from contest.web.organizer.tokens import token_revoke, tokens_page
+
+# Order matters: a fixed path (``/contests/new``) before the pattern that would take it.
+routes = [
+    Route(
+        "/contests/{contest_id}/referrals",
+        referrals_page,
+        name="referrals",
+        methods=["GET"],
+    ),
+    Route(
+        "/contests/{contest_id}/referrals/{referral_id}/{decision}",
+        referral_decision,
+        name="referral_decision",
+        methods=["POST"],
+    ),
+    Route("/contests/{contest_id}/links", links_page, name="links", methods=["GET", "POST"]),
+    Route("/api-tokens", tokens_page, name="tokens", methods=["GET", "POST"]),
+    Route("/api-tokens/{token_id}/revoke", token_revoke, name="token_revoke", methods=["POST"]),
+    Route("/login", login, name="login", methods=["GET", "POST"]),
+    Route("/logout", logout, name="logout", methods=["POST"]),
+    Route("/lang/{language}", set_language, name="language", methods=["GET"]),
+    Route(
+        "/password-reset",
+        password_reset_request,
+        name="reset_request",
+        methods=["GET", "POST"],
+    ),
+    Route(
+        "/password-reset/{token}",
+        password_reset,
+        name="reset",
+        methods=["GET", "POST"],
+    ),
+    Route("/", home, name="home", methods=["GET"]),
+    Route("/contests/new", contest_new, name="contest_new", methods=["GET", "POST"]),
+    Route("/contests/check", contest_check, name="contest_check", methods=["POST"]),
+    Route("/contests/{contest_id}", contest_view, name="contest", methods=["GET"]),
+    Route(
+        "/contests/{contest_id}/edit",
+        contest_edit,
+        name="contest_edit",
+        methods=["GET", "POST"],
+    ),
+    Route(
+        "/contests/{contest_id}/preview",
+        contest_preview,
+        name="contest_preview",
+        methods=["GET"],
+    ),
+    Route(
+        "/contests/{contest_id}/entries.csv",
+        entries_csv,
+        name="entries_csv",
+        methods=["GET"],
+    ),
+    Route("/contests/{contest_id}/draw", contest_draw, name="contest_draw", methods=["POST"]),
+    Route(
+        "/contests/{contest_id}/{action:str}",
+        contest_action,
+        name="contest_action",
+        methods=["POST"],
+    ),
+    Route("/clients", clients_page, name="clients", methods=["GET", "POST"]),
+    Route("/leads", leads_page, name="leads", methods=["GET"]),
+    Route("/leads.csv", leads_csv, name="leads_csv", methods=["GET"]),
+    Route("/clients.csv", clients_csv, name="clients_csv", methods=["GET"]),
+]

@@ -1,0 +1,151 @@
+"""The contest page: its entry form, its board (leaders, the draw's result), its theme and
+images, its official rules, and the organizer's preview of it."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from contest import media, showcase
+from contest.contests import ContestView
+from contest.forms import CATALOGUE, EMAIL
+from contest.i18n import gettext
+from contest.leads import prospects
+from contest.officialrules import official_rules
+from contest.officialrules import rules_version as computed_rules_version
+from contest.tokens import Purpose
+from contest.transactions import reading
+from contest.web import sharing
+from contest.web.base import now_of, state_of
+from contest.web.pages import contest_of, language_of, render
+from rules import PROSPECT_SENTENCE_EN, PROSPECT_SENTENCE_FR, client_only_notice
+
+
+@lru_cache(maxsize=512)
+def rules_version(contest: ContestView) -> str:
+    """The version of the contest's official rules (snapshots are immutable: cached)."""
+    return computed_rules_version(contest)
+
+
+def form_context(
+    request: Request,
+    contest: ContestView,
+    language: str,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    ticked: frozenset[str] = frozenset(),
+    refused_rule: str | None = None,
+    refused_email: str | None = None,
+    came_from: sharing.Attribution | None = None,
+) -> dict[str, Any]:
+    """What the entry form's template needs: the fields, what was typed, the messages."""
+    state = state_of(request)
+    return {
+        "came_from": came_from or sharing.Attribution(),
+        "contest": contest,
+        "fields": [CATALOGUE[name] for name in contest.form_fields if name in CATALOGUE],
+        "email_field": EMAIL,
+        "values": values or {},
+        "errors": errors or {},
+        "form_error": form_error,
+        "ticked": ticked,
+        "form_token": state.signer.sign(Purpose.FORM, contest.slug),
+        "audience_notice": (
+            client_only_notice(contest.client_cutoff_at, language)
+            if contest.clients_only and contest.client_cutoff_at
+            else None
+        ),
+        "prospect_sentence": PROSPECT_SENTENCE_FR if language == "fr" else PROSPECT_SENTENCE_EN,
+        "refused_rule": refused_rule,
+        "preview": False,
+        "interest_token": (
+            state.signer.sign(Purpose.INTEREST, [contest.slug, refused_email])
+            if refused_rule == "FR-CLIENTS-1" and refused_email
+            else None
+        ),
+        "interest_wording": gettext(language, prospects.WORDING),
+        "phase": contest.phase(now_of(request)),
+        "action": request.url_for("participant:enter", slug=contest.slug).path,
+    }
+
+
+def preview(request: Request, contest: ContestView) -> Response:
+    """The contest page as participants will see it, for the organizer (the form is inert)."""
+    language = language_of(request, contest)
+    context = form_context(request, contest, language)
+    context["phase"] = "open" if context["phase"] == "upcoming" else context["phase"]
+    context["action"] = "#"
+    context["preview"] = True
+    return render(request, language, "participant/contest.html", leaders=(), **context)
+
+
+async def theme(request: Request) -> Response:
+    """The organizer's colours as CSS variables (a file, since inline styles are not allowed)."""
+    contest = contest_of(request)
+    css = f":root {{ --brand: {contest.brand_color}; --accent: {contest.accent_color}; }}\n"
+    return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=300"})
+
+
+async def media_file(request: Request) -> Response:
+    """An uploaded contest image or logo."""
+    folder = state_of(request).settings.upload_dir
+    path = media.path_of(request.path_params["name"], folder)
+    if path is None:
+        raise HTTPException(404)
+    kind = media.TYPES[path.suffix.removeprefix(".")]
+    return FileResponse(
+        path, media_type=kind, headers={"Cache-Control": "public, max-age=31536000, immutable"}
+    )
+
+
+async def contest_page(request: Request) -> Response:
+    """The contest page with its entry form."""
+    contest = contest_of(request)
+    language = language_of(request, contest)
+    _count(request, contest, "page_view")
+    came_from = await sharing.attribution(request, contest)
+    board = showcase.NOTHING
+    if showcase.has_board(contest):
+        board = await run_in_threadpool(reading, state_of(request).engine, showcase.board, contest)
+    return render(
+        request,
+        language,
+        "participant/contest.html",
+        leaders=board.leaders,
+        result=board.result,
+        **form_context(request, contest, language, came_from=came_from),
+    )
+
+
+async def form_started(request: Request) -> Response:
+    """Counts a form start (sent once by htmx when the form first gets focus)."""
+    _count(request, contest_of(request), "form_start")
+    return Response(status_code=204)
+
+
+async def rules(request: Request) -> Response:
+    """The official rules, generated from the contest's configuration."""
+    contest = contest_of(request)
+    language = language_of(request, contest)
+    return render(
+        request,
+        language,
+        "participant/rules.html",
+        contest=contest,
+        sections=official_rules(contest, language),
+        version=rules_version(contest),
+    )
+
+
+def _count(request: Request, contest: ContestView, metric: str) -> None:
+    """One more of ``metric`` on the contest's funnel, on the contest's own day."""
+    day = now_of(request).astimezone(ZoneInfo(contest.timezone)).date()
+    state_of(request).funnel.add(contest.id, day, metric)

@@ -1,0 +1,185 @@
+"""The participant's own page (``/c/{slug}/me/{token}``), their data and its erasure, and a
+prospect's wish to hear about client-only contests."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from contest.contests import ContestView
+from contest.draw.drawing import receipt_of
+from contest.entries import EntryState
+from contest.i18n import gettext
+from contest.invitations import invitation_refusal
+from contest.leads import privacy, prospects
+from contest.models import EntryStatus
+from contest.people import email_key, mask_email
+from contest.tokens import Purpose, TokenInvalid
+from contest.transactions import reading, writing
+from contest.web import sharing
+from contest.web.base import now_of, state_of
+from contest.web.pages import contest_of, language_of, message_page, render
+from contest.web.participant import links
+from contest.web.participant.entering import entry_context, field_value, urlencoded
+from viral import referrals
+
+
+async def me(request: Request) -> Response:
+    """The participant's own page: status and chances."""
+    found = await links.own_entry(request)
+    if isinstance(found, Response):
+        return found
+    contest, entry = found
+    language = language_of(request, contest)
+    engine = state_of(request).engine
+    summary = await run_in_threadpool(reading, engine, referrals.summary, entry.id)
+    kit = _share_kit(request, contest, entry, language)
+    confirmed = entry.status == EntryStatus.CONFIRMED
+    return render(
+        request,
+        language,
+        "participant/me.html",
+        contest=contest,
+        entry=entry,
+        confirmed=confirmed,
+        referrals=summary.credited,
+        summary=summary,
+        kit=kit,
+        can_invite=kit is not None and invitation_refusal(contest, now_of(request)) is None,
+        receipt=receipt_of(entry.public_id, entry.chances) if confirmed else None,
+        in_review=[sharing.explain_reasons(r, language) for r in summary.in_review],
+        not_credited=[sharing.explain_reasons(r, language) for r in summary.not_credited],
+    )
+
+
+async def my_data(request: Request) -> Response:
+    """ "Download my data": everything held about the participant, as JSON (GDPR Art. 15, 20)."""
+    found = await links.own_entry(request)
+    if isinstance(found, Response):
+        return found
+    contest, entry = found
+    data = await run_in_threadpool(
+        writing,
+        state_of(request).engine,
+        privacy.export_person,
+        contest.organizer_id,
+        entry.person_id,
+        now=now_of(request),
+    )
+    return JSONResponse(
+        data, headers={"Content-Disposition": 'attachment; filename="my-data.json"'}
+    )
+
+
+async def erase_me(request: Request) -> Response:
+    """ "Erase me": GET asks for confirmation, POST erases the person's data everywhere."""
+    found = await links.own_entry(request)
+    if isinstance(found, Response):
+        return found
+    contest, entry = found
+    language = language_of(request, contest)
+    if request.method == "GET":
+        return render(
+            request, language, "participant/erase.html", contest=contest, action=request.url.path
+        )
+    state = state_of(request)
+    await run_in_threadpool(
+        writing,
+        state.engine,
+        privacy.erase_on_request,
+        contest.organizer_id,
+        entry.person_id,
+        now_of(request),
+        "web",
+        suppression_key=state.settings.secret_keys[0].reveal().encode(),
+    )
+    state.sender.wake.set()
+    text = gettext(
+        language,
+        "We erased your personal data. What a published draw needs to stay verifiable (a "
+        "random ticket and its chances) holds nothing that identifies you.",
+    )
+    title = gettext(language, "Your data are erased")
+    return message_page(request, language, 200, title, text, contest)
+
+
+async def interest(request: Request) -> Response:
+    """A prospect refused by a client-only contest asks to hear about client-only contests."""
+    contest = contest_of(request)
+    state = state_of(request)
+    data = await urlencoded(request) or {}
+    language = language_of(request, contest, field_value(data, "lang"))
+    email = _refused_address(request, contest, field_value(data, "token"))
+    if isinstance(email, Response):
+        return email
+    if field_value(data, "consent_client_contests") != "on":
+        title = gettext(language, "Nothing was recorded")
+        text = gettext(language, "You did not tick the box, so we will not write to you.")
+        return message_page(request, language, 200, title, text, contest)
+    context = entry_context(request, contest, language)
+    await run_in_threadpool(
+        writing, state.engine, prospects.record_interest, contest, email, email_key(email), context
+    )
+    state.sender.wake.set()
+    text = gettext(
+        language,
+        "We sent a link to %(email)s. Your choice counts once you click it.",
+        email=mask_email(email),
+    )
+    return message_page(
+        request, language, 200, gettext(language, "Check your inbox"), text, contest
+    )
+
+
+async def interest_confirm(request: Request) -> Response:
+    """GET shows a button; POST confirms the wish to hear about client-only contests."""
+    contest = contest_of(request)
+    state = state_of(request)
+    language = language_of(request, contest)
+    try:
+        consent_id = int(
+            state.signer.verify(Purpose.CONFIRM_INTEREST, request.path_params["token"])
+        )
+    except TokenInvalid as exc:
+        return links.token_problem(request, contest, exc)
+    if request.method == "GET":
+        return render(
+            request,
+            language,
+            "participant/confirm_interest.html",
+            contest=contest,
+            action=request.url.path,
+        )
+    now = now_of(request)
+    if not await run_in_threadpool(
+        writing, state.engine, prospects.confirm_interest, consent_id, now
+    ):
+        return links.gone(request, contest)
+    title = gettext(language, "Thank you")
+    text = gettext(language, "We will tell you about our contests reserved to clients.")
+    return message_page(request, language, 200, title, text, contest)
+
+
+def _refused_address(request: Request, contest: ContestView, token: str) -> str | Response:
+    """The address the client-only contest refused, from the token its refusal signed."""
+    try:
+        slug, email = state_of(request).signer.verify(Purpose.INTEREST, token)
+    except (TokenInvalid, ValueError) as exc:
+        if isinstance(exc, TokenInvalid):
+            return links.token_problem(request, contest, exc)
+        raise HTTPException(400) from exc
+    if slug != contest.slug:
+        raise HTTPException(400)
+    return str(email)
+
+
+def _share_kit(
+    request: Request, contest: ContestView, entry: EntryState, language: str
+) -> sharing.ShareKit | None:
+    """The share link and its helpers, where referrals earn chances (never client-only)."""
+    if not entry.referral_code or contest.clients_only or contest.referral_bonus <= 0:
+        return None
+    base_url = state_of(request).settings.base_url
+    return sharing.share_kit(base_url, contest, entry.referral_code, language)
