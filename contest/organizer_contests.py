@@ -9,7 +9,7 @@ the workspace.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from contest import configuration, tables
 from contest.contests import PUBLIC_STATUSES, ContestSettings
-from contest.contests.formats import form_values, parse_contest_form
+from contest.contests.formats import with_changes
 from contest.draw.results import record_json
 from contest.models import Contest, ContestStatus, Organizer
 from rules import Verdict
@@ -82,7 +82,7 @@ def describe_contest(
     session: Session, organizer_id: int, contest_id: int, now: datetime
 ) -> ContestDescription:
     """One contest of the organizer; raises ContestNotFound."""
-    row = _own(session, organizer_id, contest_id)
+    row = own_contest(session, organizer_id, contest_id)
     return _describe(session, row, _organizer(session, organizer_id), now)
 
 
@@ -111,19 +111,11 @@ def change_contest(
     Raises ContestNotFound; refuses what :func:`configuration.update_contest` refuses
     (ConfigErrors, ContestRefused, SlugTaken).
     """
-    row = _own(session, organizer_id, contest_id)
+    row = own_contest(session, organizer_id, contest_id)
     organizer = _organizer(session, organizer_id)
     assert row.id is not None
-    current = form_values(configuration.input_of(row, configuration.prizes_of(session, row.id)))
-    if replaces_prizes:
-        current = {k: v for k, v in current.items() if not k.startswith("prize-")}
-    changed = {name for name, _ in changes}
-    merged: list[tuple[str, str]] = []
-    for name, value in current.items():
-        if name not in changed:
-            merged.extend((name, str(v)) for v in (value if isinstance(value, list) else [value]))
-    merged.extend(changes)
-    settings = parse_contest_form(_Fields(merged))
+    current = configuration.input_of(row, configuration.prizes_of(session, row.id))
+    settings = with_changes(current, changes, replaces_prizes=replaces_prizes)
     configuration.update_contest(session, organizer, row, settings, now, reason=reason)
     return _describe(session, row, organizer, now)
 
@@ -133,7 +125,7 @@ def publish_draft(
 ) -> ContestDescription:
     """Publishes a draft. Raises ContestNotFound; refuses NotADraft, and ContestRefused while
     a rule refuses the configuration."""
-    row = _own(session, organizer_id, contest_id)
+    row = own_contest(session, organizer_id, contest_id)
     organizer = _organizer(session, organizer_id)
     if row.status != ContestStatus.DRAFT:
         raise NotADraft(row.status)
@@ -143,13 +135,13 @@ def publish_draft(
 
 def contest_slug(session: Session, organizer_id: int, contest_id: int) -> str:
     """The address of one of the organizer's contests; raises ContestNotFound."""
-    return _own(session, organizer_id, contest_id).slug
+    return own_contest(session, organizer_id, contest_id).slug
 
 
 def draw_record(session: Session, organizer_id: int, contest_id: int) -> str | None:
     """The contest's published draw record, or None while it has none, or once it is no
     longer public (archived). Raises ContestNotFound."""
-    row = _own(session, organizer_id, contest_id)
+    row = own_contest(session, organizer_id, contest_id)
     if row.status not in PUBLIC_STATUSES or row.id is None:
         return None
     return record_json(session.connection(), row.id)
@@ -167,7 +159,7 @@ def entries_page(
 ) -> EntriesPage:
     """At most ``limit`` entries of the contest with an id above ``after``, oldest first,
     optionally only those of one status or one source. Raises ContestNotFound."""
-    row = _own(session, organizer_id, contest_id)
+    row = own_contest(session, organizer_id, contest_id)
     entry, person = tables.entry, tables.person
     query = (
         sa.select(
@@ -198,7 +190,9 @@ def entries_page(
     )
 
 
-def _own(session: Session, organizer_id: int, contest_id: int) -> Contest:
+def own_contest(session: Session, organizer_id: int, contest_id: int) -> Contest:
+    """One of the organizer's contests; raises ContestNotFound for any other id (another
+    organizer's contest answers exactly as a missing one)."""
     row = session.exec(
         select(Contest).where(Contest.id == contest_id, Contest.organizer_id == organizer_id)
     ).first()
@@ -221,24 +215,3 @@ def _describe(
     settings = configuration.input_of(row, configuration.prizes_of(session, row.id))
     verdict = configuration.judge(settings, organizer, now)
     return ContestDescription(row.id, row.slug, row.status, settings, verdict)
-
-
-class _Fields(Mapping[str, str]):
-    """Form fields as a submitted form gives them: ``get`` the last value of a name,
-    ``getlist`` all of them in order."""
-
-    def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
-        self._pairs = list(pairs)
-        self._last = dict(self._pairs)
-
-    def __getitem__(self, name: str) -> str:
-        return self._last[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._last)
-
-    def __len__(self) -> int:
-        return len(self._last)
-
-    def getlist(self, name: str) -> list[str]:
-        return [value for key, value in self._pairs if key == name]

@@ -23,7 +23,7 @@ from contest.draw import drawing
 from contest.entries import referral_rules
 from contest.leads import export
 from contest.models import Contest, ContestStatus, Entry, EntryStatus, Organizer
-from contest.organizer_contests import ContestNotFound
+from contest.organizer_contests import own_contest
 from contest.prizes import claims
 from rules import Verdict
 from viral import invitations, links, referrals
@@ -39,16 +39,6 @@ def organizer_of(session: Session, organizer_id: int) -> Organizer:
     row = session.get(Organizer, organizer_id)
     if row is None:
         raise OrganizerGone(organizer_id)
-    return row
-
-
-def own_contest(session: Session, organizer_id: int, contest_id: int) -> Contest:
-    """One of the organizer's contests; raises ContestNotFound for any other id."""
-    row = session.exec(
-        select(Contest).where(Contest.id == contest_id, Contest.organizer_id == organizer_id)
-    ).first()
-    if row is None:
-        raise ContestNotFound(contest_id)
     return row
 
 

@@ -3,7 +3,7 @@ its schema), and the database row; each field handled as its declaration says.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -53,6 +53,45 @@ def parse_contest_form(form: Mapping[str, Any]) -> ContestSettings:
     if errors.errors:
         raise errors
     return ContestSettings(**values, prizes=tuple(prizes))
+
+
+def with_changes(
+    contest: ContestSettings, changes: Sequence[tuple[str, str]], *, replaces_prizes: bool
+) -> ContestSettings:
+    """The configuration with ``changes`` (form fields) applied, the other fields kept, and
+    the prizes too unless ``replaces_prizes`` (then the prizes sent are the new list). Raises
+    :class:`ConfigErrors` as :func:`parse_contest_form` does."""
+    current = form_values(contest)
+    if replaces_prizes:
+        current = {k: v for k, v in current.items() if not k.startswith("prize-")}
+    changed = {name for name, _ in changes}
+    merged: list[tuple[str, str]] = []
+    for name, value in current.items():
+        if name not in changed:
+            merged.extend((name, str(v)) for v in (value if isinstance(value, list) else [value]))
+    merged.extend(changes)
+    return parse_contest_form(FormFields(merged))
+
+
+class FormFields(Mapping[str, str]):
+    """Form fields as a submitted form gives them: ``get`` the last value of a name,
+    ``getlist`` all of them in order."""
+
+    def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
+        self._pairs = list(pairs)
+        self._last = dict(self._pairs)
+
+    def __getitem__(self, name: str) -> str:
+        return self._last[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._last)
+
+    def __len__(self) -> int:
+        return len(self._last)
+
+    def getlist(self, name: str) -> list[str]:
+        return [value for key, value in self._pairs if key == name]
 
 
 def form_values(contest: ContestSettings) -> dict[str, object]:

@@ -23,7 +23,7 @@ from contest.draw.drawing import DrawRefused
 from contest.forms import CATALOGUE, EMAIL
 from contest.i18n import gettext
 from contest.models import Contest
-from contest.organizer_contests import ContestNotFound
+from contest.organizer_contests import ContestNotFound, own_contest
 from contest.web.auth import organizer_page
 from contest.web.base import now_of, redirect, state_of
 from contest.web.organizer.base import (
@@ -322,6 +322,6 @@ async def contest_preview(request: Request, organizer: OrganizerIdentity) -> Res
 async def entries_csv(request: Request, organizer: OrganizerIdentity) -> Response:
     """The contest's entries as CSV (no personal data: the lead export is separate)."""
     contest_id = path_id(request, "contest_id")
-    row = await in_workspace(request, workspace.own_contest, organizer.id, contest_id)
+    row = await in_workspace(request, own_contest, organizer.id, contest_id)
     assert row.id is not None
     return csv_download(request, f"entries-{row.slug}.csv", dashboard.entries_csv, row.id)
