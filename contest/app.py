@@ -29,8 +29,8 @@ from contest.contests import ContestCache
 from contest.funnel import FunnelCounter
 from contest.i18n import gettext, pick_language
 from contest.leads.crm import CrmDelivery
-from contest.leads.privacy import Maintenance
 from contest.mail import Delivery, MessageBuilder, Sender, start_sender_thread
+from contest.maintenance import Maintenance
 from contest.prizes.fulfilment import ShopDelivery
 from contest.settings import Settings
 from contest.storage import busy, create_db_engine, ensure_migrated

@@ -115,8 +115,8 @@ def cmd_create_organizer(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from contest.leads.crm import CrmDelivery
-    from contest.leads.privacy import Maintenance
     from contest.mail import Delivery, MessageBuilder, Sender
+    from contest.maintenance import Maintenance
     from contest.prizes.fulfilment import ShopDelivery
     from contest.templating import Templates
     from contest.tokens import Signer

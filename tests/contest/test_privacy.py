@@ -19,11 +19,11 @@ from contest import outbox, tables
 from contest.clock import FixedClock
 from contest.draw import protocol as core
 from contest.draw.drawing import placements, run_draw, signing_key, stored_record
+from contest.leads.access import export_person
 from contest.leads.privacy import (
     ERASED,
     RetentionJob,
     erase_person,
-    export_person,
     personal_data_scan,
     purge_expired,
 )

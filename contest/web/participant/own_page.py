@@ -13,7 +13,7 @@ from contest.draw.drawing import receipt_of
 from contest.entries import EntryState
 from contest.i18n import gettext
 from contest.invitations import invitation_refusal
-from contest.leads import privacy, prospects
+from contest.leads import access, privacy, prospects
 from contest.models import EntryStatus
 from contest.people import email_key, mask_email
 from contest.tokens import Purpose, TokenInvalid
@@ -63,7 +63,7 @@ async def my_data(request: Request) -> Response:
     data = await run_in_threadpool(
         writing,
         state_of(request).engine,
-        privacy.export_person,
+        access.export_person,
         contest.organizer_id,
         entry.person_id,
         now=now_of(request),

@@ -1,0 +1,35 @@
+"""What the sender loop does about once a minute besides sending, whichever process runs it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from contest.leads import consents
+from contest.leads.privacy import RetentionJob
+from contest.prizes import claims
+
+log = logging.getLogger(__name__)
+
+
+class Maintenance:
+    """Everything the sender loop does about once a minute besides sending: prizes unclaimed
+    past their deadline go to alternates, new consent records are sealed into the chain, and
+    the retention purge runs (at most hourly). One duty failing never stops the others."""
+
+    def __init__(self, engine: Engine, suppression_key: bytes) -> None:
+
+        self.duties = (
+            lambda now: claims.pass_all_unclaimed(engine, now),
+            lambda now: consents.seal(engine, now),
+            RetentionJob(engine, suppression_key),
+        )
+
+    def __call__(self, now: datetime) -> None:
+        for duty in self.duties:
+            try:
+                duty(now)
+            except Exception:
+                log.exception("maintenance duty failed; the others went on")
