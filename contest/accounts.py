@@ -17,6 +17,7 @@ from contest import outbox, tables
 from contest.passwords import hash_password, verify_password
 from contest.people import InvalidEmail, clean_email
 from contest.ratelimit import Limit, exceeded, hit, retry_after
+from rules import Refusal
 
 LOGIN_PER_ADDRESS = Limit(5, timedelta(minutes=15))
 LOGIN_PER_NETWORK = Limit(30, timedelta(minutes=15))
@@ -31,13 +32,36 @@ class OrganizerIdentity:
     session_version: int
 
 
-class LoginRefused(Exception):
-    """Wrong address or password (never says which), or too many attempts."""
+@dataclass
+class LoginRefused(Refusal):
+    """Wrong address or password (never says which), or too many attempts (``retry_after``
+    seconds to wait)."""
 
-    def __init__(self, throttled: bool = False, retry_after: int = 0) -> None:
-        super().__init__("throttled" if throttled else "invalid")
-        self.throttled = throttled
-        self.retry_after = retry_after
+    retry_after: int = 0
+
+    @property
+    def throttled(self) -> bool:
+        return self.code == THROTTLED
+
+
+THROTTLED = "throttled"
+
+
+def wrong_credentials() -> LoginRefused:
+    return LoginRefused(
+        "wrong_credentials",
+        "Adresse e-mail ou mot de passe incorrect.",
+        "Wrong e-mail address or password.",
+    )
+
+
+def throttled(seconds: int) -> LoginRefused:
+    return LoginRefused(
+        THROTTLED,
+        "Trop de tentatives : réessayez plus tard ou réinitialisez votre mot de passe.",
+        "Too many attempts: try again later, or reset your password.",
+        retry_after=seconds,
+    )
 
 
 def _normalized(email: str) -> str:
@@ -84,7 +108,7 @@ def authenticate(
     )
     for bucket, rule in buckets:
         if exceeded(connection, bucket, rule, now):
-            raise LoginRefused(throttled=True, retry_after=retry_after(now, rule))
+            raise throttled(retry_after(now, rule))
     row = find_by_email(connection, email)
     if row is None:
         verify_password(_DUMMY_HASH, password)
@@ -92,7 +116,7 @@ def authenticate(
         return OrganizerIdentity(row.id, row.email, row.session_version)
     for bucket, rule in buckets:
         hit(connection, bucket, rule, now)
-    raise LoginRefused()
+    raise wrong_credentials()
 
 
 def request_password_reset(connection: Connection, email: str, now: datetime) -> bool:
@@ -118,7 +142,7 @@ def request_password_reset(connection: Connection, email: str, now: datetime) ->
     return True
 
 
-class ResetRefused(Exception):
+class ResetRefused(Refusal):
     """The reset link was already used (the password changed since) or the account is gone."""
 
 
@@ -138,7 +162,11 @@ def reset_password(
         .values(password_hash=hashed, session_version=organizer.c.session_version + 1)
     ).rowcount
     if not changed:
-        raise ResetRefused()
+        raise ResetRefused(
+            "reset_link_used",
+            "Ce lien a déjà servi : demandez-en un nouveau.",
+            "This link was already used: ask for a new one.",
+        )
 
 
 def sign_in(

@@ -28,6 +28,7 @@ from rules import (
     ContestFacts,
     Finding,
     Prize,
+    Refusal,
     Severity,
     Verdict,
     evaluate_change,
@@ -94,12 +95,34 @@ class ContestRefused(Exception):
         self.verdict = verdict
 
 
-class SlugTaken(Exception):
+class SlugTaken(Refusal):
     """Another contest already uses this address."""
 
 
-class TransitionRefused(Exception):
-    """The contest cannot go from its status to the one asked for."""
+def slug_taken() -> SlugTaken:
+    return SlugTaken(
+        "slug_taken",
+        "Un autre jeu utilise déjà cette adresse.",
+        "Another contest already uses this address.",
+    )
+
+
+class TransitionRefused(Refusal):
+    """The contest cannot go from its status to the one asked for (or not yet)."""
+
+
+def not_now(status: str, action: str) -> TransitionRefused:
+    return TransitionRefused(
+        "transition_refused",
+        f"Impossible depuis l'état « {status} » ({action}).",
+        f"Not possible from the status {status!r} ({action}).",
+    )
+
+
+CLOSING_EARLY = (
+    "Le jeu ne peut pas être clos avant la date de clôture annoncée dans le règlement.",
+    "The contest cannot be closed before the closing date its rules announce.",
+)
 
 
 TRANSITIONS = {
@@ -166,7 +189,7 @@ def create_contest(
     """
     assert organizer.id is not None
     if not _slug_free(session, contest.slug, None):
-        raise SlugTaken(contest.slug)
+        raise slug_taken()
     row = Contest(organizer_id=organizer.id, slug=contest.slug, title=contest.title)
     row.status = ContestStatus.DRAFT
     _apply(row, contest)
@@ -220,7 +243,7 @@ def update_contest(
                 }
             )
     elif not _slug_free(session, contest.slug, row.id):
-        raise SlugTaken(contest.slug)
+        raise slug_taken()
     _apply(row, contest)
     row.updated_at = now
     session.add(row)
@@ -263,7 +286,7 @@ def publish_contest(session: Session, organizer: Organizer, row: Contest, now: d
     """
     assert organizer.id is not None and row.id is not None
     if row.status != ContestStatus.DRAFT:
-        raise TransitionRefused(f"{row.status} -> publish")
+        raise not_now(row.status, "publish")
     contest = input_of(row, prizes_of(session, row.id))
     offered = min(contest.offered_at, now) if contest.offered_at else now
     verdict = judge(replace(contest, offered_at=offered), organizer, now)
@@ -298,9 +321,9 @@ def transition(
     assert organizer.id is not None
     allowed, target = TRANSITIONS.get(action, (set(), None))
     if row.status not in allowed or target is None:
-        raise TransitionRefused(f"{row.status} -> {action}")
+        raise not_now(row.status, action)
     if action == "close" and row.closes_at is not None and row.closes_at > now:
-        raise TransitionRefused("ALL-RULES-LOCK-1")
+        raise TransitionRefused("closing_early", *CLOSING_EARLY, rule_id="ALL-RULES-LOCK-1")
     row.status = target
     row.updated_at = now
     session.add(row)

@@ -12,18 +12,19 @@ import os
 import re
 from pathlib import Path
 
+from rules import Refusal
+
 MAX_BYTES = 2 * 1024 * 1024
 NAME = re.compile(r"^[0-9a-f]{32}\.(png|jpg|webp)$")
 TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 
 
-class ImageRefused(ValueError):
-    """Not an image we accept; ``message_fr``/``message_en`` say why."""
+class ImageRefused(Refusal):
+    """Not an image we accept; the messages say why."""
 
-    def __init__(self, message_fr: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_fr = message_fr
-        self.message_en = message_en
+
+def _image_refused(message_fr: str, message_en: str) -> ImageRefused:
+    return ImageRefused("image_refused", message_fr, message_en)
 
 
 def kind_of(data: bytes) -> str | None:
@@ -39,10 +40,10 @@ def kind_of(data: bytes) -> str | None:
 def store_image(data: bytes, folder: Path) -> str:
     """Stores the image and returns its file name; refuses other types and large files."""
     if len(data) > MAX_BYTES:
-        raise ImageRefused("Image trop lourde (2 Mo au plus).", "Image too large (2 MB at most).")
+        raise _image_refused("Image trop lourde (2 Mo au plus).", "Image too large (2 MB at most).")
     kind = kind_of(data)
     if kind is None:
-        raise ImageRefused(
+        raise _image_refused(
             "Format non accepté : PNG, JPEG ou WebP.", "Format not accepted: PNG, JPEG or WebP."
         )
     name = f"{hashlib.sha256(data).hexdigest()[:32]}.{kind}"

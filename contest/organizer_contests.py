@@ -21,19 +21,15 @@ from contest.contests import PUBLIC_STATUSES, ContestSettings
 from contest.contests.formats import with_changes
 from contest.draw.results import record_json
 from contest.models import Contest, ContestStatus, Organizer
-from rules import Verdict
+from rules import Refusal, Verdict
 
 
 class ContestNotFound(LookupError):
     """No contest of this organizer has this id."""
 
 
-class NotADraft(Exception):
-    """Only a draft is published; ``status`` is the contest's."""
-
-    def __init__(self, status: str) -> None:
-        super().__init__(status)
-        self.status = status
+class NotADraft(Refusal):
+    """Only a draft is published."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +124,11 @@ def publish_draft(
     row = own_contest(session, organizer_id, contest_id)
     organizer = _organizer(session, organizer_id)
     if row.status != ContestStatus.DRAFT:
-        raise NotADraft(row.status)
+        raise NotADraft(
+            "not_a_draft",
+            f"Le jeu est déjà publié (état « {row.status} »).",
+            f"The contest is already {row.status}.",
+        )
     configuration.publish_contest(session, organizer, row, now)
     return _describe(session, row, organizer, now)
 

@@ -22,6 +22,7 @@ from contest.contests import load_contest
 from contest.models import AwardStatus
 from contest.prizes.vouchers import new_code
 from contest.storage import write_options
+from rules import Refusal
 
 UNCLAIMED = "unclaimed by the deadline"
 
@@ -140,8 +141,16 @@ def notify_winners(connection: Connection, contest: Any, now: datetime) -> int:
     return count
 
 
-class ClaimRefused(Exception):
+class ClaimRefused(Refusal):
     """The award does not exist, has expired, or was already claimed by someone else."""
+
+
+def claim_refused(code: str) -> ClaimRefused:
+    return ClaimRefused(
+        code,
+        "Ce lot ne peut plus être réclamé : il passe au suppléant suivant.",
+        "This prize can no longer be claimed: it passes to the next alternate.",
+    )
 
 
 def claim(connection: Connection, award_id: int, contest: Any, now: datetime) -> AwardView:
@@ -151,11 +160,11 @@ def claim(connection: Connection, award_id: int, contest: Any, now: datetime) ->
     """
     current = award(connection, award_id)
     if current is None or current.contest_id != contest.id:
-        raise ClaimRefused("no such prize")
+        raise claim_refused("no_such_prize")
     if current.status in {AwardStatus.CLAIMED, AwardStatus.DELIVERED}:
         return current
     if current.status != AwardStatus.NOTIFIED or now > current.deadline:
-        raise ClaimRefused("expired")
+        raise claim_refused("claim_expired")
     code = new_code()
     award_t = tables.prizeaward
     connection.execute(

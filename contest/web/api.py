@@ -181,10 +181,8 @@ def refused_change(exc: Exception) -> JSONResponse:
         return invalid(exc.errors)
     if isinstance(exc, ContestRefused):
         return refused(exc.verdict)
-    if isinstance(exc, SlugTaken):
-        return error(409, "slug_taken", "Another contest already uses this slug.")
-    if isinstance(exc, NotADraft):
-        return error(409, "not_a_draft", f"The contest is already {exc.status}.")
+    if isinstance(exc, SlugTaken | NotADraft):
+        return refusal_json(exc)
     raise exc
 
 

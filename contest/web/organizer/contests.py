@@ -277,7 +277,9 @@ async def contest_action(
         text = gettext(language, "The contest cannot be published while a rule refuses it.")
         return not_possible(request, text, _dashboard_path(request), verdict=refused.verdict)
     except TransitionRefused as refused:
-        text = gettext(language, "This change is not possible now (%(why)s).", why=str(refused))
+        text = gettext(
+            language, "This change is not possible now (%(why)s).", why=refused.message(language)
+        )
         return not_possible(request, text, _dashboard_path(request), verdict=None)
     state_of(request).contests.forget(slug)
     return redirect(request, "organizer:contest", contest_id=request.path_params["contest_id"])
