@@ -36,7 +36,16 @@ from contest.settings import Settings
 from contest.storage import busy, create_db_engine, ensure_migrated
 from contest.templating import Templates
 from contest.tokens import Signer
-from contest.web import api, embed, organizer, pages, participant, sharing, unsubscribe
+from contest.web import (
+    api,
+    embed,
+    organization_api,
+    organizer,
+    pages,
+    participant,
+    sharing,
+    unsubscribe,
+)
 from contest.web.base import AppState, state_of
 from contest.web.security import BodyLimit, CrossSiteGuard, SecurityHeaders
 from contest.writer import EntryWriter
@@ -180,7 +189,7 @@ def create_app(
         Route("/healthz", healthz, name="healthz"),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
         Mount("/admin", routes=organizer.routes, name="organizer"),
-        Mount("/api/v1", routes=api.routes, name="api"),
+        Mount("/api/v1", routes=[*api.routes, *organization_api.routes], name="api"),
         Mount(
             "",
             routes=[*participant.routes, *embed.routes, *sharing.routes, *unsubscribe.routes],

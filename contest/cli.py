@@ -10,7 +10,7 @@ import threading
 from typing import TextIO
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from contest import logs
 from contest.clock import SYSTEM_CLOCK, Clock
@@ -84,7 +84,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_create_organizer(args: argparse.Namespace) -> int:
-    from contest.models import Organizer
+    """``contest create-organizer EMAIL [--legal-name …]``: an account, and its organization's
+    settings for scripted installs (the workspace's Organization page edits them later)."""
+    from contest.contests.formats import parse_settings
+    from contest.contests.setting import ConfigErrors
+    from contest.organization import ORGANIZATION_SETTINGS, OrganizationSettings, create_organizer
     from contest.passwords import WeakPassword, hash_password
     from contest.people import InvalidEmail, clean_email
 
@@ -93,6 +97,13 @@ def cmd_create_organizer(args: argparse.Namespace) -> int:
         email = clean_email(args.email)
     except InvalidEmail:
         sys.exit(f"contest: not a valid e-mail address: {args.email}")
+    given = {name: getattr(args, name) or "" for name in ORGANIZATION_SETTINGS}
+    try:
+        organization = parse_settings(OrganizationSettings, {k: v for k, v in given.items() if v})
+    except ConfigErrors as problems:
+        for name, (_, english) in problems.errors.items():
+            print(f"contest: --{name.replace('_', '-')}: {english}", file=sys.stderr)
+        return 2
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -105,10 +116,8 @@ def cmd_create_organizer(args: argparse.Namespace) -> int:
         sys.exit(f"contest: {exc}")
     engine = _migrated_engine(settings)
     with Session(engine) as session:
-        if session.exec(select(Organizer).where(Organizer.email == email)).first():
+        if not create_organizer(session, email, hashed, organization, SYSTEM_CLOCK.now()):
             sys.exit(f"contest: an organizer {email} already exists")
-        session.add(Organizer(email=email, password_hash=hashed))
-        session.commit()
     print(f"Organizer {email} created.")
     return 0
 
@@ -313,6 +322,13 @@ def export_leads(
     return 0
 
 
+def organization_options() -> list[tuple[str, str]]:
+    """The organization's settings as options of ``create-organizer``, from their declaration."""
+    from contest.organization import ORGANIZATION_SETTINGS
+
+    return [(name, spec.label) for name, spec in ORGANIZATION_SETTINGS.items()]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contest", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -333,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin"
     )
+    for name, spec in organization_options():
+        create.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="TEXT", help=spec)
     create.set_defaults(func=cmd_create_organizer)
 
     worker = commands.add_parser("worker", help="send the outbox until stopped")

@@ -52,6 +52,11 @@ def view_of(contest: ContestSettings, organizer: Organizer, status: str = "draft
         organizer_name=organizer.legal_name,
         organizer_address=organizer.postal_address,
         organizer_contact=organizer.contact_email,
+        organizer_legal_form=organizer.legal_form,
+        organizer_company_number=organizer.company_number,
+        organizer_privacy_contact=organizer.privacy_contact,
+        organizer_sender_name=organizer.sender_name,
+        organizer_reply_to=organizer.reply_to,
     )
 
 

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr, parseaddr
 from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
@@ -121,6 +121,15 @@ class MessageBuilder:
             "rules_url": f"{base}/rules?lang={item.language}",
         }
 
+    def _sender(self, contest: object) -> str:
+        """The platform's sending address, under the organization's name when it gave one."""
+        name = getattr(contest, "organizer_sender_name", "") or getattr(
+            contest, "organizer_name", ""
+        )
+        if not name:
+            return self.settings.mail_from
+        return formataddr((name, parseaddr(self.settings.mail_from)[1]))
+
     def build(self, item: OutboxItem) -> EmailMessage:
         """Renders ``mail/{template}.*`` with a freshly signed link."""
         context = {**self._context(item), "base_url": self.settings.base_url}
@@ -130,7 +139,10 @@ class MessageBuilder:
         message["Subject"] = self.templates.render(
             language, f"{name}.subject.txt", **context
         ).strip()
-        message["From"] = self.settings.mail_from
+        message["From"] = self._sender(context.get("contest"))
+        reply_to = getattr(context.get("contest"), "organizer_reply_to", "")
+        if reply_to:
+            message["Reply-To"] = reply_to
         message["To"] = item.recipient
         message["Date"] = format_datetime(SYSTEM_CLOCK.now())
         message["Message-ID"] = message_id(item, _mail_domain(self.settings))

@@ -27,6 +27,15 @@ class Organizer(SQLModel, table=True):
     legal_name: str = Field(default="", max_length=200)
     postal_address: str = Field(default="", max_length=500)
     contact_email: str = Field(default="", max_length=254)
+    legal_form: str = Field(default="", max_length=100)
+    company_number: str = Field(default="", max_length=50)
+    privacy_contact: str = Field(default="", max_length=254)
+    # How e-mails present the organization: the sender's name and where replies go.
+    sender_name: str = Field(default="", max_length=100)
+    reply_to: str = Field(default="", max_length=254)
+    # What a new contest starts with.
+    default_timezone: str = Field(default="Europe/Paris", max_length=64)
+    default_language: str = Field(default="fr", max_length=5)
     # Bumped when the password changes: every session cookie signed before is refused.
     session_version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -28,7 +28,14 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
     def when(moment: datetime | None) -> str:
         return format_when(moment, language, contest.timezone) if moment else "—"
 
-    organizer = contest.organizer_name or "—"
+    organizer = " ".join(
+        part for part in (contest.organizer_name or "—", contest.organizer_legal_form) if part
+    )
+    registered = (
+        (_("Company number: %(number)s.", number=contest.organizer_company_number),)
+        if contest.organizer_company_number
+        else ()
+    )
     sections = [
         Section(
             _("Organizer"),
@@ -41,6 +48,7 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
                     address=contest.organizer_address or "—",
                     contact=contest.organizer_contact or "—",
                 ),
+                *registered,
             ),
         ),
         Section(
@@ -161,6 +169,16 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
                     "to receive our news. You may access, correct or erase them, withdraw your "
                     "consent at any time, and complain to the CNIL.",
                     months=contest.retention_months or "—",
+                ),
+                *(
+                    (
+                        _(
+                            "To exercise your rights, write to %(contact)s.",
+                            contact=contest.organizer_privacy_contact,
+                        ),
+                    )
+                    if contest.organizer_privacy_contact
+                    else ()
                 ),
             ),
         )

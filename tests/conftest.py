@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from contest.app import create_app
 from contest.clock import FixedClock
-from contest.demo import seed_demo
+from contest.demo import demo_password, seed_demo
 from contest.leads.crm import CrmDelivery
 from contest.mail import Delivery, MessageBuilder, Sender
 from contest.prizes.fulfilment import ShopDelivery
@@ -24,6 +24,7 @@ from contest.settings import Secret, Settings
 from contest.storage import create_db_engine, migrate
 from contest.templating import Templates
 from contest.tokens import Signer
+from tests.helpers import token_via_workspace
 from tests.pgserver import postgres_server
 
 TEST_KEY = "test-secret-key-not-for-production"
@@ -131,3 +132,10 @@ def sender(settings: Settings, engine: Engine, signer: Signer, clock: FixedClock
         shop=ShopDelivery(engine, clock=clock.now),
         crm=CrmDelivery(engine),
     )
+
+
+@pytest.fixture
+def bearer(client: TestClient, settings: Settings) -> dict[str, str]:
+    """The demo organizer's API token, as an Authorization header."""
+    token = token_via_workspace(client, "demo@example.org", demo_password(settings))
+    return {"Authorization": f"Bearer {token}"}

@@ -14,11 +14,10 @@ migration. Prizes are ``rules.Prize``, their sub-fields declared in :data:`PRIZE
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from contest.contests.setting import Kind, Setting
+from contest.contests.setting import Kind, Setting, setting, settings_of
 from contest.forms import CATALOGUE
 from contest.i18n import N_
 from rules import Prize
@@ -33,12 +32,6 @@ ORIGIN = re.compile(
     r"^(https://[a-z0-9.-]+(:\d{1,5})?|http://(localhost|127\.0\.0\.1)(:\d{1,5})?)$"
 )
 SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
-
-
-def setting(default: Any, kind: Kind, label: str, **options: Any) -> Any:
-    """A field of :class:`ContestSettings`: its default and how it is handled."""
-    options.setdefault("blank", default if kind is not Kind.TEXT else "")
-    return field(default=default, metadata={"setting": Setting(kind, label, **options)})
 
 
 def _origin(item: str) -> str | None:
@@ -262,11 +255,7 @@ class ConsentOption:
         return self.label_fr if language == "fr" else self.label_en
 
 
-SETTINGS: dict[str, Setting] = {
-    spec.name: spec.metadata["setting"]
-    for spec in fields(ContestSettings)
-    if "setting" in spec.metadata
-}
+SETTINGS: dict[str, Setting] = settings_of(ContestSettings)
 
 # A prize line's fields (``rules.Prize``), as the form (``prize-{index}-{name}``) and the API
 # (``prizes[index].name``) type them.

@@ -4,7 +4,7 @@ its schema), and the database row; each field handled as its declaration says.""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contest.contests.fields import (
@@ -14,7 +14,7 @@ from contest.contests.fields import (
     SETTINGS,
     ContestSettings,
 )
-from contest.contests.setting import ConfigErrors, Kind, many, one, scalar
+from contest.contests.setting import ConfigErrors, Kind, Setting, many, one, scalar, settings_of
 from rules import Prize
 
 
@@ -128,19 +128,31 @@ def json_as_form(data: Any, extra: Iterable[str] = ()) -> list[tuple[str, str]]:
     if not isinstance(data, dict):
         errors.add("", "Un objet JSON est attendu.", "A JSON object is expected.")
         raise errors
+    prizes = data.get("prizes", [])
+    others = {name: value for name, value in data.items() if name != "prizes"}
+    pairs = _json_pairs(SETTINGS, others, errors, extra)
+    if "prizes" in data:
+        pairs.extend(_prizes_as_form(prizes, errors))
+    if errors.errors:
+        raise errors
+    return pairs
+
+
+def _json_pairs(
+    specs: Mapping[str, Setting],
+    data: Mapping[Any, Any],
+    errors: ConfigErrors,
+    extra: Iterable[str],
+) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for name, value in data.items():
-        spec = SETTINGS.get(name)
+        spec = specs.get(name)
         if name in extra:
             continue
-        if name == "prizes":
-            pairs.extend(_prizes_as_form(value, errors))
-        elif spec is None or not spec.api:
+        if spec is None or not spec.api:
             errors.add(str(name)[:64], "Champ inconnu.", "Unknown field.")
         else:
             pairs.extend(spec.json_as_form(name, value, errors))
-    if errors.errors:
-        raise errors
     return pairs
 
 
@@ -222,3 +234,64 @@ def settings_of_row(row: Mapping[Any, Any]) -> dict[str, Any]:
 
 def prize_of_row(row: Any) -> Prize:
     return Prize(rank=row.rank, **{name: getattr(row, name) for name in PRIZE_SETTINGS})
+
+
+# --- Any other declared settings (an organization's) --------------------------------------------
+
+S = TypeVar("S")
+
+
+def parse_settings(declaration: type[S], form: Mapping[str, Any]) -> S:
+    """Reads a form of ``declaration``'s settings; raises :class:`ConfigErrors`."""
+    errors = ConfigErrors()
+    zone = ZoneInfo(DEFAULT_TIMEZONE)
+    values = {
+        name: spec.parse(name, form, zone, errors)
+        for name, spec in settings_of(declaration).items()
+        if spec.form
+    }
+    if errors.errors:
+        raise errors
+    return declaration(**values)
+
+
+def settings_form_values(settings: Any) -> dict[str, object]:
+    zone = ZoneInfo(DEFAULT_TIMEZONE)
+    return {
+        name: spec.form_value(getattr(settings, name), zone)
+        for name, spec in settings_of(type(settings)).items()
+        if spec.form
+    }
+
+
+def settings_as_json(settings: Any) -> dict[str, Any]:
+    return {
+        name: spec.json_value(getattr(settings, name))
+        for name, spec in settings_of(type(settings)).items()
+        if spec.api
+    }
+
+
+def changed_settings(settings: S, data: Any) -> S:
+    """``settings`` with the fields of the JSON object ``data`` changed, the others kept;
+    refuses (ConfigErrors) unknown fields and values that are not well formed."""
+    errors = ConfigErrors()
+    if not isinstance(data, dict):
+        errors.add("", "Un objet JSON est attendu.", "A JSON object is expected.")
+        raise errors
+    specs = settings_of(type(settings))
+    changes = _json_pairs(specs, data, errors, ())
+    if errors.errors:
+        raise errors
+    current = settings_form_values(settings)
+    merged = [
+        (name, str(v))
+        for name, value in current.items()
+        if name not in data
+        for v in (value if isinstance(value, list) else [value])
+    ]
+    return parse_settings(type(settings), FormFields(merged + changes))
+
+
+def settings_schema(declaration: type) -> dict[str, Any]:
+    return {name: spec.schema() for name, spec in settings_of(declaration).items() if spec.api}

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contest.forms import CONTROL_CHARS
 from contest.media import contrast
@@ -94,10 +94,16 @@ class Setting:
                 errors.add(name, *self.required)
             return self.blank_value()
         match self.kind:
-            case Kind.TEXT | Kind.ZONE:
+            case Kind.TEXT:
                 if self.pattern and not re.match(self.pattern, raw):
                     errors.add(name, *(self.pattern_problem or INVALID))
                 return raw
+            case Kind.ZONE:
+                try:
+                    return ZoneInfo(raw).key
+                except (ZoneInfoNotFoundError, ValueError):
+                    errors.add(name, "Fuseau horaire inconnu.", "Unknown time zone.")
+                    return self.blank_value()
             case Kind.LIST:
                 items = (self.item(p) if self.item else p for p in re.split(self.separator, raw))
                 return tuple(item for item in items if item)
@@ -196,8 +202,8 @@ class Setting:
         match self.kind:
             case Kind.TEXT | Kind.ZONE:
                 base = {"type": "string", "maxLength": self.max_length}
-                if self.pattern:
-                    base["pattern"] = self.pattern
+                if self.pattern:  # an optional field may also be left empty
+                    base["pattern"] = self.pattern if self.required else f"^$|{self.pattern}"
                 if self.required:
                     base["minLength"] = 1
             case Kind.CHOICE:
@@ -231,6 +237,22 @@ class Setting:
 
     def from_row(self, raw: Any) -> Any:
         return tuple(raw or ()) if self.many else raw
+
+
+def setting(default: Any, kind: Kind, label: str, **options: Any) -> Any:
+    """A field of a settings dataclass (a contest's, an organization's): its default and how
+    it is handled."""
+    options.setdefault("blank", default if kind is not Kind.TEXT else "")
+    return field(default=default, metadata={"setting": Setting(kind, label, **options)})
+
+
+def settings_of(declaration: type) -> dict[str, Setting]:
+    """The declared settings of a dataclass, by name, in their order."""
+    return {
+        spec.name: spec.metadata["setting"]
+        for spec in fields(declaration)
+        if "setting" in spec.metadata
+    }
 
 
 # --- Reading typed text ------------------------------------------------------------------------

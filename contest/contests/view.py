@@ -39,6 +39,11 @@ class ContestView(ContestSettings):
     organizer_name: str = ""
     organizer_address: str = ""
     organizer_contact: str = ""
+    organizer_legal_form: str = ""
+    organizer_company_number: str = ""
+    organizer_privacy_contact: str = ""
+    organizer_sender_name: str = ""
+    organizer_reply_to: str = ""
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -73,6 +78,11 @@ def _contest_query() -> sa.Select[Any]:
         organizer.c.legal_name,
         organizer.c.postal_address,
         organizer.c.contact_email,
+        organizer.c.legal_form,
+        organizer.c.company_number,
+        organizer.c.privacy_contact,
+        organizer.c.sender_name,
+        organizer.c.reply_to,
     ).join(organizer, organizer.c.id == contest.c.organizer_id)
 
 
@@ -98,6 +108,11 @@ def load_contest(
         organizer_name=row.legal_name,
         organizer_address=row.postal_address,
         organizer_contact=row.contact_email,
+        organizer_legal_form=row.legal_form,
+        organizer_company_number=row.company_number,
+        organizer_privacy_contact=row.privacy_contact,
+        organizer_sender_name=row.sender_name,
+        organizer_reply_to=row.reply_to,
     )
 
 
@@ -126,3 +141,8 @@ class ContestCache:
     def forget(self, slug: str) -> None:
         with self._lock:
             self._items.pop(slug, None)
+
+    def clear(self) -> None:
+        """Forgets every snapshot (the organizer's identity, printed on every page, changed)."""
+        with self._lock:
+            self._items.clear()

@@ -103,21 +103,21 @@ def api_route(handler: Handler) -> Callable[[Request], Any]:
     return guarded
 
 
-async def _json_body(request: Request) -> Any:
+async def json_body(request: Request) -> Any:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise _BadRequest(
+        raise BadRequest(
             415, "unsupported_media_type", "Send JSON (Content-Type: application/json)."
         )
     body = await request.body()
     if len(body) > MAX_BODY:
-        raise _BadRequest(413, "too_large", "The body is too large.")
+        raise BadRequest(413, "too_large", "The body is too large.")
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _BadRequest(400, "invalid_json", "The body is not valid JSON.") from exc
+        raise BadRequest(400, "invalid_json", "The body is not valid JSON.") from exc
 
 
-class _BadRequest(Exception):
+class BadRequest(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.response = error(status, code, message)
@@ -216,11 +216,11 @@ async def list_contests(request: Request, organizer_id: int) -> Response:
 async def create_contest(request: Request, organizer_id: int) -> Response:
     """Creates a draft; the answer carries its compliance findings."""
     try:
-        contest = formats.parse_contest_form(as_form(await _json_body(request)))
+        contest = formats.parse_contest_form(as_form(await json_body(request)))
         described = await _session(
             request, organizer_contests.create_draft, organizer_id, contest, now_of(request)
         )
-    except _BadRequest as bad:
+    except BadRequest as bad:
         return bad.response
     except REFUSED as exc:
         return refused_change(exc)
@@ -247,7 +247,7 @@ async def update_contest(request: Request, organizer_id: int) -> Response:
     ``reason`` and pass the same rule checks as in the workspace."""
     state = state_of(request)
     try:
-        data = await _json_body(request)
+        data = await json_body(request)
         changes = json_as_form(data, extra=("reason",))  # refuses unknown fields, before 404
         described = await _session(
             request,
@@ -259,7 +259,7 @@ async def update_contest(request: Request, organizer_id: int) -> Response:
             reason=str((data.get("reason") if isinstance(data, dict) else None) or ""),
             now=now_of(request),
         )
-    except _BadRequest as bad:
+    except BadRequest as bad:
         return bad.response
     except REFUSED as exc:
         return refused_change(exc)
@@ -335,8 +335,8 @@ def _client_lines(items: list[Any]) -> Iterator[str]:
 async def upsert_clients(request: Request, organizer_id: int) -> Response:
     """Adds or updates clients (at most 10,000 a call); rows with a problem are reported."""
     try:
-        data = await _json_body(request)
-    except _BadRequest as bad:
+        data = await json_body(request)
+    except BadRequest as bad:
         return bad.response
     items = data.get("clients") if isinstance(data, dict) else None
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
@@ -394,8 +394,8 @@ async def _run_draw(request: Request, organizer_id: int, slug: str) -> Response:
     public_value = ""
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
-            body = await _json_body(request)
-        except _BadRequest as bad:
+            body = await json_body(request)
+        except BadRequest as bad:
             return bad.response
         if isinstance(body, dict) and isinstance(body.get("public_value"), str):
             public_value = body["public_value"][:200]

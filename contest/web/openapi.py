@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from contest.contests.formats import json_schema
+from contest.contests.formats import json_schema, settings_schema
+from contest.organization import OrganizationSettings
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 DATETIME = {"type": ["string", "null"], "format": "date-time"}
@@ -26,6 +27,7 @@ def _json(ref: str, description: str) -> dict[str, Any]:
 
 
 CONTEST_FIELDS = json_schema(output=False)
+ORGANIZATION_FIELDS = settings_schema(OrganizationSettings)
 
 FINDING = {
     "type": "object",
@@ -260,6 +262,36 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     },
                 },
             },
+            "/organization": {
+                "get": {
+                    "operationId": "readOrganization",
+                    "summary": "The organization's legal identity, e-mail sender and defaults",
+                    "responses": {
+                        "200": _json("Organization", "The organization."),
+                        **auth_errors,
+                    },
+                },
+                "patch": {
+                    "operationId": "updateOrganization",
+                    "summary": "Change the fields sent; the others keep their values",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/OrganizationChange"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json("Organization", "The organization as saved."),
+                        "400": _error("The body is not JSON."),
+                        "413": _error("The body is too large."),
+                        "415": _error("The body is not sent as JSON."),
+                        "422": _error("A field is unknown or not well formed."),
+                        **auth_errors,
+                    },
+                },
+            },
             "/clients": {
                 "post": {
                     "operationId": "upsertClients",
@@ -286,6 +318,19 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
+                "OrganizationChange": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": ORGANIZATION_FIELDS,
+                },
+                "Organization": {
+                    "type": "object",
+                    "properties": {
+                        **ORGANIZATION_FIELDS,
+                        "missing_for_publishing": {"type": "array", "items": {"type": "string"}},
+                    },
+                    "required": list(ORGANIZATION_FIELDS),
+                },
                 "ContestSettings": {
                     "type": "object",
                     "additionalProperties": False,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
@@ -17,7 +16,7 @@ from contest.demo import demo_password
 from contest.models import Organizer
 from contest.passwords import hash_password
 from contest.settings import Settings
-from tests.helpers import enter, sign_in
+from tests.helpers import enter, sign_in, token_via_workspace
 
 CONTEST = {
     "title": "API contest",
@@ -49,20 +48,6 @@ CONTEST = {
     "privacy_notice": "La Boutique Démo traite vos données pour le jeu.",
     "retention_months": 12,
 }
-
-
-def token_via_workspace(client: TestClient, settings: Settings) -> str:
-    sign_in(client, "demo@example.org", demo_password(settings))
-    page = client.get("/admin/api-tokens").text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    created = client.post("/admin/api-tokens", data={"csrf": csrf, "name": "CRM"}).text
-    client.cookies.clear()
-    return re.search(r"(ctk_[A-Za-z0-9_-]+)", created).group(1)  # type: ignore[union-attr]
-
-
-@pytest.fixture
-def bearer(client: TestClient, settings: Settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_via_workspace(client, settings)}"}
 
 
 def test_calls_without_a_valid_token_are_refused(client: TestClient) -> None:
@@ -156,7 +141,7 @@ def test_clients_bulk_upsert_reports_refused_rows(
 
 
 def test_revoked_token_stops_working(client: TestClient, settings: Settings) -> None:
-    token = token_via_workspace(client, settings)
+    token = token_via_workspace(client, "demo@example.org", demo_password(settings))
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/contests", headers=headers).status_code == 200
     sign_in(client, "demo@example.org", demo_password(settings))
@@ -183,7 +168,7 @@ def test_api_matches_its_openapi_document(client: TestClient, bearer: dict[str, 
     client.post("/api/v1/contests", json={**CONTEST, "requires_purchase": False}, headers=bearer)
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", client.app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 9
+    assert len(operations) == 11
     for operation in operations:
 
         @given(case=operation.as_strategy())

@@ -4,6 +4,7 @@
 - :mod:`.contests`: the contests, their form with its live compliance panel, their dashboard,
   lifecycle, draw, preview and entries export;
 - :mod:`.clients`: the client list, its import and export;
+- :mod:`.organization`: the organization's legal identity, e-mail sender and defaults;
 - :mod:`.tokens`: API tokens;
 - :mod:`.referrals`: referrals under review and tracked links;
 - :mod:`.leads`: the leads, filtered, and their export;
@@ -30,6 +31,7 @@ from contest.web.organizer.contests import (
     home,
 )
 from contest.web.organizer.leads import leads_csv, leads_page
+from contest.web.organizer.organization import organization_page
 from contest.web.organizer.referrals import links_page, referral_decision, referrals_page
 from contest.web.organizer.signin import (
     login,
@@ -56,6 +58,7 @@ routes = [
     ),
     Route("/contests/{contest_id}/links", links_page, name="links", methods=["GET", "POST"]),
     Route("/api-tokens", tokens_page, name="tokens", methods=["GET", "POST"]),
+    Route("/organization", organization_page, name="organization", methods=["GET", "POST"]),
     Route("/api-tokens/{token_id}/revoke", token_revoke, name="token_revoke", methods=["POST"]),
     Route("/login", login, name="login", methods=["GET", "POST"]),
     Route("/logout", logout, name="logout", methods=["POST"]),

@@ -23,7 +23,9 @@ from contest.draw.drawing import DrawRefused
 from contest.forms import CATALOGUE, EMAIL
 from contest.i18n import gettext
 from contest.models import Contest
+from contest.organization import new_contest_settings
 from contest.organizer_contests import ContestNotFound, own_contest
+from contest.transactions import in_session
 from contest.web.auth import organizer_page
 from contest.web.base import now_of, redirect, state_of
 from contest.web.organizer.base import (
@@ -167,8 +169,9 @@ async def contest_new(
 ) -> Response:
     """A new contest: the form with its live compliance panel; POST saves a draft."""
     if form is None:
-        values = formats.form_values(ContestSettings(title="", slug=""))
-        return _form_page(request, values=values, verdict=None)
+        engine = state_of(request).engine
+        blank = await run_in_threadpool(in_session, engine, new_contest_settings, organizer.id)
+        return _form_page(request, values=formats.form_values(blank), verdict=None)
     judged = await _judged(request, organizer, form, None)
     if isinstance(judged, HTMLResponse):
         return judged
