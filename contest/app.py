@@ -31,6 +31,7 @@ from contest.i18n import gettext, pick_language
 from contest.leads.crm import CrmDelivery
 from contest.mail import Delivery, MessageBuilder, Sender, start_sender_thread
 from contest.maintenance import Maintenance
+from contest.outbound import connector_client
 from contest.prizes.fulfilment import ShopDelivery
 from contest.settings import Settings
 from contest.storage import busy, create_db_engine, ensure_migrated
@@ -147,8 +148,8 @@ def create_app(
             db,
             MessageBuilder(settings, db, templates, signer),
             Delivery(settings),
-            shop=ShopDelivery(db, clock=clock.now),
-            crm=CrmDelivery(db),
+            shop=ShopDelivery(db, connector_client(settings), clock=clock.now),
+            crm=CrmDelivery(db, connector_client(settings)),
             clock=clock.now,
             maintenance=Maintenance(db, settings.secret_keys[0].reveal().encode()),
         )

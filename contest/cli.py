@@ -126,6 +126,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from contest.leads.crm import CrmDelivery
     from contest.mail import Delivery, MessageBuilder, Sender
     from contest.maintenance import Maintenance
+    from contest.outbound import connector_client
     from contest.prizes.fulfilment import ShopDelivery
     from contest.templating import Templates
     from contest.tokens import Signer
@@ -138,8 +139,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         engine,
         builder,
         Delivery(settings),
-        shop=ShopDelivery(engine),
-        crm=CrmDelivery(engine),
+        shop=ShopDelivery(engine, connector_client(settings)),
+        crm=CrmDelivery(engine, connector_client(settings)),
         maintenance=Maintenance(engine, settings.secret_keys[0].reveal().encode()),
     )
     if args.once:

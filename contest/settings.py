@@ -57,6 +57,9 @@ class Settings:
     # address: generous enough for a shop's Wi-Fi or a mobile carrier's shared addresses.
     entry_limit_per_network: Limit | None = Limit(60, timedelta(minutes=10))
     entry_limit_per_address: Limit | None = Limit(10, timedelta(hours=1))
+    # Destinations connectors may call although they are not public addresses (host names,
+    # addresses or networks): a shop on the local network, the tests' local servers.
+    outbound_allow: tuple[str, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -117,6 +120,11 @@ class Settings:
             mail_from=env.get("CONTEST_MAIL_FROM", "Concours <no-reply@localhost>"),
             entry_limit_per_network=_limit(env, "CONTEST_ENTRY_LIMIT_PER_NETWORK", "60/10m"),
             entry_limit_per_address=_limit(env, "CONTEST_ENTRY_LIMIT_PER_ADDRESS", "10/1h"),
+            outbound_allow=tuple(
+                entry.strip()
+                for entry in env.get("CONTEST_OUTBOUND_ALLOW", "").split(",")
+                if entry.strip()
+            ),
         )
 
 

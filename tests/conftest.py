@@ -19,6 +19,7 @@ from contest.clock import FixedClock
 from contest.demo import demo_password, seed_demo
 from contest.leads.crm import CrmDelivery
 from contest.mail import Delivery, MessageBuilder, Sender
+from contest.outbound import connector_client
 from contest.prizes.fulfilment import ShopDelivery
 from contest.settings import Secret, Settings
 from contest.storage import create_db_engine, migrate
@@ -77,6 +78,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         base_url="http://testserver",
         smtp_url=None,
         env="test",
+        outbound_allow=("127.0.0.0/8", "::1", "localhost"),  # the tests' local servers
     )
 
 
@@ -129,8 +131,8 @@ def sender(settings: Settings, engine: Engine, signer: Signer, clock: FixedClock
         builder,
         Delivery(settings),
         clock=clock.now,
-        shop=ShopDelivery(engine, clock=clock.now),
-        crm=CrmDelivery(engine),
+        shop=ShopDelivery(engine, connector_client(settings), clock=clock.now),
+        crm=CrmDelivery(engine, connector_client(settings)),
     )
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from contest import outbox, tables
 from contest.clock import SYSTEM_CLOCK
 from contest.mail import Undeliverable
+from contest.outbound import OutboundPolicy, OutboundRefused, outbound_client
 from contest.outbox import OutboxItem
 from contest.prizes.shops import sign_webhook
 
@@ -141,7 +142,9 @@ class CrmDelivery:
     """The outbox handler for ``crm`` rows."""
 
     def __init__(
-        self, engine: Engine, client: Callable[[], httpx.Client] = lambda: httpx.Client(timeout=15)
+        self,
+        engine: Engine,
+        client: Callable[[], httpx.Client] = lambda: outbound_client(OutboundPolicy()),
     ) -> None:
         self.engine = engine
         self.client = client
@@ -161,6 +164,8 @@ class CrmDelivery:
                 DELIVERERS[row.kind](client, row.settings, item)
         except httpx.TransportError as exc:
             raise CrmRetryable(type(exc).__name__) from exc
+        except OutboundRefused as exc:
+            raise CrmRefused(str(exc)) from exc
         except KeyError as exc:
             raise CrmRefused(f"missing CRM setting {exc}") from exc
         with self.engine.begin() as connection:  # the log keeps the event, not the person

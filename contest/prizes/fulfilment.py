@@ -20,6 +20,7 @@ from contest import tables
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import load_contest
 from contest.mail import Undeliverable
+from contest.outbound import OutboundPolicy, OutboundRefused, outbound_client
 from contest.outbox import OutboxItem
 from contest.prizes import claims, shops
 
@@ -49,7 +50,7 @@ class ShopDelivery:
     def __init__(
         self,
         engine: Engine,
-        client: Callable[[], httpx.Client] = lambda: httpx.Client(timeout=15),
+        client: Callable[[], httpx.Client] = lambda: outbound_client(OutboundPolicy()),
         clock: Callable[[], datetime] = SYSTEM_CLOCK.now,
     ) -> None:
         self.engine = engine
@@ -85,7 +86,7 @@ class ShopDelivery:
                     result = connector.create_voucher(
                         voucher_of(award, email, item.language, self.clock())
                     )
-                except (shops.ShopRejected, shops.ShopConfigurationError) as exc:
+                except (shops.ShopRejected, shops.ShopConfigurationError, OutboundRefused) as exc:
                     raise DeliveryRefused(str(exc)) from exc
             reference = result.external_id
         with self.engine.begin() as connection:
