@@ -422,7 +422,8 @@ class DrawPlacementRow(SQLModel, table=True):
 class AwardStatus:
     NOTIFIED = "notified"  # the winner was told and may claim until the deadline
     CLAIMED = "claimed"  # claimed: the voucher is issued
-    DELIVERED = "delivered"  # the shop created the voucher
+    DELIVERED = "delivered"  # the shop confirmed the voucher's code
+    TO_IMPORT = "to_import"  # issued, no shop connection: the organizer imports the codes (CSV)
     EXPIRED = "expired"  # not claimed in time: passed to the next alternate
 
 

@@ -338,3 +338,13 @@ def lead_list(
         rows=list(session.connection().execute(query).all()),
         contests=[(c.id, c.title, c.slug) for c in contests],
     )
+
+
+def voucher_export(session: Session, organizer_id: int, contest_id: int) -> Contest:
+    """Before the voucher CSV (winners' codes and addresses) is sent: the contest must be the
+    organizer's, and the export is audited."""
+    row = own_contest(session, organizer_id, contest_id)
+    configuration.audit(session, organizer_id, row.id, "vouchers.exported")
+    session.commit()
+    session.refresh(row)
+    return row

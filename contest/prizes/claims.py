@@ -161,7 +161,7 @@ def claim(connection: Connection, award_id: int, contest: Any, now: datetime) ->
     current = award(connection, award_id)
     if current is None or current.contest_id != contest.id:
         raise claim_refused("no_such_prize")
-    if current.status in {AwardStatus.CLAIMED, AwardStatus.DELIVERED}:
+    if current.status in {AwardStatus.CLAIMED, AwardStatus.DELIVERED, AwardStatus.TO_IMPORT}:
         return current
     if current.status != AwardStatus.NOTIFIED or now > current.deadline:
         raise claim_refused("claim_expired")
@@ -208,6 +208,17 @@ def mark_delivered(connection: Connection, award_id: int, reference: str, now: d
         sa.update(award_t)
         .where(award_t.c.id == award_id, award_t.c.status == AwardStatus.CLAIMED)
         .values(status=AwardStatus.DELIVERED, delivered_at=now, shop_reference=reference[:100])
+    )
+
+
+def mark_to_import(connection: Connection, award_id: int, now: datetime) -> None:
+    """No shop connection: the code waits in the voucher CSV for the organizer to import it.
+    Never "delivered" while no shop has confirmed the code."""
+    award_t = tables.prizeaward
+    connection.execute(
+        sa.update(award_t)
+        .where(award_t.c.id == award_id, award_t.c.status == AwardStatus.CLAIMED)
+        .values(status=AwardStatus.TO_IMPORT)
     )
 
 

@@ -8,18 +8,20 @@ for the organizer's CSV export and the job is done.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import httpx
 import sqlalchemy as sa
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
 from contest import tables
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import load_contest
 from contest.mail import Undeliverable
+from contest.models import AwardStatus
 from contest.outbound import OutboundPolicy, OutboundRefused, outbound_client
 from contest.outbox import OutboxItem
 from contest.prizes import claims, shops
@@ -76,18 +78,42 @@ class ShopDelivery:
                 )
             ).first()
         if connection_row is None:
-            reference = "csv"
-        else:
-            with self.client() as client:
-                try:
-                    connector = shops.connector_from_settings(
-                        connection_row.kind, connection_row.settings, client
-                    )
-                    result = connector.create_voucher(
-                        voucher_of(award, email, item.language, self.clock())
-                    )
-                except (shops.ShopRejected, shops.ShopConfigurationError, OutboundRefused) as exc:
-                    raise DeliveryRefused(str(exc)) from exc
-            reference = result.external_id
+            with self.engine.begin() as connection:
+                claims.mark_to_import(connection, award_id, self.clock())
+            return
+        with self.client() as client:
+            try:
+                connector = shops.connector_from_settings(
+                    connection_row.kind, connection_row.settings, client
+                )
+                result = connector.create_voucher(
+                    voucher_of(award, email, item.language, self.clock())
+                )
+            except (shops.ShopRejected, shops.ShopConfigurationError, OutboundRefused) as exc:
+                raise DeliveryRefused(str(exc)) from exc
+        reference = result.external_id
         with self.engine.begin() as connection:
             claims.mark_delivered(connection, award_id, reference, self.clock())
+
+
+def vouchers_to_import(connection: Connection, contest_id: int, now: datetime) -> Iterator[str]:
+    """The contest's issued codes that no shop has confirmed, as the CSV a shop's import screen
+    takes (``contest.prizes.shops.vouchers_csv``)."""
+    award_t, entry, person = tables.prizeaward, tables.entry, tables.person
+    rows = connection.execute(
+        sa.select(award_t.c.id, person.c.email, person.c.erased_at)
+        .join(entry, entry.c.id == award_t.c.entry_id)
+        .join(person, person.c.id == entry.c.person_id)
+        .where(
+            award_t.c.contest_id == contest_id,
+            award_t.c.status.in_((AwardStatus.CLAIMED, AwardStatus.TO_IMPORT)),
+        )
+        .order_by(award_t.c.prize_rank)
+    ).all()
+    vouchers = []
+    for row in rows:
+        award = claims.award(connection, row.id)
+        assert award is not None and award.voucher_code is not None
+        email = "" if row.erased_at is not None else row.email
+        vouchers.append(voucher_of(award, email, "fr", now))
+    return shops.vouchers_csv(vouchers)

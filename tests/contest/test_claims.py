@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from contest import tables
 from contest.clock import FixedClock
 from contest.contests import load_contest
+from contest.demo import demo_password
 from contest.draw.drawing import run_draw, signing_key
 from contest.mail import Sender
 from contest.prizes import claims
@@ -59,7 +60,25 @@ def test_three_winners_claim_three_distinct_voucher_codes(
     assert len(voucher_mails) == 3
     with engine.connect() as connection:
         statuses = connection.execute(sa.select(tables.prizeaward.c.status)).scalars().all()
-    assert sorted(statuses) == ["delivered"] * 3
+    assert sorted(statuses) == ["to_import"] * 3, "never delivered while no shop confirmed it"
+
+    sign_in(client, "demo@example.org", demo_password(settings))
+    dashboard = client.get(f"/admin/contests/{contest_id(engine)}")
+    assert "à importer dans la boutique" in shown(dashboard)
+    exported = client.get(f"/admin/contests/{contest_id(engine)}/vouchers.csv")
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    assert all(code in exported.text for code in codes), "the codes, ready for the shop's import"
+    with engine.connect() as connection:
+        actions = connection.execute(sa.select(tables.auditevent.c.action)).scalars().all()
+    assert "vouchers.exported" in actions
+
+
+def contest_id(engine: Engine) -> int:
+    with engine.connect() as connection:
+        found: int = connection.execute(
+            sa.select(tables.contest.c.id).where(tables.contest.c.slug == "demo-closed")
+        ).scalar_one()
+    return found
 
 
 def test_an_unclaimed_prize_passes_to_the_next_alternate(

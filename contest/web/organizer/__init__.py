@@ -29,6 +29,7 @@ from contest.web.organizer.contests import (
     contest_view,
     entries_csv,
     home,
+    vouchers_csv,
 )
 from contest.web.organizer.leads import leads_csv, leads_page
 from contest.web.organizer.organization import organization_page
@@ -95,6 +96,12 @@ routes = [
         "/contests/{contest_id}/entries.csv",
         entries_csv,
         name="entries_csv",
+        methods=["GET"],
+    ),
+    Route(
+        "/contests/{contest_id}/vouchers.csv",
+        vouchers_csv,
+        name="vouchers_csv",
         methods=["GET"],
     ),
     Route("/contests/{contest_id}/draw", contest_draw, name="contest_draw", methods=["POST"]),

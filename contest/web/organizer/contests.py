@@ -25,6 +25,7 @@ from contest.i18n import gettext
 from contest.models import Contest
 from contest.organization import new_contest_settings
 from contest.organizer_contests import ContestNotFound, own_contest
+from contest.prizes import fulfilment
 from contest.transactions import in_session
 from contest.web.auth import organizer_page
 from contest.web.base import now_of, redirect, state_of
@@ -330,3 +331,13 @@ async def entries_csv(request: Request, organizer: OrganizerIdentity) -> Respons
     row = await in_workspace(request, own_contest, organizer.id, contest_id)
     assert row.id is not None
     return csv_download(request, f"entries-{row.slug}.csv", dashboard.entries_csv, row.id)
+
+
+@organizer_page
+async def vouchers_csv(request: Request, organizer: OrganizerIdentity) -> Response:
+    """The issued voucher codes no shop has confirmed, for the shop's import screen."""
+    contest_id = path_id(request, "contest_id")
+    row = await in_workspace(request, workspace.voucher_export, organizer.id, contest_id)
+    assert row.id is not None
+    filename = f"vouchers-{row.slug}.csv"
+    return csv_download(request, filename, fulfilment.vouchers_to_import, row.id, now_of(request))
