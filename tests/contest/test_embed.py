@@ -10,8 +10,10 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from contest import tables
+from contest.demo import demo_password
+from contest.settings import Settings
 from contest.web.embed import frame_origins
-from tests.helpers import shown
+from tests.helpers import shown, sign_in
 
 SHOP = "https://shop.example"
 
@@ -131,3 +133,19 @@ def test_origin_filter_keeps_order_and_drops_repeats() -> None:
         "https://a.example:8443",
     )
     assert frame_origins(["http://localhost", "http://127.0.0.1:70000", "https://x:0"]) == ()
+
+
+def test_the_workspace_gives_the_line_to_paste_beside_the_allowed_shops(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    sign_in(client, "demo@example.org", demo_password(settings))
+    with engine.connect() as connection:
+        demo_id = connection.execute(
+            sa.select(tables.contest.c.id).where(tables.contest.c.slug == "demo")
+        ).scalar_one()
+    before = shown(client.get(f"/admin/contests/{demo_id}"))
+    assert "ajoutez l'adresse de la boutique" in before and "/embed/demo.js" not in before
+    allow_shops(client, engine, ["https://www.myshop.fr"])
+    page = shown(client.get(f"/admin/contests/{demo_id}"))
+    assert '<script src="http://testserver/embed/demo.js" async></script>' in page
+    assert "https://www.myshop.fr" in page
