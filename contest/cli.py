@@ -115,9 +115,13 @@ def cmd_create_organizer(args: argparse.Namespace) -> int:
     except WeakPassword as exc:
         sys.exit(f"contest: {exc}")
     engine = _migrated_engine(settings)
-    with Session(engine) as session:
-        if not create_organizer(session, email, hashed, organization, SYSTEM_CLOCK.now()):
-            sys.exit(f"contest: an organizer {email} already exists")
+    try:
+        with Session(engine) as session:
+            created = create_organizer(session, email, hashed, organization, SYSTEM_CLOCK.now())
+    finally:
+        engine.dispose()
+    if not created:
+        sys.exit(f"contest: an organizer {email} already exists")
     print(f"Organizer {email} created.")
     return 0
 

@@ -212,7 +212,9 @@ def hostile_requests(draw: st.DrawFn, tokens: tuple[str, ...]) -> tuple[dict[str
         if value is not None:
             pairs.append(("accept_rules", value))
     elif flaw == "no address":
-        junk = draw(st.text(alphabet=st.characters(exclude_characters="@"), max_size=60))
+        junk = draw(
+            st.text(alphabet=st.characters(codec="utf-8", exclude_characters="@"), max_size=60)
+        )
         pairs = replace(pairs, "email", junk)
     elif flaw == "too many fields":
         pairs = pairs + [(f"extra{n}", "x") for n in range(70)]
