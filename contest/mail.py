@@ -33,7 +33,7 @@ from sqlalchemy import Engine
 from contest import outbox, tables
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import ContestCache, load_contest
-from contest.outbox import OutboxItem
+from contest.outbox import OutboxItem, Undeliverable
 from contest.prizes import claims
 from contest.settings import Settings
 from contest.templating import Templates
@@ -42,10 +42,6 @@ from contest.tokens import Purpose, Signer
 log = logging.getLogger(__name__)
 # SMTP line endings; long headers (List-Unsubscribe URLs) are never folded into encoded words.
 MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
-
-
-class Undeliverable(Exception):
-    """The message can never be built (its entry or contest is gone): do not retry."""
 
 
 class HardBounce(Undeliverable):

@@ -35,6 +35,13 @@ SEND_WINDOW = LEASE / 2
 # Given up after about three days of failures (30 s, 1 min, 2 min, ... then hourly): a mail
 # server or a shop down over a weekend night loses nothing.
 MAX_ATTEMPTS = 80
+
+
+class Undeliverable(Exception):
+    """The message or call can never be made (its entry or contest is gone, the destination
+    refused it for good): do not retry."""
+
+
 _INSERT = sa.insert(tables.outboxmessage)
 
 

@@ -24,9 +24,8 @@ from sqlalchemy.engine import Connection
 
 from contest import outbox, tables
 from contest.clock import SYSTEM_CLOCK
-from contest.mail import Undeliverable
 from contest.outbound import OutboundPolicy, OutboundRefused, outbound_client
-from contest.outbox import OutboxItem
+from contest.outbox import OutboxItem, Undeliverable
 from contest.prizes.shops import sign_webhook
 
 EVENTS = ("lead.created", "consent.changed", "lead.erased")

@@ -20,10 +20,9 @@ from sqlalchemy.engine import Connection
 from contest import tables
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import load_contest
-from contest.mail import Undeliverable
 from contest.models import AwardStatus
 from contest.outbound import OutboundPolicy, OutboundRefused, outbound_client
-from contest.outbox import OutboxItem
+from contest.outbox import OutboxItem, Undeliverable
 from contest.prizes import claims, shops
 
 

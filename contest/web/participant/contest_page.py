@@ -12,11 +12,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from contest import media, showcase
+from contest import media, prospects, showcase
 from contest.contests import ContestView
 from contest.forms import CATALOGUE, EMAIL
 from contest.i18n import gettext
-from contest.leads import prospects
 from contest.officialrules import official_rules
 from contest.officialrules import rules_version as computed_rules_version
 from contest.tokens import Purpose

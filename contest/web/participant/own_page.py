@@ -8,12 +8,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from contest import prospects
 from contest.contests import ContestView
 from contest.draw.drawing import receipt_of
 from contest.entries import EntryState
 from contest.i18n import gettext
 from contest.invitations import invitation_refusal
-from contest.leads import access, privacy, prospects
+from contest.leads import access, privacy
 from contest.models import EntryStatus
 from contest.people import email_key, mask_email
 from contest.tokens import Purpose, TokenInvalid
