@@ -64,13 +64,21 @@ def with_changes(
     current = form_values(contest)
     if replaces_prizes:
         current = {k: v for k, v in current.items() if not k.startswith("prize-")}
+    return parse_contest_form(FormFields(_merged(current, changes)))
+
+
+def _merged(
+    current: Mapping[str, object], changes: Sequence[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The form's current fields, those named in ``changes`` replaced by them."""
     changed = {name for name, _ in changes}
-    merged: list[tuple[str, str]] = []
-    for name, value in current.items():
-        if name not in changed:
-            merged.extend((name, str(v)) for v in (value if isinstance(value, list) else [value]))
-    merged.extend(changes)
-    return parse_contest_form(FormFields(merged))
+    kept = [
+        (name, str(v))
+        for name, value in current.items()
+        if name not in changed
+        for v in (value if isinstance(value, list) else [value])
+    ]
+    return kept + list(changes)
 
 
 class FormFields(Mapping[str, str]):
@@ -283,14 +291,8 @@ def changed_settings(settings: S, data: Any) -> S:
     changes = _json_pairs(specs, data, errors, ())
     if errors.errors:
         raise errors
-    current = settings_form_values(settings)
-    merged = [
-        (name, str(v))
-        for name, value in current.items()
-        if name not in data
-        for v in (value if isinstance(value, list) else [value])
-    ]
-    return parse_settings(type(settings), FormFields(merged + changes))
+    merged = _merged(settings_form_values(settings), changes)
+    return parse_settings(type(settings), FormFields(merged))
 
 
 def settings_schema(declaration: type) -> dict[str, Any]:
