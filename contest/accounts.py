@@ -1,5 +1,9 @@
 """Organizer accounts: signing in (throttled), password reset. No HTTP here.
 
+An account is either the organizer's own (the first owner of the workspace) or a member's
+(contest.members): both sign in here, and the identity says whose workspace it opens and
+with which role.
+
 Throttling lives in the database (contest.ratelimit), so it holds across app processes:
 at most 5 failed attempts per address and 30 per network (/24 or /48) every 15 minutes.
 """
@@ -17,6 +21,7 @@ from contest import outbox, tables
 from contest.passwords import hash_password, verify_password
 from contest.people import InvalidEmail, clean_email
 from contest.ratelimit import Limit, exceeded, hit, retry_after
+from contest.roles import Role
 from rules import Refusal
 
 LOGIN_PER_ADDRESS = Limit(5, timedelta(minutes=15))
@@ -27,9 +32,17 @@ _DUMMY_HASH = hash_password("a password nobody has, to spend the same time")
 
 @dataclass(frozen=True)
 class OrganizerIdentity:
+    """Who is signed in: ``id`` is the workspace's organizer, ``email`` the person acting,
+    ``member_id`` their membership (None for the organizer's own account)."""
+
     id: int
     email: str
     session_version: int
+    role: Role = Role.OWNER
+    member_id: int | None = None
+
+    def may(self, needed: Role) -> bool:
+        return self.role.allows(needed)
 
 
 @dataclass
@@ -72,25 +85,74 @@ def _normalized(email: str) -> str:
 
 
 def find_by_email(connection: Connection, email: str) -> Any:
-    organizer = tables.organizer
-    return connection.execute(
+    """The account behind ``email``: the organizer's own, else a member who has joined.
+    Rows have ``id`` (the organizer), ``member_id`` (None for the organizer's own account),
+    ``email``, ``password_hash``, ``session_version`` and ``role``."""
+    organizer, member = tables.organizer, tables.member
+    wanted = _normalized(email)
+    row = connection.execute(
         sa.select(
             organizer.c.id,
+            sa.null().label("member_id"),
             organizer.c.email,
             organizer.c.password_hash,
             organizer.c.session_version,
-        ).where(sa.func.lower(organizer.c.email) == _normalized(email))
+            sa.literal(Role.OWNER.value).label("role"),
+        ).where(sa.func.lower(organizer.c.email) == wanted)
+    ).first()
+    if row is not None:
+        return row
+    return connection.execute(
+        sa.select(
+            member.c.organizer_id.label("id"),
+            member.c.id.label("member_id"),
+            member.c.email,
+            member.c.password_hash,
+            member.c.session_version,
+            member.c.role,
+        )
+        .where(sa.func.lower(member.c.email) == wanted, member.c.joined_at.is_not(None))
+        .order_by(member.c.id)
     ).first()
 
 
-def identity(connection: Connection, organizer_id: int) -> OrganizerIdentity | None:
-    organizer = tables.organizer
+def _identity(row: Any) -> OrganizerIdentity:
+    return OrganizerIdentity(
+        int(row.id),
+        row.email,
+        int(row.session_version),
+        Role(row.role),
+        None if row.member_id is None else int(row.member_id),
+    )
+
+
+def identity(
+    connection: Connection, organizer_id: int, member_id: int | None = None
+) -> OrganizerIdentity | None:
+    """The signed-in identity, or None when the account or the membership is gone."""
+    if member_id is None:
+        organizer = tables.organizer
+        own = connection.execute(
+            sa.select(organizer.c.id, organizer.c.email, organizer.c.session_version).where(
+                organizer.c.id == organizer_id
+            )
+        ).first()
+        return OrganizerIdentity(own.id, own.email, own.session_version) if own else None
+    member = tables.member
     row = connection.execute(
-        sa.select(organizer.c.id, organizer.c.email, organizer.c.session_version).where(
-            organizer.c.id == organizer_id
+        sa.select(
+            member.c.organizer_id.label("id"),
+            member.c.id.label("member_id"),
+            member.c.email,
+            member.c.session_version,
+            member.c.role,
+        ).where(
+            member.c.id == member_id,
+            member.c.organizer_id == organizer_id,
+            member.c.joined_at.is_not(None),
         )
     ).first()
-    return OrganizerIdentity(row.id, row.email, row.session_version) if row else None
+    return _identity(row) if row else None
 
 
 def authenticate(
@@ -113,7 +175,7 @@ def authenticate(
     if row is None:
         verify_password(_DUMMY_HASH, password)
     elif verify_password(row.password_hash, password):
-        return OrganizerIdentity(row.id, row.email, row.session_version)
+        return _identity(row)
     for bucket, rule in buckets:
         hit(connection, bucket, rule, now)
     raise wrong_credentials()
@@ -136,7 +198,11 @@ def request_password_reset(connection: Connection, email: str, now: datetime) ->
         template="password_reset",
         recipient=row.email,
         language="fr",
-        payload={"organizer": row.id, "version": row.session_version},
+        payload={
+            "organizer": row.id,
+            "version": row.session_version,
+            "member": row.member_id or 0,
+        },
         now=now,
     )
     return True
@@ -147,19 +213,29 @@ class ResetRefused(Refusal):
 
 
 def reset_password(
-    connection: Connection, organizer_id: int, version: int, password: str, now: datetime
+    connection: Connection,
+    organizer_id: int,
+    version: int,
+    password: str,
+    now: datetime,
+    member_id: int | None = None,
 ) -> None:
     """Sets a new password and signs out every session; the link works once.
 
     Raises WeakPassword (from contest.passwords) for a short password, ResetRefused when the
     link's account version is no longer current.
     """
-    organizer = tables.organizer
     hashed = hash_password(password)
+    table = tables.organizer if member_id is None else tables.member
+    account = (
+        table.c.id == organizer_id
+        if member_id is None
+        else sa.and_(table.c.id == member_id, table.c.organizer_id == organizer_id)
+    )
     changed = connection.execute(
-        sa.update(organizer)
-        .where(organizer.c.id == organizer_id, organizer.c.session_version == version)
-        .values(password_hash=hashed, session_version=organizer.c.session_version + 1)
+        sa.update(table)
+        .where(account, table.c.session_version == version)
+        .values(password_hash=hashed, session_version=table.c.session_version + 1)
     ).rowcount
     if not changed:
         raise ResetRefused(

@@ -100,7 +100,8 @@ class MessageBuilder:
             }
         if item.template == "password_reset":
             token = self.signer.sign(
-                Purpose.RESET, [item.payload["organizer"], item.payload["version"]]
+                Purpose.RESET,
+                [item.payload["organizer"], item.payload["version"], item.payload.get("member", 0)],
             )
             return {"reset_url": f"{self.settings.base_url}/admin/password-reset/{token}"}
         if item.template not in self.LINKS:

@@ -41,6 +41,24 @@ class Organizer(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class Member(SQLModel, table=True):
+    """A colleague or an agency working in an organizer's workspace, with a role
+    (contest.members). The organizer's own account is its first owner and has no row here."""
+
+    __table_args__ = (sa.UniqueConstraint("organizer_id", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id", index=True)
+    email: str = Field(max_length=254, index=True)
+    role: str = Field(max_length=16)
+    # Empty until the invitation is accepted and a password chosen.
+    password_hash: str = Field(default="", max_length=255)
+    session_version: int = 1
+    invited_by: str = Field(default="", max_length=254)
+    invited_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    joined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class ContestStatus:
     DRAFT = "draft"
     SCHEDULED = "scheduled"
@@ -276,6 +294,9 @@ class CrmConnection(SQLModel, table=True):
     organizer_id: int = Field(foreign_key="organizer.id", sa_column_kwargs={"unique": True})
     kind: str = Field(max_length=16)
     settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # The secret settings (keys, signing secrets), encrypted with the app's key
+    # (contest.secretbox); never shown again in full.
+    sealed: str = Field(default="", sa_type=sa.Text)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -339,6 +360,8 @@ class ApiToken(SQLModel, table=True):
     name: str = Field(max_length=100)
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     prefix: str = Field(max_length=12)
+    # What the token may do (contest.roles); tokens are created by owners.
+    role: str = Field(default="owner", max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -362,6 +385,8 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Who acted: a member's e-mail address, "api:<token name>", or "" for the platform.
+    actor: str = Field(default="", max_length=254)
 
 
 class FunnelCount(SQLModel, table=True):
@@ -454,6 +479,7 @@ class ShopConnection(SQLModel, table=True):
     organizer_id: int = Field(foreign_key="organizer.id", sa_column_kwargs={"unique": True})
     kind: str = Field(max_length=16)
     settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    sealed: str = Field(default="", sa_type=sa.Text)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

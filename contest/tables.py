@@ -35,7 +35,9 @@ entry = _table(models.Entry)
 funnelcount = _table(models.FunnelCount)
 invitation = viral_models.invitation
 invitesuppression = viral_models.invitesuppression
+
 linkclick = viral_models.linkclick
+member = _table(models.Member)
 organizer = _table(models.Organizer)
 outboxmessage = _table(models.OutboxMessage)
 person = _table(models.Person)

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -21,11 +22,21 @@ from starlette.responses import RedirectResponse, Response
 
 from contest import accounts
 from contest.accounts import OrganizerIdentity
+from contest.roles import Role, not_allowed
 from contest.tokens import Purpose, TokenInvalid
 from contest.web.base import state_of
 
 COOKIE = "contest_session"
+LANG_COOKIE = "contest_admin_lang"
+LANGUAGES = frozenset({"fr", "en"})
 Handler = Callable[[Request], Awaitable[Response]]
+READING = frozenset({"GET", "HEAD"})
+
+
+def language_of(request: Request) -> str:
+    """The workspace language: asked for in the query, else remembered, else French."""
+    wanted = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return wanted if wanted in LANGUAGES else "fr"
 
 
 @dataclass(frozen=True)
@@ -36,7 +47,12 @@ class Session:
 
 def start_session(request: Request, response: Response, organizer: OrganizerIdentity) -> None:
     state = state_of(request)
-    payload = {"o": organizer.id, "v": organizer.session_version, "n": secrets.token_urlsafe(16)}
+    payload = {
+        "o": organizer.id,
+        "m": organizer.member_id or 0,
+        "v": organizer.session_version,
+        "n": secrets.token_urlsafe(16),
+    }
     response.set_cookie(
         COOKIE,
         state.signer.sign(Purpose.SESSION, payload),
@@ -60,12 +76,13 @@ async def current_session(request: Request) -> Session | None:
     try:
         payload = state.signer.verify(Purpose.SESSION, raw)
         organizer_id, version, nonce = int(payload["o"]), int(payload["v"]), str(payload["n"])
-    except (TokenInvalid, KeyError, TypeError, ValueError):
+        member_id = int(payload.get("m") or 0) or None
+    except (TokenInvalid, KeyError, TypeError, ValueError, AttributeError):
         return None
 
     def load() -> OrganizerIdentity | None:
         with state.engine.connect() as connection:
-            return accounts.identity(connection, organizer_id)
+            return accounts.identity(connection, organizer_id, member_id)
 
     organizer = await run_in_threadpool(load)
     if organizer is None or organizer.session_version != version:
@@ -102,28 +119,39 @@ async def read_form(request: Request) -> FormData:
     return await request.form(max_files=2, max_fields=300, max_part_size=5 * 1024 * 1024)
 
 
-def organizer_page(handler: Callable[..., Awaitable[Response]]) -> Handler:
-    """Requires a signed-in organizer; on POST, parses the form and checks its CSRF token.
+def organizer_page(
+    handler: Callable[..., Awaitable[Response]] | None = None, *, role: Role | None = None
+) -> Any:
+    """Requires a signed-in organizer whose role allows the page; on POST, parses the form
+    and checks its CSRF token.
 
-    The handler receives ``(request, organizer)`` or, on POST, ``(request, organizer, form)``.
+    Reading needs a viewer and changing an editor, unless ``role`` says otherwise (owners'
+    pages). The handler receives ``(request, organizer)`` or, on POST,
+    ``(request, organizer, form)``. Used bare (``@organizer_page``) or with ``role=``.
     """
 
-    @wraps(handler)
-    async def guarded(request: Request) -> Response:
-        session = await current_session(request)
-        if session is None:
-            if request.method != "GET" or request.url.path.startswith("/api/"):
-                raise HTTPException(401)
-            login = request.url_for("organizer:login").path
-            return RedirectResponse(f"{login}?next={quote(request.url.path)}", status_code=303)
-        request.state.session = session
-        if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
-            form = await read_form(request)
-            try:
-                check_csrf(request, form)
-                return await handler(request, session.organizer, form)
-            finally:
-                await form.close()  # uploaded files are spooled to disk
-        return await handler(request, session.organizer)
+    def decorate(handler: Callable[..., Awaitable[Response]]) -> Handler:
+        @wraps(handler)
+        async def guarded(request: Request) -> Response:
+            session = await current_session(request)
+            if session is None:
+                if request.method != "GET" or request.url.path.startswith("/api/"):
+                    raise HTTPException(401)
+                login = request.url_for("organizer:login").path
+                return RedirectResponse(f"{login}?next={quote(request.url.path)}", status_code=303)
+            request.state.session = session
+            needed = role or (Role.VIEWER if request.method in READING else Role.EDITOR)
+            if not session.organizer.may(needed):
+                raise HTTPException(403, not_allowed(needed).message(language_of(request)))
+            if request.method not in READING:
+                form = await read_form(request)
+                try:
+                    check_csrf(request, form)
+                    return await handler(request, session.organizer, form)
+                finally:
+                    await form.close()  # uploaded files are spooled to disk
+            return await handler(request, session.organizer)
 
-    return guarded
+        return guarded
+
+    return decorate(handler) if handler is not None else decorate

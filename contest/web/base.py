@@ -86,7 +86,7 @@ def client_network(request: Request) -> str:
 
 
 # The HTTP status of each refusal code; any other refusal conflicts with the current state.
-REFUSAL_STATUS = {RATE_LIMITED: 429, RULE_REFUSED: 403}
+REFUSAL_STATUS = {RATE_LIMITED: 429, RULE_REFUSED: 403, "forbidden": 403, "not_found": 404}
 
 
 def refusal_status(refusal: Refusal) -> int:

@@ -21,21 +21,14 @@ from contest.i18n import gettext
 from contest.organizer_contests import ContestNotFound
 from contest.transactions import in_session
 from contest.web.auth import csrf_token
+from contest.web.auth import language_of as language_of  # where pages read it
 from contest.web.base import html_page, state_of
 from contest.workspace import OrganizerGone
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-LANG_COOKIE = "contest_admin_lang"
-LANGUAGES = frozenset({"fr", "en"})
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
-
-
-def language_of(request: Request) -> str:
-    """The workspace language: asked for in the query, else remembered, else French."""
-    wanted = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
-    return wanted if wanted in LANGUAGES else "fr"
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

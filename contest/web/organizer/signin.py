@@ -15,6 +15,8 @@ from contest.passwords import WeakPassword
 from contest.tokens import Purpose, TokenInvalid
 from contest.transactions import writing
 from contest.web.auth import (
+    LANG_COOKIE,
+    LANGUAGES,
     current_session,
     end_session,
     organizer_page,
@@ -23,7 +25,7 @@ from contest.web.auth import (
     start_session,
 )
 from contest.web.base import client_network, now_of, state_of
-from contest.web.organizer.base import LANG_COOKIE, LANGUAGES, language_of, page
+from contest.web.organizer.base import language_of, page
 
 WORKSPACE = "/admin/"
 
@@ -151,9 +153,12 @@ async def password_reset(request: Request) -> Response:
     state = state_of(request)
     language = language_of(request)
     try:
-        organizer_id, version = state.signer.verify(Purpose.RESET, request.path_params["token"])
-    except (TokenInvalid, ValueError):
+        organizer_id, version, *member = state.signer.verify(
+            Purpose.RESET, request.path_params["token"]
+        )
+    except (TokenInvalid, ValueError, TypeError):
         return _link_not_valid(request)
+    member_id = int(member[0]) if member and member[0] else None
     if request.method == "GET":
         return page(request, "organizer/reset_form.html", error=None)
     form = await read_form(request)
@@ -164,7 +169,14 @@ async def password_reset(request: Request) -> Response:
     change = accounts.reset_password
     try:
         await run_in_threadpool(
-            writing, state.engine, change, organizer_id, version, password, now_of(request)
+            writing,
+            state.engine,
+            change,
+            organizer_id,
+            version,
+            password,
+            now_of(request),
+            member_id=member_id,
         )
     except WeakPassword:
         error = gettext(language, "Choose a password of at least 10 characters.")
