@@ -40,7 +40,6 @@ from contest.tokens import Signer
 from contest.web import (
     api,
     embed,
-    organization_api,
     organizer,
     pages,
     participant,
@@ -190,7 +189,7 @@ def create_app(
         Route("/healthz", healthz, name="healthz"),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
         Mount("/admin", routes=organizer.routes, name="organizer"),
-        Mount("/api/v1", routes=[*api.routes, *organization_api.routes], name="api"),
+        Mount("/api/v1", routes=api.routes, name="api"),
         Mount(
             "",
             routes=[*participant.routes, *embed.routes, *sharing.routes, *unsubscribe.routes],

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from contest import tables
+from contest.csvcells import spreadsheet_safe
 from contest.models import EntryStatus
 
 REFERRAL = "referral"
@@ -406,15 +407,10 @@ def _csv_row(row: sa.Row[Any]) -> list[object]:
         row.status,
         row.created_at.isoformat(),
         confirmed_at,
-        _formula_safe(row.source),
+        spreadsheet_safe(row.source),
         row.chances,
         row.language,
     ]
-
-
-def _formula_safe(text: str) -> str:
-    """Keeps a spreadsheet from reading a value as a formula (CSV injection)."""
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
 def _drain(buffer: io.StringIO) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import JSON, Field, SQLModel
 
+from contest.actors import current_actor
 from contest.columns import UTCDateTime, utcnow
 
 # --- Organizers and their contests -------------------------------------------------------
@@ -385,8 +386,12 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    # Who acted: a member's e-mail address, "api:<token name>", or "" for the platform.
-    actor: str = Field(default="", max_length=254)
+    # Who acted (contest.actors): filled in from the request, whichever code writes the event.
+    actor: str = Field(
+        default_factory=current_actor,
+        max_length=254,
+        sa_column_kwargs={"default": current_actor},
+    )
 
 
 class FunnelCount(SQLModel, table=True):

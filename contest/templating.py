@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from contest import i18n
+from contest import i18n, roles
 from contest.contests.fields import PRIZE_SETTINGS, SETTINGS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -38,6 +38,8 @@ class Templates:
             # The contest settings' declarations: the workspace form draws its fields from them.
             env.globals["contest_settings"] = SETTINGS
             env.globals["prize_settings"] = PRIZE_SETTINGS
+            env.globals["role_labels"] = roles.LABELS
+            env.globals["role_descriptions"] = roles.DESCRIPTIONS
             env.filters["when"] = lambda d, tz="Europe/Paris", lang=language: (
                 i18n.format_when(d, lang, tz) if d else "—"
             )

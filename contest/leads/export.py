@@ -40,6 +40,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from contest import tables
+from contest.csvcells import spreadsheet_safe
 from contest.models import EntryStatus, ReferralStatus, UTCDateTime
 from rules import Refusal
 
@@ -433,11 +434,6 @@ def unknown_contest(slug: str) -> LeadExportRefused:
         f"Aucun jeu « {slug} » parmi les vôtres.",
         f'No contest "{slug}" among yours.',
     )
-
-
-def spreadsheet_safe(text: str) -> str:
-    """Keeps a spreadsheet from reading a cell as a formula (CSV injection): prefixes ``'``."""
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
 # --- Queries -----------------------------------------------------------------------------

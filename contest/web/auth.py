@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import overload
 from urllib.parse import quote, urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 
 from contest import accounts
 from contest.accounts import OrganizerIdentity
+from contest.actors import act_as
 from contest.roles import Role, not_allowed
 from contest.tokens import Purpose, TokenInvalid
 from contest.web.base import state_of
@@ -119,9 +120,20 @@ async def read_form(request: Request) -> FormData:
     return await request.form(max_files=2, max_fields=300, max_part_size=5 * 1024 * 1024)
 
 
+Page = Callable[..., Awaitable[Response]]
+
+
+@overload
+def organizer_page(handler: Page) -> Handler: ...
+
+
+@overload
+def organizer_page(*, role: Role | None = None) -> Callable[[Page], Handler]: ...
+
+
 def organizer_page(
-    handler: Callable[..., Awaitable[Response]] | None = None, *, role: Role | None = None
-) -> Any:
+    handler: Page | None = None, *, role: Role | None = None
+) -> Handler | Callable[[Page], Handler]:
     """Requires a signed-in organizer whose role allows the page; on POST, parses the form
     and checks its CSRF token.
 
@@ -130,7 +142,7 @@ def organizer_page(
     ``(request, organizer, form)``. Used bare (``@organizer_page``) or with ``role=``.
     """
 
-    def decorate(handler: Callable[..., Awaitable[Response]]) -> Handler:
+    def decorate(handler: Page) -> Handler:
         @wraps(handler)
         async def guarded(request: Request) -> Response:
             session = await current_session(request)
@@ -140,6 +152,7 @@ def organizer_page(
                 login = request.url_for("organizer:login").path
                 return RedirectResponse(f"{login}?next={quote(request.url.path)}", status_code=303)
             request.state.session = session
+            act_as(session.organizer.email)
             needed = role or (Role.VIEWER if request.method in READING else Role.EDITOR)
             if not session.organizer.may(needed):
                 raise HTTPException(403, not_allowed(needed).message(language_of(request)))

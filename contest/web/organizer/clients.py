@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from contest.leads.clients import client_count, export_clients, import_clients
+from contest.roles import Role
 from contest.transactions import reading
 from contest.web.auth import organizer_page
 from contest.web.base import now_of, state_of
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from contest.accounts import OrganizerIdentity
 
 
-@organizer_page
+@organizer_page(role=Role.EDITOR)
 async def clients_page(
     request: Request, organizer: OrganizerIdentity, form: FormData | None = None
 ) -> Response:
@@ -47,7 +48,7 @@ async def clients_page(
     )
 
 
-@organizer_page
+@organizer_page(role=Role.EDITOR)
 async def clients_csv(request: Request, organizer: OrganizerIdentity) -> Response:
     """The client list as CSV, in the format the import reads."""
     return csv_download(request, "clients.csv", export_clients, organizer.id)

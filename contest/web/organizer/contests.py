@@ -26,6 +26,7 @@ from contest.models import Contest
 from contest.organization import new_contest_settings
 from contest.organizer_contests import ContestNotFound, own_contest
 from contest.prizes import fulfilment
+from contest.roles import Role
 from contest.transactions import in_session
 from contest.web.auth import organizer_page
 from contest.web.base import now_of, redirect, state_of
@@ -324,7 +325,7 @@ async def contest_preview(request: Request, organizer: OrganizerIdentity) -> Res
     return preview(request, view)
 
 
-@organizer_page
+@organizer_page(role=Role.EDITOR)
 async def entries_csv(request: Request, organizer: OrganizerIdentity) -> Response:
     """The contest's entries as CSV (no personal data: the lead export is separate)."""
     contest_id = path_id(request, "contest_id")
@@ -333,7 +334,7 @@ async def entries_csv(request: Request, organizer: OrganizerIdentity) -> Respons
     return csv_download(request, f"entries-{row.slug}.csv", dashboard.entries_csv, row.id)
 
 
-@organizer_page
+@organizer_page(role=Role.EDITOR)
 async def vouchers_csv(request: Request, organizer: OrganizerIdentity) -> Response:
     """The issued voucher codes no shop has confirmed, for the shop's import screen."""
     contest_id = path_id(request, "contest_id")

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from contest import workspace
 from contest.leads import export
+from contest.roles import Role
 from contest.web.auth import organizer_page
 from contest.web.base import now_of, state_of
 from contest.web.organizer.base import csv_response, in_workspace, language_of, not_possible, page
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from contest.accounts import OrganizerIdentity
 
 
-@organizer_page
+@organizer_page(role=Role.EDITOR)
 async def leads_page(request: Request, organizer: OrganizerIdentity) -> Response:
     """The organizer's leads, qualified and segmented, filtered by segment, consent, contest
     and source (the first 200; the CSV download streams them all)."""
@@ -55,7 +56,7 @@ def _number(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
 
 
-@organizer_page
+@organizer_page(role=Role.EDITOR)
 async def leads_csv(request: Request, organizer: OrganizerIdentity) -> Response:
     """A contest's leads as CSV: consenting people only, unless a lawful basis is given."""
     params = request.query_params

@@ -18,6 +18,7 @@ from contest.organization import (
     organization_for,
     update_organization,
 )
+from contest.roles import Role
 from contest.transactions import in_session
 from contest.web.auth import organizer_page
 from contest.web.base import now_of, redirect, state_of
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from contest.accounts import OrganizerIdentity
 
 
-@organizer_page
+@organizer_page(role=Role.OWNER)
 async def organization_page(
     request: Request, organizer: OrganizerIdentity, form: FormData | None = None
 ) -> Response:

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from contest import workspace
+from contest.roles import Role
 from contest.web import sharing
 from contest.web.auth import organizer_page
 from contest.web.base import now_of, redirect, state_of
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from contest.accounts import OrganizerIdentity
 
 
-@organizer_page
+@organizer_page(role=Role.EDITOR)
 async def referrals_page(request: Request, organizer: OrganizerIdentity) -> Response:
     """Referrals flagged by the anti-fraud signals, waiting for the organizer's decision."""
     contest_id, language = path_id(request, "contest_id"), language_of(request)

@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from contest import accounts
 from contest.i18n import gettext
 from contest.passwords import WeakPassword
+from contest.roles import Role
 from contest.tokens import Purpose, TokenInvalid
 from contest.transactions import writing
 from contest.web.auth import (
@@ -96,7 +97,7 @@ def _login_form(
     )
 
 
-@organizer_page
+@organizer_page(role=Role.VIEWER)
 async def logout(
     request: Request, organizer: accounts.OrganizerIdentity, form: FormData
 ) -> Response:

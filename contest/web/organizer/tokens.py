@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from contest import apitokens
+from contest.roles import ROLES, Role
 from contest.transactions import reading, writing
 from contest.web.auth import organizer_page
 from contest.web.base import now_of, redirect, state_of
@@ -20,24 +21,28 @@ if TYPE_CHECKING:
     from contest.accounts import OrganizerIdentity
 
 
-@organizer_page
+@organizer_page(role=Role.OWNER)
 async def tokens_page(
     request: Request, organizer: OrganizerIdentity, form: FormData | None = None
 ) -> Response:
-    """The organizer's API tokens; POST creates one and shows it once."""
+    """The organizer's API tokens; POST creates one, with a role, and shows it once."""
     engine = state_of(request).engine
     created = None
     if form is not None:
         name, now = str(form.get("name") or "API"), now_of(request)
+        try:
+            role = Role(str(form.get("role") or Role.OWNER))
+        except ValueError:
+            raise HTTPException(400, "Choose a role.") from None
         made = await run_in_threadpool(
-            writing, engine, apitokens.create_token, organizer.id, name, now
+            writing, engine, apitokens.create_token, organizer.id, name, now, role
         )
         created = made.token
     tokens = await run_in_threadpool(reading, engine, apitokens.list_tokens, organizer.id)
-    return page(request, "organizer/tokens.html", tokens=tokens, created=created)
+    return page(request, "organizer/tokens.html", tokens=tokens, created=created, roles=ROLES)
 
 
-@organizer_page
+@organizer_page(role=Role.OWNER)
 async def token_revoke(request: Request, organizer: OrganizerIdentity, form: FormData) -> Response:
     """Revokes one of the organizer's tokens at once."""
     engine, token_id, now = state_of(request).engine, path_id(request, "token_id"), now_of(request)

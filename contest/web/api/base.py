@@ -1,0 +1,285 @@
+"""What every part of the JSON API shares: errors, bodies, the bearer token and its role, and
+the one declaration of an operation, from which both its route and its OpenAPI entry come.
+
+An operation is declared once, on its handler::
+
+    section = ApiSection()
+
+    @section.operation("GET", "/contests/{contest_id}", "readContest", "One contest",
+                       ok={"200": ("Contest", "The contest.")}, errors={"404": "No such contest."})
+    async def read_contest(request: Request, caller: Caller) -> Response: ...
+
+Reading needs a viewer's token and changing an editor's, unless ``role`` says otherwise. The
+answers every operation may give (401, 403, 503; 400, 413, 415 with a body; 404 with an id in
+the path) are added to its document entry.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlmodel import Session
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from contest import apitokens
+from contest.actors import act_as
+from contest.roles import Role, not_allowed
+from contest.transactions import in_session, writing
+from contest.web.base import now_of, refusal_json, state_of
+from rules import Finding, Verdict
+
+MAX_BODY = 512 * 1024
+MAX_ID = 2**31 - 1  # database integer ids
+PATH_PARAMETER = re.compile(r"{(\w+)}")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Bearer realm="contest"'} if status == 401 else None
+    return JSONResponse(
+        {"error": {"code": code, "message": message, **extra}}, status_code=status, headers=headers
+    )
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule_id": finding.rule_id,
+        "severity": str(finding.severity),
+        "message_fr": finding.message_fr,
+        "message_en": finding.message_en,
+        "source": finding.source,
+        "field": finding.field,
+    }
+
+
+def refused(verdict: Verdict) -> JSONResponse:
+    return error(
+        422,
+        "rules_refused",
+        "A legal rule refuses this contest: " + ", ".join(dict.fromkeys(verdict.rule_ids)),
+        rules=[finding_json(f) for f in verdict.refusals],
+    )
+
+
+def invalid(errors: dict[str, tuple[str, str]]) -> JSONResponse:
+    return error(
+        422,
+        "invalid",
+        "Some fields are not valid.",
+        fields={name: {"fr": fr, "en": en} for name, (fr, en) in errors.items()},
+    )
+
+
+class BadRequest(Exception):
+    """A request the API cannot take as sent; ``response`` says why."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.response = error(status, code, message)
+
+
+async def json_body(request: Request) -> Any:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise BadRequest(
+            415, "unsupported_media_type", "Send JSON (Content-Type: application/json)."
+        )
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise BadRequest(413, "too_large", "The body is too large.")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(400, "invalid_json", "The body is not valid JSON.") from exc
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object; BadRequest (422) for any other JSON value."""
+    data = await json_body(request)
+    if not isinstance(data, dict):
+        raise BadRequest(422, "invalid", "Send a JSON object.")
+    return data
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+def path_id(request: Request, name: str) -> int | None:
+    """A database id from the path, or None when the text cannot be one."""
+    try:
+        wanted = int(request.path_params[name])
+    except ValueError:
+        return None
+    return wanted if 1 <= wanted <= MAX_ID else None
+
+
+def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """A whole number from the query string, within bounds; BadRequest (400) otherwise."""
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadRequest(400, "invalid_query", f"{name} must be a whole number.") from None
+    if not low <= value <= high:
+        raise BadRequest(400, "invalid_query", f"{name} is between {low} and {high}.")
+    return value
+
+
+async def in_api(
+    request: Request,
+    operation: Callable[Concatenate[Session, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """One domain operation in a session of its own, in a worker thread."""
+    engine = state_of(request).engine
+    return await run_in_threadpool(in_session, engine, operation, *args, **kwargs)
+
+
+def csv_stream(request: Request, chunks: Iterator[str], filename: str) -> StreamingResponse:
+    return StreamingResponse(
+        iterate_in_threadpool(chunks),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls: the organizer whose data the token opens, the token's role, and the name
+    the audit log gives the caller."""
+
+    organizer_id: int
+    role: Role
+    actor: str
+
+
+Handler = Callable[[Request, Caller], Awaitable[Response]]
+
+
+def api_route(handler: Handler, role: Role) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticates the bearer token and checks its role; the handler receives the caller."""
+
+    async def guarded(request: Request) -> Response:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return error(401, "unauthorized", "Send an API token: Authorization: Bearer <token>.")
+        engine, now = state_of(request).engine, now_of(request)
+        holder = await run_in_threadpool(writing, engine, apitokens.holder, token.strip(), now)
+        if holder is None:
+            return error(401, "unauthorized", "This API token is unknown or revoked.")
+        if not holder.role.allows(role):
+            return refusal_json(not_allowed(role))
+        caller = Caller(holder.organizer_id, holder.role, f"api:{holder.name}")
+        act_as(caller.actor)
+        try:
+            return await handler(request, caller)
+        except BadRequest as bad:
+            return bad.response
+
+    guarded.__name__ = handler.__name__
+    guarded.__doc__ = handler.__doc__
+    return guarded
+
+
+# A response in an operation's declaration: (schema, description). The schema is the name of
+# a component schema, an inline schema, None for no body, or CSV for a CSV download.
+CSV = "text/csv"
+Answer = tuple[str | dict[str, Any] | None, str]
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    role: Role
+    endpoint: Callable[[Request], Awaitable[Response]]
+    ok: dict[str, Answer]
+    errors: dict[str, str]
+    body: str | dict[str, Any] | None
+    body_required: bool
+    query: tuple[dict[str, Any], ...]
+
+    def route(self) -> Route:
+        return Route(self.path, self.endpoint, name=self.operation_id, methods=[self.method])
+
+
+@dataclass
+class ApiSection:
+    """A part of the API: its operations and the component schemas they name."""
+
+    schemas: dict[str, Any] = field(default_factory=dict)
+    operations: list[Operation] = field(default_factory=list)
+
+    def operation(
+        self,
+        method: str,
+        path: str,
+        operation_id: str,
+        summary: str,
+        *,
+        ok: dict[str, Answer],
+        errors: dict[str, str] | None = None,
+        role: Role | None = None,
+        body: str | dict[str, Any] | None = None,
+        body_required: bool = True,
+        query: tuple[dict[str, Any], ...] = (),
+    ) -> Callable[[Handler], Handler]:
+        needed = role or (Role.VIEWER if method == "GET" else Role.EDITOR)
+
+        def declare(handler: Handler) -> Handler:
+            self.operations.append(
+                Operation(
+                    method,
+                    path,
+                    operation_id,
+                    summary,
+                    needed,
+                    api_route(handler, needed),
+                    ok,
+                    errors or {},
+                    body,
+                    body_required,
+                    query,
+                )
+            )
+            return handler
+
+        return declare
+
+    def routes(self) -> list[Route]:
+        return [operation.route() for operation in self.operations]
+
+
+def query_parameter(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    parameter: dict[str, Any] = {"name": name, "in": "query", "schema": schema}
+    if description:
+        parameter["description"] = description
+    return parameter
+
+
+def path_parameters(path: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        }
+        for name in PATH_PARAMETER.findall(path)
+    ]
