@@ -28,11 +28,9 @@ from contest.clock import SYSTEM_CLOCK, Clock
 from contest.contests import ContestCache
 from contest.funnel import FunnelCounter
 from contest.i18n import gettext, pick_language
-from contest.leads.crm import CrmDelivery
-from contest.mail import Delivery, MessageBuilder, Sender, start_sender_thread
-from contest.maintenance import Maintenance
+from contest.mail import start_sender_thread
 from contest.outbound import connector_client
-from contest.prizes.fulfilment import ShopDelivery
+from contest.secretbox import SecretBox
 from contest.settings import Settings
 from contest.storage import busy, create_db_engine, ensure_migrated
 from contest.templating import Templates
@@ -48,6 +46,7 @@ from contest.web import (
 )
 from contest.web.base import AppState, state_of
 from contest.web.security import BodyLimit, CrossSiteGuard, SecurityHeaders
+from contest.worker import build_sender
 from contest.writer import EntryWriter
 
 log = logging.getLogger(__name__)
@@ -143,15 +142,7 @@ def create_app(
         htmx = (STATIC_DIR / "js" / "htmx.min.js").exists()
         templates = Templates({"htmx_available": htmx, "base_url": settings.base_url})
         signer = Signer(settings.secret_keys, clock)
-        sender = Sender(
-            db,
-            MessageBuilder(settings, db, templates, signer),
-            Delivery(settings),
-            shop=ShopDelivery(db, connector_client(settings), clock=clock.now),
-            crm=CrmDelivery(db, connector_client(settings)),
-            clock=clock.now,
-            maintenance=Maintenance(db, settings.secret_keys[0].reveal().encode()),
-        )
+        sender = build_sender(settings, db, templates, signer, clock)
         writer = EntryWriter(db, on_commit=sender.wake.set)
         writer.start()
         funnel = FunnelCounter(db)
@@ -166,6 +157,8 @@ def create_app(
             writer=writer,
             sender=sender,
             funnel=funnel,
+            box=SecretBox(settings.secret_keys),
+            outbound=connector_client(settings),
         )
         sending = None
         if send_mail:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from contest import logs
+from contest.actors import act_as
 from contest.clock import SYSTEM_CLOCK, Clock
 from contest.settings import Settings, SettingsError
 from contest.storage import NotMigrated, create_db_engine, ensure_migrated, migrate
@@ -127,26 +128,14 @@ def cmd_create_organizer(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from contest.leads.crm import CrmDelivery
-    from contest.mail import Delivery, MessageBuilder, Sender
-    from contest.maintenance import Maintenance
-    from contest.outbound import connector_client
-    from contest.prizes.fulfilment import ShopDelivery
     from contest.templating import Templates
     from contest.tokens import Signer
+    from contest.worker import build_sender
 
     settings = _settings()
     engine = _migrated_engine(settings)
     templates = Templates({"htmx_available": False, "base_url": settings.base_url})
-    builder = MessageBuilder(settings, engine, templates, Signer(settings.secret_keys))
-    sender = Sender(
-        engine,
-        builder,
-        Delivery(settings),
-        shop=ShopDelivery(engine, connector_client(settings)),
-        crm=CrmDelivery(engine, connector_client(settings)),
-        maintenance=Maintenance(engine, settings.secret_keys[0].reveal().encode()),
-    )
+    sender = build_sender(settings, engine, templates, Signer(settings.secret_keys))
     if args.once:
         print(f"Sent {sender.run_once()} message(s).")
         return 0
@@ -416,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `contest rules list | head` ends quietly
     logs.configure()
     args = build_parser().parse_args(argv)
+    act_as("cli")  # the audit log's name for what the command line does
     result: int = args.func(args)
     return result
 

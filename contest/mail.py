@@ -30,9 +30,10 @@ from urllib.parse import unquote, urlsplit
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from contest import outbox, tables
+from contest import outbox, roles, tables
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import ContestCache, load_contest
+from contest.i18n import gettext
 from contest.outbox import OutboxItem, Undeliverable
 from contest.prizes import claims
 from contest.settings import Settings
@@ -104,6 +105,16 @@ class MessageBuilder:
                 [item.payload["organizer"], item.payload["version"], item.payload.get("member", 0)],
             )
             return {"reset_url": f"{self.settings.base_url}/admin/password-reset/{token}"}
+        if item.template == "member_invitation":
+            payload = item.payload
+            token = self.signer.sign(Purpose.JOIN, [payload["member"], payload["version"]])
+            role = roles.LABELS[roles.Role(payload["role"])]
+            return {
+                "join_url": f"{self.settings.base_url}/admin/join/{token}",
+                "inviter": payload["inviter"],
+                "workspace": payload["workspace"],
+                "role": gettext(item.language, role).lower(),
+            }
         if item.template not in self.LINKS:
             raise Undeliverable(f"unknown template {item.template}")
         purpose, key, path = self.LINKS[item.template]

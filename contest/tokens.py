@@ -34,6 +34,7 @@ class Purpose(Enum):
     CSRF = ("csrf", 12 * 3600)
     LOGIN_FORM = ("login-form", 3600)
     RESET = ("password-reset", 3600)
+    JOIN = ("member-invitation", 7 * 24 * 3600)
 
     @property
     def salt(self) -> str:

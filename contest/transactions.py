@@ -57,3 +57,17 @@ def in_session(
     """Runs an operation written with SQLModel objects; it commits what it means to keep."""
     with Session(engine) as session:
         return operation(session, *args, **kwargs)
+
+
+def in_write_session(
+    engine: Engine,
+    operation: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """:func:`in_session` for an operation that will write: each of its transactions takes
+    the write lock from its start, so that concurrent writers queue (SQLite's busy timeout)
+    instead of failing when a read lock cannot be upgraded."""
+    with Session(engine.execution_options(**write_options())) as session:
+        return operation(session, *args, **kwargs)

@@ -17,14 +17,12 @@ from starlette.testclient import TestClient
 from contest.app import create_app
 from contest.clock import FixedClock
 from contest.demo import demo_password, seed_demo
-from contest.leads.crm import CrmDelivery
-from contest.mail import Delivery, MessageBuilder, Sender
-from contest.outbound import connector_client
-from contest.prizes.fulfilment import ShopDelivery
+from contest.mail import Sender
 from contest.settings import Secret, Settings
 from contest.storage import create_db_engine, migrate
 from contest.templating import Templates
 from contest.tokens import Signer
+from contest.worker import build_sender
 from tests.helpers import token_via_workspace
 from tests.pgserver import postgres_server
 
@@ -125,15 +123,7 @@ def client(
 def sender(settings: Settings, engine: Engine, signer: Signer, clock: FixedClock) -> Sender:
     """Delivers the outbox as the worker would (to .eml files unless smtp_url is set)."""
     templates = Templates({"htmx_available": False, "base_url": settings.base_url})
-    builder = MessageBuilder(settings, engine, templates, signer)
-    return Sender(
-        engine,
-        builder,
-        Delivery(settings),
-        clock=clock.now,
-        shop=ShopDelivery(engine, connector_client(settings), clock=clock.now),
-        crm=CrmDelivery(engine, connector_client(settings)),
-    )
+    return build_sender(settings, engine, templates, signer, clock)
 
 
 @pytest.fixture

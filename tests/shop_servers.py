@@ -680,3 +680,134 @@ class WebhookReceiver(FakeServer):
             self.events[key] = json.loads(request.body)
         body = json.dumps({"received": True, "duplicate": duplicate}).encode()
         return Reply(200, body, {"Content-Type": "application/json"})
+
+
+# --- Shopify GraphQL Admin API ------------------------------------------------------------
+
+
+class ShopifyShop(FakeServer):
+    """``POST /admin/api/{version}/graphql.json``: the three operations the connector sends.
+
+    Follows the GraphQL Admin API reference: ``X-Shopify-Access-Token`` authentication (401
+    with ``{"errors": "[API] Invalid API key or access token ..."}``), ``shop { name
+    currencyCode }``, ``codeDiscountNodeByCode(code:)`` (null when no discount has the code;
+    codes compare case-insensitively) and ``discountCodeBasicCreate``, whose required fields on
+    creation are code, context (or the older customerSelection), customerGets, startsAt and
+    title, and whose duplicate code is the user error ``TAKEN``. A token without the
+    ``write_discounts`` scope gets the top-level error ``ACCESS_DENIED``.
+    """
+
+    VERSION_PATH = re.compile(r"/admin/api/(20\d\d-\d\d)/graphql\.json")
+
+    def __init__(
+        self,
+        token: str = "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",
+        currency: str = "EUR",
+        scopes: tuple[str, ...] = ("read_discounts", "write_discounts"),
+    ) -> None:
+        super().__init__()
+        self.token = token
+        self.currency = currency
+        self.scopes = scopes
+        self.discounts: dict[str, dict[str, Any]] = {}  # by lowercased code
+        self.next_id = 1057371
+        self.hidden_lookups = 0
+        self.throttled = 0
+        self.lost_creates = 0
+
+    def hide_next_lookup(self) -> None:
+        """The next lookup misses a discount that exists (a lagging index)."""
+        self.hidden_lookups += 1
+
+    def throttle_next(self) -> None:
+        """The next query exceeds the cost budget: 200 with the ``THROTTLED`` error."""
+        self.throttled += 1
+
+    def lose_next_create_answer(self) -> None:
+        """The next create is done, then the connection closes without an answer."""
+        self.lost_creates += 1
+
+    def respond(self, request: Received) -> Reply | None:
+        reply = super().respond(request)
+        if reply is not None and self.lost_creates and b"discountCodeBasicCreate" in request.body:
+            self.lost_creates -= 1
+            return None
+        return reply
+
+    def handle(self, request: Received) -> Reply:
+        if request.method != "POST" or not self.VERSION_PATH.fullmatch(request.path):
+            return Reply(404, b'{"errors":"Not Found"}', {"Content-Type": "application/json"})
+        if request.headers.get("x-shopify-access-token") != self.token:
+            body = {
+                "errors": "[API] Invalid API key or access token (unrecognized login or "
+                "wrong password)"
+            }
+            return Reply(401, json.dumps(body).encode(), {"Content-Type": "application/json"})
+        try:
+            query = str(request.json()["query"])
+            variables = request.json().get("variables") or {}
+        except (ValueError, KeyError, TypeError):
+            return self._errors("Parse error on input")
+        if self.throttled:
+            self.throttled -= 1
+            return self._errors("Throttled", "THROTTLED")
+        if "shop {" in query:
+            return self._data({"shop": {"name": "Atelier Demo", "currencyCode": self.currency}})
+        if "codeDiscountNodeByCode" in query:
+            if "read_discounts" not in self.scopes:
+                return self._errors(
+                    "Access denied for codeDiscountNodeByCode field.", "ACCESS_DENIED"
+                )
+            found = self.discounts.get(str(variables.get("code", "")).lower())
+            if self.hidden_lookups:
+                self.hidden_lookups -= 1
+                found = None
+            return self._data({"codeDiscountNodeByCode": found and {"id": found["id"]}})
+        if "discountCodeBasicCreate" in query:
+            if "write_discounts" not in self.scopes:
+                return self._errors(
+                    "Access denied for discountCodeBasicCreate field.", "ACCESS_DENIED"
+                )
+            return self._create(variables.get("discount") or {})
+        return self._errors("Field doesn't exist on type 'QueryRoot'")
+
+    def _create(self, discount: dict[str, Any]) -> Reply:
+        missing = [
+            name for name in ("code", "customerGets", "startsAt", "title") if not discount.get(name)
+        ]
+        if not (discount.get("context") or discount.get("customerSelection")):
+            missing.append("context")
+        errors = [
+            {
+                "field": ["basicCodeDiscount", name],
+                "code": "BLANK",
+                "message": f"{name} can't be blank",
+            }
+            for name in missing
+        ]
+        code = str(discount.get("code", ""))
+        if code.lower() in self.discounts:
+            errors.append(
+                {
+                    "field": ["basicCodeDiscount", "code"],
+                    "code": "TAKEN",
+                    "message": "Code must be unique. Please try a different code.",
+                }
+            )
+        if errors:
+            payload = {"codeDiscountNode": None, "userErrors": errors}
+            return self._data({"discountCodeBasicCreate": payload})
+        node = {"id": f"gid://shopify/DiscountCodeNode/{self.next_id}", "input": discount}
+        self.next_id += 1
+        self.discounts[code.lower()] = node
+        payload = {"codeDiscountNode": {"id": node["id"]}, "userErrors": []}
+        return self._data({"discountCodeBasicCreate": payload})
+
+    @staticmethod
+    def _data(data: dict[str, Any]) -> Reply:
+        return Reply(200, json.dumps({"data": data}).encode(), {"Content-Type": "application/json"})
+
+    @staticmethod
+    def _errors(message: str, code: str = "GRAPHQL_VALIDATION_FAILED") -> Reply:
+        body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+        return Reply(200, json.dumps(body).encode(), {"Content-Type": "application/json"})

@@ -12,6 +12,7 @@ event type, the outcome and the dates.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -27,9 +28,17 @@ from contest.clock import SYSTEM_CLOCK
 from contest.outbound import OutboundPolicy, OutboundRefused, outbound_client
 from contest.outbox import OutboxItem, Undeliverable
 from contest.prizes.shops import sign_webhook
+from contest.prizes.shops.common import shop_url
+from contest.secretbox import SealBroken
 
 EVENTS = ("lead.created", "consent.changed", "lead.erased")
 BREVO_URL = "https://api.brevo.com/v3"
+# kind: (required settings, optional settings), as for the shop connectors.
+CRM_SETTINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "brevo": (("api_key",), ("list_id", "base_url")),
+    "webhook": (("url", "secret"), ()),
+}
+CRM_SECRET_SETTINGS: dict[str, tuple[str, ...]] = {"brevo": ("api_key",), "webhook": ("secret",)}
 
 
 class CrmRefused(Undeliverable):
@@ -70,6 +79,54 @@ def enqueue_event(
     return True
 
 
+def validate_crm_settings(kind: str, settings: Mapping[str, str]) -> None:
+    """Raises ValueError naming the missing, unknown or malformed setting (never a value)."""
+    if kind not in CRM_SETTINGS:
+        raise ValueError(f"unknown CRM connector {kind!r}: choose {', '.join(CRM_SETTINGS)}")
+    required, optional = CRM_SETTINGS[kind]
+    missing = [name for name in required if not (settings.get(name) or "").strip()]
+    if missing:
+        raise ValueError(f"{kind} connector: missing {', '.join(missing)}")
+    unknown = sorted(set(settings) - set(required) - set(optional))
+    if unknown:
+        raise ValueError(f"{kind} connector: unknown setting {', '.join(unknown)}")
+    if kind == "webhook":
+        shop_url(settings["url"], "webhook url")
+        if len(settings["secret"].strip()) < 16:
+            raise ValueError("a webhook secret is at least 16 characters")
+        return
+    list_id = (settings.get("list_id") or "").strip()
+    if list_id and not (list_id.isdigit() and int(list_id) > 0):
+        raise ValueError("list_id is the number of a Brevo contact list, such as 3")
+    if (settings.get("base_url") or "").strip():
+        shop_url(settings["base_url"], "base_url")
+
+
+def check_crm(kind: str, settings: Mapping[str, str], client: httpx.Client) -> str:
+    """A harmless real call, for "Send a test": Brevo's account (and list) read, or a signed
+    ``ping`` to the webhook. Says in one line what came back; raises CrmRefused or
+    CrmRetryable like a delivery would."""
+    if kind == "webhook":
+        key = f"ping-{secrets.token_hex(8)}"
+        response = _post_webhook(client, settings, "ping", key, None, {})
+        _check(response, {200, 201, 202, 204})
+        return f"The receiver accepted a signed ping ({response.status_code})."
+    base = str(settings.get("base_url") or BREVO_URL).rstrip("/")
+    headers = {"api-key": str(settings["api_key"]), "accept": "application/json"}
+    response = client.get(f"{base}/account", headers=headers)
+    _check(response, {200})
+    try:
+        company = str(response.json().get("companyName") or "").strip()
+    except (ValueError, AttributeError):
+        raise CrmRefused("Brevo's answer is not JSON: is base_url Brevo's API?") from None
+    said = f"Brevo answered: account {company or '(no company name)'}"
+    if settings.get("list_id"):
+        listed = client.get(f"{base}/contacts/lists/{int(settings['list_id'])}", headers=headers)
+        _check(listed, {200})
+        said += f", list {settings['list_id']} found"
+    return said + "."
+
+
 def _check(response: httpx.Response, accepted: set[int]) -> None:
     if response.status_code in accepted:
         return
@@ -79,27 +136,35 @@ def _check(response: httpx.Response, accepted: set[int]) -> None:
 
 
 def deliver_webhook(client: httpx.Client, settings: Mapping[str, Any], item: OutboxItem) -> None:
+    data = item.payload.get("data", {})
+    at = item.payload.get("at")
+    response = _post_webhook(client, settings, item.template, item.idempotency_key, at, data)
+    _check(response, {200, 201, 202, 204})
+
+
+def _post_webhook(
+    client: httpx.Client,
+    settings: Mapping[str, Any],
+    event: str,
+    key: str,
+    occurred_at: str | None,
+    data: Mapping[str, Any],
+) -> httpx.Response:
     body = json.dumps(
-        {
-            "type": item.template,
-            "idempotency_key": item.idempotency_key,
-            "occurred_at": item.payload.get("at"),
-            "data": item.payload.get("data", {}),
-        },
+        {"type": event, "idempotency_key": key, "occurred_at": occurred_at, "data": dict(data)},
         sort_keys=True,
     ).encode()
     timestamp = str(int(SYSTEM_CLOCK.now().timestamp()))
-    response = client.post(
+    return client.post(
         str(settings["url"]),
         content=body,
         headers={
             "Content-Type": "application/json",
-            "Idempotency-Key": item.idempotency_key,
+            "Idempotency-Key": key,
             "X-Contest-Timestamp": timestamp,
             "X-Contest-Signature": sign_webhook(str(settings["secret"]), body),
         },
     )
-    _check(response, {200, 201, 202, 204})
 
 
 def deliver_brevo(client: httpx.Client, settings: Mapping[str, Any], item: OutboxItem) -> None:
@@ -143,24 +208,27 @@ class CrmDelivery:
     def __init__(
         self,
         engine: Engine,
+        crm_of: Callable[[Connection, int], tuple[str, dict[str, str]] | None],
         client: Callable[[], httpx.Client] = lambda: outbound_client(OutboundPolicy()),
     ) -> None:
+        """``crm_of`` gives the organizer's CRM connection: its kind and settings, secrets
+        opened (contest.connections), or None."""
         self.engine = engine
+        self.crm_of = crm_of
         self.client = client
 
     def __call__(self, item: OutboxItem) -> None:
-        crm = tables.crmconnection
         with self.engine.connect() as connection:
-            row = connection.execute(
-                sa.select(crm.c.kind, crm.c.settings).where(
-                    crm.c.organizer_id == int(item.payload["organizer"])
-                )
-            ).first()
-        if row is None or row.kind not in DELIVERERS:
+            try:
+                found = self.crm_of(connection, int(item.payload["organizer"]))
+            except SealBroken as exc:
+                raise CrmRefused(f"{exc}: type the CRM's secrets again") from exc
+        if found is None or found[0] not in DELIVERERS:
             raise CrmRefused("no CRM connection configured any more")
+        kind, settings = found
         try:
             with self.client() as client:
-                DELIVERERS[row.kind](client, row.settings, item)
+                DELIVERERS[kind](client, settings, item)
         except httpx.TransportError as exc:
             raise CrmRetryable(type(exc).__name__) from exc
         except OutboundRefused as exc:

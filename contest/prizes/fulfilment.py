@@ -24,6 +24,10 @@ from contest.models import AwardStatus
 from contest.outbound import OutboundPolicy, OutboundRefused, outbound_client
 from contest.outbox import OutboxItem, Undeliverable
 from contest.prizes import claims, shops
+from contest.secretbox import SealBroken
+
+# The organizer's connection: its kind and settings, or None (contest.connections).
+ConnectionSettings = Callable[[Connection, int], tuple[str, dict[str, str]] | None]
 
 
 class DeliveryRefused(Undeliverable):
@@ -48,13 +52,18 @@ def voucher_of(award: claims.AwardView, email: str, language: str, now: datetime
 
 
 class ShopDelivery:
+    """The outbox handler for ``shop`` rows: ``shop_of`` gives the organizer's shop connection
+    (its kind and settings, secrets opened; contest.connections), called through ``client``."""
+
     def __init__(
         self,
         engine: Engine,
+        shop_of: ConnectionSettings,
         client: Callable[[], httpx.Client] = lambda: outbound_client(OutboundPolicy()),
         clock: Callable[[], datetime] = SYSTEM_CLOCK.now,
     ) -> None:
         self.engine = engine
+        self.shop_of = shop_of
         self.client = client
         self.clock = clock
 
@@ -65,26 +74,23 @@ class ShopDelivery:
             contest = load_contest(connection, item.payload["slug"])
             if award is None or contest is None or award.voucher_code is None:
                 raise DeliveryRefused("award gone")
-            entry, person, shop = tables.entry, tables.person, tables.shopconnection
+            entry, person = tables.entry, tables.person
             email = connection.execute(
                 sa.select(person.c.email)
                 .join(entry, entry.c.person_id == person.c.id)
                 .where(entry.c.id == award.entry_id)
             ).scalar_one()
-            connection_row = connection.execute(
-                sa.select(shop.c.kind, shop.c.settings).where(
-                    shop.c.organizer_id == contest.organizer_id
-                )
-            ).first()
-        if connection_row is None:
+            try:
+                shop = self.shop_of(connection, contest.organizer_id)
+            except SealBroken as exc:
+                raise DeliveryRefused(f"{exc}: type the shop's secrets again") from exc
+        if shop is None:
             with self.engine.begin() as connection:
                 claims.mark_to_import(connection, award_id, self.clock())
             return
         with self.client() as client:
             try:
-                connector = shops.connector_from_settings(
-                    connection_row.kind, connection_row.settings, client
-                )
+                connector = shops.connector_from_settings(*shop, client)
                 result = connector.create_voucher(
                     voucher_of(award, email, item.language, self.clock())
                 )

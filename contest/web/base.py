@@ -7,10 +7,12 @@ Written once so that the participant pages, the workspace and the API answer ali
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import httpx
 from sqlalchemy import Engine
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -20,9 +22,11 @@ from contest.contests import ContestCache
 from contest.eligibility import RATE_LIMITED, RULE_REFUSED
 from contest.funnel import FunnelCounter
 from contest.mail import Sender
+from contest.secretbox import SecretBox
 from contest.settings import Settings
 from contest.templating import Templates
 from contest.tokens import Signer
+from contest.transactions import in_session, in_write_session
 from contest.writer import EntryWriter
 from rules import Refusal
 
@@ -40,6 +44,8 @@ class AppState:
     writer: EntryWriter
     sender: Sender
     funnel: FunnelCounter
+    box: SecretBox  # seals and opens the connections' secrets
+    outbound: Callable[[], httpx.Client]  # for calls to shops, CRMs and webhooks
 
 
 def state_of(request: Request) -> AppState:
@@ -50,6 +56,13 @@ def state_of(request: Request) -> AppState:
 def now_of(request: Request) -> datetime:
     """The app's clock: every deadline, expiry and window of a request is judged at this time."""
     return state_of(request).clock.now()
+
+
+def session_for(request: Request) -> Callable[..., Any]:
+    """How a handler's domain operation gets its session: one that takes the write lock from
+    the start for a request that changes something (so that concurrent writes queue instead
+    of failing on SQLite), a plain one for a read."""
+    return in_session if request.method in ("GET", "HEAD") else in_write_session
 
 
 def is_htmx(request: Request) -> bool:

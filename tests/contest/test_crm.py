@@ -8,6 +8,7 @@ with an ``api-key`` header: 201 with the new id, 204 when ``updateEnabled`` upda
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,10 +19,11 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from contest import tables
+from contest.demo import demo_password
 from contest.mail import Sender
 from contest.prizes.shops import verify_webhook_signature
 from contest.settings import Settings
-from tests.helpers import form_token, link_in, read_eml
+from tests.helpers import form_token, link_in, read_eml, shown, sign_in
 from tests.viral.referral_steps import enter_and_confirm
 
 
@@ -68,6 +70,17 @@ class Handler(BaseHTTPRequestHandler):
             self._answer(204 if existed else 201, None if existed else {"id": 1})
             return
         self._answer(200, {"ok": True})
+
+    def do_GET(self) -> None:  # GET /v3/account, GET /v3/contacts/lists/{id}
+        self.server.received.append(("GET", self.path, dict(self.headers), b""))
+        if self.headers.get("api-key") != "brevo-key":
+            self._answer(401, {"code": "unauthorized", "message": "Key not found"})
+        elif self.path == "/v3/account":
+            self._answer(200, {"email": "owner@shop.example", "companyName": "La Boutique"})
+        elif self.path == "/v3/contacts/lists/3":
+            self._answer(200, {"id": 3, "name": "Jeu concours", "totalSubscribers": 0})
+        else:
+            self._answer(404, {"code": "document_not_found", "message": "List ID does not exist"})
 
 
 @pytest.fixture
@@ -187,3 +200,27 @@ def enter_and_confirm_with_marketing(
     own = client.post(link, follow_redirects=False).headers["location"]
     assert re.search(r'data-chances="1"', client.get(own).text)
     return own
+
+
+def test_the_brevo_connection_is_set_up_and_tested_from_the_workspace(
+    client: TestClient, settings: Settings, crm_server: FakeCrm
+) -> None:
+    sign_in(client, "demo@example.org", demo_password(settings))
+    path = "/admin/connections/crm/new?kind=brevo"
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)  # type: ignore[union-attr]
+    fields = {"csrf": csrf, "base_url": crm_server.url + "/v3", "list_id": "4"}
+    saved = client.post(path, data={**fields, "api_key": "brevo-key"}, follow_redirects=False)
+    assert saved.status_code == 303
+    page = client.get("/admin/connections").text
+    assert "brevo-key" not in page
+    connection_id = re.search(r"/admin/connections/crm/(\d+)/test", page).group(1)  # type: ignore[union-attr]
+
+    missing_list = client.post(f"/admin/connections/crm/{connection_id}/test", data={"csrf": csrf})
+    assert "List ID does not exist" in shown(missing_list)
+
+    edit = f"/admin/connections/crm/{connection_id}/edit"
+    changed = client.post(edit, data={**fields, "list_id": "3", "api_key": ""})
+    assert changed.status_code in (200, 303), shown(changed)  # the blank key keeps the stored one
+    tested = client.post(f"/admin/connections/crm/{connection_id}/test", data={"csrf": csrf})
+    assert "Brevo answered: account La Boutique, list 3 found" in shown(tested)
+    assert all(request[2].get("api-key") == "brevo-key" for request in crm_server.received)

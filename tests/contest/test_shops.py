@@ -6,7 +6,9 @@ over-https (Basic with the consumer key and secret; 401 for bad keys).
 PrestaShop: https://devdocs.prestashop-project.org/8/webservice/ (getting-started: key as the
 Basic user and no password, ``filter[field]=[value]``, ``display=[id]``, XML create answering
 201 with the created resource; errors and codes of ``WebserviceRequest``; ``cart_rules`` fields
-from ``CartRule::$definition``). Webhook: the receiver documented in ``contest/prizes/shops.py``.
+from ``CartRule::$definition``). Shopify: the GraphQL Admin API (``discountCodeBasicCreate``,
+``codeDiscountNodeByCode``, ``shop``; ``X-Shopify-Access-Token``). Webhook: the receiver
+documented in ``contest/prizes/shops/webhook.py``.
 Details of each fake are in ``tests/shop_servers.py``.
 """
 
@@ -32,6 +34,7 @@ from contest.prizes.shops import (
     PrestaShopConnector,
     ShopConfigurationError,
     ShopConnector,
+    ShopifyConnector,
     ShopRejected,
     ShopResult,
     ShopRetryable,
@@ -43,7 +46,7 @@ from contest.prizes.shops import (
     vouchers_csv,
 )
 from contest.settings import Secret
-from tests.shop_servers import PrestaShopShop, WebhookReceiver, WooCommerceShop
+from tests.shop_servers import PrestaShopShop, ShopifyShop, WebhookReceiver, WooCommerceShop
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2030, 5, 1, 10, 0, tzinfo=UTC)
@@ -640,7 +643,13 @@ def test_connector_from_settings_builds_each_kind(http: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("kind", "settings", "message"),
     [
-        ("shopify", {}, "unknown shop connector 'shopify'"),
+        ("magento", {}, "unknown shop connector 'magento'"),
+        ("shopify", {"shop_url": "https://s.example"}, "missing access_token"),
+        (
+            "shopify",
+            {"shop_url": "https://s.example", "access_token": "shpat_x", "api_version": "v2"},
+            "api_version",
+        ),
         (
             "woocommerce",
             {"base_url": "https://s.example", "consumer_key": "ck"},
@@ -672,3 +681,143 @@ def test_connector_from_settings_explains_what_is_wrong(
     with pytest.raises(ShopConfigurationError, match=message) as failure:
         connector_from_settings(kind, settings, http)
     assert "P" * 32 not in str(failure.value)
+
+
+# --- Shopify ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def shopify_shop() -> Iterator[ShopifyShop]:
+    with ShopifyShop() as shop:
+        yield shop
+
+
+class _Clock:
+    def now(self) -> datetime:
+        return NOW
+
+
+def shopify(shop: ShopifyShop, http: httpx.Client, token: str | None = None) -> ShopifyConnector:
+    return ShopifyConnector(shop.url, token or shop.token, http, clock=_Clock())
+
+
+def test_shopify_creates_a_single_use_code_discount_in_one_call(
+    shopify_shop: ShopifyShop, http: httpx.Client
+) -> None:
+    result = shopify(shopify_shop, http).create_voucher(VOUCHER)
+
+    assert result.created and result.external_id.startswith("gid://shopify/DiscountCodeNode/")
+    made = shopify_shop.discounts[VOUCHER.code.lower()]["input"]
+    assert made["code"] == VOUCHER.code
+    assert made["customerGets"]["value"] == {
+        "discountAmount": {"amount": "20.00", "appliesOnEachItem": False}
+    }
+    assert made["minimumRequirement"] == {"subtotal": {"greaterThanOrEqualToSubtotal": "50.00"}}
+    assert (made["usageLimit"], made["appliesOncePerCustomer"]) == (1, True)
+    assert made["startsAt"] == NOW.isoformat()
+    assert made["endsAt"] == VOUCHER.expires_at.isoformat()  # type: ignore[union-attr]
+    assert made["context"] == {"all": "ALL"}
+    sent = shopify_shop.requests("POST")
+    assert all(r.headers["x-shopify-access-token"] == shopify_shop.token for r in sent)
+    assert all(r.path == "/admin/api/2025-10/graphql.json" for r in sent)
+
+
+def test_shopify_percent_voucher_is_a_fraction_and_needs_no_currency(
+    http: httpx.Client,
+) -> None:
+    with ShopifyShop(currency="USD") as shop:
+        shopify(shop, http).create_voucher(PERCENT)
+        made = shop.discounts[PERCENT.code.lower()]["input"]
+    assert made["customerGets"]["value"] == {"percentage": 0.15}
+    assert "endsAt" not in made and "minimumRequirement" not in made
+
+
+def test_shopify_retry_after_a_lost_answer_finds_the_discount(
+    shopify_shop: ShopifyShop, http: httpx.Client
+) -> None:
+    connector = shopify(shopify_shop, http)
+    shopify_shop.lose_next_create_answer()
+
+    with pytest.raises(ShopRetryable):
+        connector.create_voucher(PERCENT)
+    retried = connector.create_voucher(PERCENT)
+
+    assert retried.created is False
+    assert list(shopify_shop.discounts) == [PERCENT.code.lower()]
+
+
+def test_shopify_code_taken_is_read_as_already_created(
+    shopify_shop: ShopifyShop, http: httpx.Client
+) -> None:
+    connector = shopify(shopify_shop, http)
+    first = connector.create_voucher(PERCENT)
+    shopify_shop.hide_next_lookup()  # the lookup misses it: the create meets TAKEN
+
+    again = connector.create_voucher(PERCENT)
+
+    assert again.external_id == first.external_id and again.created is False
+    assert len(shopify_shop.discounts) == 1
+
+
+def test_shopify_refuses_a_voucher_in_another_currency_than_the_shop(http: httpx.Client) -> None:
+    with ShopifyShop(currency="CAD") as shop:
+        with pytest.raises(ShopRejected, match="sells in CAD, the voucher is in EUR"):
+            shopify(shop, http).create_voucher(VOUCHER)
+        assert shop.discounts == {}
+
+
+def test_shopify_bad_token_and_missing_scope_are_rejected_without_the_token(
+    shopify_shop: ShopifyShop, http: httpx.Client
+) -> None:
+    wrong = "shpat_0000wrong0000token0000"
+    with pytest.raises(ShopRejected, match="Invalid API key or access token") as failure:
+        shopify(shopify_shop, http, token=wrong).create_voucher(PERCENT)
+    assert wrong not in str(failure.value)
+
+    with ShopifyShop(scopes=("read_discounts",)) as read_only:
+        with pytest.raises(ShopRejected, match="Access denied"):
+            shopify(read_only, http).create_voucher(PERCENT)
+
+
+def test_shopify_throttling_and_server_errors_are_retryable(
+    shopify_shop: ShopifyShop, http: httpx.Client
+) -> None:
+    shopify_shop.throttle_next()
+    with pytest.raises(ShopRetryable, match="THROTTLED"):
+        shopify(shopify_shop, http).create_voucher(PERCENT)
+    shopify_shop.fail_next(503)
+    with pytest.raises(ShopRetryable, match="503"):
+        shopify(shopify_shop, http).create_voucher(PERCENT)
+    assert shopify_shop.discounts == {}
+
+
+# --- Send a test ------------------------------------------------------------------------------
+
+
+def test_each_connector_check_makes_a_harmless_real_call_and_says_what_came_back(
+    woo: WooCommerceShop,
+    presta: PrestaShopShop,
+    shopify_shop: ShopifyShop,
+    receiver: WebhookReceiver,
+    http: httpx.Client,
+) -> None:
+    hook = WebhookConnector(receiver.endpoint, receiver.secret, http)
+
+    assert "can read coupons" in woocommerce(woo, http).check()
+    assert "can read cart rules" in prestashop(presta, http).check()
+    assert "shop Atelier Demo, prices in EUR" in shopify(shopify_shop, http).check()
+    assert "accepted a signed ping (200)" in hook.check()
+
+    assert woo.coupons == {} and shopify_shop.discounts == {}
+    assert [event["type"] for event in receiver.events.values()] == ["ping"]
+    assert [r.method for r in woo.received] == ["GET"]
+    assert all(r.method == "GET" for r in presta.received)
+
+
+def test_a_check_with_bad_credentials_fails_with_the_shop_s_reason(
+    woo: WooCommerceShop, receiver: WebhookReceiver, http: httpx.Client
+) -> None:
+    with pytest.raises(ShopRejected, match="Consumer secret is invalid"):
+        WooCommerceConnector(woo.url, woo.consumer_key, "cs_wrong-secret", http).check()
+    with pytest.raises(ShopRejected, match="invalid signature"):
+        WebhookConnector(receiver.endpoint, "another-secret-0123456", http).check()

@@ -1,10 +1,13 @@
 """Creating a winner's voucher in the organizer's shop, through the shop's own HTTP API.
 
-Connectors: WooCommerce (REST API v3 coupons), PrestaShop (webservice cart rules), a generic
-webhook signed with HMAC-SHA256, and a CSV export for shops without an API. The outbox calls
-``create_voucher`` and retries with backoff, so every connector is idempotent: it first looks
-the code up in the shop, and a retried call after a lost answer returns ``created=False``
-instead of creating the voucher twice. The webhook sends an ``Idempotency-Key`` instead.
+Connectors: WooCommerce (REST API v3 coupons), PrestaShop (webservice cart rules), Shopify
+(GraphQL Admin API code discounts), a generic webhook signed with HMAC-SHA256, and a CSV export
+for shops without an API. Each also has ``check()``: a harmless real call for "Send a test".
+
+The outbox calls ``create_voucher`` and retries with backoff, so every connector is
+idempotent: it first looks the code up in the shop, and a retried call after a lost answer
+returns ``created=False`` instead of creating the voucher twice. The webhook sends an
+``Idempotency-Key`` instead.
 
 Failures are of two kinds. :class:`ShopRetryable`: the network, a timeout, a 5xx or a 429;
 the outbox tries again later. :class:`ShopRejected`: the shop refused the request (a 4xx) and
@@ -36,6 +39,7 @@ from contest.prizes.shops.common import (
 )
 from contest.prizes.shops.csvexport import vouchers_csv
 from contest.prizes.shops.prestashop import PrestaShopConnector
+from contest.prizes.shops.shopify import API_VERSION, ShopifyConnector
 from contest.prizes.shops.webhook import WebhookConnector, sign_webhook, verify_webhook_signature
 from contest.prizes.shops.woocommerce import WooCommerceConnector
 
@@ -46,7 +50,15 @@ CONNECTOR_SETTINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("timezone", "currency", "individual_use"),
     ),
     "prestashop": (("base_url", "api_key"), ("timezone", "language_ids")),
+    "shopify": (("shop_url", "access_token"), ("api_version",)),
     "webhook": (("url", "secret"), ()),
+}
+# The settings that are secrets: sealed when stored, masked when shown, scrubbed from messages.
+SECRET_SETTINGS: dict[str, tuple[str, ...]] = {
+    "woocommerce": ("consumer_key", "consumer_secret"),
+    "prestashop": ("api_key",),
+    "shopify": ("access_token",),
+    "webhook": ("secret",),
 }
 
 
@@ -92,6 +104,13 @@ def connector_from_settings(
             language_ids=_ids(settings.get("language_ids") or "1"),
             timezone=timezone,
         )
+    if kind == "shopify":
+        return ShopifyConnector(
+            settings["shop_url"],
+            settings["access_token"].strip(),
+            client,
+            api_version=(settings.get("api_version") or "").strip() or API_VERSION,
+        )
     return WebhookConnector(settings["url"], settings["secret"], client)
 
 
@@ -122,6 +141,7 @@ def _ids(value: str) -> tuple[int, ...]:
 
 __all__ = [
     "CONNECTOR_SETTINGS",
+    "SECRET_SETTINGS",
     "PrestaShopConnector",
     "ShopConfigurationError",
     "ShopConnector",
@@ -129,6 +149,7 @@ __all__ = [
     "ShopRejected",
     "ShopResult",
     "ShopRetryable",
+    "ShopifyConnector",
     "Voucher",
     "WebhookConnector",
     "WooCommerceConnector",

@@ -138,6 +138,11 @@ class ShopConnector(Protocol):
         """Creates the voucher once; raises ShopRetryable or ShopRejected."""
         ...
 
+    def check(self) -> str:
+        """Makes a harmless real call (a read, or a signed ping) and says, in one line, what
+        the shop answered; raises ShopRetryable or ShopRejected like a delivery would."""
+        ...
+
 
 # --- Shared HTTP handling -----------------------------------------------------------------
 
@@ -181,8 +186,11 @@ class ShopHttp:
         text = " ".join(text.split())
         return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + "..."
 
-    def send(self, method: str, url: str, **options: Any) -> httpx.Response:
-        """The answer if it is not a passing failure: raises ShopRetryable on those."""
+    def send(
+        self, method: str, url: str, *, redirect_ok: bool = False, **options: Any
+    ) -> httpx.Response:
+        """The answer if it is not a passing failure: raises ShopRetryable on those. A
+        redirect is refused unless ``redirect_ok`` (an API whose answer is a redirect)."""
         try:
             response = self.client.request(method, url, **options)
         except httpx.TimeoutException as exc:
@@ -195,7 +203,7 @@ class ShopHttp:
                 f"{self.shop} answered {response.status_code}: {self.scrub(response.text)}",
                 retry_after=retry_after_seconds(response),
             )
-        if 300 <= response.status_code < 400:
+        if 300 <= response.status_code < 400 and not redirect_ok:
             location = self.scrub(response.headers.get("location", ""))
             raise ShopRejected(
                 f"{self.shop} redirects to {location or 'another address'}: "

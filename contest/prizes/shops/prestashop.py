@@ -96,6 +96,14 @@ class PrestaShopConnector:
         log.info("PrestaShop cart rule %s created", rule_id)
         return ShopResult(rule_id, created=True)
 
+    def check(self) -> str:
+        """Lists one cart rule: proves the address, the key and its GET permission."""
+        response = self._request("GET", "cart_rules", params={"display": "[id]", "limit": "1"})
+        if response.status_code != 200:
+            raise self._http.reject(response, self._errors(response))
+        self._parse(response)
+        return "PrestaShop answered 200: the key can read cart rules."
+
     def cart_rule_xml(self, voucher: Voucher, currency_id: str | None) -> bytes:
         """The XML body of ``POST /api/cart_rules``; ElementTree escapes every value."""
         now = self.clock().astimezone(self.timezone) - self.CLOCK_SKEW

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from collections.abc import Callable
 
@@ -70,10 +71,26 @@ class WebhookConnector:
         return f"WebhookConnector({self.url!r})"
 
     def create_voucher(self, voucher: Voucher) -> ShopResult:
+        response = self._post("voucher.issued", voucher.to_payload(), voucher.idempotency_key)
+        if response.status_code == 409:
+            raise ShopRetryable("webhook: the same Idempotency-Key is still being processed")
+        if not 200 <= response.status_code < 300:
+            raise self._http.reject(response, response.text or response.reason_phrase)
+        return ShopResult(voucher.idempotency_key, created=True)
+
+    def check(self) -> str:
+        """Sends a signed ``ping`` event (no voucher): the receiver answers like for one."""
+        key = f"ping-{secrets.token_hex(8)}"
+        response = self._post("ping", {"idempotency_key": key}, key)
+        if not 200 <= response.status_code < 300:
+            raise self._http.reject(response, response.text or response.reason_phrase)
+        return f"The receiver accepted a signed ping ({response.status_code})."
+
+    def _post(self, event_type: str, data: dict[str, str | None], key: str) -> httpx.Response:
         timestamp = str(int(self.clock()))
-        event = {"type": "voucher.issued", "timestamp": int(timestamp), **voucher.to_payload()}
+        event = {"type": event_type, "timestamp": int(timestamp), **data}
         body = json.dumps(event, sort_keys=True, separators=(",", ":")).encode()
-        response = self._http.send(
+        return self._http.send(
             "POST",
             self.url,
             content=body,
@@ -81,11 +98,6 @@ class WebhookConnector:
                 "Content-Type": "application/json",
                 SIGNATURE_HEADER: sign_webhook(self._secret, body),
                 TIMESTAMP_HEADER: timestamp,
-                "Idempotency-Key": voucher.idempotency_key,
+                "Idempotency-Key": key,
             },
         )
-        if response.status_code == 409:
-            raise ShopRetryable("webhook: the same Idempotency-Key is still being processed")
-        if not 200 <= response.status_code < 300:
-            raise self._http.reject(response, response.text or response.reason_phrase)
-        return ShopResult(voucher.idempotency_key, created=True)

@@ -83,6 +83,15 @@ class WooCommerceConnector:
             return ShopResult(existing, created=False)
         raise self._http.reject(response, f"{error[0]}: {error[1]}")
 
+    def check(self) -> str:
+        """Lists one coupon: proves the address, the keys and the read permission."""
+        response = self._request("GET", params={"per_page": 1})
+        if response.status_code != 200:
+            error = self._error(response)
+            raise self._http.reject(response, f"{error[0]}: {error[1]}")
+        total = response.headers.get("x-wp-total", "?")
+        return f"WooCommerce answered 200: the keys can read coupons ({total} in the shop)."
+
     def coupon(self, voucher: Voucher) -> dict[str, Any]:
         """The JSON body of ``POST /wp-json/wc/v3/coupons`` for the voucher."""
         body: dict[str, Any] = {

@@ -32,8 +32,8 @@ from starlette.routing import Route
 from contest import apitokens
 from contest.actors import act_as
 from contest.roles import Role, not_allowed
-from contest.transactions import in_session, writing
-from contest.web.base import now_of, refusal_json, state_of
+from contest.transactions import writing
+from contest.web.base import now_of, refusal_json, session_for, state_of
 from rules import Finding, Verdict
 
 MAX_BODY = 512 * 1024
@@ -145,7 +145,7 @@ async def in_api(
 ) -> T:
     """One domain operation in a session of its own, in a worker thread."""
     engine = state_of(request).engine
-    return await run_in_threadpool(in_session, engine, operation, *args, **kwargs)
+    return await run_in_threadpool(session_for(request), engine, operation, *args, **kwargs)
 
 
 def csv_stream(request: Request, chunks: Iterator[str], filename: str) -> StreamingResponse:

@@ -6,6 +6,8 @@
 - :mod:`.clients`: the client list, its import and export;
 - :mod:`.organization`: the organization's legal identity, e-mail sender and defaults;
 - :mod:`.tokens`: API tokens;
+- :mod:`.team`: members and their roles, joining from an invitation, the audit log;
+- :mod:`.connections`: the shop and CRM connections;
 - :mod:`.referrals`: referrals under review and tracked links;
 - :mod:`.leads`: the leads, filtered, and their export;
 - :mod:`.base`: what they share (the page frame, the language, ids in paths, the domain call).
@@ -19,6 +21,13 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from contest.web.organizer.clients import clients_csv, clients_page
+from contest.web.organizer.connections import (
+    connection_edit,
+    connection_new,
+    connection_remove,
+    connection_test,
+    connections_page,
+)
 from contest.web.organizer.contests import (
     contest_action,
     contest_check,
@@ -41,6 +50,7 @@ from contest.web.organizer.signin import (
     password_reset_request,
     set_language,
 )
+from contest.web.organizer.team import audit_csv, audit_page, join, member_action, members_page
 from contest.web.organizer.tokens import token_revoke, tokens_page
 
 # Order matters: a fixed path (``/contests/new``) before the pattern that would take it.
@@ -61,6 +71,41 @@ routes = [
     Route("/api-tokens", tokens_page, name="tokens", methods=["GET", "POST"]),
     Route("/organization", organization_page, name="organization", methods=["GET", "POST"]),
     Route("/api-tokens/{token_id}/revoke", token_revoke, name="token_revoke", methods=["POST"]),
+    Route("/members", members_page, name="members", methods=["GET", "POST"]),
+    Route(
+        "/members/{member_id}/{action:str}",
+        member_action,
+        name="member_action",
+        methods=["POST"],
+    ),
+    Route("/join/{token}", join, name="join", methods=["GET", "POST"]),
+    Route("/audit", audit_page, name="audit", methods=["GET"]),
+    Route("/audit.csv", audit_csv, name="audit_csv", methods=["GET"]),
+    Route("/connections", connections_page, name="connections", methods=["GET"]),
+    Route(
+        "/connections/{family}/new",
+        connection_new,
+        name="connection_new",
+        methods=["GET", "POST"],
+    ),
+    Route(
+        "/connections/{family}/{connection_id}/edit",
+        connection_edit,
+        name="connection_edit",
+        methods=["GET", "POST"],
+    ),
+    Route(
+        "/connections/{family}/{connection_id}/test",
+        connection_test,
+        name="connection_test",
+        methods=["POST"],
+    ),
+    Route(
+        "/connections/{family}/{connection_id}/remove",
+        connection_remove,
+        name="connection_remove",
+        methods=["POST"],
+    ),
     Route("/login", login, name="login", methods=["GET", "POST"]),
     Route("/logout", logout, name="logout", methods=["POST"]),
     Route("/lang/{language}", set_language, name="language", methods=["GET"]),

@@ -19,10 +19,9 @@ from starlette.responses import HTMLResponse, StreamingResponse
 
 from contest.i18n import gettext
 from contest.organizer_contests import ContestNotFound
-from contest.transactions import in_session
 from contest.web.auth import csrf_token
 from contest.web.auth import language_of as language_of  # where pages read it
-from contest.web.base import html_page, state_of
+from contest.web.base import html_page, session_for, state_of
 from contest.workspace import OrganizerGone
 
 P = ParamSpec("P")
@@ -84,7 +83,7 @@ async def in_workspace(
     is not the organizer's is a 404; an account deleted meanwhile, a 401."""
     engine = state_of(request).engine
     try:
-        return await run_in_threadpool(in_session, engine, operation, *args, **kwargs)
+        return await run_in_threadpool(session_for(request), engine, operation, *args, **kwargs)
     except ContestNotFound as exc:
         raise HTTPException(404) from exc
     except OrganizerGone as exc:

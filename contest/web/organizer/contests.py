@@ -27,7 +27,6 @@ from contest.organization import new_contest_settings
 from contest.organizer_contests import ContestNotFound, own_contest
 from contest.prizes import fulfilment
 from contest.roles import Role
-from contest.transactions import in_session
 from contest.web.auth import organizer_page
 from contest.web.base import now_of, redirect, state_of
 from contest.web.organizer.base import (
@@ -171,8 +170,7 @@ async def contest_new(
 ) -> Response:
     """A new contest: the form with its live compliance panel; POST saves a draft."""
     if form is None:
-        engine = state_of(request).engine
-        blank = await run_in_threadpool(in_session, engine, new_contest_settings, organizer.id)
+        blank = await in_workspace(request, new_contest_settings, organizer.id)
         return _form_page(request, values=formats.form_values(blank), verdict=None)
     judged = await _judged(request, organizer, form, None)
     if isinstance(judged, HTMLResponse):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,10 +18,9 @@ from contest.organization import (
     update_organization,
 )
 from contest.roles import Role
-from contest.transactions import in_session
 from contest.web.auth import organizer_page
 from contest.web.base import now_of, redirect, state_of
-from contest.web.organizer.base import page
+from contest.web.organizer.base import in_workspace, page
 
 if TYPE_CHECKING:
     from contest.accounts import OrganizerIdentity
@@ -33,19 +31,16 @@ async def organization_page(
     request: Request, organizer: OrganizerIdentity, form: FormData | None = None
 ) -> Response:
     """The organization's settings; POST saves them (422 with the problems beside the fields)."""
-    engine = state_of(request).engine
     if form is not None:
         try:
             settings = parse_settings(OrganizationSettings, form)
         except ConfigErrors as problems:
             return _page(request, raw_values(form), problems.errors, None, 422)
         now = now_of(request)
-        await run_in_threadpool(
-            in_session, engine, update_organization, organizer.id, settings, now
-        )
+        await in_workspace(request, update_organization, organizer.id, settings, now)
         state_of(request).contests.clear()  # pages print the organizer's identity
         return redirect(request, "organizer:organization")
-    current = await run_in_threadpool(in_session, engine, organization_for, organizer.id)
+    current = await in_workspace(request, organization_for, organizer.id)
     return _page(request, settings_form_values(current), {}, missing_for_publishing(current))
 
 
