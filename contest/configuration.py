@@ -57,6 +57,7 @@ def view_of(contest: ContestSettings, organizer: Organizer, status: str = "draft
         organizer_privacy_contact=organizer.privacy_contact,
         organizer_sender_name=organizer.sender_name,
         organizer_reply_to=organizer.reply_to,
+        organizer_logo=organizer.logo_path,
     )
 
 

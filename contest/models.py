@@ -34,6 +34,7 @@ class Organizer(SQLModel, table=True):
     # How e-mails present the organization: the sender's name and where replies go.
     sender_name: str = Field(default="", max_length=100)
     reply_to: str = Field(default="", max_length=254)
+    logo_path: str | None = Field(default=None, max_length=200)
     # What a new contest starts with.
     default_timezone: str = Field(default="Europe/Paris", max_length=64)
     default_language: str = Field(default="fr", max_length=5)

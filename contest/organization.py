@@ -79,6 +79,10 @@ class OrganizationSettings:
     default_language: str = setting(
         "fr", Kind.CHOICE, N_("Default language of new contests"), choices=LANGUAGES
     )
+    # Uploaded (contest.media): set by the upload, not typed into the form or the API.
+    logo_path: str | None = setting(
+        None, Kind.TEXT, N_("Logo"), form=False, api=False, fact=None, blank=None
+    )
 
 
 ORGANIZATION_SETTINGS = settings_of(OrganizationSettings)

@@ -37,6 +37,7 @@ class ContestView(ContestSettings):
     status: str
     draw_commitment: str | None = None
     organizer_name: str = ""
+    organizer_logo: str | None = None
     organizer_address: str = ""
     organizer_contact: str = ""
     organizer_legal_form: str = ""
@@ -83,6 +84,7 @@ def _contest_query() -> sa.Select[Any]:
         organizer.c.privacy_contact,
         organizer.c.sender_name,
         organizer.c.reply_to,
+        organizer.c.logo_path.label("organizer_logo"),
     ).join(organizer, organizer.c.id == contest.c.organizer_id)
 
 
@@ -113,6 +115,7 @@ def load_contest(
         organizer_privacy_contact=row.privacy_contact,
         organizer_sender_name=row.sender_name,
         organizer_reply_to=row.reply_to,
+        organizer_logo=row.organizer_logo,
     )
 
 

@@ -15,7 +15,7 @@ from contest import cli
 from contest.mail import Sender
 from contest.models import AuditEvent, Organizer
 from contest.settings import Settings
-from tests.contest.test_organizer import VALID
+from tests.contest.test_organizer import PNG, VALID
 from tests.helpers import enter, read_eml, shown, sign_in
 
 EMAIL = "owner@shop.example"
@@ -95,6 +95,12 @@ def test_a_new_organizer_publishes_once_the_organization_is_filled_in(
     assert "ne peut pas être publié tant que ces champs" in shown(page)
     bad = client.post("/admin/organization", data={"csrf": token, "reply_to": "nope"})
     assert bad.status_code == 422 and "Une adresse e-mail" in shown(bad)
+    not_an_image = client.post(
+        "/admin/organization",
+        data={"csrf": token},
+        files={"logo": ("logo.png", b"<svg onload=alert(1)>", "image/png")},
+    )
+    assert not_an_image.status_code == 422
     saved = client.post(
         "/admin/organization",
         data={
@@ -110,12 +116,16 @@ def test_a_new_organizer_publishes_once_the_organization_is_filled_in(
             "default_timezone": "Europe/Paris",
             "default_language": "fr",
         },
+        files={"logo": ("logo.png", PNG, "image/png")},
         follow_redirects=False,
     )
     assert saved.status_code == 303
     published = client.post(contest_path + "/publish", data={"csrf": token}, follow_redirects=False)
     assert published.status_code == 303
 
+    logo = re.search(r'<img class="logo" src="(/media/[^"]+)"', client.get("/c/summer").text)
+    assert logo, "the contest without a logo of its own shows the organization's"
+    assert client.get(logo.group(1)).headers["content-type"] == "image/png"
     rules = shown(client.get("/c/summer/rules"))
     assert "La Boutique SAS" in rules and "RCS Paris 123 456 789" in rules
     assert "dpo@shop.example" in rules
