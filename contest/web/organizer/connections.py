@@ -53,6 +53,7 @@ async def _overview(
         "organizer/connections.html",
         current=current,
         kinds=KINDS,
+        fields=FIELDS,
         tested=tested,
     )
 
