@@ -28,7 +28,7 @@ from contest.clock import SYSTEM_CLOCK
 from contest.outbound import OutboundPolicy, OutboundRefused, outbound_client
 from contest.outbox import OutboxItem, Undeliverable
 from contest.prizes.shops import sign_webhook
-from contest.prizes.shops.common import shop_url
+from contest.prizes.shops.common import check_setting_names, shop_url
 from contest.secretbox import SealBroken
 
 EVENTS = ("lead.created", "consent.changed", "lead.erased")
@@ -83,13 +83,7 @@ def validate_crm_settings(kind: str, settings: Mapping[str, str]) -> None:
     """Raises ValueError naming the missing, unknown or malformed setting (never a value)."""
     if kind not in CRM_SETTINGS:
         raise ValueError(f"unknown CRM connector {kind!r}: choose {', '.join(CRM_SETTINGS)}")
-    required, optional = CRM_SETTINGS[kind]
-    missing = [name for name in required if not (settings.get(name) or "").strip()]
-    if missing:
-        raise ValueError(f"{kind} connector: missing {', '.join(missing)}")
-    unknown = sorted(set(settings) - set(required) - set(optional))
-    if unknown:
-        raise ValueError(f"{kind} connector: unknown setting {', '.join(unknown)}")
+    check_setting_names(kind, settings, *CRM_SETTINGS[kind])
     if kind == "webhook":
         shop_url(settings["url"], "webhook url")
         if len(settings["secret"].strip()) < 16:

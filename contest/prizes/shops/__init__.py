@@ -36,6 +36,7 @@ from contest.prizes.shops.common import (
     ShopResult,
     ShopRetryable,
     Voucher,
+    check_setting_names,
 )
 from contest.prizes.shops.csvexport import vouchers_csv
 from contest.prizes.shops.prestashop import PrestaShopConnector
@@ -75,13 +76,7 @@ def connector_from_settings(
             f"unknown shop connector {kind!r}: choose {', '.join(CONNECTOR_SETTINGS)} "
             "(a shop without an API imports the CSV export)"
         )
-    required, optional = CONNECTOR_SETTINGS[kind]
-    missing = [name for name in required if not (settings.get(name) or "").strip()]
-    if missing:
-        raise ShopConfigurationError(f"{kind} connector: missing {', '.join(missing)}")
-    unknown = sorted(set(settings) - set(required) - set(optional))
-    if unknown:
-        raise ShopConfigurationError(f"{kind} connector: unknown setting {', '.join(unknown)}")
+    check_setting_names(kind, settings, *CONNECTOR_SETTINGS[kind])
     timezone = _timezone(settings.get("timezone") or "UTC")
     if kind == "woocommerce":
         currency = (settings.get("currency") or "").strip().upper() or None

@@ -144,6 +144,19 @@ class ShopConnector(Protocol):
         ...
 
 
+def check_setting_names(
+    kind: str, settings: Mapping[str, str], required: tuple[str, ...], optional: tuple[str, ...]
+) -> None:
+    """Raises ShopConfigurationError naming the missing or unknown settings of a connector
+    (shop or CRM), never a value."""
+    missing = [name for name in required if not (settings.get(name) or "").strip()]
+    if missing:
+        raise ShopConfigurationError(f"{kind} connector: missing {', '.join(missing)}")
+    unknown = sorted(set(settings) - set(required) - set(optional))
+    if unknown:
+        raise ShopConfigurationError(f"{kind} connector: unknown setting {', '.join(unknown)}")
+
+
 # --- Shared HTTP handling -----------------------------------------------------------------
 
 
