@@ -180,6 +180,7 @@ def create_app(
 
     routes: list[Any] = [
         Route("/healthz", healthz, name="healthz"),
+        Route("/robots.txt", pages.robots, name="robots"),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
         Mount("/admin", routes=organizer.routes, name="organizer"),
         Mount("/api/v1", routes=api.routes, name="api"),

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from contest.contests import ContestView
 from contest.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext, pick_language
@@ -85,6 +85,19 @@ def message_page(
         text=text,
         contest=contest,
     )
+
+
+ROBOTS = """User-agent: *
+Allow: /c/
+Disallow: /admin/
+Disallow: /api/
+"""
+
+
+async def robots(request: Request) -> Response:
+    """/robots.txt: contest pages may be indexed, the workspace and the API not. Pages reached
+    with a personal token answer ``X-Robots-Tag: noindex`` (contest.web.security)."""
+    return PlainTextResponse(ROBOTS, headers={"Cache-Control": "public, max-age=86400"})
 
 
 async def not_found(request: Request, exc: Exception) -> Response:

@@ -3,6 +3,7 @@ state-changing request sent by another site's page."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,20 +30,34 @@ def security_headers(https: bool, frame_ancestors: str = "'none'") -> list[tuple
     return headers
 
 
+# Pages that must never be indexed: the workspace, the API, and every page reached with a
+# personal token or carrying one person's state (own page, confirmation, claim, opt-outs).
+PRIVATE_PATH = re.compile(
+    r"^/(admin|api)(/|$)"
+    r"|^/c/[^/]+/(me|confirm|claim|entered|entries|interest|started)(/|$)"
+    r"|^/(unsubscribe|invite-optout|r|s)/"
+)
+NOINDEX = (b"x-robots-tag", b"noindex, nofollow")
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp, https: bool = False) -> None:
         self.app = app
         self.headers = security_headers(https)
+        self.private_headers = [*self.headers, NOINDEX]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
+        private = PRIVATE_PATH.match(scope.get("path", "")) is not None
+        headers = self.private_headers if private else self.headers
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [h for h in self.headers if h[0] not in present]
+                extra = [h for h in headers if h[0] not in present]
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 

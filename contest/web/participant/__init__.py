@@ -24,6 +24,7 @@ from contest.web.participant.contest_page import (
     media_file,
     preview,
     rules,
+    share_card,
     theme,
 )
 from contest.web.participant.entering import confirm, enter, entered
@@ -44,6 +45,7 @@ routes = [
     Route("/c/{slug}/entered", entered, name="entered", methods=["GET"]),
     Route("/c/{slug}/rules", rules, name="rules", methods=["GET"]),
     Route("/c/{slug}/theme.css", theme, name="theme", methods=["GET"]),
+    Route("/c/{slug}/card.png", share_card, name="share_card", methods=["GET"]),
     Route("/media/{name}", media_file, name="media", methods=["GET"]),
     Route("/r/{code}", sharing.referral_link, name="referral", methods=["GET"]),
     Route("/s/{code}", sharing.source_link, name="source", methods=["GET"]),

@@ -3,6 +3,7 @@ images, its official rules, and the organizer's preview of it."""
 
 from __future__ import annotations
 
+import textwrap
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from contest import media, prospects, showcase
+from contest import media, prospects, sharecard, showcase
 from contest.contests import ContestView
 from contest.forms import CATALOGUE, EMAIL
 from contest.i18n import gettext
@@ -105,6 +106,18 @@ async def media_file(request: Request) -> Response:
     )
 
 
+async def share_card(request: Request) -> Response:
+    """The picture a shared link shows, 1200×630 (contest.sharecard)."""
+    contest = contest_of(request)
+    if contest.clients_only:
+        raise HTTPException(404)  # FR-CLIENTS-2: a client-only contest is never advertised
+    folder = state_of(request).settings.upload_dir
+    path = await run_in_threadpool(sharecard.card_path, contest, folder)
+    return FileResponse(
+        path, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"}
+    )
+
+
 async def contest_page(request: Request) -> Response:
     """The contest page with its entry form."""
     contest = contest_of(request)
@@ -120,8 +133,25 @@ async def contest_page(request: Request) -> Response:
         "participant/contest.html",
         leaders=board.leaders,
         result=board.result,
+        share=_share_tags(request, contest),
         **form_context(request, contest, language, came_from=came_from),
     )
+
+
+def _share_tags(request: Request, contest: ContestView) -> dict[str, str] | None:
+    """What a shared link's preview shows (Open Graph, Twitter card); none for a client-only
+    contest, which is never advertised."""
+    if contest.clients_only:
+        return None
+    base = state_of(request).settings.base_url
+    image = f"/media/{contest.image_path}" if contest.image_path else f"/c/{contest.slug}/card.png"
+    prizes = ", ".join(prize.description for prize in contest.prizes[:3])
+    summary = " ".join((contest.description or prizes or contest.title).split())
+    return {
+        "url": f"{base}/c/{contest.slug}",
+        "image": base + image,
+        "description": textwrap.shorten(summary, width=200, placeholder="…"),
+    }
 
 
 async def form_started(request: Request) -> Response:
