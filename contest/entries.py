@@ -320,8 +320,9 @@ def enter_contest(
         connection.execute(INSERT_CONSENT, consents)
     else:
         deferred.consents.extend(consents)
+    marketing = person_id if len(records) > 1 else None
     _enqueue_confirmation(
-        connection, contest, form.email, public_id, context.language, now, deferred
+        connection, contest, form.email, public_id, context.language, now, deferred, marketing
     )
     return EntryOutcome(entry_public_id=public_id, created=True)
 
@@ -404,13 +405,19 @@ def _enqueue_confirmation(
     language: str,
     now: datetime,
     deferred: Deferred | None = None,
+    marketing_person: int | None = None,
 ) -> None:
+    """The confirmation e-mail; ``marketing_person`` (the person's id) when the entry also
+    gives a marketing consent, so that the e-mail links to their preferences."""
+    payload: dict[str, Any] = {"entry": public_id, "slug": contest.slug}
+    if marketing_person is not None:
+        payload["person"] = marketing_person
     row = outbox.message_row(
         key=f"confirm:{public_id}:{now.timestamp():.6f}",
         template="confirm",
         recipient=recipient,
         language=language,
-        payload={"entry": public_id, "slug": contest.slug},
+        payload=payload,
         now=now,
     )
     if deferred is None:

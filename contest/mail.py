@@ -34,6 +34,7 @@ from contest import outbox, roles, tables
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import ContestCache, load_contest
 from contest.i18n import gettext
+from contest.leads.subscriptions import unsubscribe_token, unsubscribe_url
 from contest.outbox import OutboxItem, Undeliverable
 from contest.prizes import claims
 from contest.settings import Settings
@@ -123,10 +124,17 @@ class MessageBuilder:
             raise Undeliverable("contest gone")
         token = self.signer.sign(purpose, item.payload[key])
         base = f"{self.settings.base_url}/c/{contest.slug}"
+        preferences = None
+        if "person" in item.payload:  # the entry gave a marketing consent too
+            person = unsubscribe_token(
+                self.signer, contest.organizer_id, int(item.payload["person"])
+            )
+            preferences = f"{unsubscribe_url(self.settings.base_url, person)}?lang={item.language}"
         return {
             "contest": contest,
             "confirm_url": f"{base}/{path}/{token}?lang={item.language}",
             "rules_url": f"{base}/rules?lang={item.language}",
+            "preferences_url": preferences,
         }
 
     def _sender(self, contest: object) -> str:

@@ -41,9 +41,16 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from contest import tables
+from contest.i18n import N_
 from contest.storage import write_options
 
 MARKETING_PURPOSES = ("marketing_email", "partners", "client_contests")
+# What each marketing purpose is called on the participant's pages.
+PURPOSE_LABELS = {
+    "marketing_email": N_("Offers by e-mail"),
+    "partners": N_("Offers from partners"),
+    "client_contests": N_("Contests reserved to clients"),
+}
 PURPOSES = ("rules", *MARKETING_PURPOSES)
 EVENTS = ("granted", "confirmed", "withdrawn")
 HASH_VERSION = "consent-chain/1"
@@ -399,6 +406,59 @@ def current_consents(
         .join(decisive, decisive.c.id == record_id)
         .subquery("current_consent")
     )
+
+
+def person_consents(connection: Connection, person_id: int) -> list[ConsentState]:
+    """The person's marketing consents that the ledger has a record of, each in its current
+    state: what the own page's "my consents" panel lists."""
+    states = (consent_state(connection, person_id, purpose) for purpose in MARKETING_PURPOSES)
+    return [state for state in states if state.record_id is not None]
+
+
+def give_again(
+    connection: Connection,
+    person_id: int,
+    entry_id: int,
+    purpose: str,
+    channel: str,
+    now: datetime,
+    wording: str,
+    *,
+    language: str = "fr",
+    page_url: str = "",
+) -> bool:
+    """Records a marketing consent given again from the person's own page, as confirmed: the
+    page is reached only through the link e-mailed to the address, which proves it as the
+    double opt-in does (DE-DOI-1). Appends nothing when it is given already (idempotent).
+    Refuses (ValueError) a purpose that is not a marketing one or an empty wording."""
+    if purpose not in MARKETING_PURPOSES:
+        raise ValueError(f"not a marketing purpose: {purpose}")
+    if not wording.strip():
+        raise ValueError("a consent needs the wording the person agreed to")
+    person, consent = tables.person, tables.consentrecord
+    found = connection.execute(
+        sa.select(person.c.organizer_id).where(person.c.id == person_id).with_for_update()
+    ).first()
+    if found is None or consent_state(connection, person_id, purpose).confirmed:
+        return False
+    connection.execute(
+        sa.insert(consent).values(
+            organizer_id=found.organizer_id,
+            person_id=person_id,
+            entry_id=entry_id,
+            purpose=purpose,
+            event="confirmed",
+            wording=wording[:2000],
+            wording_hash=text_hash(wording[:2000]),
+            language=language[:5],
+            page_url=page_url[:500],
+            channel=channel[:16],
+            ip_truncated="",
+            user_agent="",
+            created_at=now,
+        )
+    )
+    return True
 
 
 # --- Withdrawal ------------------------------------------------------------------------------

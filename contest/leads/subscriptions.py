@@ -14,8 +14,29 @@ from sqlalchemy.engine import Connection
 from contest import tables
 from contest.leads import consents
 from contest.people import mask_email
+from contest.tokens import Purpose, Signer
 
 DEFAULT_LANGUAGE = "fr"
+ONE_CLICK = "List-Unsubscribe=One-Click"
+
+
+def unsubscribe_token(signer: Signer, organizer_id: int, person_id: int) -> str:
+    """The signed token of a person's preferences page (five years: it travels in exports
+    and CRM records, where it must keep working)."""
+    return signer.sign(Purpose.UNSUBSCRIBE, [organizer_id, person_id])
+
+
+def unsubscribe_url(base_url: str, token: str) -> str:
+    """The person's preferences page: what they are subscribed to, withdrawn in one click."""
+    return f"{base_url.rstrip('/')}/unsubscribe/{token}"
+
+
+def unsubscribe_headers(base_url: str, token: str) -> dict[str, str]:
+    """The RFC 8058 headers every marketing e-mail carries."""
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url(base_url, token)}>",
+        "List-Unsubscribe-Post": ONE_CLICK,
+    }
 
 
 @dataclass(frozen=True)

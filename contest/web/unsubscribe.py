@@ -16,37 +16,20 @@ from starlette.routing import Route
 
 from contest.i18n import N_, gettext, pick_language
 from contest.leads import consents
-from contest.leads.subscriptions import Subscriber, subscriber
-from contest.tokens import Purpose, Signer, TokenExpired, TokenInvalid
+from contest.leads.subscriptions import (
+    ONE_CLICK,
+    Subscriber,
+    subscriber,
+)
+from contest.tokens import Purpose, TokenExpired, TokenInvalid
 from contest.transactions import reading, writing
 from contest.web.base import now_of, state_of
 from contest.web.pages import message_page, render
 
 CHANNEL = "unsubscribe"
-ONE_CLICK = "List-Unsubscribe=One-Click"
 # The button's text, recorded as the wording of the withdrawal.
 WITHDRAWAL = N_("Unsubscribe me from every marketing message")
-LABELS = {
-    "marketing_email": N_("Offers by e-mail"),
-    "partners": N_("Offers from partners"),
-    "client_contests": N_("Contests reserved to clients"),
-}
-
-
-def unsubscribe_token(signer: Signer, organizer_id: int, person_id: int) -> str:
-    return signer.sign(Purpose.UNSUBSCRIBE, [organizer_id, person_id])
-
-
-def unsubscribe_url(base_url: str, token: str) -> str:
-    return f"{base_url.rstrip('/')}/unsubscribe/{token}"
-
-
-def unsubscribe_headers(base_url: str, token: str) -> dict[str, str]:
-    """The RFC 8058 headers every marketing e-mail carries."""
-    return {
-        "List-Unsubscribe": f"<{unsubscribe_url(base_url, token)}>",
-        "List-Unsubscribe-Post": ONE_CLICK,
-    }
+LABELS = consents.PURPOSE_LABELS
 
 
 async def unsubscribe(request: Request) -> Response:

@@ -19,12 +19,12 @@ from contest import cli, tables
 from contest.clock import FixedClock
 from contest.leads import consents
 from contest.leads.consents import MARKETING_PURPOSES, consent_state, seal, verify_chain, withdraw
+from contest.leads.subscriptions import unsubscribe_headers, unsubscribe_token
 from contest.mail import Sender
 from contest.settings import Settings
 from contest.storage import write_options
 from contest.tokens import Purpose, Signer
 from contest.web import unsubscribe
-from contest.web.unsubscribe import unsubscribe_headers, unsubscribe_token
 from tests.helpers import enter, link_in, read_eml
 
 consent_t, person_t, organizer_t = tables.consentrecord, tables.person, tables.organizer

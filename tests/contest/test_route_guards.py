@@ -33,7 +33,15 @@ from contest import apitokens
 from contest.app import create_app
 from contest.clock import FixedClock
 from contest.demo import DEMO_EMAIL
-from contest.models import Contest, Entry, Organizer, Referral, ReferralStatus
+from contest.models import (
+    Contest,
+    Entry,
+    Member,
+    Organizer,
+    Referral,
+    ReferralStatus,
+    ShopConnection,
+)
 from contest.passwords import hash_password
 from contest.settings import Secret, Settings
 from tests.helpers import shown, sign_in
@@ -48,6 +56,7 @@ PUBLIC_WORKSPACE = frozenset(
         "/admin/login",  # the sign-in form itself
         "/admin/password-reset",  # asks for a reset link: no account is needed to ask
         "/admin/password-reset/{token}",  # the signed one-time link is the credential
+        "/admin/join/{token}",  # a member's signed invitation is the credential
         "/admin/lang/{language}",  # remembers the language of the sign-in page (a cookie only)
     }
 )
@@ -63,6 +72,8 @@ class Ids:
     slug: str
     token_id: int
     referral_id: int
+    connection_id: int = 2**31 - 1  # the organizer's shop connection
+    member_id: int = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,11 @@ FILLERS: Mapping[str, Filler] = {
     "token_id": Filler(owned=True, value=lambda ids: str(ids.token_id)),
     # a referral in the demo-closed contest, flagged for review
     "referral_id": Filler(owned=True, value=lambda ids: str(ids.referral_id)),
+    # the demo organizer's shop connection (a webhook) and an invited member
+    "connection_id": Filler(owned=True, value=lambda ids: str(ids.connection_id)),
+    "member_id": Filler(owned=True, value=lambda ids: str(ids.member_id)),
+    # the shop family: the connection ids above are shop connections
+    "family": Filler(owned=False, value=lambda ids: "shop"),
     # credits the referral: a leak would write
     "decision": Filler(owned=False, value=lambda ids: "clear"),
     # archives the closed contest: a leak would write (another action name would reach the
@@ -224,7 +240,19 @@ def demo_org(engine: Engine, demo: None, clock: FixedClock) -> Demo:
         live = apitokens.create_token(connection, organizer.id, "demo CRM", now)
         revoked = apitokens.create_token(connection, organizer.id, "demo old", now)
         apitokens.revoke_token(connection, organizer.id, revoked.id, now)
-        ids = Ids(contest.id, contest.slug, live.id, referral.id)
+        shop = ShopConnection(
+            organizer_id=organizer.id,
+            kind="webhook",
+            settings={"url": "https://hooks.example/contest"},
+            updated_at=now,
+        )
+        member = Member(
+            organizer_id=organizer.id, email="agency@example.org", role="viewer", invited_at=now
+        )
+        session.add_all([shop, member])
+        session.flush()
+        assert shop.id is not None and member.id is not None
+        ids = Ids(contest.id, contest.slug, live.id, referral.id, shop.id, member.id)
         session.commit()
     return Demo(
         ids,

@@ -190,14 +190,13 @@ def _connection_operations(family: Family) -> None:
 
     async def changed(request: Request, caller: Caller) -> Response:
         wanted = connection_id(request)
-        data = await json_object(request)
-        settings = _strings(data, "settings")
         state = state_of(request)
         view = await run_in_threadpool(
             reading, state.engine, connections.connection_of, state.box, family, caller.organizer_id
         )
-        if view is None or view.id != wanted:
+        if view is None or view.id != wanted:  # before the body: another's id says nothing more
             return error(404, "not_found", "No such connection.")
+        settings = _strings(await json_object(request), "settings")
         return await _save(request, caller, view.kind, settings, wanted, 200)
 
     async def _save(
@@ -413,8 +412,11 @@ async def invite_member(request: Request, caller: Caller) -> Response:
     ok={"200": ("Member", "The member with the new role.")},
 )
 async def update_member(request: Request, caller: Caller) -> Response:
-    member_id, data = _member_id(request), await json_object(request)
-    engine = state_of(request).engine
+    member_id, engine = _member_id(request), state_of(request).engine
+    lines = await run_in_threadpool(reading, engine, members.list_members, caller.organizer_id)
+    if all(line.id != member_id for line in lines):  # before the body, as for a connection
+        return error(404, "not_found", "No such member.")
+    data = await json_object(request)
     try:
         await run_in_threadpool(
             writing,

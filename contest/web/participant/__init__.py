@@ -28,7 +28,14 @@ from contest.web.participant.contest_page import (
     theme,
 )
 from contest.web.participant.entering import confirm, enter, entered
-from contest.web.participant.own_page import erase_me, interest, interest_confirm, me, my_data
+from contest.web.participant.own_page import (
+    erase_me,
+    interest,
+    interest_confirm,
+    me,
+    my_consents,
+    my_data,
+)
 from contest.web.participant.results import claim_prize, draw_pool, draw_record
 
 __all__ = ["form_context", "preview", "routes"]
@@ -39,6 +46,7 @@ routes = [
     Route("/c/{slug}/pool.tsv", draw_pool, name="draw_pool", methods=["GET"]),
     Route("/c/{slug}/me/{token}/data.json", my_data, name="my_data", methods=["GET"]),
     Route("/c/{slug}/me/{token}/erase", erase_me, name="erase_me", methods=["GET", "POST"]),
+    Route("/c/{slug}/me/{token}/consents", my_consents, name="my_consents", methods=["POST"]),
     Route("/c/{slug}", contest_page, name="contest", methods=["GET"]),
     Route("/c/{slug}/entries", enter, name="enter", methods=["POST"]),
     Route("/c/{slug}/started", form_started, name="started", methods=["POST"]),

@@ -6,15 +6,15 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from contest import prospects
 from contest.contests import ContestView
 from contest.draw.drawing import receipt_of
 from contest.entries import EntryState
-from contest.i18n import gettext
+from contest.i18n import N_, gettext
 from contest.invitations import invitation_refusal
-from contest.leads import access, privacy
+from contest.leads import access, consents, privacy
 from contest.models import EntryStatus
 from contest.people import email_key, mask_email
 from contest.tokens import Purpose, TokenInvalid
@@ -25,6 +25,9 @@ from contest.web.pages import contest_of, language_of, message_page, render
 from contest.web.participant import links
 from contest.web.participant.entering import entry_context, field_value, urlencoded
 from viral import referrals
+
+# The withdrawal button's text, recorded as the wording of the withdrawal.
+WITHDRAW_WORDING = N_("I withdraw this consent")
 
 
 async def me(request: Request) -> Response:
@@ -38,6 +41,7 @@ async def me(request: Request) -> Response:
     summary = await run_in_threadpool(reading, engine, referrals.summary, entry.id)
     kit = _share_kit(request, contest, entry, language)
     confirmed = entry.status == EntryStatus.CONFIRMED
+    given = await run_in_threadpool(reading, engine, consents.person_consents, entry.person_id)
     return render(
         request,
         language,
@@ -52,7 +56,78 @@ async def me(request: Request) -> Response:
         receipt=receipt_of(entry.public_id, entry.chances) if confirmed else None,
         in_review=[sharing.explain_reasons(r, language) for r in summary.in_review],
         not_credited=[sharing.explain_reasons(r, language) for r in summary.not_credited],
+        consents=given,
+        wordings=consent_wordings(contest, language),
+        consent_labels=consents.PURPOSE_LABELS,
     )
+
+
+def consent_wordings(contest: ContestView, language: str) -> dict[str, str]:
+    """The sentence a person agrees to when giving a marketing consent again from their own
+    page, per purpose, in their language: the contest's own box wording where it has one."""
+    other = "en" if language == "fr" else "fr"
+
+    def label(name: str) -> str:
+        text = getattr(contest, f"{name}_{language}") or getattr(contest, f"{name}_{other}")
+        return str(text or "")
+
+    wordings = {
+        "marketing_email": label("marketing_label"),
+        "partners": label("partners_label"),
+        "client_contests": gettext(language, prospects.WORDING),
+    }
+    if wordings["partners"] and contest.partners:
+        wordings["partners"] += " (" + ", ".join(contest.partners) + ")"
+    return {purpose: text for purpose, text in wordings.items() if text}
+
+
+async def my_consents(request: Request) -> Response:
+    """POST from the "my consents" panel: withdraw one purpose, or give it again, in one click
+    (GDPR Art. 7(3)); recorded in the consent ledger, then back to the panel."""
+    found = await links.own_entry(request)
+    if isinstance(found, Response):
+        return found
+    contest, entry = found
+    language = language_of(request, contest)
+    data = await urlencoded(request) or {}
+    purpose, action = field_value(data, "purpose"), field_value(data, "action")
+    if purpose not in consents.MARKETING_PURPOSES or action not in ("withdraw", "give"):
+        raise HTTPException(400)
+    state, now = state_of(request), now_of(request)
+    page = request.url.path.removesuffix("/consents")
+    if action == "withdraw":
+        wording = gettext(language, WITHDRAW_WORDING)
+        await run_in_threadpool(
+            writing,
+            state.engine,
+            consents.withdraw,
+            entry.person_id,
+            [purpose],
+            "web",
+            now,
+            wording,
+            language=language,
+            page_url=page,
+        )
+    else:
+        offered = consent_wordings(contest, language)
+        if purpose not in offered:
+            raise HTTPException(400)
+        wording = offered[purpose]
+        await run_in_threadpool(
+            writing,
+            state.engine,
+            consents.give_again,
+            entry.person_id,
+            entry.id,
+            purpose,
+            "web",
+            now,
+            wording,
+            language=language,
+            page_url=page,
+        )
+    return RedirectResponse(f"{page}#consents", status_code=303)
 
 
 async def my_data(request: Request) -> Response:
