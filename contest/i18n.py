@@ -6,6 +6,7 @@ Catalogues are compiled in memory at start-up, so no compiled ``.mo`` file is ev
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -47,6 +48,26 @@ def pick_language(wanted: str | None, offered: tuple[str, ...] | list[str], defa
     if wanted and wanted in offered and wanted in LANGUAGES:
         return wanted
     return default if default in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def from_accept_language(header: str | None, offered: Collection[str]) -> str | None:
+    """The first of ``offered`` that a browser's ``Accept-Language`` prefers (by its q
+    weights, then its order), or None. ``fr-CA`` counts for ``fr``; ``q=0`` means "not this"."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                continue
+        language = tag.strip().lower().split("-")[0]
+        if weight > 0 and language in offered:
+            ranked.append((-weight, index, language))
+    return min(ranked)[2] if ranked else None
 
 
 def gettext(language: str, message: str, **params: object) -> str:

@@ -23,6 +23,7 @@ from starlette.responses import RedirectResponse, Response
 from contest import accounts
 from contest.accounts import OrganizerIdentity
 from contest.actors import act_as
+from contest.i18n import from_accept_language
 from contest.roles import Role, not_allowed
 from contest.tokens import Purpose, TokenInvalid
 from contest.web.base import state_of
@@ -35,8 +36,11 @@ READING = frozenset({"GET", "HEAD"})
 
 
 def language_of(request: Request) -> str:
-    """The workspace language: asked for in the query, else remembered, else French."""
+    """The workspace language: asked for in the query, else remembered, else the browser's
+    preference, else French."""
     wanted = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    if wanted not in LANGUAGES:
+        wanted = from_accept_language(request.headers.get("accept-language"), LANGUAGES)
     return wanted if wanted in LANGUAGES else "fr"
 
 

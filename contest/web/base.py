@@ -73,7 +73,7 @@ def html_page(html: str, status_code: int = 200) -> HTMLResponse:
     """A page or an htmx fragment: the same URL answers both (``HX-Request``), and both depend
     on cookies (the language, the session), so neither may be cached or served for the other."""
     response = HTMLResponse(html, status_code=status_code)
-    response.headers["Vary"] = "HX-Request, Cookie"
+    response.headers["Vary"] = "HX-Request, Cookie, Accept-Language"
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -13,7 +13,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from contest.contests import ContestView
-from contest.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext, pick_language
+from contest.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    from_accept_language,
+    gettext,
+    pick_language,
+)
 from contest.web.base import html_page, state_of
 
 LANG_COOKIE = "lang"
@@ -29,15 +35,19 @@ def contest_of(request: Request) -> ContestView:
 
 def language_of(request: Request, contest: ContestView, wanted: str | None = None) -> str:
     """The language asked for (link, then form or token), else the one remembered, else the
-    contest's own."""
+    one the browser prefers among the contest's, else the contest's own."""
     asked = (request.query_params.get("lang"), wanted, request.cookies.get(LANG_COOKIE))
     chosen = next((language for language in asked if language in contest.languages), None)
+    if chosen is None:
+        chosen = from_accept_language(request.headers.get("accept-language"), contest.languages)
     return pick_language(chosen, contest.languages, contest.language)
 
 
 def site_language(request: Request) -> str:
     """The language of a page that belongs to no contest."""
     asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    if asked not in LANGUAGES:
+        asked = from_accept_language(request.headers.get("accept-language"), LANGUAGES)
     return pick_language(asked, LANGUAGES, DEFAULT_LANGUAGE)
 
 

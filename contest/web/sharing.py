@@ -22,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from contest.contests import ContestView
-from contest.i18n import gettext, pick_language
+from contest.i18n import LANGUAGES, gettext, pick_language
 from contest.invitations import NoInvitingEntry, invite_friend
 from contest.tokens import Purpose, TokenInvalid
 from contest.transactions import reading, writing
@@ -49,7 +49,7 @@ async def referral_link(request: Request) -> Response:
     if contest is None or contest.clients_only:
         raise HTTPException(404)  # FR-CLIENTS-2: never advertise a client-only contest
     token = state.signer.sign(Purpose.REFERRAL, code)
-    return RedirectResponse(f"/c/{slug}?ref={quote(token)}", status_code=303)
+    return RedirectResponse(f"/c/{slug}?ref={quote(token)}{_lang(request)}", status_code=303)
 
 
 async def source_link(request: Request) -> Response:
@@ -66,7 +66,13 @@ async def source_link(request: Request) -> Response:
     if contest is None or contest.clients_only:
         raise HTTPException(404)
     token = state.signer.sign(Purpose.SOURCE, visit.source)
-    return RedirectResponse(f"/c/{visit.slug}?src={quote(token)}", status_code=303)
+    return RedirectResponse(f"/c/{visit.slug}?src={quote(token)}{_lang(request)}", status_code=303)
+
+
+def _lang(request: Request) -> str:
+    """The language a shared link asked for (``?lang=en``), carried to the contest page."""
+    language = request.query_params.get("lang")
+    return f"&lang={language}" if language in LANGUAGES else ""
 
 
 @dataclass(frozen=True)
