@@ -93,7 +93,7 @@ def test_htmx_entry_swaps_the_check_your_inbox_fragment(client: TestClient) -> N
     assert answer.status_code == 200
     assert answer.text.lstrip().startswith('<section id="entry"')
     assert "<html" not in answer.text
-    assert answer.headers["vary"] == "HX-Request, Cookie"
+    assert answer.headers["vary"] == "HX-Request, Cookie, Accept-Language"
 
 
 def test_only_ticked_consents_are_recorded(client: TestClient, engine: Engine) -> None:
