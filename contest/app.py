@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,27 @@ from contest.writer import EntryWriter
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+class VersionedStatic(StaticFiles):
+    """Static files: an address with its content's hash (``?v=``, templating.asset) is kept a
+    year without asking again; any other is checked with the server each time."""
+
+    def file_response(
+        self,
+        full_path: PathLike[str] | str,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        versioned = b"v=" in scope.get("query_string", b"")
+        response.headers["Cache-Control"] = (
+            "public, max-age=31536000, immutable" if versioned else "no-cache"
+        )
+        return response
+
+
 RETRY_AFTER = 5  # seconds: what a 503 asks the browser (or the API client) to wait
 
 
@@ -181,7 +204,7 @@ def create_app(
     routes: list[Any] = [
         Route("/healthz", healthz, name="healthz"),
         Route("/robots.txt", pages.robots, name="robots"),
-        Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
+        Mount("/static", VersionedStatic(directory=STATIC_DIR, check_dir=False), name="static"),
         Mount("/admin", routes=organizer.routes, name="organizer"),
         Mount("/api/v1", routes=api.routes, name="api"),
         Mount(

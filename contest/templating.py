@@ -5,7 +5,9 @@ Used by the pages and by the e-mails alike; nothing here knows about HTTP.
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,18 @@ from contest import i18n, roles
 from contest.contests.fields import PRIZE_SETTINGS, SETTINGS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+@cache
+def asset(path: str) -> str:
+    """The address of a static file with its content's hash (``?v=``): served as immutable,
+    so a browser keeps it for a year and a changed file gets a new address."""
+    try:
+        digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:12]
+    except OSError:
+        return f"/static/{path}"
+    return f"/static/{path}?v={digest}"
 
 
 class Templates:
@@ -40,6 +54,7 @@ class Templates:
             env.globals["prize_settings"] = PRIZE_SETTINGS
             env.globals["role_labels"] = roles.LABELS
             env.globals["role_descriptions"] = roles.DESCRIPTIONS
+            env.globals["asset"] = asset
             env.filters["when"] = lambda d, tz="Europe/Paris", lang=language: (
                 i18n.format_when(d, lang, tz) if d else "—"
             )

@@ -51,3 +51,15 @@ def test_participant_enters_confirms_and_sees_their_page(
     expect(card).to_have_attribute("data-referrals", "0")
     screenshot(page, f"04-own-page-{suffix}")
     context.close()
+
+
+def test_the_entry_form_starts_in_the_first_screen_of_a_phone(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    context = browser.new_context(viewport=PHONE, locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/c/demo")
+    field = page.get_by_label("Adresse e-mail").bounding_box()
+    assert field is not None and field["y"] + field["height"] <= PHONE["height"]
+    expect(page.locator(".prizes")).to_be_visible()  # further down, not gone
+    context.close()
