@@ -30,6 +30,7 @@ ACTIONS = {
     "contest.duplicated": N_("Contest duplicated"),
     "contest.drawn": N_("Draw run"),
     "leads.exported": N_("Leads exported"),
+    "leads.read": N_("Leads read through the API"),
     "vouchers.exported": N_("Vouchers exported"),
     "link.created": N_("Tracked link created"),
     "referral.decided": N_("Referral reviewed"),

@@ -38,8 +38,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
 from contest import tables
+from contest.audit import audit
 from contest.csvcells import spreadsheet_safe
 from contest.models import EntryStatus, ReferralStatus, UTCDateTime
 from rules import Refusal
@@ -293,6 +295,45 @@ def lead_query(
     return query
 
 
+@dataclass(frozen=True)
+class LeadPage:
+    """A page of leads (:func:`lead_query`'s columns) and how many match in all."""
+
+    rows: list[Any]
+    total: int
+
+
+def lead_page(
+    connection: Connection,
+    organizer_id: int,
+    now: datetime,
+    *,
+    consent: str,
+    segment: str | None = None,
+    contest_id: int | None = None,
+    source: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> LeadPage:
+    """The leads who gave ``consent`` (confirmed) and match the filters, ``limit`` from
+    ``offset`` in the order of :func:`lead_query`, with the total; the read is audited, as an
+    export is (who read which filter, not whom)."""
+    query = lead_query(
+        organizer_id,
+        now=now,
+        segment=segment,
+        consent=consent,
+        contest_id=contest_id,
+        source=source,
+    )
+    counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    total = int(connection.execute(counted).scalar_one())
+    rows = list(connection.execute(query.limit(limit).offset(offset)).all())
+    detail = {"consent": consent, "segment": segment, "source": source, "rows": len(rows)}
+    audit(connection, organizer_id, "leads.read", detail, now, contest_id=contest_id)
+    return LeadPage(rows, total)
+
+
 def export_leads(
     engine: Engine,
     organizer_id: int,
@@ -367,15 +408,8 @@ def export_leads(
                     "to partners.",
                 )
             contest_id = contest.id
-        connection.execute(
-            sa.insert(tables.auditevent).values(
-                organizer_id=organizer_id,
-                contest_id=contest_id,
-                action="leads.exported",
-                detail={"purpose": purpose, "lawful_basis": basis or None, "contest": contest_slug},
-                created_at=now,
-            )
-        )
+        detail = {"purpose": purpose, "lawful_basis": basis or None, "contest": contest_slug}
+        audit(connection, organizer_id, "leads.exported", detail, now, contest_id=contest_id)
     query = lead_query(
         organizer_id,
         now=now,

@@ -163,3 +163,107 @@ ORGANIZATION_SCHEMAS: dict[str, Any] = {
         "required": list(ORGANIZATION_FIELDS),
     },
 }
+
+
+def _list_of(item: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": item}, **more},
+        "required": ["items", *more],
+    }
+
+
+LEAD = {
+    "type": "object",
+    "properties": {
+        "email": {"type": "string"},
+        "first_name": {"type": "string"},
+        "segment": {"type": "string"},
+        "score": {"type": "integer"},
+        "consent": {
+            "type": "object",
+            "properties": {
+                "purpose": {"type": "string"},
+                "state": {"type": "string"},
+                "since": DATETIME,
+                "version": NULLABLE_STRING,
+            },
+            "required": ["purpose", "state", "since", "version"],
+        },
+        "contests": {"type": "integer"},
+        "first_source": NULLABLE_STRING,
+        "last_activity_at": DATETIME,
+    },
+    "required": ["email", "segment", "score", "consent", "contests"],
+}
+LINK = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string"},
+        "url": {"type": "string"},
+        "label": {"type": "string"},
+        "kind": {"type": "string"},
+        "utm_campaign": {"type": "string"},
+        "clicks": {"type": "integer"},
+        "entries": {"type": "integer"},
+        "confirmed": {"type": "integer"},
+    },
+    "required": ["code", "url", "label", "kind", "clicks", "entries", "confirmed"],
+}
+HELD_REFERRAL = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "status": {"type": "string", "enum": ["review", "rejected"]},
+        "reasons": {"type": "array", "items": {"type": "string"}},
+        "created_at": DATETIME,
+        "decided_at": DATETIME,
+        "referrer_email": {"type": "string"},
+        "referred_email": {"type": "string"},
+    },
+    "required": ["id", "status", "reasons", "created_at", "referrer_email", "referred_email"],
+}
+AWARD = {
+    "type": "object",
+    "properties": {
+        "prize_rank": {"type": "integer"},
+        "prize": {"type": "string"},
+        "status": {"type": "string"},
+        "delivery": {"type": "string"},
+        "claim_deadline": DATETIME,
+        "claimed_at": DATETIME,
+        "delivered_at": DATETIME,
+        "voucher_issued": {"type": "boolean"},
+    },
+    "required": ["prize_rank", "prize", "status", "delivery", "voucher_issued"],
+}
+
+ACTIVITY_SCHEMAS: dict[str, Any] = {
+    "LeadsPage": _list_of(LEAD, total={"type": "integer"}, next={"type": ["integer", "null"]}),
+    "Links": _list_of(LINK),
+    "LinkInput": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "label": {"type": "string", "maxLength": 100},
+            "kind": {"type": "string"},
+            "utm_source": {"type": "string", "maxLength": 100},
+            "utm_medium": {"type": "string", "maxLength": 100},
+            "utm_campaign": {"type": "string", "maxLength": 100},
+        },
+        "required": ["label"],
+    },
+    "ReviewQueue": _list_of(HELD_REFERRAL),
+    "ReferralDecision": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"decision": {"type": "string", "enum": ["clear", "reject"]}},
+        "required": ["decision"],
+    },
+    "ReferralDecided": {
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "status": {"type": "string"}},
+        "required": ["id", "status"],
+    },
+    "PrizeAwards": _list_of(AWARD),
+}
