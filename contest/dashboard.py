@@ -242,7 +242,16 @@ def _sources(connection: Connection, contest_id: int) -> Sources:
     groups = [
         SourceCount(source, int(entries), int(confirmed)) for source, entries, confirmed in rows
     ]
-    partners = _prefixed(groups, PARTNER_PREFIX)
+    link = tables.sourcelink
+    labels = dict(
+        connection.execute(
+            sa.select(link.c.code, link.c.label).where(link.c.contest_id == contest_id)
+        ).all()
+    )
+    partners = tuple(  # a tracked link is shown by the name the organizer gave it
+        SourceCount(labels.get(g.name) or g.name, g.entries, g.confirmed)
+        for g in _prefixed(groups, PARTNER_PREFIX)
+    )
     campaigns = _prefixed(groups, UTM_PREFIX)
     known = {"direct", REFERRAL}
     return Sources(

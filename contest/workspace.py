@@ -303,9 +303,11 @@ def add_tracked_link(
 
 @dataclass(frozen=True)
 class LeadList:
-    """The first leads matching the filters, and the organizer's contests to filter by."""
+    """A page of the leads matching the filters, how many match in all, and the organizer's
+    contests to filter by."""
 
     rows: list[Any]  # lead_query's columns
+    total: int
     contests: list[tuple[int | None, str, str]]  # id, title, slug
 
 
@@ -318,11 +320,12 @@ def lead_list(
     consent: str | None,
     contest_id: int | None,
     source: str | None,
-    limit: int = 200,
+    limit: int = 100,
+    offset: int = 0,
 ) -> LeadList:
-    """The organizer's leads, qualified and segmented (:func:`export.lead_query`), at most
-    ``limit``. A filter that names no segment, no consent purpose or no contest of the
-    organizer's is ignored."""
+    """The organizer's leads, qualified and segmented (:func:`export.lead_query`), ``limit``
+    from ``offset``, with the total. A filter that names no segment, no consent purpose or no
+    contest of the organizer's is ignored."""
     contests = session.exec(
         select(Contest).where(Contest.organizer_id == organizer_id).order_by(col(Contest.id))
     ).all()
@@ -333,11 +336,9 @@ def lead_list(
         consent=consent if consent in {export.MARKETING_EMAIL, export.PARTNERS} else None,
         contest_id=contest_id if any(c.id == contest_id for c in contests) else None,
         source=source,
-    ).limit(limit)
-    return LeadList(
-        rows=list(session.connection().execute(query).all()),
-        contests=[(c.id, c.title, c.slug) for c in contests],
     )
+    page = export.paged(session.connection(), query, limit, offset)
+    return LeadList(page.rows, page.total, [(c.id, c.title, c.slug) for c in contests])
 
 
 def voucher_export(session: Session, organizer_id: int, contest_id: int) -> Contest:

@@ -554,3 +554,16 @@ def client_count(connection: Connection, organizer_id: int) -> int:
             sa.select(sa.func.count()).where(client.c.organizer_id == organizer_id)
         ).scalar_one()
     )
+
+
+def client_page(connection: Connection, organizer_id: int, limit: int, offset: int) -> list[Any]:
+    """``limit`` of the organizer's clients from ``offset``, by address: ``email_key``,
+    ``client_since``, ``orders_count``, ``segments``."""
+    query = (
+        sa.select(*FIND_STORED.selected_columns)
+        .where(_client.c.organizer_id == organizer_id)
+        .order_by(_client.c.email_key)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(connection.execute(query).all())

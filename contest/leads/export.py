@@ -43,6 +43,7 @@ from sqlalchemy.engine import Connection
 from contest import tables
 from contest.audit import audit
 from contest.csvcells import spreadsheet_safe
+from contest.i18n import N_
 from contest.models import EntryStatus, ReferralStatus, UTCDateTime
 from rules import Refusal
 
@@ -119,6 +120,20 @@ SCORE_FORMULA = (
 
 LOYAL_CLIENT, CLIENT = "loyal_client", "client"
 HOT, WARM, COLD = "hot_prospect", "warm_prospect", "cold_prospect"
+# How segments and consent states are called on the workspace's pages.
+SEGMENT_LABELS = {
+    LOYAL_CLIENT: N_("Loyal client"),
+    CLIENT: N_("Client"),
+    HOT: N_("Hot prospect"),
+    WARM: N_("Warm prospect"),
+    COLD: N_("Cold prospect"),
+}
+CONSENT_STATE_LABELS = {
+    "granted": N_("waiting for confirmation"),
+    "confirmed": N_("given"),
+    "withdrawn": N_("withdrawn"),
+    "none": N_("none"),
+}
 LOYAL_ORDERS, LOYAL_TAG = 5, "loyal"
 SEGMENTS = (  # (segment, when, in English and French)
     (
@@ -326,12 +341,17 @@ def lead_page(
         contest_id=contest_id,
         source=source,
     )
+    page = paged(connection, query, limit, offset)
+    detail = {"consent": consent, "segment": segment, "source": source, "rows": len(page.rows)}
+    audit(connection, organizer_id, "leads.read", detail, now, contest_id=contest_id)
+    return page
+
+
+def paged(connection: Connection, query: sa.Select[Any], limit: int, offset: int) -> LeadPage:
+    """``limit`` rows of ``query`` from ``offset``, and how many it has in all."""
     counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
     total = int(connection.execute(counted).scalar_one())
-    rows = list(connection.execute(query.limit(limit).offset(offset)).all())
-    detail = {"consent": consent, "segment": segment, "source": source, "rows": len(rows)}
-    audit(connection, organizer_id, "leads.read", detail, now, contest_id=contest_id)
-    return LeadPage(rows, total)
+    return LeadPage(list(connection.execute(query.limit(limit).offset(offset)).all()), total)
 
 
 def export_leads(

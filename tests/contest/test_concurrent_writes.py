@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from tests.contest.test_api import CONTEST
 
 
-def all_at_once(count: int, call: callable[[int], httpx.Response]) -> list[int]:  # type: ignore[valid-type]
+def all_at_once(count: int, call: Callable[[int], httpx.Response]) -> list[int]:
     statuses: list[int] = [0] * count
     start = threading.Barrier(count)
 

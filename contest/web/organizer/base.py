@@ -8,7 +8,9 @@ exists: :func:`in_workspace` turns the domain's ContestNotFound into that answer
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
+from urllib.parse import urlencode
 
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
@@ -115,3 +117,28 @@ def csv_download(
             yield from rows(connection, *args, **kwargs)
 
     return csv_response(chunks(), filename)
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Where a paged list is, and the query strings of its neighbours (filters kept)."""
+
+    number: int
+    count: int
+    previous: str | None
+    following: str | None
+
+
+def pages(number: int, total: int, size: int, filters: dict[str, str]) -> Paging:
+    count = max(1, -(-total // size))
+    kept = {name: value for name, value in filters.items() if value}
+
+    def query(wanted: int) -> str:
+        return "?" + urlencode({**kept, "page": wanted})
+
+    return Paging(
+        number,
+        count,
+        query(number - 1) if number > 1 else None,
+        query(number + 1) if number < count else None,
+    )

@@ -11,12 +11,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from contest.leads.clients import client_count, export_clients, import_clients
+from contest.leads.clients import client_count, client_page, export_clients, import_clients
 from contest.roles import Role
 from contest.transactions import reading
 from contest.web.auth import organizer_page
 from contest.web.base import now_of, state_of
-from contest.web.organizer.base import csv_download, page
+from contest.web.organizer.base import csv_download, page, pages
 
 if TYPE_CHECKING:
     from contest.accounts import OrganizerIdentity
@@ -39,13 +39,25 @@ async def clients_page(
             import_clients, engine, organizer.id, text, now_of(request)
         )
     total = await run_in_threadpool(reading, engine, client_count, organizer.id)
+    number = _page_number(request.query_params.get("page"))
+    offset = (number - 1) * PAGE_SIZE
+    rows = await run_in_threadpool(reading, engine, client_page, organizer.id, PAGE_SIZE, offset)
     return page(
         request,
         "organizer/clients.html",
         status_code=422 if report is not None and report.fatal else 200,
         total=total,
+        rows=rows,
+        paging=pages(number, total, PAGE_SIZE, {}),
         report=report,
     )
+
+
+PAGE_SIZE = 100
+
+
+def _page_number(text: str | None) -> int:
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) <= 7 else 1
 
 
 @organizer_page(role=Role.EDITOR)

@@ -14,7 +14,14 @@ from contest.leads import export
 from contest.roles import Role
 from contest.web.auth import organizer_page
 from contest.web.base import now_of, state_of
-from contest.web.organizer.base import csv_response, in_workspace, language_of, not_possible, page
+from contest.web.organizer.base import (
+    csv_response,
+    in_workspace,
+    language_of,
+    not_possible,
+    page,
+    pages,
+)
 
 if TYPE_CHECKING:
     from contest.accounts import OrganizerIdentity
@@ -23,7 +30,7 @@ if TYPE_CHECKING:
 @organizer_page(role=Role.EDITOR)
 async def leads_page(request: Request, organizer: OrganizerIdentity) -> Response:
     """The organizer's leads, qualified and segmented, filtered by segment, consent, contest
-    and source (the first 200; the CSV download streams them all)."""
+    and source, a page at a time (the CSV download streams them all)."""
     params = request.query_params
     filters = {
         "segment": params.get("segment") or "",
@@ -31,6 +38,7 @@ async def leads_page(request: Request, organizer: OrganizerIdentity) -> Response
         "contest": params.get("contest") or "",
         "source": (params.get("source") or "")[:64],
     }
+    number = _number(params.get("page") or "1") or 1
     listed = await in_workspace(
         request,
         workspace.lead_list,
@@ -40,16 +48,25 @@ async def leads_page(request: Request, organizer: OrganizerIdentity) -> Response
         consent=filters["consent"] or None,
         contest_id=_number(filters["contest"]),
         source=filters["source"] or None,
+        limit=PAGE_SIZE,
+        offset=(number - 1) * PAGE_SIZE,
     )
     return page(
         request,
         "organizer/leads.html",
         rows=listed.rows,
+        total=listed.total,
+        paging=pages(number, listed.total, PAGE_SIZE, filters),
         contests=listed.contests,
         segments=export.SEGMENTS,
+        segment_labels=export.SEGMENT_LABELS,
+        consent_labels=export.CONSENT_STATE_LABELS,
         formula=export.SCORE_FORMULA,
         filters=filters,
     )
+
+
+PAGE_SIZE = 100
 
 
 def _number(text: str) -> int | None:
