@@ -209,6 +209,37 @@ def create_contest(
     return row
 
 
+def duplicate_contest(
+    session: Session, organizer: Organizer, row: Contest, now: datetime
+) -> Contest:
+    """A new draft with ``row``'s configuration and prizes, titled as a copy, at a free
+    address. Its dates are cleared: a copy made months later must be dated again rather than
+    published with dates already past (or a cut-off before its offer)."""
+    assert row.id is not None and organizer.id is not None
+    settings = input_of(row, prizes_of(session, row.id))
+    suffix = " (copie)" if row.language == "fr" else " (copy)"
+    base = f"{row.slug[:52]}-{'copie' if row.language == 'fr' else 'copy'}"
+    slug, number = base, 1
+    while not _slug_free(session, slug, None):
+        number += 1
+        slug = f"{base}-{number}"
+    copy = replace(
+        settings,
+        title=settings.title[: 200 - len(suffix)] + suffix,
+        slug=slug,
+        offered_at=None,
+        opens_at=None,
+        closes_at=None,
+        draw_at=None,
+        client_cutoff_at=None,
+    )
+    duplicate = create_contest(session, organizer, copy, now)
+    audit(session, organizer.id, duplicate.id, "contest.duplicated", source=row.slug)
+    session.commit()
+    session.refresh(duplicate)
+    return duplicate
+
+
 def update_contest(
     session: Session,
     organizer: Organizer,

@@ -91,6 +91,16 @@ def create_draft(
     return _describe(session, row, organizer, now)
 
 
+def duplicate_contest(
+    session: Session, organizer_id: int, contest_id: int, now: datetime
+) -> ContestDescription:
+    """A new draft copied from one of the organizer's contests (dates cleared)."""
+    organizer = _organizer(session, organizer_id)
+    row = own_contest(session, organizer_id, contest_id)
+    copy = configuration.duplicate_contest(session, organizer, row, now)
+    return _describe(session, copy, organizer, now)
+
+
 def change_contest(
     session: Session,
     organizer_id: int,

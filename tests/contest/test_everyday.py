@@ -94,3 +94,30 @@ def test_the_sources_table_names_tracked_links(signed_in: TestClient) -> None:
     enter(signed_in, email="poster@example.net", src=src.group(1))
     sources = shown(signed_in.get(f"/admin/contests/{contest_id}"))
     assert "Affiche vitrine" in sources and code.group(1) not in sources.split("Sources")[-1]
+
+
+def test_a_contest_is_duplicated_as_a_new_draft_to_date_again(
+    client: TestClient, bearer: dict[str, str], settings: Settings
+) -> None:
+    signed_in = client
+    sign_in(signed_in, "demo@example.org", demo_password(settings))
+    contests = signed_in.get("/api/v1/contests", headers=bearer).json()["items"]
+    [demo] = [c for c in contests if c["slug"] == "demo"]
+    token = csrf(signed_in, f"/admin/contests/{demo['id']}")
+    made = signed_in.post(
+        f"/admin/contests/{demo['id']}/duplicate", data={"csrf": token}, follow_redirects=False
+    )
+    assert made.status_code == 303 and made.headers["location"].endswith("/edit")
+    copy_id = int(made.headers["location"].split("/")[-2])
+    copy = signed_in.get(f"/api/v1/contests/{copy_id}", headers=bearer).json()
+    assert copy["status"] == "draft" and copy["slug"] == "demo-copie"
+    assert copy["title"] == demo["title"] + " (copie)"
+    assert copy["opens_at"] is None and copy["closes_at"] is None and copy["draw_at"] is None
+    assert [p["description"] for p in copy["prizes"]] == [p["description"] for p in demo["prizes"]]
+
+    again = signed_in.post(f"/api/v1/contests/{demo['id']}/duplicate", headers=bearer)
+    assert again.status_code == 201 and again.json()["slug"] == "demo-copie-2"
+    ghost = signed_in.post(f"/api/v1/contests/{2**31 - 1}/duplicate", headers=bearer)
+    assert ghost.status_code == 404
+    actions = [e["action"] for e in signed_in.get("/api/v1/audit", headers=bearer).json()["items"]]
+    assert actions.count("contest.duplicated") == 2

@@ -154,6 +154,29 @@ async def create_contest(request: Request, caller: Caller) -> Response:
 
 
 @section.operation(
+    "POST",
+    "/contests/{contest_id}/duplicate",
+    "duplicateContest",
+    "A new draft copied from the contest: same settings and prizes, dates to set again",
+    body=None,
+    ok={"201": ("Contest", "The new draft.")},
+)
+async def duplicate_contest(request: Request, caller: Caller) -> Response:
+    try:
+        described = await in_api(
+            request,
+            organizer_contests.duplicate_contest,
+            caller.organizer_id,
+            _contest_id(request),
+            now_of(request),
+        )
+    except ContestNotFound as exc:
+        return refused_change(exc)
+    base_url = state_of(request).settings.base_url
+    return JSONResponse(contest_json(described, base_url), status_code=201)
+
+
+@section.operation(
     "GET",
     "/contests/{contest_id}",
     "readContest",

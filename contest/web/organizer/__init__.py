@@ -32,6 +32,7 @@ from contest.web.organizer.contests import (
     contest_action,
     contest_check,
     contest_draw,
+    contest_duplicate,
     contest_edit,
     contest_new,
     contest_preview,
@@ -150,6 +151,12 @@ routes = [
         methods=["GET"],
     ),
     Route("/contests/{contest_id}/draw", contest_draw, name="contest_draw", methods=["POST"]),
+    Route(
+        "/contests/{contest_id}/duplicate",
+        contest_duplicate,
+        name="contest_duplicate",
+        methods=["POST"],
+    ),
     Route(
         "/contests/{contest_id}/{action:str}",
         contest_action,

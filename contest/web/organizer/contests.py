@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from contest import dashboard, media, workspace
+from contest import dashboard, media, organizer_contests, workspace
 from contest.charts import bar_chart_svg
 from contest.configuration import ContestRefused, SlugTaken, TransitionRefused
 from contest.contests import ContestSettings, formats
@@ -286,6 +286,21 @@ async def contest_action(
         return not_possible(request, text, _dashboard_path(request), verdict=None)
     state_of(request).contests.forget(slug)
     return redirect(request, "organizer:contest", contest_id=request.path_params["contest_id"])
+
+
+@organizer_page
+async def contest_duplicate(
+    request: Request, organizer: OrganizerIdentity, form: FormData
+) -> Response:
+    """A new draft copied from this contest, opened in the form to be dated and changed."""
+    copy = await in_workspace(
+        request,
+        organizer_contests.duplicate_contest,
+        organizer.id,
+        path_id(request, "contest_id"),
+        now_of(request),
+    )
+    return redirect(request, "organizer:contest_edit", contest_id=copy.id)
 
 
 @organizer_page
