@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from contest import tables
 from tests.helpers import enter, form_token, link_in, read_eml, shown
 
 
@@ -190,3 +192,16 @@ def test_staff_domains_and_the_organizer_contact_are_excluded(
     assert entries_of(engine, "demo") == []
     rules_page = shown(client.get("/c/demo/rules"))
     assert "laboutiquedemo.fr" in rules_page
+
+
+def test_the_cutoff_is_shown_in_the_contest_s_time_zone(client: TestClient, engine: Engine) -> None:
+    midnight_in_paris = datetime(2026, 2, 28, 23, 0, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(tables.contest)
+            .where(tables.contest.c.slug == "demo-clients")
+            .values(client_cutoff_at=midnight_in_paris, timezone="Europe/Paris")
+        )
+    client.app.state.contest.contests.clear()  # type: ignore[attr-defined]
+    page = shown(client.get("/c/demo-clients"))
+    assert "commande avant le 01/03/2026" in page and "23:00 UTC" not in page

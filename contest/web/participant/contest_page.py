@@ -59,7 +59,9 @@ def form_context(
         "ticked": ticked,
         "form_token": state.signer.sign(Purpose.FORM, contest.slug),
         "audience_notice": (
-            client_only_notice(contest.client_cutoff_at, language)
+            client_only_notice(  # in the contest's time zone: midnight there is a date alone
+                contest.client_cutoff_at.astimezone(ZoneInfo(contest.timezone)), language
+            )
             if contest.clients_only and contest.client_cutoff_at
             else None
         ),
