@@ -121,3 +121,23 @@ def test_a_contest_is_duplicated_as_a_new_draft_to_date_again(
     assert ghost.status_code == 404
     actions = [e["action"] for e in signed_in.get("/api/v1/audit", headers=bearer).json()["items"]]
     assert actions.count("contest.duplicated") == 2
+
+
+def test_the_contest_form_folds_its_optional_sections_and_empty_prizes(
+    signed_in: TestClient,
+) -> None:
+    form = signed_in.get("/admin/contests/new").text
+    opened = re.findall(r'<details class="section" open>\s*<summary>([^<]+)</summary>', form)
+    folded = re.findall(r'<details class="section">\s*<summary>([^<]+)</summary>', form)
+    assert "Dates" in opened and "Lots" in opened
+    assert "Parrainage" in folded and "Apparence" in folded
+    prizes = re.findall(r'<details class="prize"( open)?>', form)
+    assert prizes[0] == " open" and all(state == "" for state in prizes[1:])
+
+    token = csrf(signed_in, "/admin/contests/new")
+    refused = signed_in.post(
+        "/admin/contests/new",
+        data={"csrf": token, "title": "Été", "slug": "ete", "referral_bonus": "-4"},
+    )
+    assert refused.status_code == 422
+    assert re.search(r'<details class="section" open>\s*<summary>Parrainage', refused.text)
