@@ -135,6 +135,7 @@ class MessageBuilder:
             "confirm_url": f"{base}/{path}/{token}?lang={item.language}",
             "rules_url": f"{base}/rules?lang={item.language}",
             "preferences_url": preferences,
+            "reminder": bool(item.payload.get("reminder")),
         }
 
     def _sender(self, contest: object) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from contest import reminders
 from contest.leads import consents
 from contest.leads.privacy import RetentionJob
 from contest.prizes import claims
@@ -16,14 +17,16 @@ log = logging.getLogger(__name__)
 
 class Maintenance:
     """Everything the sender loop does about once a minute besides sending: prizes unclaimed
-    past their deadline go to alternates, new consent records are sealed into the chain, and
-    the retention purge runs (at most hourly). One duty failing never stops the others."""
+    past their deadline go to alternates, new consent records are sealed into the chain, the
+    one reminder to confirm goes to entries due for it, and the retention purge runs (at most
+    hourly). One duty failing never stops the others."""
 
     def __init__(self, engine: Engine, suppression_key: bytes) -> None:
 
         self.duties = (
             lambda now: claims.pass_all_unclaimed(engine, now),
             lambda now: consents.seal(engine, now),
+            lambda now: reminders.remind_unconfirmed(engine, now),
             RetentionJob(engine, suppression_key),
         )
 

@@ -167,6 +167,12 @@ class ContestSettings:
         N_("Show a leaderboard of referrers (first name and initial only)"),
         fact=None,
     )
+    confirm_reminder: bool = setting(
+        True,
+        Kind.BOOLEAN,
+        N_("Remind once, 24 hours later, those who have not confirmed their entry"),
+        fact=None,
+    )
     platform_invitations: bool = setting(
         False,
         Kind.BOOLEAN,
