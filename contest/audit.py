@@ -34,6 +34,8 @@ ACTIONS = {
     "vouchers.exported": N_("Vouchers exported"),
     "link.created": N_("Tracked link created"),
     "referral.decided": N_("Referral reviewed"),
+    "referral.clear": N_("Referral cleared (credited)"),
+    "referral.reject": N_("Referral rejected"),
     "organization.updated": N_("Organization changed"),
     "member.invited": N_("Member invited"),
     "member.joined": N_("Member joined"),

@@ -517,6 +517,7 @@ def confirm_entry(
                 },
                 key=str(entry.id),
                 now=now,
+                person_id=entry.person_id,
             )
         if granted:
             connection.execute(

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from contest.clock import SYSTEM_CLOCK, Clock
 from contest.connections import Family, connection_settings
 from contest.leads.crm import CrmDelivery
+from contest.leads.subscriptions import unsubscribe_token, unsubscribe_url
 from contest.mail import Delivery, MessageBuilder, Sender
 from contest.maintenance import Maintenance
 from contest.outbound import connector_client
@@ -39,7 +40,14 @@ def build_sender(
         MessageBuilder(settings, engine, templates, signer),
         Delivery(settings),
         shop=ShopDelivery(engine, shop_of, outbound, clock=clock.now),
-        crm=CrmDelivery(engine, crm_of, outbound),
+        crm=CrmDelivery(
+            engine,
+            crm_of,
+            outbound,
+            preferences=lambda organizer_id, person_id: unsubscribe_url(
+                settings.base_url, unsubscribe_token(signer, organizer_id, person_id)
+            ),
+        ),
         clock=clock.now,
         maintenance=Maintenance(engine, settings.secret_keys[0].reveal().encode()),
     )

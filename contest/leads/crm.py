@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -56,8 +57,10 @@ def enqueue_event(
     data: Mapping[str, Any],
     key: str,
     now: datetime,
+    person_id: int | None = None,
 ) -> bool:
-    """Queues an event when the organizer has a CRM connection; False when there is none."""
+    """Queues an event when the organizer has a CRM connection; False when there is none.
+    ``person_id`` lets the delivery add the person's preferences link (never sent itself)."""
     if event not in EVENTS:
         raise ValueError(f"unknown CRM event {event}")
     crm = tables.crmconnection
@@ -72,7 +75,12 @@ def enqueue_event(
         template=event,
         recipient="",
         language="",
-        payload={"organizer": organizer_id, "data": dict(data), "at": now.isoformat()},
+        payload={
+            "organizer": organizer_id,
+            "data": dict(data),
+            "at": now.isoformat(),
+            **({"person": person_id} if person_id is not None else {}),
+        },
         now=now,
         kind="crm",
     )
@@ -204,12 +212,15 @@ class CrmDelivery:
         engine: Engine,
         crm_of: Callable[[Connection, int], tuple[str, dict[str, str]] | None],
         client: Callable[[], httpx.Client] = lambda: outbound_client(OutboundPolicy()),
+        preferences: Callable[[int, int], str] | None = None,
     ) -> None:
         """``crm_of`` gives the organizer's CRM connection: its kind and settings, secrets
-        opened (contest.connections), or None."""
+        opened (contest.connections), or None. ``preferences`` gives a person's preferences
+        link (organizer id, person id), added to the webhook's ``lead.created`` events."""
         self.engine = engine
         self.crm_of = crm_of
         self.client = client
+        self.preferences = preferences
 
     def __call__(self, item: OutboxItem) -> None:
         with self.engine.connect() as connection:
@@ -220,6 +231,11 @@ class CrmDelivery:
         if found is None or found[0] not in DELIVERERS:
             raise CrmRefused("no CRM connection configured any more")
         kind, settings = found
+        person = item.payload.get("person")
+        if self.preferences is not None and person is not None and kind == "webhook":
+            link = self.preferences(int(item.payload["organizer"]), int(person))
+            data = {**item.payload.get("data", {}), "preferences_url": link}
+            item = replace(item, payload={**item.payload, "data": data})
         try:
             with self.client() as client:
                 DELIVERERS[kind](client, settings, item)

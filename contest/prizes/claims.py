@@ -27,6 +27,11 @@ from rules import Refusal
 UNCLAIMED = "unclaimed by the deadline"
 
 
+def shop_job_key(award_id: int) -> str:
+    """The outbox key of the job that delivers an award's voucher to the shop."""
+    return f"voucher-shop:{award_id}"
+
+
 @dataclass(frozen=True)
 class AwardView:
     id: int
@@ -189,7 +194,7 @@ def claim(connection: Connection, award_id: int, contest: Any, now: datetime) ->
     )
     outbox.enqueue(
         connection,
-        key=f"voucher-shop:{award_id}",
+        key=shop_job_key(award_id),
         template="shop_voucher",
         recipient="",
         language=who.language,

@@ -9,6 +9,7 @@ for the organizer's CSV export and the job is done.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -20,7 +21,7 @@ from sqlalchemy.engine import Connection
 from contest import tables
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import load_contest
-from contest.models import AwardStatus
+from contest.models import AwardStatus, OutboxStatus
 from contest.outbound import OutboundPolicy, OutboundRefused, outbound_client
 from contest.outbox import OutboxItem, Undeliverable
 from contest.prizes import claims, shops
@@ -122,3 +123,48 @@ def vouchers_to_import(connection: Connection, contest_id: int, now: datetime) -
         email = "" if row.erased_at is not None else row.email
         vouchers.append(voucher_of(award, email, "fr", now))
     return shops.vouchers_csv(vouchers)
+
+
+# An award's delivery when the shop refused its voucher for good (the job is not retried);
+# every other delivery status is the award's own (contest.models.AwardStatus).
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class AwardDelivery:
+    """An award and where its voucher stands with the shop.
+
+    ``status`` is the award's, or ``failed`` when the shop refused the voucher for good (the
+    code can still be imported from the vouchers CSV); ``shop_error`` is the shop's last answer
+    while the voucher is not delivered (refused, or failing and being retried), else None.
+    """
+
+    award: claims.AwardView
+    status: str
+    shop_error: str | None
+
+
+def deliveries(connection: Connection, contest_id: int) -> list[AwardDelivery]:
+    """The contest's awards (:func:`claims.awards`, by prize rank), each with its voucher's
+    delivery as the outbox's shop job tells it."""
+    awards = claims.awards(connection, contest_id)
+    keys = [claims.shop_job_key(award.id) for award in awards]
+    outbox = tables.outboxmessage
+    jobs = {
+        row.idempotency_key: row
+        for row in connection.execute(
+            sa.select(outbox.c.idempotency_key, outbox.c.status, outbox.c.last_error).where(
+                outbox.c.idempotency_key.in_(keys)
+            )
+        )
+    }
+    found = []
+    for award in awards:
+        job = jobs.get(claims.shop_job_key(award.id))
+        if award.status != AwardStatus.CLAIMED or job is None:
+            found.append(AwardDelivery(award, award.status, None))
+            continue
+        refused = job.status == OutboxStatus.FAILED
+        status = FAILED if refused else award.status
+        found.append(AwardDelivery(award, status, job.last_error or None))
+    return found

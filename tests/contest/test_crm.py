@@ -169,6 +169,13 @@ def test_webhook_events_are_signed(
     event = json.loads(body)
     assert event["type"] == "lead.created" and event["data"]["email"] == "lead@example.org"
     assert headers["Idempotency-Key"].startswith("crm:lead.created:")
+    preferences = event["data"]["preferences_url"]
+    assert preferences.startswith("http://testserver/unsubscribe/")
+    page = client.get(preferences.removeprefix("http://testserver"))
+    assert page.status_code == 200 and "Offres par e-mail" in page.text
+    with engine.connect() as connection:
+        kept = connection.execute(sa.select(tables.outboxmessage.c.payload)).scalars().all()
+    assert all("preferences_url" not in json.dumps(p) for p in kept), "added when sent, not kept"
 
 
 def test_no_event_without_marketing_consent(

@@ -17,9 +17,9 @@ from starlette.responses import JSONResponse, Response
 from contest import workspace
 from contest.leads import export
 from contest.organizer_contests import ContestNotFound, own_contest
-from contest.prizes import claims, fulfilment
+from contest.prizes import fulfilment
 from contest.roles import Role
-from contest.transactions import reading
+from contest.transactions import in_write_session, reading, writing
 from contest.web.api.base import (
     CSV,
     ApiSection,
@@ -51,7 +51,8 @@ DELIVERY = {
     "to_import": "Claimed; the code waits to be imported in the shop (vouchers.csv).",
     "delivered": "The shop confirmed the voucher code.",
     "expired": "Not claimed in time; passed to the next person drawn.",
-    "failed": "The shop refused the voucher; the reason is in the delivery log.",
+    "failed": "The shop refused the voucher (shop_error says why): fix the shop connection, or "
+    "import the code from vouchers.csv.",
 }
 
 
@@ -131,10 +132,10 @@ async def list_leads(request: Request, caller: Caller) -> Response:
 
 
 def _writing_page(request: Request, organizer_id: int, **filters: Any) -> export.LeadPage:
-    """The page read and its audit line written in one transaction."""
+    """The page read and its audit line written in one transaction, which takes the write
+    lock from its start (a read lock upgraded midway fails under concurrent writes)."""
     engine = state_of(request).engine
-    with engine.begin() as connection:
-        return export.lead_page(connection, organizer_id, now_of(request), **filters)
+    return writing(engine, export.lead_page, organizer_id, now_of(request), **filters)
 
 
 @section.operation(
@@ -330,19 +331,20 @@ async def list_awards(request: Request, caller: Caller) -> Response:
         return refused_change(exc)
     assert row.id is not None
     engine = state_of(request).engine
-    awards = await run_in_threadpool(reading, engine, claims.awards, row.id)
+    found = await run_in_threadpool(reading, engine, fulfilment.deliveries, row.id)
     items = [
         {
-            "prize_rank": award.prize_rank,
-            "prize": award.prize_description,
-            "status": award.status,
-            "delivery": DELIVERY.get(award.status, award.status),
-            "claim_deadline": iso(award.deadline),
-            "claimed_at": iso(award.claimed_at),
-            "delivered_at": iso(award.delivered_at),
-            "voucher_issued": award.voucher_code is not None,
+            "prize_rank": delivery.award.prize_rank,
+            "prize": delivery.award.prize_description,
+            "status": delivery.status,
+            "delivery": DELIVERY.get(delivery.status, delivery.status),
+            "shop_error": delivery.shop_error,
+            "claim_deadline": iso(delivery.award.deadline),
+            "claimed_at": iso(delivery.award.claimed_at),
+            "delivered_at": iso(delivery.award.delivered_at),
+            "voucher_issued": delivery.award.voucher_code is not None,
         }
-        for award in awards
+        for delivery in found
     ]
     return JSONResponse({"items": items})
 
@@ -356,13 +358,17 @@ async def list_awards(request: Request, caller: Caller) -> Response:
     ok={"200": (CSV, "The codes, ready for the shop's import screen.")},
 )
 async def export_vouchers(request: Request, caller: Caller) -> Response:
-    try:
-        row = await in_api(
-            request, workspace.voucher_export, caller.organizer_id, _contest_id(request)
+    engine, now = state_of(request).engine, now_of(request)
+    try:  # the export is audited: a write, though the request is a GET
+        row = await run_in_threadpool(
+            in_write_session,
+            engine,
+            workspace.voucher_export,
+            caller.organizer_id,
+            _contest_id(request),
         )
     except ContestNotFound as exc:
         return refused_change(exc)
-    engine, now = state_of(request).engine, now_of(request)
     assert row.id is not None
     contest_id = row.id
 

@@ -228,14 +228,23 @@ AWARD = {
     "properties": {
         "prize_rank": {"type": "integer"},
         "prize": {"type": "string"},
-        "status": {"type": "string"},
+        "status": {
+            "type": "string",
+            "enum": ["notified", "claimed", "to_import", "delivered", "expired", "failed"],
+            "description": "failed: the shop refused the voucher for good.",
+        },
         "delivery": {"type": "string"},
+        "shop_error": {
+            **NULLABLE_STRING,
+            "description": "The shop's last answer while the voucher is not delivered "
+            "(refused, or failing and being retried).",
+        },
         "claim_deadline": DATETIME,
         "claimed_at": DATETIME,
         "delivered_at": DATETIME,
         "voucher_issued": {"type": "boolean"},
     },
-    "required": ["prize_rank", "prize", "status", "delivery", "voucher_issued"],
+    "required": ["prize_rank", "prize", "status", "delivery", "shop_error", "voucher_issued"],
 }
 
 ACTIVITY_SCHEMAS: dict[str, Any] = {
