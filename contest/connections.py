@@ -84,7 +84,10 @@ FIELDS: dict[str, tuple[str, str]] = {
         N_("Admin API access token"),
         N_("From a custom app with the write_discounts and read_discounts scopes."),
     ),
-    "api_version": (N_("API version"), N_("For example 2025-01; leave empty for the default.")),
+    "api_version": (
+        N_("API version"),
+        N_("For example 2025-10; leave empty for the default (2025-10)."),
+    ),
     "timezone": (N_("Shop time zone"), N_("For example Europe/Paris.")),
     "currency": (N_("Currency"), N_("For example EUR.")),
     "individual_use": (N_("Not combinable with other coupons"), N_("true or false.")),

@@ -8,6 +8,7 @@ set (EU-COOKIE-1), and nothing here knows about the visitor.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -133,6 +134,34 @@ class SourceLinkResults:
     confirmed: int
 
 
+def _link_source() -> sa.ColumnElement[str]:
+    """The source a tracked link's entries carry, as :func:`follow_source` gives it."""
+    link = models.sourcelink
+    return sa.case(
+        (
+            sa.and_(link.c.kind == "campaign", link.c.utm_campaign != ""),
+            sa.literal("utm:") + link.c.utm_campaign,
+        ),
+        else_=sa.literal("partner:") + link.c.code,
+    )
+
+
+def source_names(connection: Connection, contest_ids: Collection[int]) -> dict[str, str]:
+    """The names the organizer gave the tracked links of these contests, by the source their
+    entries carry (``partner:{code}``, ``utm:{campaign}``), so that lists show a link's name
+    rather than its code. Campaign links sharing a campaign are named together."""
+    link = models.sourcelink
+    names: dict[str, list[str]] = {}
+    for source, label in connection.execute(
+        sa.select(_link_source(), link.c.label)
+        .where(link.c.contest_id.in_(list(contest_ids)))
+        .order_by(link.c.id)
+    ).all():
+        if label not in names.setdefault(source, []):
+            names[source].append(label)
+    return {source: ", ".join(labels) for source, labels in names.items()}
+
+
 def source_links_report(connection: Connection, contest_id: int) -> list[SourceLinkResults]:
     """The contest's tracked links, oldest first, with their clicks, the entries that came
     through each (by the source :func:`follow_source` gives them) and how many are confirmed."""
@@ -142,13 +171,7 @@ def source_links_report(connection: Connection, contest_id: int) -> list[SourceL
         .where(click.c.kind == "source", click.c.code == link.c.code)
         .scalar_subquery()
     )
-    source = sa.case(
-        (
-            sa.and_(link.c.kind == "campaign", link.c.utm_campaign != ""),
-            sa.literal("utm:") + link.c.utm_campaign,
-        ),
-        else_=sa.literal("partner:") + link.c.code,
-    )
+    source = _link_source()
     came = sa.and_(entry.c.contest_id == link.c.contest_id, entry.c.source == source)
     entries = sa.select(sa.func.count()).where(came).scalar_subquery()
     confirmed = (
