@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import types
 import typing
+from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from contest.contests.fields import SETTINGS
+from contest.contests.fields import DEFAULT_TIMEZONE, SETTINGS
 from contest.contests.view import ContestView
 from contest.forms import CATALOGUE
 from rules import ConsentField, ContestFacts
@@ -34,10 +36,24 @@ def _as_fact(name: str, value: Any) -> Any:
     return value
 
 
+def _local(value: Any, zone: ZoneInfo) -> Any:
+    """A moment in the contest's time zone, so that the rules' messages state it as the
+    organizer set it ("01/03/2026", not "28/02/2026 at 23:00 UTC"); the instant is the same."""
+    return value.astimezone(zone) if isinstance(value, datetime) else value
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
 def settings_facts(contest: ContestView) -> dict[str, Any]:
-    """The facts fed one to one by a setting."""
+    """The facts fed one to one by a setting; moments in the contest's time zone."""
+    zone = _zone(contest.timezone)
     return {
-        spec.fact or name: _as_fact(spec.fact or name, getattr(contest, name))
+        spec.fact or name: _as_fact(spec.fact or name, _local(getattr(contest, name), zone))
         for name, spec in SETTINGS.items()
         if spec.fact is not None
     }

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection
 from contest import tables
 from contest.csvcells import spreadsheet_safe
 from contest.models import EntryStatus
+from viral import links
 
 REFERRAL = "referral"
 PARTNER_PREFIX = "partner:"
@@ -91,9 +92,9 @@ class Sources:
     direct: SourceCount
     referral: SourceCount
     partner: SourceCount  # every ``partner:*`` together
-    partners: tuple[SourceCount, ...]  # per partner code, most entries first
+    partners: tuple[SourceCount, ...]  # per link (named as the organizer named it), most first
     utm: SourceCount  # every ``utm:*`` together
-    campaigns: tuple[SourceCount, ...]  # per utm campaign, most entries first
+    campaigns: tuple[SourceCount, ...]  # per utm campaign (or its links' names), most first
     other: SourceCount  # any other source value
 
 
@@ -242,17 +243,10 @@ def _sources(connection: Connection, contest_id: int) -> Sources:
     groups = [
         SourceCount(source, int(entries), int(confirmed)) for source, entries, confirmed in rows
     ]
-    link = tables.sourcelink
-    labels = dict(
-        connection.execute(
-            sa.select(link.c.code, link.c.label).where(link.c.contest_id == contest_id)
-        ).all()
-    )
-    partners = tuple(  # a tracked link is shown by the name the organizer gave it
-        SourceCount(labels.get(g.name) or g.name, g.entries, g.confirmed)
-        for g in _prefixed(groups, PARTNER_PREFIX)
-    )
-    campaigns = _prefixed(groups, UTM_PREFIX)
+    # A tracked link is shown by the name the organizer gave it, not by its code.
+    names = links.source_names(links.link_sources(connection, [contest_id]))
+    partners = _prefixed(groups, PARTNER_PREFIX, names)
+    campaigns = _prefixed(groups, UTM_PREFIX, names)
     known = {"direct", REFERRAL}
     return Sources(
         direct=_together("direct", (g for g in groups if g.name == "direct")),
@@ -272,10 +266,13 @@ def _sources(connection: Connection, contest_id: int) -> Sources:
     )
 
 
-def _prefixed(groups: Iterable[SourceCount], prefix: str) -> tuple[SourceCount, ...]:
-    """The groups whose source starts with ``prefix``, named without it, most entries first."""
+def _prefixed(
+    groups: Iterable[SourceCount], prefix: str, names: Mapping[str, str]
+) -> tuple[SourceCount, ...]:
+    """The groups whose source starts with ``prefix``, most entries first, each named by
+    ``names`` (a tracked link's name) or else by the source without its prefix."""
     found = [
-        SourceCount(g.name.removeprefix(prefix), g.entries, g.confirmed)
+        SourceCount(names.get(g.name) or g.name.removeprefix(prefix), g.entries, g.confirmed)
         for g in groups
         if g.name.startswith(prefix)
     ]

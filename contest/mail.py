@@ -100,6 +100,19 @@ class MessageBuilder:
                 "optout_url": f"{base}/invite-optout/{optout}",
                 "rules_url": f"{base}/c/{contest.slug}/rules?lang={item.language}",
             }
+        if item.template == "friends_confirmed":
+            contest = self.contests.get(item.payload["slug"])
+            if contest is None:
+                raise Undeliverable("contest gone")
+            own = self.signer.sign(Purpose.ME, item.payload["entry"])
+            base = f"{self.settings.base_url}/c/{contest.slug}"
+            return {
+                "contest": contest,
+                "friends": int(item.payload["friends"]),
+                "chances": int(item.payload["chances"]),
+                "own_url": f"{base}/me/{own}?lang={item.language}",
+                "rules_url": f"{base}/rules?lang={item.language}",
+            }
         if item.template == "password_reset":
             token = self.signer.sign(
                 Purpose.RESET,

@@ -113,6 +113,7 @@ class Contest(SQLModel, table=True):
     invitations_override_reason: str = Field(default="", max_length=500)
     leaderboard: bool = False
     confirm_reminder: bool = True
+    friend_mail: bool = True
     # The capture pop-in for the organizer's shop: where it may be embedded, and how long a
     # dismissal lasts before it may show again.
     embed_origins: list[str] = Field(default_factory=list, sa_type=JSON)
@@ -207,6 +208,8 @@ class Entry(SQLModel, table=True):
     confirmation_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the one reminder to confirm went out (contest.reminders); never a second one.
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the referrer was last told that friends confirmed (at most daily, contest.reminders).
+    friends_told_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The participant's share code (/r/{code}), given at confirmation.
     referral_code: str | None = Field(
         default=None, max_length=16, sa_column_kwargs={"unique": True}

@@ -74,7 +74,7 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int, most: in
         while draw.textlength(line, font=font) > width and len(line) > 1:
             line = line[:-2] + "…"
         lines[index] = line
-    return lines
+    return lines or [""]  # blank text: one empty line
 
 
 def draw_card(title: str, prize: str, organizer: str, brand: str, accent: str) -> Image.Image:

@@ -304,11 +304,13 @@ def add_tracked_link(
 @dataclass(frozen=True)
 class LeadList:
     """A page of the leads matching the filters, how many match in all, and the organizer's
-    contests to filter by."""
+    contests and tracked links to filter by."""
 
     rows: list[Any]  # lead_query's columns
     total: int
     contests: list[tuple[int | None, str, str]]  # id, title, slug
+    source_names: dict[str, str]  # a tracked link's source -> the name the organizer gave it
+    link_choices: list[tuple[str, list[tuple[str, str]]]]  # contest title, (source, name)s
 
 
 def lead_list(
@@ -337,8 +339,20 @@ def lead_list(
         contest_id=contest_id if any(c.id == contest_id for c in contests) else None,
         source=source,
     )
-    page = export.paged(session.connection(), query, limit, offset)
-    return LeadList(page.rows, page.total, [(c.id, c.title, c.slug) for c in contests])
+    connection = session.connection()
+    page = export.paged(connection, query, limit, offset)
+    found = links.link_sources(connection, [c.id for c in contests if c.id is not None])
+    choices = [
+        (c.title, list(links.source_names(f for f in found if f.contest_id == c.id).items()))
+        for c in contests
+    ]
+    return LeadList(
+        page.rows,
+        page.total,
+        [(c.id, c.title, c.slug) for c in contests],
+        source_names=links.source_names(found),
+        link_choices=[(title, options) for title, options in choices if options],
+    )
 
 
 def voucher_export(session: Session, organizer_id: int, contest_id: int) -> Contest:

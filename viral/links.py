@@ -8,7 +8,7 @@ set (EU-COOKIE-1), and nothing here knows about the visitor.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -146,19 +146,34 @@ def _link_source() -> sa.ColumnElement[str]:
     )
 
 
-def source_names(connection: Connection, contest_ids: Collection[int]) -> dict[str, str]:
-    """The names the organizer gave the tracked links of these contests, by the source their
-    entries carry (``partner:{code}``, ``utm:{campaign}``), so that lists show a link's name
-    rather than its code. Campaign links sharing a campaign are named together."""
+@dataclass(frozen=True)
+class LinkSource:
+    """A tracked link by the source its entries carry, and the name the organizer gave it."""
+
+    contest_id: int
+    source: str  # ``partner:{code}`` or ``utm:{campaign}``, as :func:`follow_source` gives it
+    label: str
+
+
+def link_sources(connection: Connection, contest_ids: Collection[int]) -> list[LinkSource]:
+    """The tracked links of these contests, oldest first, so that lists can show a link's name
+    rather than its code."""
     link = models.sourcelink
-    names: dict[str, list[str]] = {}
-    for source, label in connection.execute(
-        sa.select(_link_source(), link.c.label)
+    rows = connection.execute(
+        sa.select(link.c.contest_id, _link_source(), link.c.label)
         .where(link.c.contest_id.in_(list(contest_ids)))
         .order_by(link.c.id)
-    ).all():
-        if label not in names.setdefault(source, []):
-            names[source].append(label)
+    ).all()
+    return [LinkSource(int(contest_id), source, label) for contest_id, source, label in rows]
+
+
+def source_names(found: Iterable[LinkSource]) -> dict[str, str]:
+    """The name of each source among ``found``: its link's name; the names of the campaign
+    links sharing one campaign, together."""
+    names: dict[str, list[str]] = {}
+    for link in found:
+        if link.label not in names.setdefault(link.source, []):
+            names[link.source].append(link.label)
     return {source: ", ".join(labels) for source, labels in names.items()}
 
 

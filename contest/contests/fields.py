@@ -173,6 +173,12 @@ class ContestSettings:
         N_("Remind once, 24 hours later, those who have not confirmed their entry"),
         fact=None,
     )
+    friend_mail: bool = setting(
+        True,
+        Kind.BOOLEAN,
+        N_("Tell referrers when friends confirm, with their new chances (at most once a day)"),
+        fact=None,
+    )
     platform_invitations: bool = setting(
         False,
         Kind.BOOLEAN,

@@ -169,7 +169,7 @@ def enter_confirmed(
     assert client.post(link, follow_redirects=False).status_code == 303
 
 
-def emails(client: TestClient, bearer: dict[str, str], **params: object) -> list[str]:
+def emails(client: TestClient, bearer: dict[str, str], **params: str | int) -> list[str]:
     answer = client.get("/api/v1/leads", params={"limit": 500, **params}, headers=bearer)
     assert answer.status_code == 200, answer.text
     body = answer.json()

@@ -12,9 +12,10 @@ from starlette.testclient import TestClient
 from contest import tables
 from contest.clock import FixedClock
 from contest.mail import Sender
-from contest.reminders import remind_unconfirmed
+from contest.reminders import remind_unconfirmed, tell_referrers
 from contest.settings import Settings
 from tests.helpers import enter, link_in, read_eml
+from tests.viral.referral_steps import enter_and_confirm, share_path
 
 
 def mails_to(settings: Settings, address: str) -> list[str]:
@@ -89,3 +90,29 @@ def test_workers_running_at_once_send_each_reminder_once(
             sa.select(sa.func.count()).where(outbox.c.idempotency_key.like("reminder:%"))
         ).scalar_one()
     assert queued == 8
+
+
+def test_a_referrer_hears_of_confirmed_friends_at_most_once_a_day(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, clock: FixedClock
+) -> None:
+    own = enter_and_confirm(client, sender, settings, "ann@example.org")
+    shared = share_path(client, own)
+    for friend in ("bob@example.org", "cyd@example.org"):
+        enter_and_confirm(client, sender, settings, friend, page_url=shared)
+    assert tell_referrers(engine, clock.now()) == 1
+    sender.run_once()
+    [news] = [m for m in read_eml(settings.mail_dir) if m["Subject"].startswith("Vos filleuls")]
+    assert news["To"] == "ann@example.org" and "3 chances" in news["Subject"]
+    text = news.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "2 personne(s) de plus" in text and "/c/demo/me/" in text
+
+    clock.advance(timedelta(hours=2))
+    enter_and_confirm(client, sender, settings, "dan@example.org", page_url=shared)
+    assert tell_referrers(engine, clock.now()) == 0, "not twice in a day"
+    clock.advance(timedelta(days=1))
+    assert tell_referrers(engine, clock.now()) == 1
+    sender.run_once()
+    latest = [m for m in read_eml(settings.mail_dir) if m["Subject"].startswith("Vos filleuls")]
+    assert len(latest) == 2 and "4 chances" in latest[-1]["Subject"]
+    assert "1 personne(s) de plus" in latest[-1].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert tell_referrers(engine, clock.now() + timedelta(days=3)) == 0, "nothing new, no mail"

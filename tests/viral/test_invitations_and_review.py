@@ -114,7 +114,8 @@ def test_organizer_clears_a_flagged_referral_and_the_referrer_gains(
         ).scalar_one()
         referral_id = connection.execute(sa.text("SELECT id FROM referral")).scalar_one()
     queue = client.get(f"/admin/contests/{contest_id}/referrals")
-    assert "DISPOSABLE_DOMAIN" in queue.text and "temp@mailinator.com" in queue.text
+    assert "adresse jetable" in queue.text and "temp@mailinator.com" in queue.text
+    assert "DISPOSABLE_DOMAIN" not in queue.text, "the signal in words, not its code"
     csrf = re.search(r'name="csrf" value="([^"]+)"', queue.text).group(1)  # type: ignore[union-attr]
     client.post(f"/admin/contests/{contest_id}/referrals/{referral_id}/clear", data={"csrf": csrf})
     client.cookies.clear()

@@ -159,7 +159,8 @@ async def create_contest(request: Request, caller: Caller) -> Response:
     "duplicateContest",
     "A new draft copied from the contest: same settings and prizes, dates to set again",
     body=None,
-    ok={"201": ("Contest", "The new draft.")},
+    ok={"201": ("Contest", "The new draft, titled as a copy, at a free address.")},
+    role=Role.EDITOR,
 )
 async def duplicate_contest(request: Request, caller: Caller) -> Response:
     try:

@@ -129,7 +129,16 @@ class Paging:
     following: str | None
 
 
+def page_number(text: str | None) -> int:
+    """The page asked for in the query string: 1 for anything but a positive number."""
+    if not text or not text.isascii() or not text.isdigit() or len(text) > 7:
+        return 1
+    return max(1, int(text))
+
+
 def pages(number: int, total: int, size: int, filters: dict[str, str]) -> Paging:
+    """Page ``number`` of ``total`` items, ``size`` a page; past the end, "previous" leads
+    back to the last page."""
     count = max(1, -(-total // size))
     kept = {name: value for name, value in filters.items() if value}
 
@@ -139,6 +148,6 @@ def pages(number: int, total: int, size: int, filters: dict[str, str]) -> Paging
     return Paging(
         number,
         count,
-        query(number - 1) if number > 1 else None,
+        query(min(number - 1, count)) if number > 1 else None,
         query(number + 1) if number < count else None,
     )

@@ -16,17 +16,19 @@ from contest.roles import Role
 from contest.transactions import reading
 from contest.web.auth import organizer_page
 from contest.web.base import now_of, state_of
-from contest.web.organizer.base import csv_download, page, pages
+from contest.web.organizer.base import csv_download, page, page_number, pages
 
 if TYPE_CHECKING:
     from contest.accounts import OrganizerIdentity
+
+PAGE_SIZE = 100  # clients listed on one page
 
 
 @organizer_page(role=Role.EDITOR)
 async def clients_page(
     request: Request, organizer: OrganizerIdentity, form: FormData | None = None
 ) -> Response:
-    """The client list: how many, import a CSV (with a per-row report), export."""
+    """The client list: how many, a page of them, import a CSV (with a per-row report)."""
     engine = state_of(request).engine
     report = None
     if form is not None:
@@ -39,7 +41,7 @@ async def clients_page(
             import_clients, engine, organizer.id, text, now_of(request)
         )
     total = await run_in_threadpool(reading, engine, client_count, organizer.id)
-    number = _page_number(request.query_params.get("page"))
+    number = page_number(request.query_params.get("page"))
     offset = (number - 1) * PAGE_SIZE
     rows = await run_in_threadpool(reading, engine, client_page, organizer.id, PAGE_SIZE, offset)
     return page(
@@ -51,13 +53,6 @@ async def clients_page(
         paging=pages(number, total, PAGE_SIZE, {}),
         report=report,
     )
-
-
-PAGE_SIZE = 100
-
-
-def _page_number(text: str | None) -> int:
-    return int(text) if text and text.isascii() and text.isdigit() and len(text) <= 7 else 1
 
 
 @organizer_page(role=Role.EDITOR)

@@ -71,13 +71,17 @@ def _form_page(
     contest: Contest | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    errors = errors or {}
+    # The fields with a problem, or that a rule names: their sections of the form open.
+    named = {finding.field for finding in verdict.findings if finding.field} if verdict else set()
     return page(
         request,
         "organizer/contest_form.html",
         status_code=status_code,
         values=values,
         verdict=verdict,
-        errors=errors or {},
+        errors=errors,
+        flagged=frozenset(errors) | named,
         contest=contest,
         catalogue=CATALOGUE,
         email_field=EMAIL,

@@ -20,11 +20,14 @@ from contest.web.organizer.base import (
     language_of,
     not_possible,
     page,
+    page_number,
     pages,
 )
 
 if TYPE_CHECKING:
     from contest.accounts import OrganizerIdentity
+
+PAGE_SIZE = 100  # leads listed on one page
 
 
 @organizer_page(role=Role.EDITOR)
@@ -38,7 +41,7 @@ async def leads_page(request: Request, organizer: OrganizerIdentity) -> Response
         "contest": params.get("contest") or "",
         "source": (params.get("source") or "")[:64],
     }
-    number = _number(params.get("page") or "1") or 1
+    number = page_number(params.get("page"))
     listed = await in_workspace(
         request,
         workspace.lead_list,
@@ -61,12 +64,11 @@ async def leads_page(request: Request, organizer: OrganizerIdentity) -> Response
         segments=export.SEGMENTS,
         segment_labels=export.SEGMENT_LABELS,
         consent_labels=export.CONSENT_STATE_LABELS,
+        source_names=listed.source_names,
+        link_choices=listed.link_choices,
         formula=export.SCORE_FORMULA,
         filters=filters,
     )
-
-
-PAGE_SIZE = 100
 
 
 def _number(text: str) -> int | None:

@@ -1,7 +1,8 @@
-"""confirm reminder
+"""confirm reminder and friends confirmed
 
-One reminder to confirm, 24 hours after entering, for contests that keep it on (the
-default): the contest's choice, and when the entry's reminder went out.
+One reminder to confirm, 24 hours after entering, and a daily word to referrers whose friends
+confirmed, for contests that keep them on (the default): the contest's choices, and when each
+entry's reminder and last word went out.
 
 Revision ID: 0015
 Revises: 0014
@@ -24,12 +25,18 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("confirm_reminder", sa.Boolean(), nullable=False, server_default=sa.true())
         )
+        batch_op.add_column(
+            sa.Column("friend_mail", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
     with op.batch_alter_table("entry", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reminded_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("friends_told_at", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("entry", schema=None) as batch_op:
+        batch_op.drop_column("friends_told_at")
         batch_op.drop_column("reminded_at")
     with op.batch_alter_table("contest", schema=None) as batch_op:
+        batch_op.drop_column("friend_mail")
         batch_op.drop_column("confirm_reminder")
