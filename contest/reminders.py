@@ -13,7 +13,9 @@ queues the e-mail, and concurrent workers skip the rows another one holds (Postg
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -49,30 +51,39 @@ def remind_unconfirmed(engine: Engine, now: datetime, batch: int = BATCH) -> int
         .limit(batch)
         .with_for_update(of=entry, skip_locked=True)
     )
+    return _send_once(
+        engine,
+        due,
+        "reminded_at",
+        now,
+        lambda row: outbox.message_row(
+            key=f"reminder:{row.public_id}",
+            template="confirm",
+            recipient=row.email,
+            language=row.language,
+            payload={"entry": row.public_id, "slug": row.slug, "reminder": True},
+            now=now,
+        ),
+    )
+
+
+def _send_once(
+    engine: Engine,
+    due: sa.Select[Any],
+    stamp: str,
+    now: datetime,
+    message: Callable[[Any], dict[str, Any]],
+) -> int:
+    """In one write transaction: the ``due`` entries (locked, others' skipped), their
+    ``stamp`` column set to ``now`` and one message each queued; gives how many."""
+    entry = tables.entry
     with engine.connect().execution_options(**write_options()) as connection:
         with connection.begin():
             rows = connection.execute(due).all()
-            if not rows:
-                return 0
-            connection.execute(
-                sa.update(entry)
-                .where(entry.c.id.in_([row.id for row in rows]))
-                .values(reminded_at=now)
-            )
-            outbox.enqueue_many(
-                connection,
-                [
-                    outbox.message_row(
-                        key=f"reminder:{row.public_id}",
-                        template="confirm",
-                        recipient=row.email,
-                        language=row.language,
-                        payload={"entry": row.public_id, "slug": row.slug, "reminder": True},
-                        now=now,
-                    )
-                    for row in rows
-                ],
-            )
+            if rows:
+                ids = [row.id for row in rows]
+                connection.execute(sa.update(entry).where(entry.c.id.in_(ids)).values({stamp: now}))
+                outbox.enqueue_many(connection, [message(row) for row in rows])
     return len(rows)
 
 
@@ -118,33 +129,22 @@ def tell_referrers(engine: Engine, now: datetime, batch: int = BATCH) -> int:
         .limit(batch)
         .with_for_update(of=entry, skip_locked=True)
     )
-    with engine.connect().execution_options(**write_options()) as connection:
-        with connection.begin():
-            rows = connection.execute(due).all()
-            if not rows:
-                return 0
-            connection.execute(
-                sa.update(entry)
-                .where(entry.c.id.in_([row.id for row in rows]))
-                .values(friends_told_at=now)
-            )
-            outbox.enqueue_many(
-                connection,
-                [
-                    outbox.message_row(
-                        key=f"friends:{row.public_id}:{now.date().isoformat()}",
-                        template="friends_confirmed",
-                        recipient=row.email,
-                        language=row.language,
-                        payload={
-                            "entry": row.public_id,
-                            "slug": row.slug,
-                            "friends": int(row.friends),
-                            "chances": int(row.chances),
-                        },
-                        now=now,
-                    )
-                    for row in rows
-                ],
-            )
-    return len(rows)
+    return _send_once(
+        engine,
+        due,
+        "friends_told_at",
+        now,
+        lambda row: outbox.message_row(
+            key=f"friends:{row.public_id}:{now.date().isoformat()}",
+            template="friends_confirmed",
+            recipient=row.email,
+            language=row.language,
+            payload={
+                "entry": row.public_id,
+                "slug": row.slug,
+                "friends": int(row.friends),
+                "chances": int(row.chances),
+            },
+            now=now,
+        ),
+    )

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from contest import workspace
 from contest.leads import export
-from contest.organizer_contests import ContestNotFound, own_contest
+from contest.organizer_contests import own_contest
 from contest.prizes import fulfilment
 from contest.roles import Role
 from contest.transactions import in_write_session, reading, writing
@@ -33,7 +33,7 @@ from contest.web.api.base import (
     query_int,
     query_parameter,
 )
-from contest.web.api.contests import _contest_id, refused_change
+from contest.web.api.contests import _contest_id
 from contest.web.api.schemas import ACTIVITY_SCHEMAS
 from contest.web.base import now_of, state_of
 from viral import fraud
@@ -110,10 +110,7 @@ async def list_leads(request: Request, caller: Caller) -> Response:
     contest_id = None
     if request.query_params.get("contest"):
         contest_id = query_int(request, "contest", 0, 1, 2**31 - 1)
-        try:
-            await in_api(request, own_contest, caller.organizer_id, contest_id)
-        except ContestNotFound as exc:
-            return refused_change(exc)
+        await in_api(request, own_contest, caller.organizer_id, contest_id)
     page = await run_in_threadpool(
         _writing_page,
         request,
@@ -195,12 +192,9 @@ def link_json(link: Any, base_url: str) -> dict[str, Any]:
     ok={"200": ("Links", "The links, oldest first.")},
 )
 async def list_links(request: Request, caller: Caller) -> Response:
-    try:
-        shown = await in_api(
-            request, workspace.tracked_links, caller.organizer_id, _contest_id(request)
-        )
-    except ContestNotFound as exc:
-        return refused_change(exc)
+    shown = await in_api(
+        request, workspace.tracked_links, caller.organizer_id, _contest_id(request)
+    )
     base = state_of(request).settings.base_url
     return JSONResponse({"items": [link_json(link, base) for link in shown.links]})
 
@@ -215,10 +209,8 @@ async def list_links(request: Request, caller: Caller) -> Response:
     errors={"422": "The link is refused (the message says why)."},
 )
 async def create_link(request: Request, caller: Caller) -> Response:
-    try:  # another organizer's contest is a 404 before the body is read
-        await in_api(request, own_contest, caller.organizer_id, _contest_id(request))
-    except ContestNotFound as exc:
-        return refused_change(exc)
+    # Another organizer's contest is a 404 before the body is read.
+    await in_api(request, own_contest, caller.organizer_id, _contest_id(request))
     data = await json_object(request)
     names = ("label", "kind", "utm_source", "utm_medium", "utm_campaign")
     unknown = sorted(set(data) - set(names))
@@ -232,8 +224,6 @@ async def create_link(request: Request, caller: Caller) -> Response:
             request, workspace.add_tracked_link, caller.organizer_id, contest_id, fields, now
         )
         shown = await in_api(request, workspace.tracked_links, caller.organizer_id, contest_id)
-    except ContestNotFound as exc:
-        return refused_change(exc)
     except LinkRefused as refusal:
         return error(422, refusal.code, refusal.message_en)
     base = state_of(request).settings.base_url
@@ -253,12 +243,9 @@ async def create_link(request: Request, caller: Caller) -> Response:
     ok={"200": ("ReviewQueue", "The referrals held or rejected, with the signals' reasons.")},
 )
 async def list_review(request: Request, caller: Caller) -> Response:
-    try:
-        queue = await in_api(
-            request, workspace.referrals_to_review, caller.organizer_id, _contest_id(request)
-        )
-    except ContestNotFound as exc:
-        return refused_change(exc)
+    queue = await in_api(
+        request, workspace.referrals_to_review, caller.organizer_id, _contest_id(request)
+    )
     items = [
         {
             "id": referral.id,
@@ -290,10 +277,8 @@ async def decide_referral(request: Request, caller: Caller) -> Response:
         return error(404, "not_found", "No such referral.")
     if not 1 <= referral_id <= 2**31 - 1:
         return error(404, "not_found", "No such referral.")
-    try:  # another organizer's contest is a 404 before the body is read
-        await in_api(request, own_contest, caller.organizer_id, _contest_id(request))
-    except ContestNotFound as exc:
-        return refused_change(exc)
+    # Another organizer's contest is a 404 before the body is read.
+    await in_api(request, own_contest, caller.organizer_id, _contest_id(request))
     decision = (await json_object(request)).get("decision")
     if decision not in ("clear", "reject"):
         raise BadRequest(422, "invalid", "decision is clear or reject.")
@@ -307,8 +292,6 @@ async def decide_referral(request: Request, caller: Caller) -> Response:
             decision,
             now_of(request),
         )
-    except ContestNotFound as exc:
-        return refused_change(exc)
     except NotInReview:
         return error(404, "not_found", "No such referral waiting for a decision.")
     return JSONResponse({"id": referral_id, "status": status})
@@ -325,10 +308,7 @@ async def decide_referral(request: Request, caller: Caller) -> Response:
     ok={"200": ("PrizeAwards", "The awards, by prize rank.")},
 )
 async def list_awards(request: Request, caller: Caller) -> Response:
-    try:
-        row = await in_api(request, own_contest, caller.organizer_id, _contest_id(request))
-    except ContestNotFound as exc:
-        return refused_change(exc)
+    row = await in_api(request, own_contest, caller.organizer_id, _contest_id(request))
     assert row.id is not None
     engine = state_of(request).engine
     found = await run_in_threadpool(reading, engine, fulfilment.deliveries, row.id)
@@ -359,16 +339,13 @@ async def list_awards(request: Request, caller: Caller) -> Response:
 )
 async def export_vouchers(request: Request, caller: Caller) -> Response:
     engine, now = state_of(request).engine, now_of(request)
-    try:  # the export is audited: a write, though the request is a GET
-        row = await run_in_threadpool(
-            in_write_session,
-            engine,
-            workspace.voucher_export,
-            caller.organizer_id,
-            _contest_id(request),
-        )
-    except ContestNotFound as exc:
-        return refused_change(exc)
+    row = await run_in_threadpool(
+        in_write_session,
+        engine,
+        workspace.voucher_export,
+        caller.organizer_id,
+        _contest_id(request),
+    )
     assert row.id is not None
     contest_id = row.id
 

@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from contest import apitokens
 from contest.actors import act_as
+from contest.organizer_contests import ContestNotFound
 from contest.roles import Role, not_allowed
 from contest.transactions import writing
 from contest.web.base import now_of, refusal_json, session_for, state_of
@@ -189,6 +190,8 @@ def api_route(handler: Handler, role: Role) -> Callable[[Request], Awaitable[Res
             return await handler(request, caller)
         except BadRequest as bad:
             return bad.response
+        except ContestNotFound:  # another organizer's contest answers as a missing one
+            return error(404, "not_found", "No such contest.")
 
     guarded.__name__ = handler.__name__
     guarded.__doc__ = handler.__doc__
