@@ -79,14 +79,44 @@ FORM_DISCIPLINE = Finding(
 )
 
 
+def incomplete_translation(contest: ContestSettings) -> Finding | None:
+    """A warning when a text is given in the contest's language only: visitors reading the
+    second language see it untranslated."""
+    missing = contest.missing_translations()
+    if not missing:
+        return None
+    french_second = contest.second_language == "fr"
+    return Finding(
+        rule_id="LANG-COMPLETE-1",
+        severity=Severity.WARN,
+        message_fr=(
+            f"La version {'française' if french_second else 'anglaise'} est incomplète "
+            f"({len(missing)} texte(s) manquant(s)) : les visiteurs qui lisent "
+            f"{'le français' if french_second else 'l’anglais'} les verront en "
+            f"{'anglais' if french_second else 'français'}."
+        ),
+        message_en=(
+            f"The {'French' if french_second else 'English'} version is incomplete "
+            f"({len(missing)} text(s) missing): visitors reading "
+            f"{'French' if french_second else 'English'} will see them in "
+            f"{'English' if french_second else 'French'}."
+        ),
+        source="Product practice (every text in each of the contest's languages)",
+        field=missing[0],
+    )
+
+
 def judge(contest: ContestSettings, organizer: Organizer, now: datetime) -> Verdict:
     """Every refusal and warning for this configuration, as of publishing it at ``now``."""
     facts = facts_of(contest, organizer)
     if facts.offered_at is None:
         facts = replace(facts, offered_at=now)
     verdict = evaluate_configuration(facts, now)
+    extra = [finding for finding in (incomplete_translation(contest),) if finding is not None]
     if len(contest.form_fields) + 1 > MANY_FIELDS:
-        verdict = Verdict((*verdict.findings, FORM_DISCIPLINE))
+        extra.append(FORM_DISCIPLINE)
+    if extra:
+        verdict = Verdict((*verdict.findings, *extra))
     return verdict
 
 

@@ -65,6 +65,12 @@ PRIVACY = (
     "privacy@example.org."
 )
 
+PRIVACY_EN = (
+    "La Boutique Démo SAS processes your data to run the contest (performing its rules) and, "
+    "if you agree, to send you its offers (consent). Recipients: the organizer and, if you "
+    "agree, Atelier Partenaire SAS. Contact: privacy@example.org."
+)
+
 
 def _contest(organizer_id: int, slug: str, title: str, now: datetime, **fields: object) -> Contest:
     base: dict[str, object] = {
@@ -85,9 +91,12 @@ def _contest(organizer_id: int, slug: str, title: str, now: datetime, **fields: 
         "partners": ["Atelier Partenaire SAS"],
         "excluded_email_domains": ["laboutiquedemo.fr"],
         "draw_method": "Tirage au sort vérifiable (graine engagée à la publication).",
+        "draw_method_translation": "A verifiable random draw (seed committed at publication).",
         "winner_notification": "e-mail à l'adresse de participation",
+        "winner_notification_translation": "an e-mail to the address used to enter",
         "claim_days": 30,
         "privacy_notice": PRIVACY,
+        "privacy_notice_translation": PRIVACY_EN,
         "retention_months": 12,
         "created_at": now,
         "updated_at": now,
@@ -105,6 +114,7 @@ def _vouchers(contest_id: int, values: list[int]) -> list[Prize]:
             contest_id=contest_id,
             rank=rank,
             description=f"Bon d'achat de {value} € sur La Boutique Démo",
+            description_translation=f"€{value} voucher for La Boutique Démo",
             quantity=1,
             unit_value=Decimal(value),
             currency="EUR",
@@ -149,6 +159,10 @@ def seed_demo(
             description=(
                 "Trois bons d'achat à dépenser sur toute la boutique. Participation en 20 secondes."
             ),
+            title_translation="Win €500 of vouchers at La Boutique Démo",
+            description_translation=(
+                "Three vouchers to spend across the whole shop. Entering takes 20 seconds."
+            ),
             referral_bonus=1,
             referral_cap=10,
         )
@@ -165,6 +179,8 @@ def seed_demo(
             "Jeu réservé à nos clients : un bon de 200 €",
             now,
             description="Merci de votre fidélité : un bon d'achat de 200 € à gagner.",
+            title_translation="A contest for our clients only: a €200 voucher",
+            description_translation="Thank you for your loyalty: a €200 voucher to win.",
             audience="clients",
             offered_at=offered,
             client_cutoff_at=offered,
@@ -205,6 +221,8 @@ def seed_demo(
             "Jeu de la rentrée (terminé)",
             now,
             description="Le jeu est terminé ; le tirage au sort aura lieu prochainement.",
+            title_translation="Back-to-school contest (closed)",
+            description_translation="The contest is closed; the draw will take place soon.",
             status=ContestStatus.CLOSED,
             offered_at=now - timedelta(days=60),
             opens_at=now - timedelta(days=60),

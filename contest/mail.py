@@ -32,7 +32,7 @@ from sqlalchemy import Engine
 
 from contest import outbox, roles, tables
 from contest.clock import SYSTEM_CLOCK
-from contest.contests import ContestCache, load_contest
+from contest.contests import ContestCache, ContestView, load_contest
 from contest.i18n import gettext
 from contest.leads.subscriptions import unsubscribe_token, unsubscribe_url
 from contest.outbox import OutboxItem, Undeliverable
@@ -165,6 +165,9 @@ class MessageBuilder:
         context = {**self._context(item), "base_url": self.settings.base_url}
         name = f"mail/{item.template}"
         language = item.language
+        contest = context.get("contest")
+        if isinstance(contest, ContestView):  # its texts in the language of the message
+            context["contest"] = contest.in_language(language)
         message = EmailMessage(policy=MAIL_POLICY)
         message["Subject"] = self.templates.render(
             language, f"{name}.subject.txt", **context

@@ -129,6 +129,12 @@ class Contest(SQLModel, table=True):
     accent_color: str = Field(default="#6b3fd1", max_length=7)
     image_path: str | None = Field(default=None, max_length=200)
     logo_path: str | None = Field(default=None, max_length=200)
+    # The texts in the contest's second language (see ContestSettings.in_language).
+    title_translation: str = Field(default="", max_length=200)
+    description_translation: str = Field(default="", max_length=5000)
+    draw_method_translation: str = Field(default="", max_length=500)
+    winner_notification_translation: str = Field(default="", max_length=500)
+    privacy_notice_translation: str = Field(default="", max_length=5000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -144,6 +150,7 @@ class Prize(SQLModel, table=True):
     kind: str = Field(default="voucher", max_length=16)
     voucher_min_order: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
     voucher_validity_days: int | None = None
+    description_translation: str = Field(default="", max_length=500)
 
 
 class Client(SQLModel, table=True):

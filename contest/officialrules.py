@@ -22,6 +22,8 @@ class Section:
 
 
 def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
+    contest = contest.in_language(language)
+
     def _(message: str, **params: object) -> str:
         return gettext(language, message, **params)
 

@@ -60,6 +60,8 @@ class Prize:
     kind: str = "voucher"  # "voucher" | "goods" | "service" | "cash" ...
     voucher_min_order: Decimal | None = None
     voucher_validity_days: int | None = None
+    # The description in the contest's second language (shown, never judged).
+    description_translation: str = ""
 
     @property
     def is_voucher(self) -> bool:

@@ -14,8 +14,9 @@ migration. Prizes are ``rules.Prize``, their sub-fields declared in :data:`PRIZE
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Self
 
 from contest.contests.setting import Kind, Setting, setting, settings_of
 from contest.forms import CATALOGUE
@@ -233,6 +234,25 @@ class ContestSettings:
     accent_color: str = setting(
         "#6b3fd1", Kind.COLOR, N_("Second colour (prize banner)"), fact=None
     )
+    # The contest's texts in its second language (English for a French contest, French for an
+    # English one); a text left empty shows in the contest's own language.
+    title_translation: str = setting(
+        "", Kind.TEXT, N_("Title, in the second language"), max_length=200, fact=None
+    )
+    description_translation: str = setting(
+        "", Kind.TEXT, N_("Description, in the second language"), max_length=5000, rows=3,
+        fact=None,
+    )  # fmt: skip
+    draw_method_translation: str = setting(
+        "", Kind.TEXT, N_("How winners are chosen, in the second language"), rows=3, fact=None
+    )
+    winner_notification_translation: str = setting(
+        "", Kind.TEXT, N_("How winners are told, in the second language"), fact=None
+    )
+    privacy_notice_translation: str = setting(
+        "", Kind.TEXT, N_("Personal-data notice, in the second language"), max_length=5000,
+        rows=4, fact=None,
+    )  # fmt: skip
     # Uploaded files: set by the upload, not typed into the form or the API.
     image_path: str | None = setting(
         None, Kind.TEXT, N_("Contest image"), form=False, api=False, fact=None, blank=None
@@ -241,6 +261,43 @@ class ContestSettings:
         None, Kind.TEXT, N_("Logo"), form=False, api=False, fact=None, blank=None
     )
     prizes: tuple[Prize, ...] = ()
+
+    @property
+    def second_language(self) -> str:
+        return "en" if self.language == "fr" else "fr"
+
+    def in_language(self, language: str) -> Self:
+        """The same contest with its texts in ``language``: the second language's version of
+        each text where it was given, the contest's own text where it was not."""
+        if language == self.language:
+            return self
+        texts = {
+            name: getattr(self, f"{name}_translation") or getattr(self, name) for name in TRANSLATED
+        }
+        prizes = tuple(
+            replace(prize, description=prize.description_translation or prize.description)
+            for prize in self.prizes
+        )
+        return replace(self, **texts, prizes=prizes)
+
+    def prize_description(self, rank: int, default: str) -> str:
+        """Prize ``rank``'s description (in this view's language), or ``default``."""
+        return next((p.description for p in self.prizes if p.rank == rank), default)
+
+    def missing_translations(self) -> tuple[str, ...]:
+        """The form fields whose text is given in the contest's language but not in its
+        second one (``prize-{index}-description_translation`` for a prize)."""
+        missing = [
+            f"{name}_translation"
+            for name in TRANSLATED
+            if getattr(self, name).strip() and not getattr(self, f"{name}_translation").strip()
+        ]
+        missing += [
+            f"prize-{index}-description_translation"
+            for index, prize in enumerate(self.prizes)
+            if not prize.description_translation.strip()
+        ]
+        return tuple(missing)
 
     @property
     def consents(self) -> tuple[ConsentOption, ...]:
@@ -267,12 +324,18 @@ class ConsentOption:
         return self.label_fr if language == "fr" else self.label_en
 
 
+# The texts given in each of the contest's languages (each has a ``{name}_translation``).
+TRANSLATED = ("title", "description", "draw_method", "winner_notification", "privacy_notice")
+
 SETTINGS: dict[str, Setting] = settings_of(ContestSettings)
 
 # A prize line's fields (``rules.Prize``), as the form (``prize-{index}-{name}``) and the API
 # (``prizes[index].name``) type them.
 PRIZE_SETTINGS: dict[str, Setting] = {
     "description": Setting(Kind.TEXT, N_("Description"), blank=""),
+    "description_translation": Setting(
+        Kind.TEXT, N_("Description, in the second language"), blank=""
+    ),
     "quantity": Setting(Kind.INTEGER, N_("Quantity"), low=1, high=100_000, blank=1),
     "unit_value": Setting(Kind.MONEY, N_("Unit value")),
     "currency": Setting(Kind.TEXT, N_("Currency"), max_length=3, blank="EUR"),

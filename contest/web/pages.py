@@ -72,6 +72,8 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
+    if isinstance(context.get("contest"), ContestView):  # its texts in the page's language
+        context["contest"] = context["contest"].in_language(language)
     html = state_of(request).templates.render(language, template, request=request, **context)
     response = html_page(html, status_code)
     remember_language(request, response, language)

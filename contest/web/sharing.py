@@ -151,6 +151,7 @@ def share_kit(base_url: str, contest: ContestView, code: str, language: str) -> 
     (EU-REFER-NOSEND-1).
     """
     url = f"{base_url}/r/{code}"
+    contest = contest.in_language(language)
     message = gettext(
         language,
         "I'm taking part in “%(title)s” (free, no purchase necessary). Join in: %(url)s",

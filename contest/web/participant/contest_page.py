@@ -16,7 +16,7 @@ from starlette.responses import FileResponse, Response
 from contest import media, prospects, sharecard, showcase
 from contest.contests import ContestView
 from contest.forms import CATALOGUE, EMAIL
-from contest.i18n import gettext
+from contest.i18n import gettext, pick_language
 from contest.officialrules import official_rules
 from contest.officialrules import rules_version as computed_rules_version
 from contest.tokens import Purpose
@@ -113,8 +113,10 @@ async def share_card(request: Request) -> Response:
     contest = contest_of(request)
     if contest.clients_only:
         raise HTTPException(404)  # FR-CLIENTS-2: a client-only contest is never advertised
+    # Only a link's ?lang= picks the card's language: crawlers send no cookie.
+    language = pick_language(request.query_params.get("lang"), contest.languages, contest.language)
     folder = state_of(request).settings.upload_dir
-    path = await run_in_threadpool(sharecard.card_path, contest, folder)
+    path = await run_in_threadpool(sharecard.card_path, contest.in_language(language), folder)
     return FileResponse(
         path, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"}
     )
@@ -135,24 +137,32 @@ async def contest_page(request: Request) -> Response:
         "participant/contest.html",
         leaders=board.leaders,
         result=board.result,
-        share=_share_tags(request, contest),
+        share=_share_tags(request, contest, language),
         **form_context(request, contest, language, came_from=came_from),
     )
 
 
-def _share_tags(request: Request, contest: ContestView) -> dict[str, str] | None:
-    """What a shared link's preview shows (Open Graph, Twitter card); none for a client-only
-    contest, which is never advertised."""
+def _share_tags(request: Request, contest: ContestView, language: str) -> dict[str, Any] | None:
+    """What a shared link's preview shows (Open Graph, Twitter card), in ``language``, and the
+    page's address in each language (hreflang); none for a client-only contest, which is never
+    advertised."""
     if contest.clients_only:
         return None
     base = state_of(request).settings.base_url
-    image = f"/media/{contest.image_path}" if contest.image_path else f"/c/{contest.slug}/card.png"
+    page = f"{base}/c/{contest.slug}"
+    suffix = "" if language == contest.language else f"?lang={language}"
+    image = (
+        f"{base}/media/{contest.image_path}" if contest.image_path else f"{page}/card.png{suffix}"
+    )
+    contest = contest.in_language(language)
     prizes = ", ".join(prize.description for prize in contest.prizes[:3])
     summary = " ".join((contest.description or prizes or contest.title).split())
     return {
-        "url": f"{base}/c/{contest.slug}",
-        "image": base + image,
+        "url": page + suffix,
+        "image": image,
         "description": textwrap.shorten(summary, width=200, placeholder="…"),
+        "alternates": [(other, f"{page}?lang={other}") for other in contest.languages],
+        "default": page,
     }
 
 
