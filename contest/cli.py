@@ -302,10 +302,14 @@ def export_leads(
 ) -> int:
     """``contest export leads SLUG``: the CSV on ``out``; 0, or 1 with the reason on ``err``."""
     from contest.leads.export import LeadExportRefused, basis_note, export_contest_leads
+    from contest.leads.subscriptions import PreferenceLinks
+    from contest.tokens import Signer
 
     engine = _migrated_engine(settings)
     try:
-        for chunk in export_contest_leads(engine, slug, purpose, lawful_basis, clock.now()):
+        links = PreferenceLinks(Signer(settings.secret_keys, clock), settings.base_url)
+        chunks = export_contest_leads(engine, slug, purpose, lawful_basis, clock.now(), links)
+        for chunk in chunks:
             out.write(chunk)
     except LeadExportRefused as exc:
         err.write(f"contest: {exc.message_en}\n")

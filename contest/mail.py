@@ -33,8 +33,14 @@ from sqlalchemy import Engine
 from contest import outbox, roles, tables
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import ContestCache, ContestView, load_contest
+from contest.draw.results import draw_result
 from contest.i18n import gettext
-from contest.leads.subscriptions import unsubscribe_token, unsubscribe_url
+from contest.leads.subscriptions import (
+    ONE_CLICK,
+    unsubscribe_headers,
+    unsubscribe_token,
+    unsubscribe_url,
+)
 from contest.outbox import OutboxItem, Undeliverable
 from contest.prizes import claims
 from contest.settings import Settings
@@ -113,6 +119,10 @@ class MessageBuilder:
                 "own_url": f"{base}/me/{own}?lang={item.language}",
                 "rules_url": f"{base}/rules?lang={item.language}",
             }
+        if item.template == "last_days":
+            return self._last_days(item)
+        if item.template == "results":
+            return self._results(item)
         if item.template == "password_reset":
             token = self.signer.sign(
                 Purpose.RESET,
@@ -151,6 +161,48 @@ class MessageBuilder:
             "reminder": bool(item.payload.get("reminder")),
         }
 
+    def _last_days(self, item: OutboxItem) -> dict[str, object]:
+        """A marketing e-mail: it carries the person's preferences link and the RFC 8058
+        headers that withdraw the consent in one click."""
+        contest = self.contests.get(item.payload["slug"])
+        if contest is None:
+            raise Undeliverable("contest gone")
+        own = self.signer.sign(Purpose.ME, item.payload["entry"])
+        person = unsubscribe_token(self.signer, contest.organizer_id, int(item.payload["person"]))
+        base = f"{self.settings.base_url}/c/{contest.slug}"
+        return {
+            "contest": contest,
+            "chances": int(item.payload["chances"]),
+            "share_url": f"{self.settings.base_url}/r/{item.payload['code']}?lang={item.language}"
+            if item.payload.get("code")
+            else None,
+            "own_url": f"{base}/me/{own}?lang={item.language}",
+            "rules_url": f"{base}/rules?lang={item.language}",
+            "unsubscribe_url": f"{unsubscribe_url(self.settings.base_url, person)}"
+            f"?lang={item.language}",
+            "list_unsubscribe": unsubscribe_headers(self.settings.base_url, person),
+        }
+
+    def _results(self, item: OutboxItem) -> dict[str, object]:
+        with self.engine.connect() as connection:
+            contest = load_contest(connection, item.payload["slug"])
+            result = draw_result(connection, contest) if contest is not None else None
+        if contest is None or result is None:
+            raise Undeliverable("contest or draw gone")
+        ticket = item.payload["entry"]
+        own = self.signer.sign(Purpose.ME, ticket)
+        base = f"{self.settings.base_url}/c/{contest.slug}"
+        return {
+            "contest": contest,
+            "result": result,
+            "ticket": ticket,
+            "won": [winner.rank for winner in result.record.winners if winner.ticket == ticket],
+            "page_url": f"{base}?lang={item.language}",
+            "record_url": f"{base}/draw.json",
+            "own_url": f"{base}/me/{own}?lang={item.language}",
+            "rules_url": f"{base}/rules?lang={item.language}",
+        }
+
     def _sender(self, contest: object) -> str:
         """The platform's sending address, under the organization's name when it gave one."""
         name = getattr(contest, "organizer_sender_name", "") or getattr(
@@ -182,7 +234,11 @@ class MessageBuilder:
         message["Auto-Submitted"] = "auto-generated"
         if "optout_url" in context:
             message["List-Unsubscribe"] = f"<{context['optout_url']}>"
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            message["List-Unsubscribe-Post"] = ONE_CLICK
+        headers = context.get("list_unsubscribe")
+        if isinstance(headers, dict):  # a marketing e-mail to a known person
+            for header, value in headers.items():
+                message[header] = value
         message.set_content(self.templates.render(language, f"{name}.txt", **context))
         message.add_alternative(
             self.templates.render(language, f"{name}.html", **context), subtype="html"

@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 class Maintenance:
     """Everything the sender loop does about once a minute besides sending: prizes unclaimed
     past their deadline go to alternates, new consent records are sealed into the chain, the
-    one reminder to confirm and the referrers' daily news go out, and the retention purge
-    runs (at most hourly). One duty failing never stops the others."""
+    one reminder to confirm, the referrers' daily news, the "last days" e-mails and the results
+    go out, and the retention purge runs (at most hourly). One duty failing never stops the
+    others."""
 
     def __init__(self, engine: Engine, suppression_key: bytes) -> None:
 
@@ -28,6 +29,8 @@ class Maintenance:
             lambda now: consents.seal(engine, now),
             lambda now: reminders.remind_unconfirmed(engine, now),
             lambda now: reminders.tell_referrers(engine, now),
+            lambda now: reminders.tell_last_days(engine, now),
+            lambda now: reminders.tell_results(engine, now),
             RetentionJob(engine, suppression_key),
         )
 

@@ -114,6 +114,9 @@ class Contest(SQLModel, table=True):
     leaderboard: bool = False
     confirm_reminder: bool = True
     friend_mail: bool = True
+    last_days_mail: bool = True
+    results_mail: bool = True
+    consolation: str = Field(default="", max_length=500)
     # The capture pop-in for the organizer's shop: where it may be embedded, and how long a
     # dismissal lasts before it may show again.
     embed_origins: list[str] = Field(default_factory=list, sa_type=JSON)
@@ -135,6 +138,7 @@ class Contest(SQLModel, table=True):
     draw_method_translation: str = Field(default="", max_length=500)
     winner_notification_translation: str = Field(default="", max_length=500)
     privacy_notice_translation: str = Field(default="", max_length=5000)
+    consolation_translation: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -217,6 +221,9 @@ class Entry(SQLModel, table=True):
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the referrer was last told that friends confirmed (at most daily, contest.reminders).
     friends_told_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the "last days" e-mail and the results went out (contest.reminders); once each.
+    last_days_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    results_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The participant's share code (/r/{code}), given at confirmation.
     referral_code: str | None = Field(
         default=None, max_length=16, sa_column_kwargs={"unique": True}

@@ -141,6 +141,14 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
                 days=prize.voucher_validity_days or "—",
             )
         prize_lines.append(line)
+    if contest.consolation.strip():
+        prize_lines.append(
+            _(
+                "Every confirmed participant who is not drawn receives with the results, by "
+                "e-mail: %(offer)s",
+                offer=contest.consolation.strip(),
+            )
+        )
     sections.append(Section(_("Prizes"), tuple(prize_lines) or ("—",)))
     sections.append(
         Section(

@@ -5,6 +5,12 @@ contest may turn off. No HTTP here; the worker runs them each minute.
   e-mail gets a second e-mail, once, while the contest is open.
 - "Your friends confirmed": a referrer whose referrals were credited hears of it with their
   new chances, at most once a day (transactional: it reports on their own entry).
+- "Three days left": a marketing e-mail, so only to participants whose consent to the
+  organizer's offers stands (confirmed, not withdrawn) and who were not contacted for marketing
+  in the last ``MARKETING_EVERY``; it is recorded as a contact, carries the RFC 8058
+  List-Unsubscribe headers, and goes out once per entry.
+- The results, after the draw, to every confirmed participant (transactional: it reports on
+  their entry), with the contest's consolation offer for those not drawn.
 
 Never twice: the entry's ``reminded_at`` / ``friends_told_at`` is set in the transaction that
 queues the e-mail, and concurrent workers skip the rows another one holds (PostgreSQL's
@@ -21,6 +27,9 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from contest import outbox, tables
+from contest.draw.results import DRAWN
+from contest.leads.consents import current_consents
+from contest.leads.pressure import MARKETING_EVERY, record_contact
 from contest.models import ContestStatus, EntryStatus, ReferralStatus
 from contest.storage import write_options
 
@@ -73,9 +82,12 @@ def _send_once(
     stamp: str,
     now: datetime,
     message: Callable[[Any], dict[str, Any]],
+    contact: str | None = None,
 ) -> int:
     """In one write transaction: the ``due`` entries (locked, others' skipped), their
-    ``stamp`` column set to ``now`` and one message each queued; gives how many."""
+    ``stamp`` column set to ``now`` and one message each queued, each recorded as a marketing
+    contact of kind ``contact`` if given (``due`` then selects ``organizer_id`` and
+    ``person_id``); gives how many."""
     entry = tables.entry
     with engine.connect().execution_options(**write_options()) as connection:
         with connection.begin():
@@ -84,6 +96,9 @@ def _send_once(
                 ids = [row.id for row in rows]
                 connection.execute(sa.update(entry).where(entry.c.id.in_(ids)).values({stamp: now}))
                 outbox.enqueue_many(connection, [message(row) for row in rows])
+                if contact is not None:
+                    for row in rows:
+                        record_contact(connection, row.organizer_id, row.person_id, contact, now)
     return len(rows)
 
 
@@ -145,6 +160,136 @@ def tell_referrers(engine: Engine, now: datetime, batch: int = BATCH) -> int:
                 "friends": int(row.friends),
                 "chances": int(row.chances),
             },
+            now=now,
+        ),
+    )
+
+
+LAST_DAYS = timedelta(days=3)
+
+
+def tell_last_days(engine: Engine, now: datetime, batch: int = BATCH) -> int:
+    """Queues "three days left, share your link" for the consenting participants of every
+    open contest closing within ``LAST_DAYS`` (at most ``batch`` per contest); gives how many."""
+    contest = tables.contest
+    with engine.connect() as connection:
+        closing = connection.execute(
+            sa.select(contest.c.id, contest.c.organizer_id).where(
+                contest.c.status == ContestStatus.OPEN,
+                contest.c.last_days_mail.is_(True),
+                contest.c.closes_at > now,
+                contest.c.closes_at <= now + LAST_DAYS,
+            )
+        ).all()
+    return sum(
+        _send_once(
+            engine,
+            _last_days_due(row.id, row.organizer_id, now, batch),
+            "last_days_at",
+            now,
+            lambda row: outbox.message_row(
+                key=f"last-days:{row.public_id}",
+                template="last_days",
+                recipient=row.email,
+                language=row.language,
+                payload={
+                    "entry": row.public_id,
+                    "slug": row.slug,
+                    "person": row.person_id,
+                    "code": row.referral_code,
+                    "chances": int(row.chances),
+                },
+                now=now,
+            ),
+            contact="last_days",
+        )
+        for row in closing
+    )
+
+
+def _last_days_due(contest_id: int, organizer_id: int, now: datetime, batch: int) -> sa.Select[Any]:
+    """The contest's confirmed entries whose person's consent to the organizer's offers
+    stands and who were not reached for marketing lately (the contact-pressure cap)."""
+    entry, contest, person, contact = (
+        tables.entry,
+        tables.contest,
+        tables.person,
+        tables.contactevent,
+    )
+    consents = current_consents(None, organizer_id, ["marketing_email"])
+    consenting = sa.select(consents.c.person_id).where(consents.c.state == "confirmed")
+    reached = (
+        sa.select(contact.c.id)
+        .where(contact.c.person_id == person.c.id, contact.c.created_at >= now - MARKETING_EVERY)
+        .exists()
+    )
+    return (
+        sa.select(
+            entry.c.id,
+            entry.c.public_id,
+            entry.c.language,
+            entry.c.chances,
+            entry.c.referral_code,
+            entry.c.person_id,
+            contest.c.organizer_id,
+            contest.c.slug,
+            person.c.email,
+        )
+        .join(contest, contest.c.id == entry.c.contest_id)
+        .join(person, person.c.id == entry.c.person_id)
+        .where(
+            entry.c.contest_id == contest_id,
+            entry.c.status == EntryStatus.CONFIRMED,
+            entry.c.last_days_at.is_(None),
+            person.c.undeliverable.is_(False),
+            person.c.erased_at.is_(None),
+            person.c.id.in_(consenting),
+            ~reached,
+        )
+        .order_by(entry.c.id)
+        .limit(batch)
+        .with_for_update(of=entry, skip_locked=True)
+    )
+
+
+# Results are sent for recent draws only: a contest whose results mail is turned on long after
+# its draw does not write to everyone about it.
+RESULTS_WITHIN = timedelta(days=14)
+
+
+def tell_results(engine: Engine, now: datetime, batch: int = BATCH) -> int:
+    """Queues the results of every recent draw to each confirmed participant (at most
+    ``batch``); gives how many."""
+    entry, contest, person, record = tables.entry, tables.contest, tables.person, tables.drawrecord
+    due = (
+        sa.select(entry.c.id, entry.c.public_id, entry.c.language, person.c.email, contest.c.slug)
+        .join(contest, contest.c.id == entry.c.contest_id)
+        .join(person, person.c.id == entry.c.person_id)
+        .join(record, record.c.contest_id == contest.c.id)
+        .where(
+            contest.c.results_mail.is_(True),
+            contest.c.status.in_(sorted(DRAWN)),
+            record.c.drawn_at > now - RESULTS_WITHIN,
+            entry.c.status == EntryStatus.CONFIRMED,
+            entry.c.results_at.is_(None),
+            person.c.undeliverable.is_(False),
+            person.c.erased_at.is_(None),
+        )
+        .order_by(entry.c.id)
+        .limit(batch)
+        .with_for_update(of=entry, skip_locked=True)
+    )
+    return _send_once(
+        engine,
+        due,
+        "results_at",
+        now,
+        lambda row: outbox.message_row(
+            key=f"results:{row.public_id}",
+            template="results",
+            recipient=row.email,
+            language=row.language,
+            payload={"entry": row.public_id, "slug": row.slug},
             now=now,
         ),
     )

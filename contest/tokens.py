@@ -6,12 +6,13 @@ replayed as a participant-page link. Keys rotate: the first key signs, every key
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode, int_to_bytes
 
 from contest.clock import SYSTEM_CLOCK, Clock
 from contest.settings import Secret
@@ -86,6 +87,18 @@ class Signer:
 
     def sign(self, purpose: Purpose, payload: Any) -> str:
         return self._serializer(purpose).dumps(payload)
+
+    def sign_many(self, purpose: Purpose, payloads: Iterable[Any]) -> Iterator[str]:
+        """Tokens for many payloads, each the same as :meth:`sign` would give at this second,
+        with the key derived and the time read once (an export signs a link per row)."""
+        serializer = self._serializer(purpose)
+        signer = serializer.make_signer(serializer.salt)
+        key = signer.derive_key()
+        stamped = signer.sep + base64_encode(int_to_bytes(int(self.clock.now().timestamp())))
+        for payload in payloads:
+            value = serializer.dump_payload(payload) + stamped
+            signature = base64_encode(signer.algorithm.get_signature(key, value))
+            yield (value + signer.sep + signature).decode("ascii")
 
     def verify(self, purpose: Purpose, token: str, max_age: int | None = None) -> Any:
         try:

@@ -12,6 +12,13 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
+from contest.leads.subscriptions import PreferenceLinks
+from contest.settings import Secret
+from contest.tokens import Signer
+
+# Preferences links for exports made outside the app (tests calling the domain directly).
+LINKS = PreferenceLinks(Signer([Secret("test-only-key-" * 3)]), "http://testserver")
+
 
 def form_token(page_html: str) -> str:
     match = re.search(r'name="form_token" value="([^"]+)"', page_html)

@@ -180,6 +180,15 @@ class ContestSettings:
         N_("Tell referrers when friends confirm, with their new chances (at most once a day)"),
         fact=None,
     )
+    last_days_mail: bool = setting(
+        True,
+        Kind.BOOLEAN,
+        N_(
+            "Three days before the close, e-mail those who accepted your offers their link to "
+            "share (once, within the contact limit)"
+        ),
+        fact=None,
+    )
     platform_invitations: bool = setting(
         False,
         Kind.BOOLEAN,
@@ -222,6 +231,23 @@ class ContestSettings:
     privacy_notice: str = setting(
         "", Kind.TEXT, N_("Personal-data notice"), max_length=5000, rows=4
     )
+    results_mail: bool = setting(
+        True,
+        Kind.BOOLEAN,
+        N_("After the draw, e-mail the results to every confirmed participant"),
+        fact=None,
+    )
+    consolation: str = setting(
+        "",
+        Kind.TEXT,
+        N_("Consolation offer for those not drawn (optional)"),
+        hint=N_(
+            "Sent with the results and stated in the rules, e.g. 10% off your next order with "
+            "the code MERCI10 (create the code in your shop first)."
+        ),
+        rows=2,
+        fact=None,
+    )
     retention_months: int | None = setting(
         12,
         Kind.INTEGER,
@@ -253,6 +279,9 @@ class ContestSettings:
         "", Kind.TEXT, N_("Personal-data notice, in the second language"), max_length=5000,
         rows=4, fact=None,
     )  # fmt: skip
+    consolation_translation: str = setting(
+        "", Kind.TEXT, N_("Consolation offer, in the second language"), rows=2, fact=None
+    )
     # Uploaded files: set by the upload, not typed into the form or the API.
     image_path: str | None = setting(
         None, Kind.TEXT, N_("Contest image"), form=False, api=False, fact=None, blank=None
@@ -325,7 +354,14 @@ class ConsentOption:
 
 
 # The texts given in each of the contest's languages (each has a ``{name}_translation``).
-TRANSLATED = ("title", "description", "draw_method", "winner_notification", "privacy_notice")
+TRANSLATED = (
+    "title",
+    "description",
+    "draw_method",
+    "winner_notification",
+    "privacy_notice",
+    "consolation",
+)
 
 SETTINGS: dict[str, Setting] = settings_of(ContestSettings)
 

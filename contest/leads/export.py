@@ -31,7 +31,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +44,7 @@ from contest import tables
 from contest.audit import audit
 from contest.csvcells import spreadsheet_safe
 from contest.i18n import N_
+from contest.leads.subscriptions import PreferenceLinks
 from contest.models import EntryStatus, ReferralStatus, UTCDateTime
 from rules import Refusal
 
@@ -166,6 +167,7 @@ CSV_COLUMNS = (
     "consent_version",
     "source",
     "contests",
+    "preferences_url",
 )
 CHUNK_ROWS = 1000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -362,15 +364,18 @@ def export_leads(
     purpose: str = MARKETING_EMAIL,
     lawful_basis: str | None = None,
     now: datetime,
+    links: PreferenceLinks,
 ) -> Iterator[str]:
     """The organizer's leads as CSV text in chunks of ``CHUNK_ROWS`` rows, read as they are sent.
 
     The first line is a comment (``#``) saying what the file holds and on which basis; then
-    ``CSV_COLUMNS``. Refuses (LeadExportRefused, before reading anything) as the module says:
-    a consent purpose with a lawful basis, another purpose without one or without a contest,
-    a partner export without a contest or for a contest naming no partners, a contest that is
-    not the organizer's. The export is recorded in the audit log (``leads.exported``).
-    Cells that a spreadsheet would read as a formula are prefixed with ``'``.
+    ``CSV_COLUMNS``, each row ending with the person's preferences link (``links``), so that
+    the mails sent from another tool can carry it. Refuses (LeadExportRefused, before reading
+    anything) as the module says: a consent purpose with a lawful basis, another purpose
+    without one or without a contest, a partner export without a contest or for a contest
+    naming no partners, a contest that is not the organizer's. The export is recorded in the
+    audit log (``leads.exported``). Cells that a spreadsheet would read as a formula are
+    prefixed with ``'``.
     """
     purpose = _clean(purpose)
     basis = _clean(lawful_basis or "")
@@ -449,7 +454,7 @@ def export_leads(
             f"# Participants of {scope} for {purpose}; lawful basis: {basis}; "
             f"exported {now.isoformat()}"
         )
-    return _stream(engine, query, note)
+    return _stream(engine, query, note, lambda ids: links.urls(organizer_id, ids))
 
 
 def export_contest_leads(
@@ -458,6 +463,7 @@ def export_contest_leads(
     purpose: str,
     lawful_basis: str | None,
     now: datetime,
+    links: PreferenceLinks,
 ) -> Iterator[str]:
     """The lead CSV of the contest ``slug``, whoever its organizer (the command line runs on the
     server). Refuses (LeadExportRefused) an unknown contest, and as :func:`export_leads` does."""
@@ -474,6 +480,7 @@ def export_contest_leads(
         purpose=purpose,
         lawful_basis=lawful_basis,
         now=now,
+        links=links,
     )
 
 
@@ -588,7 +595,9 @@ def _later(a: sa.ColumnElement[Any], b: sa.ColumnElement[Any]) -> sa.ColumnEleme
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def _stream(engine: Engine, query: sa.Select[Any], note: str) -> Iterator[str]:
+def _stream(
+    engine: Engine, query: sa.Select[Any], note: str, links: Callable[[list[int]], list[str]]
+) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([note])  # one cell, quoted if the organizer's text holds a comma
@@ -599,7 +608,8 @@ def _stream(engine: Engine, query: sa.Select[Any], note: str) -> Iterator[str]:
         streaming = connection.execution_options(yield_per=CHUNK_ROWS)
         with streaming.execute(query) as result:  # closes the cursor if the reader stops
             for rows in result.partitions():
-                writer.writerows(_csv_row(row) for row in rows)
+                urls = links([row.person_id for row in rows])
+                writer.writerows(_csv_row(row) + [url] for row, url in zip(rows, urls, strict=True))
                 yield _drain(buffer)
 
 

@@ -6,6 +6,7 @@ from a copy; withdrawing is :func:`consents.withdraw`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -29,6 +30,19 @@ def unsubscribe_token(signer: Signer, organizer_id: int, person_id: int) -> str:
 def unsubscribe_url(base_url: str, token: str) -> str:
     """The person's preferences page: what they are subscribed to, withdrawn in one click."""
     return f"{base_url.rstrip('/')}/unsubscribe/{token}"
+
+
+@dataclass(frozen=True)
+class PreferenceLinks:
+    """Each person's preferences link, for exports that carry one per row."""
+
+    signer: Signer
+    base_url: str
+
+    def urls(self, organizer_id: int, person_ids: Iterable[int]) -> list[str]:
+        prefix = unsubscribe_url(self.base_url, "")
+        payloads = ([organizer_id, person_id] for person_id in person_ids)
+        return [prefix + token for token in self.signer.sign_many(Purpose.UNSUBSCRIBE, payloads)]
 
 
 def unsubscribe_headers(base_url: str, token: str) -> dict[str, str]:

@@ -21,6 +21,7 @@ from contest.clock import Clock
 from contest.contests import ContestCache
 from contest.eligibility import RATE_LIMITED, RULE_REFUSED
 from contest.funnel import FunnelCounter
+from contest.leads.subscriptions import PreferenceLinks
 from contest.mail import Sender
 from contest.secretbox import SecretBox
 from contest.settings import Settings
@@ -51,6 +52,12 @@ class AppState:
 def state_of(request: Request) -> AppState:
     state: AppState = request.app.state.contest
     return state
+
+
+def preference_links(request: Request) -> PreferenceLinks:
+    """Signs each exported person's preferences link with the app's keys and address."""
+    state = state_of(request)
+    return PreferenceLinks(state.signer, state.settings.base_url)
 
 
 def now_of(request: Request) -> datetime:

@@ -33,7 +33,8 @@ from contest.leads.export import (
 from contest.mail import Sender, mark_undeliverable
 from contest.models import Contest, Organizer, UTCDateTime
 from contest.settings import Settings
-from tests.helpers import enter, link_in, read_eml, sign_in
+from contest.tokens import Purpose
+from tests.helpers import LINKS, enter, link_in, read_eml, sign_in
 from tests.viral.referral_steps import enter_and_confirm, share_path
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -384,11 +385,18 @@ def test_lead_list_filters_by_segment_consent_contest_and_source(
 
 def test_export_holds_only_current_marketing_consents(engine: Engine, seeded: Shop) -> None:
     comment, rows = read_csv(
-        export_leads(engine, seeded.organizer_id, contest_slug="shop-a", now=NOW)
+        export_leads(engine, seeded.organizer_id, contest_slug="shop-a", now=NOW, links=LINKS)
     )
     assert "marketing_email" in comment and "consent is current" in comment
     # granted only (two), confirmed then withdrawn (client), no consent: all left out
     assert [row["email"] for row in rows] == ["warm@example.org", "loyal@example.org"]
+    preferences = rows[0].pop("preferences_url")
+    token = preferences.removeprefix("http://testserver/unsubscribe/")
+    with engine.connect() as connection:
+        wendy = connection.execute(
+            sa.select(tables.person.c.id).where(tables.person.c.email == "warm@example.org")
+        ).scalar_one()
+    assert LINKS.signer.verify(Purpose.UNSUBSCRIBE, token) == [seeded.organizer_id, wendy]
     assert rows[0] == {
         "email": "warm@example.org",
         "first_name": "Wendy",
@@ -401,7 +409,9 @@ def test_export_holds_only_current_marketing_consents(engine: Engine, seeded: Sh
         "source": "partner:acme",
         "contests": "1",
     }
-    _, everywhere = read_csv(export_leads(engine, seeded.organizer_id, contest_slug=None, now=NOW))
+    _, everywhere = read_csv(
+        export_leads(engine, seeded.organizer_id, contest_slug=None, now=NOW, links=LINKS)
+    )
     assert [row["email"] for row in everywhere] == ["warm@example.org", "loyal@example.org"]
 
 
@@ -410,7 +420,7 @@ def test_an_address_that_bounced_for_good_leaves_the_marketing_export(
 ) -> None:
     mark_undeliverable(engine, "Warm@Example.org")
     comment, rows = read_csv(
-        export_leads(engine, seeded.organizer_id, contest_slug="shop-a", now=NOW)
+        export_leads(engine, seeded.organizer_id, contest_slug="shop-a", now=NOW, links=LINKS)
     )
     assert "not bounced" in comment
     assert [row["email"] for row in rows] == ["loyal@example.org"]
@@ -423,6 +433,7 @@ def test_an_address_that_bounced_for_good_leaves_the_marketing_export(
             purpose="prize_delivery",
             lawful_basis="performing the contest rules",
             now=NOW,
+            links=LINKS,
         )
     )
     assert "warm@example.org" in [row["email"] for row in all_rows]
@@ -440,6 +451,7 @@ def test_lawful_basis_export_holds_every_participant_and_records_the_basis(
             purpose="prize_fulfilment",
             lawful_basis=basis,
             now=NOW,
+            links=LINKS,
         )
     )
     assert comment == (
@@ -489,6 +501,7 @@ def test_export_refusals_are_clear_and_read_nothing(
             purpose=purpose,
             lawful_basis=basis,
             now=NOW,
+            links=LINKS,
         )
     assert refused.value.code == code
     assert refused.value.message("fr") and refused.value.message("en")
@@ -499,7 +512,7 @@ def test_partner_export_holds_consents_given_on_the_contest_form_with_version_an
 ) -> None:
     def partner_export(slug: str) -> list[dict[str, str]]:
         chunks = export_leads(
-            engine, seeded.organizer_id, contest_slug=slug, purpose="partners", now=NOW
+            engine, seeded.organizer_id, contest_slug=slug, purpose="partners", now=NOW, links=LINKS
         )
         return read_csv(chunks)[1]
 
@@ -523,10 +536,12 @@ def test_another_organizers_people_and_contests_never_appear(
         "warm_prospect",
         53,
     ), "the other organizer's client row and entries do not count"
-    _, rows = read_csv(export_leads(engine, seeded.organizer_id, contest_slug=None, now=NOW))
+    _, rows = read_csv(
+        export_leads(engine, seeded.organizer_id, contest_slug=None, now=NOW, links=LINKS)
+    )
     assert {row["first_name"] for row in rows} == {"Wendy", "Lou"}
     with pytest.raises(LeadExportRefused) as refused:
-        export_leads(engine, seeded.organizer_id, contest_slug="other-a", now=NOW)
+        export_leads(engine, seeded.organizer_id, contest_slug="other-a", now=NOW, links=LINKS)
     assert refused.value.code == "unknown_contest"
 
     theirs = leads(engine, other.organizer_id)
@@ -544,7 +559,9 @@ def test_cells_that_look_like_formulas_are_escaped(engine: Engine, seeded: Shop)
             person = seeded.person(f"-evil{n}@example.org", name)
             seeded.entry(person, "shop-c", 1, source=source)
             seeded.consent(person, "marketing_email", "confirmed")
-    _, rows = read_csv(export_leads(engine, seeded.organizer_id, contest_slug="shop-c", now=NOW))
+    _, rows = read_csv(
+        export_leads(engine, seeded.organizer_id, contest_slug="shop-c", now=NOW, links=LINKS)
+    )
     assert [(r["email"], r["first_name"], r["source"]) for r in rows] == [
         ("'-evil0@example.org", '\'=HYPERLINK("http://x")', "'+cmd"),
         ("'-evil1@example.org", "'@SUM(A1)", "'-1"),
@@ -627,7 +644,7 @@ def test_export_of_50000_leads_streams_in_constant_memory(engine: Engine) -> Non
             cursors.append(type(cursor).__name__)
 
     def export() -> Iterable[str]:
-        return export_leads(engine, seeded.organizer_id, contest_slug="bulk", now=NOW)
+        return export_leads(engine, seeded.organizer_id, contest_slug="bulk", now=NOW, links=LINKS)
 
     warm_up = iter(export())  # compiles and caches the statement outside the measure
     next(warm_up), next(warm_up)
@@ -657,11 +674,20 @@ def test_export_command_writes_the_csv_and_says_on_which_basis(
 ) -> None:
     out, err = io.StringIO(), io.StringIO()
     code = cli.export_leads(
-        settings, "shop-b", "prize_fulfilment", "Remise des lots", out, err, FixedClock(NOW)
+        settings,
+        "shop-b",
+        "prize_fulfilment",
+        "Remise des lots",
+        out,
+        err,
+        FixedClock(NOW),
     )
     assert code == 0
     comment, rows = read_csv([out.getvalue()])
     assert "lawful basis: Remise des lots" in comment and len(rows) == 4
+    assert all(
+        row["preferences_url"].startswith(settings.base_url + "/unsubscribe/") for row in rows
+    )
     assert "lawful basis: Remise des lots" in err.getvalue()
 
     out, err = io.StringIO(), io.StringIO()
@@ -695,7 +721,9 @@ def test_referrer_and_consent_through_real_pages(
         39,
     )
     assert found["bob@example.org"].first_source == "referral"
-    _, exported = read_csv(export_leads(engine, organizer_id, contest_slug="demo", now=clock.now()))
+    _, exported = read_csv(
+        export_leads(engine, organizer_id, contest_slug="demo", now=clock.now(), links=LINKS)
+    )
     assert [row["email"] for row in exported] == ["ann@example.org"], "Bob ticked no box"
 
 

@@ -13,7 +13,7 @@ from contest.leads.export import export_leads
 from contest.mail import Sender
 from contest.settings import Settings
 from tests.contest.test_consents import demo_organizer, person, state
-from tests.helpers import enter, link_in, read_eml, shown
+from tests.helpers import LINKS, enter, link_in, read_eml, shown
 
 
 def enter_with_offers(client: TestClient, sender: Sender, settings: Settings, email: str) -> str:
@@ -28,7 +28,9 @@ def enter_with_offers(client: TestClient, sender: Sender, settings: Settings, em
 
 
 def exported(engine: Engine, clock: FixedClock) -> str:
-    chunks = export_leads(engine, demo_organizer(engine), contest_slug=None, now=clock.now())
+    chunks = export_leads(
+        engine, demo_organizer(engine), contest_slug=None, now=clock.now(), links=LINKS
+    )
     return "".join(chunks)
 
 

@@ -35,7 +35,7 @@ from contest.web.api.base import (
 )
 from contest.web.api.contests import _contest_id
 from contest.web.api.schemas import ACTIVITY_SCHEMAS
-from contest.web.base import now_of, state_of
+from contest.web.base import now_of, preference_links, state_of
 from viral import fraud
 from viral.links import LinkFields, LinkRefused
 from viral.referrals import NotInReview
@@ -161,6 +161,7 @@ async def export_leads_csv(request: Request, caller: Caller) -> Response:
             purpose=params.get("purpose") or export.MARKETING_EMAIL,
             lawful_basis=params.get("lawful_basis") or None,
             now=now_of(request),
+            links=preference_links(request),
         )
         first = await run_in_threadpool(next, chunks, "")
     except export.LeadExportRefused as refused:

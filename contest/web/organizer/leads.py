@@ -13,7 +13,7 @@ from contest import workspace
 from contest.leads import export
 from contest.roles import Role
 from contest.web.auth import organizer_page
-from contest.web.base import now_of, state_of
+from contest.web.base import now_of, preference_links, state_of
 from contest.web.organizer.base import (
     csv_response,
     in_workspace,
@@ -89,6 +89,7 @@ async def leads_csv(request: Request, organizer: OrganizerIdentity) -> Response:
             purpose=params.get("purpose") or "marketing_email",
             lawful_basis=params.get("lawful_basis") or None,
             now=now_of(request),
+            links=preference_links(request),
         )
         first = await run_in_threadpool(next, chunks, "")
     except export.LeadExportRefused as refused:
