@@ -136,7 +136,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     engine = _migrated_engine(settings)
     templates = Templates({"htmx_available": False, "base_url": settings.base_url})
     sender = build_sender(settings, engine, templates, Signer(settings.secret_keys))
-    if args.once:
+    if args.once:  # one round of what the loop does: the due duties, then the outbox
+        if sender.maintenance is not None:
+            sender.maintenance(sender.clock())
         print(f"Sent {sender.run_once()} message(s).")
         return 0
     stop = threading.Event()
@@ -352,7 +354,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_create_organizer)
 
     worker = commands.add_parser("worker", help="send the outbox until stopped")
-    worker.add_argument("--once", action="store_true", help="send what is due, then exit")
+    worker.add_argument(
+        "--once",
+        action="store_true",
+        help="run the due duties (reminders, results, expired claims...), send what is due, exit",
+    )
     worker.add_argument("--interval", type=float, default=1.0)
     worker.set_defaults(func=cmd_worker)
 

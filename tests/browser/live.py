@@ -42,10 +42,14 @@ class LiveServer:
         return Signer(settings.secret_keys, SYSTEM_CLOCK).sign(Purpose[purpose], payload)
 
     def cli(self, *args: str) -> str:
-        """Runs the `contest` command against the server's data folder."""
+        """Runs the `contest` command against the server's data folder and address."""
         return subprocess.run(
             [sys.executable, "-m", "contest.cli", *args],
-            env={"CONTEST_DATA_DIR": str(self.data_dir), "PATH": "/usr/bin:/bin"},
+            env={
+                "CONTEST_DATA_DIR": str(self.data_dir),
+                "CONTEST_BASE_URL": self.url,  # as the server's: the links it mails work
+                "PATH": "/usr/bin:/bin",
+            },
             capture_output=True,
             text=True,
             check=True,
