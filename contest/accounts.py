@@ -181,8 +181,11 @@ def authenticate(
     raise wrong_credentials()
 
 
-def request_password_reset(connection: Connection, email: str, now: datetime) -> bool:
-    """Queues a reset link for an existing account; True when one was queued.
+def request_password_reset(
+    connection: Connection, email: str, now: datetime, language: str = "fr"
+) -> bool:
+    """Queues a reset link for an existing account, in the ``language`` of the page it was
+    asked from; True when one was queued.
 
     Says nothing to the caller's audience either way (the page answers the same), and sends
     at most three links an hour to one address.
@@ -197,7 +200,7 @@ def request_password_reset(connection: Connection, email: str, now: datetime) ->
         key=f"reset:{row.id}:{now.timestamp():.6f}",
         template="password_reset",
         recipient=row.email,
-        language="fr",
+        language=language,
         payload={
             "organizer": row.id,
             "version": row.session_version,

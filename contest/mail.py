@@ -103,7 +103,7 @@ class MessageBuilder:
                 "contest": contest,
                 "referrer_name": item.payload["referrer_name"],
                 "invite_url": f"{base}/r/{item.payload['code']}",
-                "optout_url": f"{base}/invite-optout/{optout}",
+                "optout_url": f"{base}/invite-optout/{optout}?lang={item.language}",
                 "rules_url": f"{base}/c/{contest.slug}/rules?lang={item.language}",
             }
         if item.template == "friends_confirmed":
@@ -128,13 +128,16 @@ class MessageBuilder:
                 Purpose.RESET,
                 [item.payload["organizer"], item.payload["version"], item.payload.get("member", 0)],
             )
-            return {"reset_url": f"{self.settings.base_url}/admin/password-reset/{token}"}
+            return {
+                "reset_url": f"{self.settings.base_url}/admin/password-reset/{token}"
+                f"?lang={item.language}"
+            }
         if item.template == "member_invitation":
             payload = item.payload
             token = self.signer.sign(Purpose.JOIN, [payload["member"], payload["version"]])
             role = roles.LABELS[roles.Role(payload["role"])]
             return {
-                "join_url": f"{self.settings.base_url}/admin/join/{token}",
+                "join_url": f"{self.settings.base_url}/admin/join/{token}?lang={item.language}",
                 "inviter": payload["inviter"],
                 "workspace": payload["workspace"],
                 "role": gettext(item.language, role).lower(),

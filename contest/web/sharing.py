@@ -22,12 +22,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from contest.contests import ContestView
-from contest.i18n import LANGUAGES, gettext, pick_language
+from contest.i18n import LANGUAGES, gettext
 from contest.invitations import NoInvitingEntry, invite_friend
 from contest.tokens import Purpose, TokenInvalid
 from contest.transactions import reading, writing
 from contest.web.base import client_network, now_of, state_of
-from contest.web.pages import contest_of, language_of, message_page, render
+from contest.web.pages import contest_of, language_of, message_page, render, site_language
 from viral import fraud, invitations, links, referrals
 from viral.codes import looks_like_code
 from viral.invitations import InvitationRefused
@@ -239,13 +239,14 @@ def _invitation_page(
 async def invite_optout(request: Request) -> Response:
     """ "Never invite me again": GET shows a button, POST (RFC 8058 one-click too) records it."""
     state = state_of(request)
-    language = pick_language(request.query_params.get("lang"), ("fr", "en"), "fr")
+    language = site_language(request)  # the e-mail's link says which
     try:
         hashed = state.signer.verify(Purpose.INVITE_OPTOUT, request.path_params["token"])
     except TokenInvalid as exc:
         raise HTTPException(400) from exc
     if request.method == "GET":
-        return state_page(request, language, request.url.path)
+        query = f"?{request.url.query}" if request.url.query else ""
+        return state_page(request, language, request.url.path + query)
 
     now = now_of(request)
     await run_in_threadpool(writing, state.engine, invitations.suppress, str(hashed), now)

@@ -144,7 +144,14 @@ async def password_reset_request(request: Request) -> Response:
     email = str(form.get("email") or "")[:254]
     if same_origin(request):
         now = now_of(request)
-        await run_in_threadpool(writing, state.engine, accounts.request_password_reset, email, now)
+        await run_in_threadpool(
+            writing,
+            state.engine,
+            accounts.request_password_reset,
+            email,
+            now,
+            language_of(request),
+        )
         state.sender.wake.set()
     return page(request, "organizer/reset_request.html", sent=True)
 
