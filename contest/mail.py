@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from contest import outbox, roles, tables
+from contest import campaigns, outbox, roles, tables
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import ContestCache, ContestView, load_contest
 from contest.draw.results import draw_result
@@ -123,6 +123,8 @@ class MessageBuilder:
             return self._last_days(item)
         if item.template == "results":
             return self._results(item)
+        if item.template == "campaign":
+            return self._campaign(item)
         if item.template == "password_reset":
             token = self.signer.sign(
                 Purpose.RESET,
@@ -185,6 +187,30 @@ class MessageBuilder:
             f"?lang={item.language}",
             "list_unsubscribe": unsubscribe_headers(self.settings.base_url, person),
         }
+
+    def _campaign(self, item: OutboxItem) -> dict[str, object]:
+        """A campaign's message: the organizer's text, the contest's tracked link, and for a
+        real recipient (not a test) the preferences link and the one-click headers."""
+        with self.engine.connect() as connection:
+            text = campaigns.message_of(connection, int(item.payload["campaign"]), item.language)
+        contest = self.contests.get(text.contest_slug) if text is not None else None
+        if text is None or contest is None:
+            raise Undeliverable("campaign or contest gone")
+        base = self.settings.base_url
+        context: dict[str, object] = {
+            "contest": contest,
+            "message": text,
+            "link_url": f"{base}/s/{text.link_code}?lang={item.language}",
+            "rules_url": f"{base}/c/{contest.slug}/rules?lang={item.language}",
+            "test": item.payload.get("person") is None,
+            "as_client": bool(item.payload.get("client")),
+            "unsubscribe_url": None,
+        }
+        if item.payload.get("person") is not None:
+            person = unsubscribe_token(self.signer, text.organizer_id, int(item.payload["person"]))
+            context["unsubscribe_url"] = f"{unsubscribe_url(base, person)}?lang={item.language}"
+            context["list_unsubscribe"] = unsubscribe_headers(base, person)
+        return context
 
     def _results(self, item: OutboxItem) -> dict[str, object]:
         with self.engine.connect() as connection:

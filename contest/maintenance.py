@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from contest import reminders
+from contest import campaigns, reminders
 from contest.leads import consents
 from contest.leads.privacy import RetentionJob
 from contest.prizes import claims
@@ -19,8 +19,8 @@ class Maintenance:
     """Everything the sender loop does about once a minute besides sending: prizes unclaimed
     past their deadline go to alternates, new consent records are sealed into the chain, the
     one reminder to confirm, the referrers' daily news, the "last days" e-mails and the results
-    go out, and the retention purge runs (at most hourly). One duty failing never stops the
-    others."""
+    go out, campaigns queue their next batch, and the retention purge runs (at most hourly).
+    One duty failing never stops the others."""
 
     def __init__(self, engine: Engine, suppression_key: bytes) -> None:
 
@@ -31,6 +31,7 @@ class Maintenance:
             lambda now: reminders.tell_referrers(engine, now),
             lambda now: reminders.tell_last_days(engine, now),
             lambda now: reminders.tell_results(engine, now),
+            lambda now: campaigns.send_due(engine, now),
             RetentionJob(engine, suppression_key),
         )
 

@@ -38,6 +38,10 @@ class Organizer(SQLModel, table=True):
     # What a new contest starts with.
     default_timezone: str = Field(default="Europe/Paris", max_length=64)
     default_language: str = Field(default="fr", max_length=5)
+    # The contact-pressure cap (contest.leads.pressure): at most this many marketing messages
+    # to one person in this many days, whatever sends them.
+    contact_limit: int = 1
+    contact_period_days: int = 7
     # Bumped when the password changes: every session cookie signed before is refused.
     session_version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -295,6 +299,53 @@ class PurgeLog(SQLModel, table=True):
     contest_id: int | None = Field(default=None)
     persons: int = 0
     ran_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CampaignStatus:
+    DRAFT = "draft"
+    SENDING = "sending"
+    PAUSED = "paused"
+    SENT = "sent"
+
+
+class Campaign(SQLModel, table=True):
+    """An e-mail announcing a contest to a segment of the organizer's leads (contest.campaigns);
+    its settings are :class:`contest.campaigns.CampaignSettings`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id", index=True)
+    contest_id: int = Field(foreign_key="contest.id")
+    name: str = Field(max_length=100)
+    subject_fr: str = Field(default="", max_length=200)
+    body_fr: str = Field(default="", max_length=5000)
+    subject_en: str = Field(default="", max_length=200)
+    body_en: str = Field(default="", max_length=5000)
+    segment: str | None = Field(default=None, max_length=32)
+    min_score: int = 0
+    source: str | None = Field(default=None, max_length=64)
+    clients: str = Field(default="any", max_length=16)
+    active_days: int | None = None
+    language: str = Field(default="any", max_length=5)
+    basis: str = Field(default="consent", max_length=32)
+    rate_per_minute: int = 100
+    status: str = Field(default=CampaignStatus.DRAFT, max_length=16)
+    link_code: str = Field(max_length=16)  # its tracked link (/s/{code}) to the contest
+    audience_at_start: int | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_batch_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CampaignRecipient(SQLModel, table=True):
+    """A person a campaign's e-mail was queued for: once per campaign, whatever happens."""
+
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    queued_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class ContactEvent(SQLModel, table=True):

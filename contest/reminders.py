@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 from contest import outbox, tables
 from contest.draw.results import DRAWN
 from contest.leads.consents import current_consents
-from contest.leads.pressure import MARKETING_EVERY, record_contact
+from contest.leads.pressure import ContactPolicy, over_limit, policy_of, record_contact
 from contest.models import ContestStatus, EntryStatus, ReferralStatus
 from contest.storage import write_options
 
@@ -181,10 +181,11 @@ def tell_last_days(engine: Engine, now: datetime, batch: int = BATCH) -> int:
                 contest.c.closes_at <= now + LAST_DAYS,
             )
         ).all()
+        policies = {row.organizer_id: policy_of(connection, row.organizer_id) for row in closing}
     return sum(
         _send_once(
             engine,
-            _last_days_due(row.id, row.organizer_id, now, batch),
+            _last_days_due(row.id, row.organizer_id, policies[row.organizer_id], now, batch),
             "last_days_at",
             now,
             lambda row: outbox.message_row(
@@ -207,22 +208,14 @@ def tell_last_days(engine: Engine, now: datetime, batch: int = BATCH) -> int:
     )
 
 
-def _last_days_due(contest_id: int, organizer_id: int, now: datetime, batch: int) -> sa.Select[Any]:
+def _last_days_due(
+    contest_id: int, organizer_id: int, policy: ContactPolicy, now: datetime, batch: int
+) -> sa.Select[Any]:
     """The contest's confirmed entries whose person's consent to the organizer's offers
-    stands and who were not reached for marketing lately (the contact-pressure cap)."""
-    entry, contest, person, contact = (
-        tables.entry,
-        tables.contest,
-        tables.person,
-        tables.contactevent,
-    )
+    stands and who may be reached for marketing now (the organizer's contact limit)."""
+    entry, contest, person = tables.entry, tables.contest, tables.person
     consents = current_consents(None, organizer_id, ["marketing_email"])
     consenting = sa.select(consents.c.person_id).where(consents.c.state == "confirmed")
-    reached = (
-        sa.select(contact.c.id)
-        .where(contact.c.person_id == person.c.id, contact.c.created_at >= now - MARKETING_EVERY)
-        .exists()
-    )
     return (
         sa.select(
             entry.c.id,
@@ -244,7 +237,7 @@ def _last_days_due(contest_id: int, organizer_id: int, now: datetime, batch: int
             person.c.undeliverable.is_(False),
             person.c.erased_at.is_(None),
             person.c.id.in_(consenting),
-            ~reached,
+            ~over_limit(person.c.id, policy, now),
         )
         .order_by(entry.c.id)
         .limit(batch)

@@ -21,6 +21,8 @@ def _table(model: type[SQLModel]) -> sa.Table:
 
 apitoken = _table(models.ApiToken)
 auditevent = _table(models.AuditEvent)
+campaign = _table(models.Campaign)
+campaignrecipient = _table(models.CampaignRecipient)
 client = _table(models.Client)
 consentchain = _table(models.ConsentChain)
 consentrecord = _table(models.ConsentRecord)

@@ -191,6 +191,10 @@ def _erase(
     deleted["contactevent"] += connection.execute(
         sa.delete(contact).where(contact.c.person_id == person.id)
     ).rowcount
+    recipient = tables.campaignrecipient
+    deleted["campaignrecipient"] += connection.execute(
+        sa.delete(recipient).where(recipient.c.person_id == person.id)
+    ).rowcount
     deleted["client"] += connection.execute(
         sa.delete(client).where(
             client.c.organizer_id == person.organizer_id, client.c.email_key == person.email_key

@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
 
-from contest import apitokens
+from contest import apitokens, campaigns
 from contest.app import create_app
 from contest.clock import FixedClock
 from contest.demo import DEMO_EMAIL
@@ -74,6 +74,7 @@ class Ids:
     referral_id: int
     connection_id: int = 2**31 - 1  # the organizer's shop connection
     member_id: int = 2**31 - 1
+    campaign_id: int = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,8 @@ FILLERS: Mapping[str, Filler] = {
     # the demo organizer's shop connection (a webhook) and an invited member
     "connection_id": Filler(owned=True, value=lambda ids: str(ids.connection_id)),
     "member_id": Filler(owned=True, value=lambda ids: str(ids.member_id)),
+    # a draft campaign of the demo organizer's, announcing the open demo contest
+    "campaign_id": Filler(owned=True, value=lambda ids: str(ids.campaign_id)),
     # the shop family: the connection ids above are shop connections
     "family": Filler(owned=False, value=lambda ids: "shop"),
     # credits the referral: a leak would write
@@ -254,7 +257,18 @@ def demo_org(engine: Engine, demo: None, clock: FixedClock) -> Demo:
         session.add_all([shop, member])
         session.flush()
         assert shop.id is not None and member.id is not None
-        ids = Ids(contest.id, contest.slug, live.id, referral.id, shop.id, member.id)
+        campaign = campaigns.create_campaign(
+            session.connection(),
+            organizer.id,
+            campaigns.CampaignSettings(
+                name="Demo secret campaign",
+                contest="demo",
+                subject_fr="Objet",
+                body_fr="Message",
+            ),
+            now,
+        )
+        ids = Ids(contest.id, contest.slug, live.id, referral.id, shop.id, member.id, campaign)
         session.commit()
     return Demo(
         ids,
@@ -265,6 +279,7 @@ def demo_org(engine: Engine, demo: None, clock: FixedClock) -> Demo:
             "demo-clients",
             "participant0000@example.net",
             "loyal@example.org",
+            "Demo secret campaign",
             DEMO_EMAIL,
             live.token[: len(apitokens.PREFIX) + 6],
         ),

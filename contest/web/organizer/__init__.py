@@ -10,6 +10,7 @@
 - :mod:`.connections`: the shop and CRM connections;
 - :mod:`.referrals`: referrals under review and tracked links;
 - :mod:`.leads`: the leads, filtered, and their export;
+- :mod:`.campaigns`: e-mail campaigns announcing a contest to a segment, the contact limit;
 - :mod:`.base`: what they share (the page frame, the language, ids in paths, the domain call).
 
 Every query is scoped to the signed-in organizer: another organizer's contest is a 404, never
@@ -20,6 +21,14 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from contest.web.organizer.campaigns import (
+    campaign_action,
+    campaign_edit,
+    campaign_new,
+    campaign_view,
+    campaigns_page,
+    contact_limit,
+)
 from contest.web.organizer.clients import clients_csv, clients_page
 from contest.web.organizer.connections import (
     connection_edit,
@@ -69,6 +78,22 @@ routes = [
         methods=["POST"],
     ),
     Route("/contests/{contest_id}/links", links_page, name="links", methods=["GET", "POST"]),
+    Route("/campaigns", campaigns_page, name="campaigns", methods=["GET"]),
+    Route("/campaigns/contact-limit", contact_limit, name="contact_limit", methods=["POST"]),
+    Route("/campaigns/new", campaign_new, name="campaign_new", methods=["GET", "POST"]),
+    Route("/campaigns/{campaign_id}", campaign_view, name="campaign", methods=["GET"]),
+    Route(
+        "/campaigns/{campaign_id}/edit",
+        campaign_edit,
+        name="campaign_edit",
+        methods=["GET", "POST"],
+    ),
+    Route(
+        "/campaigns/{campaign_id}/{action:str}",
+        campaign_action,
+        name="campaign_action",
+        methods=["POST"],
+    ),
     Route("/api-tokens", tokens_page, name="tokens", methods=["GET", "POST"]),
     Route("/organization", organization_page, name="organization", methods=["GET", "POST"]),
     Route("/api-tokens/{token_id}/revoke", token_revoke, name="token_revoke", methods=["POST"]),
