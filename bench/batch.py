@@ -186,16 +186,21 @@ def make_leads(engine: Engine, slug: str, count: int, now: datetime) -> None:
 
 def measure_export(url: str, slug: str) -> dict[str, Any]:
     from contest.leads.export import export_leads
+    from contest.leads.subscriptions import PreferenceLinks
+    from contest.settings import Secret
     from contest.storage import create_db_engine
+    from contest.tokens import Signer
 
     engine = create_db_engine(url)
     organizer_id, _ = _organizer_and_contest(engine, slug)
+    links = PreferenceLinks(Signer([Secret("bench-key-" * 4)]), "http://127.0.0.1:8000")
 
     def run() -> dict[str, Any]:
         lines = size = 0
         with open(os.devnull, "w", encoding="utf-8") as out:
             now = datetime.now(UTC)
-            for chunk in export_leads(engine, organizer_id, contest_slug=slug, now=now):
+            chunks = export_leads(engine, organizer_id, contest_slug=slug, now=now, links=links)
+            for chunk in chunks:
                 out.write(chunk)
                 lines, size = lines + chunk.count("\r\n"), size + len(chunk)
         return {"lines": lines, "characters": size}
@@ -233,6 +238,86 @@ def measure_import(url: str, slug: str, count: int) -> dict[str, Any]:
     return measured(run)
 
 
+def measure_campaign(data_dir: str, slug: str, count: int) -> dict[str, Any]:
+    """A campaign to ``count`` consenting leads, queued by the worker's duty and sent over SMTP
+    to a local server that accepts and drops every message (aiosmtpd)."""
+    from aiosmtpd.controller import Controller
+    from sqlmodel import Session
+
+    from contest import campaigns
+    from contest.demo import seed_demo
+    from contest.settings import Settings
+    from contest.storage import create_db_engine, migrate
+    from contest.templating import Templates
+    from contest.tokens import Signer
+    from contest.worker import build_sender
+    from tests.helpers import free_port
+
+    class Sink:
+        received = 0
+
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            Sink.received += 1
+            return "250 OK"
+
+    port = free_port()
+    sink = Controller(Sink(), hostname="127.0.0.1", port=port)
+    sink.start()
+    settings = Settings.from_env(
+        {
+            "CONTEST_DATA_DIR": data_dir,
+            "CONTEST_SECRET_KEY": "bench-secret-key-" * 3,
+            "CONTEST_SMTP_URL": f"smtp://127.0.0.1:{port}",
+        }
+    )
+    engine = create_db_engine(settings.database_url.reveal())
+    migrate(engine)
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        seed_demo(session, settings, now)
+    make_leads(engine, slug, count, now - timedelta(hours=1))
+    organizer_id, _ = _organizer_and_contest(engine, slug)
+    with engine.begin() as connection:
+        campaign_id = campaigns.create_campaign(
+            connection,
+            organizer_id,
+            campaigns.CampaignSettings(
+                name="Bench",
+                contest=slug,
+                subject_fr="Un nouveau jeu",
+                body_fr="Bonjour,\n\nNotre nouveau jeu est ouvert.",
+                rate_per_minute=10_000,
+            ),
+            now,
+        )
+        campaigns.start(connection, organizer_id, campaign_id, now)
+    templates = Templates({"htmx_available": False, "base_url": settings.base_url})
+    sender = build_sender(settings, engine, templates, Signer(settings.secret_keys))
+
+    def run() -> dict[str, Any]:
+        moment, queued, sent = now, 0, 0
+        started = time.perf_counter()
+        while True:  # what the worker does each minute: queue a batch, then send
+            batch = campaigns.send_due(engine, moment)
+            queued += batch
+            sent += sender.run_once()
+            if batch == 0 and campaigns.send_due(engine, moment + timedelta(minutes=1)) == 0:
+                break
+            moment += timedelta(minutes=1)
+        return {
+            "queued": queued,
+            "sent": sent,
+            "received": Sink.received,
+            "send_seconds": time.perf_counter() - started,
+        }
+
+    try:
+        return measured(run)
+    finally:
+        sink.stop()
+        engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.batch", description=__doc__)
     measures = parser.add_subparsers(dest="measure", required=True)
@@ -242,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
     export = measures.add_parser("export")
     export.add_argument("url")
     export.add_argument("slug")
+    campaign = measures.add_parser("campaign")
+    campaign.add_argument("data_dir")
+    campaign.add_argument("slug")
+    campaign.add_argument("count", type=int)
     clients = measures.add_parser("import")
     clients.add_argument("url")
     clients.add_argument("slug")
@@ -253,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         result = measure_scan(args.count)
     elif args.measure == "export":
         result = measure_export(args.url, args.slug)
+    elif args.measure == "campaign":
+        result = measure_campaign(args.data_dir, args.slug, args.count)
     else:
         result = measure_import(args.url, args.slug, args.count)
     sys.stdout.write(json.dumps(result) + "\n")

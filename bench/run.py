@@ -4,9 +4,9 @@
     python -m bench.run --only sqlite draw   # some groups; prints their rows only
 
 Groups: ``sqlite`` (the app and the bare baseline under the same load), ``postgresql`` (two
-app processes over a throwaway server), ``draw``, ``export``, ``import``. BENCHMARKS.md says
-what each figure means. Every server listens on 127.0.0.1 and every file lives in a
-temporary folder removed at the end.
+app processes over a throwaway server), ``draw``, ``export``, ``import``, ``campaign``.
+BENCHMARKS.md says what each figure means. Every server listens on 127.0.0.1 and every file
+lives in a temporary folder removed at the end.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DRAW_ENTRIES = 10_000_000
 LEADS = 1_000_000
 CLIENTS = 100_000
+CAMPAIGN_RECIPIENTS = 100_000
 CONSENTS_PER_ENTRY = 2  # the rules (and age) box, and the marketing box the script ticks
 SQLITE_SHARE_GOAL = 0.5
 P99_GOAL_MS = 100.0
@@ -369,12 +370,33 @@ def _fresh_demo(data_dir: Path) -> None:
         subprocess.run([*contest_command(), *step], env=env, check=True, capture_output=True)
 
 
+def measure_campaign(tmp: Path, load: Load) -> Group:
+    say(f"Campaign: {CAMPAIGN_RECIPIENTS:,} recipients, sent over SMTP to a local sink")
+    result = batch("campaign", tmp / "campaign", loads.SLUG, CAMPAIGN_RECIPIENTS)
+    group = Group()
+    if not result["sent"] == result["received"] == CAMPAIGN_RECIPIENTS:
+        group.problems.append(f"campaign: {result}")
+    rate = result["sent"] / result["seconds"]
+    say(f"  {result['sent']:,} sent in {seconds_and_memory(result)}; {rate:,.0f}/s")
+    group.figures.append(
+        Figure(
+            f"Campaign: {CAMPAIGN_RECIPIENTS:,} recipients queued and sent over SMTP, SQLite",
+            f"{seconds_and_memory(result)}; {rate:,.0f} messages/s",
+            "—",
+            "—",
+            command("campaign"),
+        )
+    )
+    return group
+
+
 MEASURES: dict[str, Callable[[Path, Load], Group]] = {
     "sqlite": measure_sqlite,
     "postgresql": measure_postgresql,
     "draw": measure_draw,
     "export": measure_export,
     "import": measure_import,
+    "campaign": measure_campaign,
 }
 
 

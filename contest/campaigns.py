@@ -696,6 +696,7 @@ class CampaignMessage:
     subject: str
     paragraphs: tuple[str, ...]
     link_code: str
+    final: bool  # started: the text can no longer change
 
 
 def message_of(connection: Connection, campaign_id: int, language: str) -> CampaignMessage | None:
@@ -712,4 +713,5 @@ def message_of(connection: Connection, campaign_id: int, language: str) -> Campa
     slug = connection.execute(
         sa.select(contest.c.slug).where(contest.c.id == view.contest_id)
     ).scalar_one()
-    return CampaignMessage(view.organizer_id, slug, subject, paragraphs, view.link_code)
+    final = view.status != CampaignStatus.DRAFT
+    return CampaignMessage(view.organizer_id, slug, subject, paragraphs, view.link_code, final)

@@ -68,6 +68,7 @@ class MessageBuilder:
         self.templates = templates
         self.signer = signer
         self.contests = ContestCache(engine)
+        self._campaign_texts: dict[tuple[int, str], campaigns.CampaignMessage] = {}
 
     # template -> (token purpose, payload key, path of the confirmation link under /c/{slug}/)
     LINKS = {
@@ -191,8 +192,15 @@ class MessageBuilder:
     def _campaign(self, item: OutboxItem) -> dict[str, object]:
         """A campaign's message: the organizer's text, the contest's tracked link, and for a
         real recipient (not a test) the preferences link and the one-click headers."""
-        with self.engine.connect() as connection:
-            text = campaigns.message_of(connection, int(item.payload["campaign"]), item.language)
+        key = (int(item.payload["campaign"]), item.language)
+        text = self._campaign_texts.get(key)
+        if text is None:
+            with self.engine.connect() as connection:
+                text = campaigns.message_of(connection, *key)
+            if text is not None and text.final:  # a started campaign's text never changes
+                if len(self._campaign_texts) > 1000:
+                    self._campaign_texts.clear()
+                self._campaign_texts[key] = text
         contest = self.contests.get(text.contest_slug) if text is not None else None
         if text is None or contest is None:
             raise Undeliverable("campaign or contest gone")
