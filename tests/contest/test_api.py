@@ -168,7 +168,7 @@ def test_api_matches_its_openapi_document(client: TestClient, bearer: dict[str, 
     client.post("/api/v1/contests", json={**CONTEST, "requires_purchase": False}, headers=bearer)
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", client.app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 36
+    assert len(operations) == 47
     for operation in operations:
 
         @given(case=operation.as_strategy())

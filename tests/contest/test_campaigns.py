@@ -201,3 +201,42 @@ def test_a_campaign_is_checked_before_it_is_saved(client: TestClient, settings: 
     text = shown(answer)
     assert 'id="e-body_fr"' in answer.text and 'id="e-contest"' in answer.text
     assert "Seul un jeu publié" in text or "Only a published contest" in text
+
+
+def test_the_api_writes_counts_and_runs_a_campaign(
+    client: TestClient,
+    bearer: dict[str, str],
+    sender: Sender,
+    settings: Settings,
+    engine: Engine,
+    clock: FixedClock,
+) -> None:
+    enter_with(client, sender, settings, "api-keen@example.net", consent_marketing_email="on")
+    body = {k: v for k, v in CAMPAIGN.items() if k not in {"segment", "source"}}
+    body |= {"min_score": 0, "active_days": 1, "rate_per_minute": 10}
+    created = client.post("/api/v1/campaigns", json=body, headers=bearer)
+    assert created.status_code == 201, created.text
+    campaign = created.json()
+    assert campaign["status"] == "draft" and campaign["audience"]["eligible"] == 1
+    assert set(campaign["audience"]["left_out"]) == {
+        "bounced",
+        "unsubscribed",
+        "no_consent",
+        "cap",
+        "erased",
+    }
+    path = f"/api/v1/campaigns/{campaign['id']}"
+    assert client.patch(path, json={"name": "Renamed"}, headers=bearer).json()["name"] == "Renamed"
+    started = client.post(path + "/start", headers=bearer)
+    assert started.status_code == 200 and started.json()["status"] == "sending"
+    assert client.patch(path, json={"name": "Too late"}, headers=bearer).status_code == 409
+    send_due(engine, clock.now())
+    assert client.get(path, headers=bearer).json()["results"]["queued"] == 1
+    assert client.post(path + "/pause", headers=bearer).json()["status"] == "paused"
+    assert client.get("/api/v1/campaigns/999999", headers=bearer).status_code == 404
+
+    refused = client.put("/api/v1/contact-limit", json={"limit": 2, "days": 10}, headers=bearer)
+    assert refused.status_code == 422
+    saved = client.put("/api/v1/contact-limit", json={"limit": 2, "days": 14}, headers=bearer)
+    assert saved.json() == {"limit": 2, "days": 14}
+    assert client.get("/api/v1/contact-limit", headers=bearer).json() == {"limit": 2, "days": 14}

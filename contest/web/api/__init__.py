@@ -10,11 +10,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from contest.web.api import activity, admin, contests, organization
+from contest.web.api import activity, admin, campaigns, contests, organization
 from contest.web.api.openapi import openapi_document
 from contest.web.base import state_of
 
-SECTIONS = (contests.section, activity.section, organization.section, admin.section)
+SECTIONS = (
+    contests.section,
+    activity.section,
+    campaigns.section,
+    organization.section,
+    admin.section,
+)
 
 
 async def openapi(request: Request) -> Response:
