@@ -23,7 +23,7 @@ def test_organizer_creates_a_contest_guided_by_the_compliance_panel(
     screenshot(page, "10-organizer-home")
 
     page.get_by_role("link", name="Nouveau jeu").click()
-    page.get_by_label("Titre").fill("Jeu de Noël")
+    page.get_by_label("Titre", exact=True).fill("Jeu de Noël")
     page.get_by_label("Adresse", exact=True).fill("noel")
     page.get_by_label("France").check()
     page.get_by_label("Les participants doivent avoir fait un achat").check()
@@ -45,8 +45,8 @@ def test_organizer_creates_a_contest_guided_by_the_compliance_panel(
     page.locator("#f-prize-0-currency").fill("EUR")
     page.locator("#f-prize-0-voucher_validity_days").fill("365")
     page.locator("#f-prize-0-voucher_min_order").fill("0")
-    page.get_by_label("Mode de désignation des gagnants").fill("Tirage au sort vérifiable.")
-    page.get_by_label("Information des gagnants").fill("par e-mail")
+    page.get_by_label("Mode de désignation des gagnants", exact=True).fill("Tirage au sort vérifiable.")
+    page.get_by_label("Information des gagnants", exact=True).fill("par e-mail")
     page.get_by_label("Jours pour réclamer un lot").fill("30")
     page.get_by_label("Information sur les données personnelles").fill(
         "La Boutique Démo traite vos données pour organiser le jeu."

@@ -46,7 +46,7 @@ def local(moment: datetime) -> str:
 def fill_contest(page: Page, opens: datetime, closes: datetime) -> None:
     """The contest form, every section opened (they may be collapsed)."""
     page.locator("details").evaluate_all("sections => sections.forEach(s => s.open = true)")
-    page.get_by_label("Titre").fill("Les bons de la rentrée")
+    page.get_by_label("Titre", exact=True).fill("Les bons de la rentrée")
     page.get_by_label("Adresse", exact=True).fill("rentree")
     page.get_by_label("France").check()
     page.get_by_label("Fuseau horaire").fill("UTC")
@@ -60,8 +60,8 @@ def fill_contest(page: Page, opens: datetime, closes: datetime) -> None:
     page.locator("#f-prize-0-currency").fill("EUR")
     page.locator("#f-prize-0-voucher_validity_days").fill("90")
     page.locator("#f-prize-0-voucher_min_order").fill("0")
-    page.get_by_label("Mode de désignation des gagnants").fill("Tirage au sort vérifiable.")
-    page.get_by_label("Information des gagnants").fill("par e-mail")
+    page.get_by_label("Mode de désignation des gagnants", exact=True).fill("Tirage au sort vérifiable.")
+    page.get_by_label("Information des gagnants", exact=True).fill("par e-mail")
     page.get_by_label("Jours pour réclamer un lot").fill("30")
     page.get_by_label("Information sur les données personnelles").fill(
         "La Boutique traite vos données pour organiser le jeu. Contact : dpo@boutique.example."
