@@ -6,6 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HTMX_VERSION := 2.0.8
 HTMX   := static/js/htmx.min.js
+CHECKERS := tools/checkers/node_modules/.package-lock.json
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
@@ -21,6 +22,13 @@ $(STAMP): pyproject.toml
 $(HTMX):
 	@sh tools/fetch-htmx.sh $(HTMX_VERSION) $(HTMX)
 
+# The page checkers the tests run, at the versions of tools/checkers/package-lock.json: the
+# W3C Nu HTML checker (run by the machine's Java) and Lighthouse (driving Debian's Chromium).
+# No install script runs: vnu-jar's would download a Java runtime of its own.
+$(CHECKERS): tools/checkers/package.json tools/checkers/package-lock.json
+	npm ci --prefix tools/checkers --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $(CHECKERS)
+
 run: export CONTEST_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(STAMP) $(HTMX)
 	$(BIN)/contest migrate
@@ -30,7 +38,7 @@ run: $(STAMP) $(HTMX)
 system-deps:
 	@sh tools/system-deps.sh
 
-test: $(STAMP) $(HTMX) system-deps
+test: $(STAMP) $(HTMX) system-deps $(CHECKERS)
 	$(BIN)/pytest
 	@$(MAKE) --no-print-directory test-future
 
@@ -43,7 +51,7 @@ test: $(STAMP) $(HTMX) system-deps
 # 0.9.10 (Debian 12) makes every time.sleep() fail with EINVAL.
 FAKETIME_LIB = $(firstword $(wildcard /usr/lib/*/faketime/libfaketime.so.1))
 
-test-future: $(STAMP) $(HTMX) system-deps
+test-future: $(STAMP) $(HTMX) system-deps $(CHECKERS)
 	@test -n "$(FAKETIME_LIB)" || { echo "libfaketime not found: apt-get install faketime" >&2; exit 1; }
 	LD_PRELOAD=$(FAKETIME_LIB) FAKETIME=+400d \
 		$(BIN)/pytest -m "not browser" -k "not postgresql"
@@ -72,4 +80,4 @@ messages: $(STAMP)
 	$(BIN)/pybabel update -i contest/locale/messages.pot -d contest/locale --no-fuzzy-matching --ignore-obsolete --width 100
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/checkers/node_modules

@@ -33,6 +33,7 @@ from contest.i18n import gettext, pick_language
 from contest.mail import start_sender_thread
 from contest.outbound import connector_client
 from contest.secretbox import SecretBox
+from contest.sendingdomains import DnsLookup
 from contest.settings import Settings
 from contest.storage import busy, create_db_engine, ensure_migrated
 from contest.templating import Templates
@@ -40,6 +41,7 @@ from contest.tokens import Signer
 from contest.web import (
     api,
     embed,
+    hooks,
     organizer,
     pages,
     participant,
@@ -182,6 +184,7 @@ def create_app(
             funnel=funnel,
             box=SecretBox(settings.secret_keys),
             outbound=connector_client(settings),
+            dns=DnsLookup(settings.dns_servers),
         )
         sending = None
         if send_mail:
@@ -207,6 +210,7 @@ def create_app(
         Mount("/static", VersionedStatic(directory=STATIC_DIR, check_dir=False), name="static"),
         Mount("/admin", routes=organizer.routes, name="organizer"),
         Mount("/api/v1", routes=api.routes, name="api"),
+        Mount("/hooks", routes=hooks.routes, name="hooks"),  # signed, for the mail relay
         Mount(
             "",
             routes=[*participant.routes, *embed.routes, *sharing.routes, *unsubscribe.routes],

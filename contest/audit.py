@@ -44,6 +44,8 @@ ACTIONS = {
     "connection.saved": N_("Connection saved"),
     "connection.removed": N_("Connection removed"),
     "connection.tested": N_("Connection tested"),
+    "sending_domain.saved": N_("Sending address changed"),
+    "sending_domain.checked": N_("Sending domain's DNS records checked"),
     "token.created": N_("API token created"),
     "token.revoked": N_("API token revoked"),
     "person.erased": N_("Person erased"),

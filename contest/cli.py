@@ -287,6 +287,85 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bounces(args: argparse.Namespace) -> int:
+    """``contest bounces [FILE ...]``: applies returned messages (bounces, complaints) read from
+    files, or the one message on standard input (for a mail server that pipes them to a
+    command); prints what each changed. 0 even for a message that is no report (a mail server
+    would otherwise return it again); 75 (EX_TEMPFAIL: try again later) when one could not be
+    applied."""
+    from contest.bounces.handling import handle_raw
+    from contest.bounces.reports import MAX_REPORT_BYTES
+
+    engine = _migrated_engine(_settings())
+    status = 0
+    try:
+        for name in args.files or ["-"]:
+            if name == "-":
+                raw = sys.stdin.buffer.read(MAX_REPORT_BYTES)
+            else:
+                with open(name, "rb") as message:
+                    raw = message.read(MAX_REPORT_BYTES)
+            try:
+                outcome = handle_raw(engine, raw, SYSTEM_CLOCK.now(), door="cli")
+            except Exception as exc:
+                print(f"{name}: not applied ({type(exc).__name__}); try again", file=sys.stderr)
+                status = 75
+                continue
+            if outcome.kind == "bounce":
+                done = f"{outcome.undeliverable} address(es) marked undeliverable"
+            elif outcome.kind == "complaint":
+                done = f"{outcome.withdrawn} consent(s) withdrawn"
+            else:
+                done = "nothing done"
+            print(
+                f"{name}: {outcome.kind}, {done}"
+                + (f" ({outcome.reason})" if outcome.reason else "")
+            )
+    finally:
+        engine.dispose()
+    return status
+
+
+def cmd_sending_domain(args: argparse.Namespace) -> int:
+    """``contest sending-domain [--check]``: the platform's own sending domain (that of
+    CONTEST_MAIL_FROM): makes its DKIM key the first time, prints the DNS records to publish,
+    and with ``--check`` reads them. 0 when its DKIM record matches (or is not checked), 1
+    when it does not, 2 when the sending address cannot be signed for."""
+    from email.utils import parseaddr
+
+    from contest import sendingdomains
+    from contest.secretbox import SecretBox
+    from contest.transactions import writing
+
+    settings = _settings()
+    engine = _migrated_engine(settings)
+    address = parseaddr(settings.mail_from)[1]
+    try:
+        with engine.connect() as connection:
+            domain = sendingdomains.sending_domain_of(connection, None)
+        if domain is None or domain.address != address:
+            box = SecretBox(settings.secret_keys)
+            now = SYSTEM_CLOCK.now()
+            domain = writing(engine, sendingdomains.set_sending_address, box, None, address, now)
+        relay = sendingdomains.relay_of(settings)
+        if args.check:
+            lookup = sendingdomains.DnsLookup(settings.dns_servers)
+            domain = sendingdomains.check_sending_domain(
+                engine, None, lookup, relay, SYSTEM_CLOCK.now()
+            )
+    except sendingdomains.SenderAddressInvalid as exc:
+        print(f"contest: CONTEST_MAIL_FROM {address!r}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"Sending address: {domain.address} (DKIM selector {domain.selector})")
+    for record in domain.records(relay):
+        status = f"  [{record.status.value}]" if args.check else ""
+        print(f"{record.kind.value.upper()}  {record.name}  TXT  {record.value}{status}")
+    dkim = domain.records(relay)[0]
+    return 1 if args.check and dkim.status is not sendingdomains.RecordStatus.MATCH else 0
+
+
 def cmd_export_leads(args: argparse.Namespace) -> int:
     return export_leads(
         _settings(), args.slug, args.purpose, args.lawful_basis, sys.stdout, sys.stderr
@@ -362,6 +441,13 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--interval", type=float, default=1.0)
     worker.set_defaults(func=cmd_worker)
 
+    sending = commands.add_parser(
+        "sending-domain",
+        help="the DKIM key and DNS records of the platform's sending address (CONTEST_MAIL_FROM)",
+    )
+    sending.add_argument("--check", action="store_true", help="read the published records")
+    sending.set_defaults(func=cmd_sending_domain)
+
     drawing = commands.add_parser("draw", help="draw a closed contest, print its record")
     drawing.add_argument("slug")
     drawing.add_argument("--public-value", default="", help="the announced beacon's output")
@@ -401,6 +487,12 @@ def build_parser() -> argparse.ArgumentParser:
     purge = commands.add_parser("purge", help="apply the retention periods now")
     purge.add_argument("--months", type=int, default=12, help="when a contest sets none")
     purge.set_defaults(func=cmd_purge)
+
+    bounces = commands.add_parser(
+        "bounces", help="apply returned messages (bounces, complaints) from files or stdin"
+    )
+    bounces.add_argument("files", nargs="*", metavar="FILE", help="raw messages; none: stdin")
+    bounces.set_defaults(func=cmd_bounces)
 
     rules = commands.add_parser("rules", help="the legal rule catalogue")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True)

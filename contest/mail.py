@@ -24,13 +24,13 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from contest import campaigns, outbox, roles, tables
+from contest import campaigns, outbox, roles, sendingdomains, tables
 from contest.clock import SYSTEM_CLOCK
 from contest.contests import ContestCache, ContestView, load_contest
 from contest.draw.results import draw_result
@@ -43,6 +43,7 @@ from contest.leads.subscriptions import (
 )
 from contest.outbox import OutboxItem, Undeliverable
 from contest.prizes import claims
+from contest.sendingdomains import KeyLookup
 from contest.settings import Settings
 from contest.templating import Templates
 from contest.tokens import Purpose, Signer
@@ -50,6 +51,12 @@ from contest.tokens import Purpose, Signer
 log = logging.getLogger(__name__)
 # SMTP line endings; long headers (List-Unsubscribe URLs) are never folded into encoded words.
 MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
+# What the bodies are encoded under: 7-bit safe (quoted-printable or base64 for any text that
+# is not plain ASCII) in lines of at most 78 characters, so that no relay has to convert them
+# (which would break their DKIM signature) and no receiver needs 8BITMIME.
+BODY_POLICY = email.policy.SMTP.clone(cte_type="7bit")
+# With an address that is not ASCII (SMTPUTF8): headers in UTF-8.
+INTERNATIONAL_POLICY = MAIL_POLICY.clone(utf8=True)
 
 
 class HardBounce(Undeliverable):
@@ -241,13 +248,20 @@ class MessageBuilder:
         }
 
     def _sender(self, contest: object) -> str:
-        """The platform's sending address, under the organization's name when it gave one."""
+        """The organizer's own address once its sending domain is verified
+        (contest.sendingdomains); until then the platform's, under the organization's name
+        when it gave one."""
         name = getattr(contest, "organizer_sender_name", "") or getattr(
             contest, "organizer_name", ""
         )
+        organizer_id = getattr(contest, "organizer_id", None)
+        own = None
+        if isinstance(organizer_id, int):
+            with self.engine.connect() as connection:
+                own = sendingdomains.verified_address(connection, organizer_id)
         if not name:
-            return self.settings.mail_from
-        return formataddr((name, parseaddr(self.settings.mail_from)[1]))
+            return own or self.settings.mail_from
+        return formataddr((name, own or parseaddr(self.settings.mail_from)[1]))
 
     def build(self, item: OutboxItem) -> EmailMessage:
         """Renders ``mail/{template}.*`` with a freshly signed link."""
@@ -257,7 +271,7 @@ class MessageBuilder:
         contest = context.get("contest")
         if isinstance(contest, ContestView):  # its texts in the language of the message
             context["contest"] = contest.in_language(language)
-        message = EmailMessage(policy=MAIL_POLICY)
+        message = EmailMessage(policy=BODY_POLICY)
         message["Subject"] = self.templates.render(
             language, f"{name}.subject.txt", **context
         ).strip()
@@ -267,7 +281,7 @@ class MessageBuilder:
             message["Reply-To"] = reply_to
         message["To"] = item.recipient
         message["Date"] = format_datetime(SYSTEM_CLOCK.now())
-        message["Message-ID"] = message_id(item, _mail_domain(self.settings))
+        message["Message-ID"] = message_id(item, _id_domain(self.settings))
         message["Auto-Submitted"] = "auto-generated"
         if "optout_url" in context:
             message["List-Unsubscribe"] = f"<{context['optout_url']}>"
@@ -280,6 +294,8 @@ class MessageBuilder:
         message.add_alternative(
             self.templates.render(language, f"{name}.html", **context), subtype="html"
         )
+        one_mime_version(message)
+        message.policy = MAIL_POLICY  # the bodies are encoded: long headers are not folded
         return message
 
 
@@ -289,23 +305,63 @@ def message_id(item: OutboxItem, domain: str) -> str:
     return f"<outbox-{item.id}.{digest}@{domain}>"
 
 
-def _mail_domain(settings: Settings) -> str:
-    return urlsplit(settings.base_url).hostname or "localhost"
+def _id_domain(settings: Settings) -> str:
+    """The domain of CONTEST_BASE_URL (an IPv6 address as a literal)."""
+    domain = settings.mail_domain
+    return settings.address_domain if ":" in domain else domain
+
+
+def one_mime_version(message: EmailMessage) -> None:
+    """Leaves ``MIME-Version`` on the message alone: ``add_alternative`` makes its parts as
+    whole messages, each with its own (RFC 2045 puts it in the top-level header only)."""
+    for part in message.walk():
+        if part is not message:
+            del part["MIME-Version"]
+
+
+class SmtpUtf8Missing(Undeliverable):
+    """An address is not ASCII and the SMTP server does not take such addresses (it offers
+    no SMTPUTF8): the message cannot go through this server, so it is not retried."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(
+            f"the address {address!r} is not ASCII and the SMTP server does not offer SMTPUTF8"
+        )
 
 
 class Delivery:
-    """Sends one message; raises on failure (the caller schedules the retry)."""
+    """Sends one message; raises on failure (the caller schedules the retry).
 
-    def __init__(self, settings: Settings) -> None:
+    The message is flattened once, and those bytes are what is signed (DKIM, with the key of
+    the From domain when the installation has one: ``keys``, see contest.sendingdomains) and
+    what is written or sent, so that the signature verifies on exactly what arrives. Over
+    SMTP: the greeting names the host of CONTEST_BASE_URL; an address that is not ASCII is
+    sent with SMTPUTF8 (refused, SmtpUtf8Missing, by a server without it); 8-bit bytes with
+    BODY=8BITMIME.
+    """
+
+    def __init__(self, settings: Settings, keys: KeyLookup | None = None) -> None:
         self.settings = settings
+        self.keys = keys
 
     def __call__(self, message: EmailMessage, key: str) -> None:
+        international = _international(message)
+        raw = self.wire_bytes(message, international)
         if self.settings.smtp_url is None:
-            self._write_eml(message, key)
+            self._write_eml(raw, key)
         else:
-            self._send_smtp(message)
+            self._send_smtp(message, raw, international)
 
-    def _write_eml(self, message: EmailMessage, key: str) -> None:
+    def wire_bytes(self, message: EmailMessage, international: bool = False) -> bytes:
+        """The message as it goes out (CRLF line ends), signed when a key is found."""
+        raw = message.as_bytes(policy=INTERNATIONAL_POLICY if international else MAIL_POLICY)
+        domain = parseaddr(str(message.get("From", "")))[1].rpartition("@")[2].lower()
+        found = self.keys(domain) if self.keys is not None and domain else None
+        if found is None:
+            return raw
+        return sendingdomains.dkim_signature(raw, found) + raw
+
+    def _write_eml(self, raw: bytes, key: str) -> None:
         folder = self.settings.mail_dir
         folder.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha256(key.encode()).hexdigest()[:24]
@@ -319,20 +375,26 @@ class Delivery:
             stamp = SYSTEM_CLOCK.now().strftime("%Y%m%dT%H%M%S%f")  # names sort in sending order
             target = folder / f"{stamp}-{name}.eml"
         temporary = folder / f".{name}.tmp"
-        temporary.write_bytes(bytes(message))
+        temporary.write_bytes(raw)
         os.replace(temporary, target)
         (index / name).write_text(target.name)
 
-    def _send_smtp(self, message: EmailMessage) -> None:
+    def _send_smtp(self, message: EmailMessage, raw: bytes, international: bool) -> None:
         assert self.settings.smtp_url is not None
         url = urlsplit(self.settings.smtp_url.reveal())
         host = url.hostname or "localhost"
+        greeting = self.settings.address_domain  # never the machine's own name (localhost)
         if url.scheme == "smtps":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
-                host, url.port or 465, timeout=30, context=ssl.create_default_context()
+                host,
+                url.port or 465,
+                local_hostname=greeting,
+                timeout=30,
+                context=ssl.create_default_context(),
             )
         else:
-            client = smtplib.SMTP(host, url.port or 25, timeout=30)
+            client = smtplib.SMTP(host, url.port or 25, local_hostname=greeting, timeout=30)
+        sender, recipients = _envelope(message)
         with client:
             client.ehlo()
             if url.scheme == "smtp" and client.has_extn("starttls"):
@@ -340,13 +402,33 @@ class Delivery:
                 client.ehlo()
             if url.username:
                 client.login(unquote(url.username), unquote(url.password or ""))
+            options = []
+            if international:
+                if not client.has_extn("smtputf8"):
+                    raise SmtpUtf8Missing(next(a for a in (sender, *recipients) if not a.isascii()))
+                options.append("SMTPUTF8")
+            if not raw.isascii() and client.has_extn("8bitmime"):
+                options.append("BODY=8BITMIME")
             try:
-                client.send_message(message)
+                client.sendmail(sender, recipients, raw, mail_options=options)
             except smtplib.SMTPRecipientsRefused as refused:
                 for recipient, (code, _text) in refused.recipients.items():
                     if code >= 500:
                         raise HardBounce(recipient, code) from refused
                 raise
+
+
+def _envelope(message: EmailMessage) -> tuple[str, list[str]]:
+    """MAIL FROM (the From address) and RCPT TO (every To and Cc address)."""
+    sender = parseaddr(str(message.get("Sender") or message.get("From", "")))[1]
+    fields = [str(value) for name in ("To", "Cc") for value in message.get_all(name, [])]
+    return sender, [address for _name, address in getaddresses(fields) if address]
+
+
+def _international(message: EmailMessage) -> bool:
+    """Whether an address of the message is not ASCII (it then needs SMTPUTF8)."""
+    sender, recipients = _envelope(message)
+    return not all(address.isascii() for address in (sender, *recipients))
 
 
 class Sender:

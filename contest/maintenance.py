@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from contest import campaigns, reminders
+from contest.bounces.maildir import BounceMailbox
 from contest.leads import consents
 from contest.leads.privacy import RetentionJob
 from contest.prizes import claims
@@ -27,6 +28,7 @@ class Maintenance:
         self.duties = (
             lambda now: claims.pass_all_unclaimed(engine, now),
             lambda now: consents.seal(engine, now),
+            BounceMailbox(engine),  # before the mails: none to an address just refused
             lambda now: reminders.remind_unconfirmed(engine, now),
             lambda now: reminders.tell_referrers(engine, now),
             lambda now: reminders.tell_last_days(engine, now),

@@ -560,6 +560,25 @@ class ShopConnection(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class SendingDomain(SQLModel, table=True):
+    """A domain e-mails are sent From and its DKIM key (contest.sendingdomains): one per
+    organizer, or with no organizer the platform's own (that of CONTEST_MAIL_FROM)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int | None = Field(
+        default=None, foreign_key="organizer.id", sa_column_kwargs={"unique": True}
+    )
+    address: str = Field(max_length=254)  # the From address, on the domain
+    domain: str = Field(max_length=253, index=True)  # in ASCII (IDNA)
+    selector: str = Field(max_length=63)
+    public_key: str = Field(sa_type=sa.Text)  # the DKIM record's p=
+    sealed_key: str = Field(sa_type=sa.Text)  # the private key, sealed (contest.secretbox)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_check: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
 # The referral and attribution tables belong to viral/; imported here so that every table is
 # in the metadata (migrations, tests) whoever imports the models.
 from viral.models import (  # noqa: E402

@@ -6,6 +6,7 @@ Variables (all prefixed ``CONTEST_``) are described in the README. Secrets are w
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -52,7 +53,8 @@ class Settings:
     base_url: str
     smtp_url: Secret | None
     env: str
-    mail_from: str = "Concours <no-reply@localhost>"
+    # The sending address; empty: no-reply@ the host of base_url (see __post_init__).
+    mail_from: str = ""
     # Entries a contest takes from one network (IPv4 /24, IPv6 /48), and attempts with one
     # address: generous enough for a shop's Wi-Fi or a mobile carrier's shared addresses.
     entry_limit_per_network: Limit | None = Limit(60, timedelta(minutes=10))
@@ -60,7 +62,37 @@ class Settings:
     # Destinations connectors may call although they are not public addresses (host names,
     # addresses or networks): a shop on the local network, the tests' local servers.
     outbound_allow: tuple[str, ...] = ()
+    # The DNS servers that check organizers' sending domains ((host, port)); empty: the
+    # system's resolver.
+    dns_servers: tuple[tuple[str, int], ...] = ()
+    # The Maildir where the mail server delivers bounces and complaints
+    # (CONTEST_BOUNCE_MAILDIR): the worker reads it each minute (contest.bounces.maildir).
+    bounce_maildir: Path | None = None
+    # The secret the relay signs the bounce webhook's bodies with
+    # (CONTEST_BOUNCE_WEBHOOK_SECRET); unset, POST /hooks/bounces answers 404.
+    bounce_webhook_secret: Secret | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.mail_from:
+            object.__setattr__(self, "mail_from", f"Concours <no-reply@{self.address_domain}>")
+
+    @property
+    def mail_domain(self) -> str:
+        """The host of ``CONTEST_BASE_URL``: the domain of Message-IDs, of the SMTP greeting
+        and of the default sending address."""
+        return urlsplit(self.base_url).hostname or "localhost"
+
+    @property
+    def address_domain(self) -> str:
+        """:attr:`mail_domain` as it stands after an @ or in the SMTP greeting: a name, or an
+        address literal (``[192.0.2.1]``, ``[IPv6:2001:db8::1]``)."""
+        domain = self.mail_domain
+        try:
+            address = ipaddress.ip_address(domain)
+        except ValueError:
+            return domain
+        return f"[{address}]" if address.version == 4 else f"[IPv6:{address}]"
 
     @property
     def production(self) -> bool:
@@ -117,7 +149,7 @@ class Settings:
             base_url=base_url,
             smtp_url=Secret(smtp) if smtp else None,
             env=mode,
-            mail_from=env.get("CONTEST_MAIL_FROM", "Concours <no-reply@localhost>"),
+            mail_from=env.get("CONTEST_MAIL_FROM", ""),
             entry_limit_per_network=_limit(env, "CONTEST_ENTRY_LIMIT_PER_NETWORK", "60/10m"),
             entry_limit_per_address=_limit(env, "CONTEST_ENTRY_LIMIT_PER_ADDRESS", "10/1h"),
             outbound_allow=tuple(
@@ -125,7 +157,34 @@ class Settings:
                 for entry in env.get("CONTEST_OUTBOUND_ALLOW", "").split(",")
                 if entry.strip()
             ),
+            dns_servers=_dns_servers(env.get("CONTEST_DNS_SERVERS", "")),
+            bounce_maildir=bounce_maildir_from_env(env),
+            bounce_webhook_secret=_bounce_webhook_secret(env),
         )
+
+
+def _dns_servers(text: str) -> tuple[tuple[str, int], ...]:
+    """``CONTEST_DNS_SERVERS``: addresses separated by commas, each with an optional port
+    (``192.0.2.53``, ``127.0.0.1:5353``, ``[2001:db8::53]:53``)."""
+    servers = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        host, port = entry, "53"
+        if entry.startswith("["):
+            host, _, rest = entry[1:].partition("]")
+            port = rest.removeprefix(":") or "53"
+        elif entry.count(":") == 1:
+            host, port = entry.split(":")
+        try:
+            ipaddress.ip_address(host)
+            number = int(port)
+        except ValueError:
+            number = 0
+        if not 0 < number < 65536:
+            raise SettingsError(f"CONTEST_DNS_SERVERS: not an address[:port]: {entry}")
+        servers.append((host, number))
+    return tuple(servers)
 
 
 def _limit(env: Mapping[str, str], variable: str, default: str) -> Limit | None:
@@ -149,3 +208,31 @@ def _generated_key(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
     return key
+
+
+def bounce_maildir_from_env(environ: Mapping[str, str] | None = None) -> Path | None:
+    """``CONTEST_BOUNCE_MAILDIR``: the bounce mailbox, a Maildir folder (created with its
+    ``tmp/``, ``new/`` and ``cur/`` when missing), relative to the working directory unless
+    absolute; unset or empty: no mailbox is read. The worker's duty reads it through this
+    function at each pass."""
+    env = os.environ if environ is None else environ
+    folder = env.get("CONTEST_BOUNCE_MAILDIR", "").strip()
+    return Path(folder) if folder else None
+
+
+BOUNCE_SECRET_MIN_LENGTH = 16
+
+
+def _bounce_webhook_secret(env: Mapping[str, str]) -> Secret | None:
+    """``CONTEST_BOUNCE_WEBHOOK_SECRET``: the HMAC-SHA256 key of ``POST /hooks/bounces``
+    (``X-Contest-Signature: sha256=<hex of the body's HMAC>``); unset: the webhook is off.
+    Refuses a secret shorter than 16 characters: anyone who guesses it can withdraw consents."""
+    secret = env.get("CONTEST_BOUNCE_WEBHOOK_SECRET", "").strip()
+    if not secret:
+        return None
+    if len(secret) < BOUNCE_SECRET_MIN_LENGTH:
+        raise SettingsError(
+            f"CONTEST_BOUNCE_WEBHOOK_SECRET must be at least {BOUNCE_SECRET_MIN_LENGTH} "
+            "characters long"
+        )
+    return Secret(secret)

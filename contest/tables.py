@@ -51,3 +51,4 @@ referral = viral_models.referral
 rulesversion = _table(models.RulesVersion)
 shopconnection = _table(models.ShopConnection)
 sourcelink = viral_models.sourcelink
+sendingdomain = _table(models.SendingDomain)

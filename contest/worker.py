@@ -15,6 +15,7 @@ from contest.maintenance import Maintenance
 from contest.outbound import connector_client
 from contest.prizes.fulfilment import ShopDelivery
 from contest.secretbox import SecretBox
+from contest.sendingdomains import DkimKeys
 from contest.settings import Settings
 from contest.templating import Templates
 from contest.tokens import Signer
@@ -38,7 +39,7 @@ def build_sender(
     return Sender(
         engine,
         MessageBuilder(settings, engine, templates, signer),
-        Delivery(settings),
+        Delivery(settings, keys=DkimKeys(engine, box)),
         shop=ShopDelivery(engine, shop_of, outbound, clock=clock.now),
         crm=CrmDelivery(
             engine,

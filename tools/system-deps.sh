@@ -1,8 +1,9 @@
 #!/bin/sh
 # The system packages the tests need: PostgreSQL's server binaries (the suite runs on SQLite
-# and PostgreSQL), Debian's Chromium (browser tests) and libfaketime (`make test-future` runs
-# the suite with the clock 400 days ahead); with --bench, also wrk (the HTTP load generator of
-# `make bench`). Installed when missing and root.
+# and PostgreSQL), Debian's Chromium (browser tests, Lighthouse), libfaketime (`make
+# test-future` runs the suite with the clock 400 days ahead), a Java runtime (the W3C Nu HTML
+# checker) and npm (the page checkers of tools/checkers); with --bench, also wrk (the HTTP load
+# generator of `make bench`). Installed when missing and root.
 set -eu
 missing=""
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
@@ -15,6 +16,12 @@ fi
 # the architecture).
 if ! ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1; then
   missing="$missing faketime"
+fi
+if ! command -v java >/dev/null 2>&1; then
+  missing="$missing default-jre-headless"
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  missing="$missing npm"
 fi
 if [ "${1:-}" = "--bench" ] && ! command -v wrk >/dev/null 2>&1; then
   missing="$missing wrk"

@@ -109,7 +109,8 @@ class ContestSettings:
     segment_min_orders: int = setting(
         0, Kind.INTEGER, N_("Minimum number of orders"), low=0, high=100_000
     )
-    min_age: int = setting(18, Kind.INTEGER, N_("Minimum age"), low=0, high=99, blank=0)
+    # Left empty, the usual 18: never "0 or over" by omission.
+    min_age: int = setting(18, Kind.INTEGER, N_("Minimum age"), low=0, high=99, blank=18)
     excluded_email_domains: tuple[str, ...] = setting(
         (),
         Kind.LIST,
@@ -242,7 +243,7 @@ class ContestSettings:
         Kind.TEXT,
         N_("Consolation offer for those not drawn (optional)"),
         hint=N_(
-            "Sent with the results and stated in the rules, e.g. 10% off your next order with "
+            "Sent with the results and stated in the rules, e.g. €10 off your next order with "
             "the code MERCI10 (create the code in your shop first)."
         ),
         rows=2,

@@ -73,7 +73,15 @@ class Setting:
     ) -> Any:
         """The typed value of the form's field ``name``; problems are added to ``errors``."""
         if self.kind is Kind.CHOICES:
-            return tuple(value for value in many(form, name) if value in self.choices)
+            chosen = many(form, name)
+            unknown = [value for value in chosen if value not in self.choices]
+            if unknown:  # never dropped in silence: "XX" is not "nowhere"
+                errors.add(
+                    name,
+                    f"Valeur inconnue : {unknown[0][:20]} (possibles : {', '.join(self.choices)}).",
+                    f"Unknown value: {unknown[0][:20]} (one of {', '.join(self.choices)}).",
+                )
+            return tuple(dict.fromkeys(value for value in chosen if value in self.choices))
         if self.kind is Kind.BOOLEAN:
             return one(form, name) == "on"
         raw = one(form, name).lower() if self.lower else one(form, name)

@@ -24,6 +24,7 @@ from contest.funnel import FunnelCounter
 from contest.leads.subscriptions import PreferenceLinks
 from contest.mail import Sender
 from contest.secretbox import SecretBox
+from contest.sendingdomains import TxtLookup
 from contest.settings import Settings
 from contest.templating import Templates
 from contest.tokens import Signer
@@ -47,6 +48,7 @@ class AppState:
     funnel: FunnelCounter
     box: SecretBox  # seals and opens the connections' secrets
     outbound: Callable[[], httpx.Client]  # for calls to shops, CRMs and webhooks
+    dns: TxtLookup  # reads sending domains' records (contest.sendingdomains)
 
 
 def state_of(request: Request) -> AppState:

@@ -30,9 +30,8 @@ from starlette.routing import Route
 from contest.tokens import Purpose
 from contest.web import sharing
 from contest.web.base import state_of
-from contest.web.pages import contest_of, language_of, render
+from contest.web.pages import contest_of, language_of, render_themed
 from contest.web.participant import form_context
-from contest.web.security import security_headers
 
 if TYPE_CHECKING:
     from contest.contests import ContestView
@@ -68,12 +67,6 @@ def frame_origins(origins: Iterable[str]) -> tuple[str, ...]:
     return tuple(kept[:MAX_ORIGINS])
 
 
-def frame_policy(origins: tuple[str, ...], https: bool = False) -> str:
-    """The site's strict Content-Security-Policy, with ``frame-ancestors`` opened to ``origins``."""
-    ancestors = " ".join(origins) if origins else "'none'"
-    return dict(security_headers(https, ancestors))[b"content-security-policy"].decode()
-
-
 def _embeddable(request: Request) -> ContestView:
     """The contest of the URL, or 404 when it is unknown or reserved to clients."""
     contest = contest_of(request)
@@ -106,17 +99,16 @@ async def frame(request: Request) -> Response:
     context = form_context(request, contest, language, came_from=sharing.Attribution(src=source))
     origins = frame_origins(contest.embed_origins)
     delay_hours = max(1, contest.popin_delay_hours)
-    response = render(
+    return render_themed(
         request,
         language,
         "participant/embed.html",
+        frame_ancestors=" ".join(origins) if origins else "'none'",
         **context,
         origins=origins,
         delay_hours=delay_hours,
         source=source,
     )
-    response.headers["Content-Security-Policy"] = frame_policy(origins, state.settings.https)
-    return response
 
 
 routes = [

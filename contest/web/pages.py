@@ -21,6 +21,7 @@ from contest.i18n import (
     pick_language,
 )
 from contest.web.base import html_page, state_of
+from contest.web.security import content_security_policy
 
 LANG_COOKIE = "lang"
 LANG_COOKIE_AGE = 365 * 24 * 3600
@@ -77,6 +78,34 @@ def render(
     html = state_of(request).templates.render(language, template, request=request, **context)
     response = html_page(html, status_code)
     remember_language(request, response, language)
+    return response
+
+
+def theme_css(contest: ContestView) -> str:
+    """The organizer's colours as CSS variables: the text of a themed page's ``<style>``."""
+    return f":root {{ --brand: {contest.brand_color}; --accent: {contest.accent_color}; }}"
+
+
+def render_themed(
+    request: Request,
+    language: str,
+    template: str,
+    status_code: int = 200,
+    *,
+    contest: ContestView,
+    frame_ancestors: str = "'none'",
+    **context: Any,
+) -> HTMLResponse:
+    """A page in the contest's colours. They are inlined in the page (a stylesheet of their
+    own would hold its first paint back by one more request), and the page's
+    Content-Security-Policy allows that one ``<style>`` by the hash of its text."""
+    css = theme_css(contest)
+    response = render(
+        request, language, template, status_code, contest=contest, theme_css=css, **context
+    )
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        frame_ancestors, styles=[css]
+    )
     return response
 
 

@@ -45,7 +45,9 @@ def test_organizer_creates_a_contest_guided_by_the_compliance_panel(
     page.locator("#f-prize-0-currency").fill("EUR")
     page.locator("#f-prize-0-voucher_validity_days").fill("365")
     page.locator("#f-prize-0-voucher_min_order").fill("0")
-    page.get_by_label("Mode de désignation des gagnants", exact=True).fill("Tirage au sort vérifiable.")
+    page.get_by_label("Mode de désignation des gagnants", exact=True).fill(
+        "Tirage au sort vérifiable."
+    )
     page.get_by_label("Information des gagnants", exact=True).fill("par e-mail")
     page.get_by_label("Jours pour réclamer un lot").fill("30")
     page.get_by_label("Information sur les données personnelles").fill(

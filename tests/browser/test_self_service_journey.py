@@ -60,7 +60,9 @@ def fill_contest(page: Page, opens: datetime, closes: datetime) -> None:
     page.locator("#f-prize-0-currency").fill("EUR")
     page.locator("#f-prize-0-voucher_validity_days").fill("90")
     page.locator("#f-prize-0-voucher_min_order").fill("0")
-    page.get_by_label("Mode de désignation des gagnants", exact=True).fill("Tirage au sort vérifiable.")
+    page.get_by_label("Mode de désignation des gagnants", exact=True).fill(
+        "Tirage au sort vérifiable."
+    )
     page.get_by_label("Information des gagnants", exact=True).fill("par e-mail")
     page.get_by_label("Jours pour réclamer un lot").fill("30")
     page.get_by_label("Information sur les données personnelles").fill(

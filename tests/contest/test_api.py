@@ -166,6 +166,7 @@ CHECKS = [
 def test_api_matches_its_openapi_document(client: TestClient, bearer: dict[str, str]) -> None:
     """Generated requests for every operation: never a 5xx, answers match the document."""
     client.post("/api/v1/contests", json={**CONTEST, "requires_purchase": False}, headers=bearer)
+    client.app.state.contest.dns = lambda name: []  # type: ignore[attr-defined]  # no DNS
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", client.app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 47
@@ -245,3 +246,16 @@ def test_an_empty_prize_list_removes_every_prize(
     emptied = client.patch(path, json={"prizes": []}, headers=bearer)
     assert emptied.status_code == 200
     assert emptied.json()["prizes"] == []
+
+
+def test_an_unknown_territory_is_refused_and_a_blank_minimum_age_is_the_usual_18(
+    client: TestClient, bearer: dict[str, str]
+) -> None:
+    for territory in (["XX"], ["FR", "US-NY"]):
+        answer = client.post(
+            "/api/v1/contests", json={**CONTEST, "jurisdictions": territory}, headers=bearer
+        )
+        assert answer.status_code == 422, "never dropped in silence"
+        assert "jurisdictions" in answer.json()["error"]["fields"]
+    created = client.post("/api/v1/contests", json={**CONTEST, "min_age": None}, headers=bearer)
+    assert created.status_code == 201 and created.json()["min_age"] == 18

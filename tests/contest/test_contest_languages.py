@@ -7,10 +7,11 @@ import re
 
 from starlette.testclient import TestClient
 
+from contest.demo import demo_password
 from contest.mail import Sender
 from contest.settings import Settings
 from tests.contest.test_api import CONTEST
-from tests.helpers import enter, read_eml, shown
+from tests.helpers import enter, read_eml, shown, sign_in
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9"}
@@ -42,6 +43,26 @@ def test_each_language_has_its_own_preview_card_and_address(client: TestClient) 
     english, french = client.get(card.group(1)), client.get("/c/demo/card.png")
     assert english.headers["content-type"] == "image/png" == french.headers["content-type"]
     assert english.content != french.content, "the card is drawn with the English title"
+
+
+def test_each_address_is_its_own_canonical_whatever_language_it_answers_in(
+    client: TestClient,
+) -> None:
+    """The bare address picks its language from the visitor (it is the x-default): pointing
+    its canonical at one language's address would tell search engines it is that page."""
+
+    def canonical(path: str, headers: dict[str, str]) -> str:
+        found = re.search(
+            r'<link rel="canonical" href="([^"]+)">', client.get(path, headers=headers).text
+        )
+        assert found, path
+        return found.group(1)
+
+    client.cookies.clear()
+    assert canonical("/c/demo", ENGLISH) == "http://testserver/c/demo"
+    assert canonical("/c/demo", FRENCH) == "http://testserver/c/demo"
+    assert canonical("/c/demo?lang=en", FRENCH) == "http://testserver/c/demo?lang=en"
+    assert canonical("/c/demo?lang=fr", ENGLISH) == "http://testserver/c/demo?lang=fr"
 
 
 def test_the_confirmation_mail_speaks_the_entrants_language(
@@ -80,3 +101,14 @@ def test_a_missing_translation_is_warned_of_and_a_complete_one_is_not(
     assert answer["prizes"][0]["description_translation"] == "€50 voucher"
     assert client.post(path + "/publish", headers=bearer).status_code == 200
     assert "€50 voucher" in shown(client.get("/c/api-contest", headers=ENGLISH))
+
+
+def test_the_contest_form_and_campaign_form_render_in_both_languages(
+    client: TestClient, settings: Settings
+) -> None:
+    sign_in(client, "demo@example.org", demo_password(settings))
+    for language in ("fr", "en"):
+        client.get(f"/admin/lang/{language}")
+        for path in ("/admin/contests/new", "/admin/campaigns/new", "/admin/campaigns"):
+            page = client.get(path)
+            assert page.status_code == 200 and f'<html lang="{language}">' in page.text, path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 
 import pytest
@@ -306,10 +308,26 @@ def test_colours_too_light_for_white_text_are_refused(organizer: TestClient) -> 
     assert "Couleur trop claire" in shown(answer)
 
 
-def test_the_contest_page_carries_the_organizers_colours(client: TestClient) -> None:
-    css = client.get("/c/demo/theme.css")
-    assert css.status_code == 200 and "--brand: #1f4fd1" in css.text
-    assert 'href="/c/demo/theme.css"' in client.get("/c/demo").text
+@pytest.mark.parametrize("path", ["/c/demo", "/c/demo?lang=en", "/embed/demo"])
+def test_the_organizers_colours_are_inline_and_allowed_by_their_hash_alone(
+    client: TestClient, engine: Engine, path: str
+) -> None:
+    """Inline, the colours hold the first paint back by no request of their own; the policy
+    allows that one style by its hash, and still no other inline style."""
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE contest SET brand_color = '#0b6e4f' WHERE slug = 'demo'")
+        )
+    client.app.state.contest.contests.forget("demo")  # type: ignore[attr-defined]
+    page = client.get(path)
+    assert "theme.css" not in page.text
+    [css] = re.findall(r"<style>(.*?)</style>", page.text, flags=re.S)
+    assert "--brand: #0b6e4f" in css
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    policy = page.headers["content-security-policy"]
+    assert f"style-src 'self' 'sha256-{digest}';" in policy
+    assert "unsafe-inline" not in policy and policy.count("sha256-") == 1
+    assert client.get("/c/demo/theme.css").status_code == 404, "no stylesheet of its own"
 
 
 @pytest.mark.parametrize(

@@ -164,6 +164,61 @@ ORGANIZATION_SCHEMAS: dict[str, Any] = {
     },
 }
 
+DNS_RECORD = {
+    "type": "object",
+    "properties": {
+        "kind": {"type": "string", "enum": ["dkim", "spf", "dmarc"]},
+        "type": {"type": "string", "enum": ["TXT"]},
+        "name": {"type": "string", "description": "Where to publish it."},
+        "value": {"type": "string", "description": "What to publish."},
+        "status": {
+            "type": "string",
+            "enum": ["match", "different", "missing", "unknown", "unchecked"],
+            "description": "What the last check found: found and matching, found but "
+            "different, missing, DNS did not answer, or never checked.",
+        },
+        "found": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["kind", "type", "name", "value", "status", "found"],
+}
+
+SENDING_DOMAIN_SCHEMAS: dict[str, Any] = {
+    "SendingAddress": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "address": {
+                "type": "string",
+                "maxLength": 254,
+                "description": "The address e-mails are sent from, on the organization's "
+                "own domain.",
+            }
+        },
+        "required": ["address"],
+    },
+    "SendingDomain": {
+        "type": "object",
+        "properties": {
+            "address": {"type": "string"},
+            "domain": {"type": "string"},
+            "selector": {"type": "string"},
+            "verified": {"type": "boolean"},
+            "verified_at": DATETIME,
+            "checked_at": DATETIME,
+            "records": {"type": "array", "items": DNS_RECORD},
+        },
+        "required": [
+            "address",
+            "domain",
+            "selector",
+            "verified",
+            "verified_at",
+            "checked_at",
+            "records",
+        ],
+    },
+}
+
 
 def _list_of(item: dict[str, Any], **more: Any) -> dict[str, Any]:
     return {

@@ -4,7 +4,8 @@
 - :mod:`.contests`: the contests, their form with its live compliance panel, their dashboard,
   lifecycle, draw, preview and entries export;
 - :mod:`.clients`: the client list, its import and export;
-- :mod:`.organization`: the organization's legal identity, e-mail sender and defaults;
+- :mod:`.organization`: the organization's legal identity, e-mail sender and defaults, its
+  sending domain (DKIM key, DNS records and their check);
 - :mod:`.tokens`: API tokens;
 - :mod:`.team`: members and their roles, joining from an invitation, the audit log;
 - :mod:`.connections`: the shop and CRM connections;
@@ -51,7 +52,11 @@ from contest.web.organizer.contests import (
     vouchers_csv,
 )
 from contest.web.organizer.leads import leads_csv, leads_page
-from contest.web.organizer.organization import organization_page
+from contest.web.organizer.organization import (
+    organization_page,
+    sending_domain_check,
+    sending_domain_save,
+)
 from contest.web.organizer.referrals import links_page, referral_decision, referrals_page
 from contest.web.organizer.signin import (
     login,
@@ -96,6 +101,18 @@ routes = [
     ),
     Route("/api-tokens", tokens_page, name="tokens", methods=["GET", "POST"]),
     Route("/organization", organization_page, name="organization", methods=["GET", "POST"]),
+    Route(
+        "/organization/sending-domain",
+        sending_domain_save,
+        name="sending_domain",
+        methods=["POST"],
+    ),
+    Route(
+        "/organization/sending-domain/check",
+        sending_domain_check,
+        name="sending_domain_check",
+        methods=["POST"],
+    ),
     Route("/api-tokens/{token_id}/revoke", token_revoke, name="token_revoke", methods=["POST"]),
     Route("/members", members_page, name="members", methods=["GET", "POST"]),
     Route(

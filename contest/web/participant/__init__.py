@@ -1,6 +1,6 @@
 """Participant pages, by what the person does:
 
-- :mod:`.contest_page`: the contest page (its form, board, theme, images, rules, preview);
+- :mod:`.contest_page`: the contest page (its form, board, images, rules, preview);
 - :mod:`.entering`: entering, and confirming the entry;
 - :mod:`.own_page`: the participant's own page, their data and its erasure, client interest;
 - :mod:`.results`: the draw's record, its pool file, and a winner's prize claim;
@@ -25,7 +25,6 @@ from contest.web.participant.contest_page import (
     preview,
     rules,
     share_card,
-    theme,
 )
 from contest.web.participant.entering import confirm, enter, entered
 from contest.web.participant.own_page import (
@@ -52,7 +51,6 @@ routes = [
     Route("/c/{slug}/started", form_started, name="started", methods=["POST"]),
     Route("/c/{slug}/entered", entered, name="entered", methods=["GET"]),
     Route("/c/{slug}/rules", rules, name="rules", methods=["GET"]),
-    Route("/c/{slug}/theme.css", theme, name="theme", methods=["GET"]),
     Route("/c/{slug}/card.png", share_card, name="share_card", methods=["GET"]),
     Route("/media/{name}", media_file, name="media", methods=["GET"]),
     Route("/r/{code}", sharing.referral_link, name="referral", methods=["GET"]),

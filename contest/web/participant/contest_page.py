@@ -1,5 +1,5 @@
-"""The contest page: its entry form, its board (leaders, the draw's result), its theme and
-images, its official rules, and the organizer's preview of it."""
+"""The contest page: its entry form, its board (leaders, the draw's result), its images, its
+official rules, and the organizer's preview of it."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from contest.tokens import Purpose
 from contest.transactions import reading
 from contest.web import sharing
 from contest.web.base import now_of, state_of
-from contest.web.pages import contest_of, language_of, render
+from contest.web.pages import contest_of, language_of, render, render_themed
 from rules import PROSPECT_SENTENCE_EN, PROSPECT_SENTENCE_FR, client_only_notice
 
 
@@ -86,14 +86,7 @@ def preview(request: Request, contest: ContestView) -> Response:
     context["phase"] = "open" if context["phase"] == "upcoming" else context["phase"]
     context["action"] = "#"
     context["preview"] = True
-    return render(request, language, "participant/contest.html", leaders=(), **context)
-
-
-async def theme(request: Request) -> Response:
-    """The organizer's colours as CSS variables (a file, since inline styles are not allowed)."""
-    contest = contest_of(request)
-    css = f":root {{ --brand: {contest.brand_color}; --accent: {contest.accent_color}; }}\n"
-    return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=300"})
+    return render_themed(request, language, "participant/contest.html", leaders=(), **context)
 
 
 async def media_file(request: Request) -> Response:
@@ -131,7 +124,7 @@ async def contest_page(request: Request) -> Response:
     board = showcase.NOTHING
     if showcase.has_board(contest):
         board = await run_in_threadpool(reading, state_of(request).engine, showcase.board, contest)
-    return render(
+    return render_themed(
         request,
         language,
         "participant/contest.html",
@@ -145,12 +138,18 @@ async def contest_page(request: Request) -> Response:
 def _share_tags(request: Request, contest: ContestView, language: str) -> dict[str, Any] | None:
     """What a shared link's preview shows (Open Graph, Twitter card), in ``language``, and the
     page's address in each language (hreflang); none for a client-only contest, which is never
-    advertised."""
+    advertised.
+
+    The canonical address is the one asked for: the bare address (``x-default``) picks its
+    language from the visitor, so it stays its own canonical whichever language it answered in,
+    and an address naming its language (``?lang=``) is that language's own.
+    """
     if contest.clients_only:
         return None
     base = state_of(request).settings.base_url
     page = f"{base}/c/{contest.slug}"
     suffix = "" if language == contest.language else f"?lang={language}"
+    asked = request.query_params.get("lang") == language
     image = (
         f"{base}/media/{contest.image_path}" if contest.image_path else f"{page}/card.png{suffix}"
     )
@@ -159,6 +158,7 @@ def _share_tags(request: Request, contest: ContestView, language: str) -> dict[s
     summary = " ".join((contest.description or prizes or contest.title).split())
     return {
         "url": page + suffix,
+        "canonical": f"{page}?lang={language}" if asked else page,
         "image": image,
         "description": textwrap.shorten(summary, width=200, placeholder="…"),
         "alternates": [(other, f"{page}?lang={other}") for other in contest.languages],

@@ -30,7 +30,7 @@ from contest.tokens import Purpose, TokenInvalid
 from contest.transactions import writing
 from contest.web import sharing
 from contest.web.base import client_network, is_htmx, now_of, redirect, refusal_status, state_of
-from contest.web.pages import contest_of, language_of, render
+from contest.web.pages import contest_of, language_of, render, render_themed
 from contest.web.participant import links
 from contest.web.participant.contest_page import form_context, rules_version
 from contest.writer import WriterStopped
@@ -291,8 +291,9 @@ def _form_response(
 ) -> Response:
     """The form alone for htmx (it swaps it in place), else the whole contest page."""
     context = form_context(request, contest, language, **form)
-    template = "participant/_form.html" if is_htmx(request) else "participant/contest.html"
-    return render(request, language, template, status_code=status, **context)
+    if is_htmx(request):
+        return render(request, language, "participant/_form.html", status, **context)
+    return render_themed(request, language, "participant/contest.html", status, **context)
 
 
 async def _confirm_button(request: Request, contest: ContestView, public_id: str) -> Response:

@@ -21,7 +21,7 @@ from contest.tokens import Purpose, TokenInvalid
 from contest.transactions import reading, writing
 from contest.web import sharing
 from contest.web.base import now_of, state_of
-from contest.web.pages import contest_of, language_of, message_page, render
+from contest.web.pages import contest_of, language_of, message_page, render, render_themed
 from contest.web.participant import links
 from contest.web.participant.entering import entry_context, field_value, urlencoded
 from viral import referrals
@@ -42,7 +42,7 @@ async def me(request: Request) -> Response:
     kit = _share_kit(request, contest, entry, language)
     confirmed = entry.status == EntryStatus.CONFIRMED
     given = await run_in_threadpool(reading, engine, consents.person_consents, entry.person_id)
-    return render(
+    return render_themed(
         request,
         language,
         "participant/me.html",

@@ -14,7 +14,7 @@ from contest.prizes import claims
 from contest.tokens import Purpose, TokenInvalid
 from contest.transactions import reading, writing
 from contest.web.base import now_of, state_of
-from contest.web.pages import contest_of, language_of, render
+from contest.web.pages import contest_of, language_of, render_themed
 from contest.web.participant import links
 
 
@@ -86,7 +86,7 @@ def _claim_page(
         if too_late
         else None
     )
-    return render(
+    return render_themed(
         request,
         language,
         "participant/claim.html",
