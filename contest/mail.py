@@ -329,6 +329,10 @@ class SmtpUtf8Missing(Undeliverable):
         )
 
 
+# An SMTP session is kept for the next message if it comes within this many seconds.
+REUSE_FOR = 10.0
+
+
 class Delivery:
     """Sends one message; raises on failure (the caller schedules the retry).
 
@@ -343,6 +347,8 @@ class Delivery:
     def __init__(self, settings: Settings, keys: KeyLookup | None = None) -> None:
         self.settings = settings
         self.keys = keys
+        self._client: smtplib.SMTP | None = None
+        self._used_at = 0.0
 
     def __call__(self, message: EmailMessage, key: str) -> None:
         international = _international(message)
@@ -380,6 +386,25 @@ class Delivery:
         (index / name).write_text(target.name)
 
     def _send_smtp(self, message: EmailMessage, raw: bytes, international: bool) -> None:
+        sender, recipients = _envelope(message)
+        try:
+            self._send_on(self._session(), sender, recipients, raw, international)
+        except (smtplib.SMTPServerDisconnected, ConnectionError):
+            self.close()  # the server hung up an idle session: once more on a new one
+            self._send_on(self._session(), sender, recipients, raw, international)
+
+    def _session(self) -> smtplib.SMTP:
+        """The open SMTP session, kept between messages sent in a row (a campaign sends
+        thousands), opened afresh after ``REUSE_FOR`` seconds of quiet."""
+        now = time.monotonic()
+        if self._client is not None and now - self._used_at > REUSE_FOR:
+            self.close()
+        if self._client is None:
+            self._client = self._connect()
+        self._used_at = now
+        return self._client
+
+    def _connect(self) -> smtplib.SMTP:
         assert self.settings.smtp_url is not None
         url = urlsplit(self.settings.smtp_url.reveal())
         host = url.hostname or "localhost"
@@ -394,28 +419,52 @@ class Delivery:
             )
         else:
             client = smtplib.SMTP(host, url.port or 25, local_hostname=greeting, timeout=30)
-        sender, recipients = _envelope(message)
-        with client:
+        try:
             client.ehlo()
             if url.scheme == "smtp" and client.has_extn("starttls"):
                 client.starttls(context=ssl.create_default_context())
                 client.ehlo()
             if url.username:
                 client.login(unquote(url.username), unquote(url.password or ""))
-            options = []
-            if international:
-                if not client.has_extn("smtputf8"):
-                    raise SmtpUtf8Missing(next(a for a in (sender, *recipients) if not a.isascii()))
-                options.append("SMTPUTF8")
-            if not raw.isascii() and client.has_extn("8bitmime"):
-                options.append("BODY=8BITMIME")
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def close(self) -> None:
+        """Ends the SMTP session, if one is open."""
+        client, self._client = self._client, None
+        if client is not None:
             try:
-                client.sendmail(sender, recipients, raw, mail_options=options)
-            except smtplib.SMTPRecipientsRefused as refused:
-                for recipient, (code, _text) in refused.recipients.items():
-                    if code >= 500:
-                        raise HardBounce(recipient, code) from refused
-                raise
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
+
+    def _send_on(
+        self,
+        client: smtplib.SMTP,
+        sender: str,
+        recipients: list[str],
+        raw: bytes,
+        international: bool,
+    ) -> None:
+        options = []
+        if international:
+            if not client.has_extn("smtputf8"):
+                raise SmtpUtf8Missing(next(a for a in (sender, *recipients) if not a.isascii()))
+            options.append("SMTPUTF8")
+        if not raw.isascii() and client.has_extn("8bitmime"):
+            options.append("BODY=8BITMIME")
+        try:
+            client.sendmail(sender, recipients, raw, mail_options=options)
+        except smtplib.SMTPRecipientsRefused as refused:
+            for recipient, (code, _text) in refused.recipients.items():
+                if code >= 500:
+                    raise HardBounce(recipient, code) from refused
+            raise
+        except smtplib.SMTPResponseException:
+            self.close()  # the session's state is unknown after a refusal mid-message
+            raise
 
 
 def _envelope(message: EmailMessage) -> tuple[str, list[str]]:
@@ -459,6 +508,14 @@ class Sender:
         the batch handed back: stopping never leaves a sent message unrecorded, to be sent
         again, nor claimed messages waiting for their lease.
         """
+        try:
+            return self._run(stop)
+        finally:
+            close = getattr(self.deliver, "close", None)
+            if close is not None:  # the SMTP session kept for the messages of this run
+                close()
+
+    def _run(self, stop: threading.Event | None) -> int:
         sent = 0
         while stop is None or not stop.is_set():
             items = outbox.claim_due(self.engine, self.clock())

@@ -57,7 +57,7 @@ def test_organizer_creates_a_contest_guided_by_the_compliance_panel(
     expect(panel).to_contain_text("Aucune règle ne s'oppose à ce jeu", timeout=10_000)
     screenshot(page, "12-compliance-panel-clear", full_page=False)
 
-    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
     expect(page.get_by_role("heading", name="Jeu de Noël")).to_be_visible()
     page.get_by_role("button", name="Publier").click()
     expect(page.get_by_text("Ouvert", exact=True)).to_be_visible()

@@ -125,7 +125,7 @@ def test_a_new_organizer_runs_a_contest_to_a_voucher_in_their_shop(
     page.get_by_label("Contact pour la protection des données (e-mail)").fill(
         "dpo@boutique.example"
     )
-    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
     expect(page.get_by_role("heading", name="Votre organisation")).to_be_visible()
 
     with WebhookReceiver(SECRET) as shop:
@@ -133,7 +133,7 @@ def test_a_new_organizer_runs_a_contest_to_a_voucher_in_their_shop(
         page.get_by_role("link", name="Connecter Webhook signé").first.click()
         page.get_by_label("Adresse du destinataire").fill(shop.endpoint)
         page.get_by_label("Secret de signature").fill(SECRET)
-        page.get_by_role("button", name="Enregistrer").click()
+        page.get_by_role("button", name="Enregistrer", exact=True).click()
         page.get_by_role("button", name="Envoyer un test").first.click()
         expect(page.get_by_role("status")).to_contain_text("Test réussi")
         expect(page.locator("main")).not_to_contain_text(SECRET)
@@ -145,7 +145,7 @@ def test_a_new_organizer_runs_a_contest_to_a_voucher_in_their_shop(
         expect(page.locator("#compliance")).to_contain_text(
             "Aucune règle ne s'oppose à ce jeu", timeout=10_000
         )
-        page.get_by_role("button", name="Enregistrer").click()
+        page.get_by_role("button", name="Enregistrer", exact=True).click()
         page.get_by_role("button", name="Publier").click()
         expect(page.get_by_text("Ouvert", exact=True)).to_be_visible()
         contest_page = page.url

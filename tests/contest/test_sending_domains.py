@@ -35,7 +35,7 @@ from contest.tokens import Signer
 from contest.worker import build_sender
 from tests.conftest import TEST_KEY
 from tests.dns_server import Zone, dns_server
-from tests.helpers import enter, free_port, sign_in
+from tests.helpers import enter, free_port, link_in, read_eml, sign_in
 
 ADDRESS = "concours@laboutique.fr"
 DOMAIN = "laboutique.fr"
@@ -494,3 +494,55 @@ def test_the_one_click_unsubscription_headers_are_signed(tmp_path: Path) -> None
     assert dkim.verify(raw, dnsfunc=lambda name, timeout=5: record)
     tampered = raw.replace(b"One-Click", b"One-Click-Please")
     assert not dkim.verify(tampered, dnsfunc=lambda name, timeout=5: record)
+
+
+def test_a_campaign_reaches_its_segment_signed_over_smtp(
+    client: TestClient,
+    bearer: dict[str, str],
+    sender: Sender,
+    settings: Settings,
+    zone: Zone,
+    engine: Engine,
+    signer: Signer,
+    clock: FixedClock,
+    smtp: tuple[Inbox, int],
+) -> None:
+    client.post("/api/v1/sending-domain", json={"address": ADDRESS}, headers=bearer)
+    for record in client.get("/api/v1/sending-domain", headers=bearer).json()["records"]:
+        zone.publish(record["name"], record["value"])
+    assert client.post("/api/v1/sending-domain/check", headers=bearer).json()["verified"]
+    for address, consent in (("yes@example.org", "on"), ("no@example.org", "")):
+        enter(client, email=address, **({"consent_marketing_email": consent} if consent else {}))
+    sender.run_once()
+    for mail in read_eml(settings.mail_dir):
+        client.post(
+            link_in(mail, r"http://testserver/c/demo/confirm/\S+")[len("http://testserver") :]
+        )
+    campaign = client.post(
+        "/api/v1/campaigns",
+        json={
+            "name": "Signed",
+            "contest": "demo",
+            "subject_fr": "Un nouveau jeu",
+            "body_fr": "Bonjour,\n\nNotre nouveau jeu est ouvert.",
+            "active_days": 1,
+        },
+        headers=bearer,
+    ).json()
+    assert campaign["audience"]["eligible"] == 1
+    assert campaign["audience"]["left_out"]["no_consent"] == 1
+    client.post(f"/api/v1/campaigns/{campaign['id']}/start", headers=bearer)
+
+    inbox, port = smtp
+    worker = smtp_sender(settings, engine, signer, clock, port)
+    assert worker.maintenance is not None
+    worker.maintenance(clock.now())  # the worker's round queues the campaign's batch
+    assert worker.run_once() == 1
+    [(raw, mail_from, rcpt_tos, _options, _greeting)] = inbox.received
+    assert (mail_from, rcpt_tos) == (ADDRESS, ["yes@example.org"])
+    assert dkim.verify(raw, dnsfunc=dnsfunc(zone)), "signed with the organizer's key"
+    message = message_from_bytes(raw, policy=default_policy)
+    assert str(message["Subject"]) == "Un nouveau jeu"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    signed = "".join(str(message["DKIM-Signature"]).split()).lower().split("h=")[1]
+    assert "list-unsubscribe" in signed.split(";")[0], "the one-click headers are signed"
