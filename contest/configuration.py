@@ -21,6 +21,7 @@ from contest.contests.formats import prize_of_row, row_values, settings_of_row
 from contest.contests.setting import ConfigErrors
 from contest.contests.view import ContestView, load_contest
 from contest.draw.protocol import commitment, new_secret
+from contest.eligibility import commit_client_set
 from contest.models import AuditEvent, Contest, ContestStatus, Organizer, RulesVersion
 from contest.models import Prize as PrizeRow
 from contest.officialrules import rules_text, rules_version
@@ -371,6 +372,9 @@ def publish_contest(session: Session, organizer: Organizer, row: Contest, now: d
     row.updated_at = now
     session.add(row)
     session.flush()
+    # FR-CLIENTS-1: the clients it admits, committed before anyone enters (on the rules page).
+    facts = facts_of(replace(contest, offered_at=offered), organizer)
+    commit_client_set(session.connection(), row.id, organizer.id, facts, now)
     freeze_rules(session, row, now, "publication")
     audit(session, organizer.id, row.id, "contest.published", status=row.status)
     session.commit()

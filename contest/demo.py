@@ -11,10 +11,14 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
+from contest.compliance import contest_facts
+from contest.contests import load_contest
 from contest.draw.protocol import commitment, new_secret
+from contest.eligibility import commit_client_set
 from contest.entries import wording_hash
 from contest.models import (
     Client,
+    ClientVersion,
     ConsentRecord,
     Contest,
     ContestStatus,
@@ -203,16 +207,32 @@ def seed_demo(
                 ).first()
                 is None
             ):
+                segments = ["loyal"] if orders >= 5 else []
+                learned = max(since, now - timedelta(days=30))  # the shop's sync of the time
                 session.add(
                     Client(
                         organizer_id=oid,
                         email_key=key,
                         client_since=since,
                         orders_count=orders,
-                        segments=["loyal"] if orders >= 5 else [],
-                        updated_at=now,
+                        segments=segments,
+                        updated_at=learned,
                     )
                 )
+                session.add(
+                    ClientVersion(
+                        organizer_id=oid,
+                        email_key=key,
+                        client_since=since,
+                        orders_count=orders,
+                        segments=segments,
+                        learned_at=learned,
+                    )
+                )
+        session.flush()
+        view = load_contest(session.connection(), "demo-clients")
+        assert view is not None
+        commit_client_set(session.connection(), clients.id, oid, contest_facts(view), now)
 
     if missing("demo-closed"):
         closed = _contest(

@@ -180,10 +180,17 @@ class EntryLimits:
 
 @dataclass(frozen=True)
 class EntryOutcome:
+    """What an attempt did. The person is answered the same whatever it did ("check your
+    inbox"): only the e-mail says whether they entered, had entered before, or may not enter."""
+
     entry_public_id: str
     created: bool
     confirmed: bool = False
     resent: bool = False
+
+
+QUIET = EntryOutcome(entry_public_id="", created=False)  # nothing written but an e-mail, maybe
+TELL_ONCE = Limit(1, timedelta(hours=1))
 
 
 def referral_rules(contest: ContestView) -> referrals.ReferralRules:
@@ -217,8 +224,12 @@ def enter_contest(
     by :func:`prepare_group`.
 
     Refuses (EntryRefused, nothing written) when the contest does not take entries now or the
-    person may not enter it (see contest.eligibility). A person who already entered gets
-    ``created=False``; their confirmation e-mail is sent again at most once an hour.
+    person may not enter it (see contest.eligibility), except where the refusal would tell a
+    stranger something about the address: a non-client on a client-only contest, an address
+    past its own rate limit. Those get an outcome like any other (``QUIET``) and, for the
+    non-client, an e-mail saying why (``not_eligible``). A person who already entered gets
+    ``created=False``; their confirmation e-mail is sent again at most once an hour, or, once
+    confirmed, an e-mail leading to their page (``already_entered``).
     """
     now = context.now
     key = email_key(form.email)
@@ -237,7 +248,8 @@ def enter_contest(
         buckets = _attempt_buckets(contest, key, context, known=known_id is not None)
         counts = hit_many(connection, buckets, now)
         counted = [(bucket, rule, counts[bucket]) for bucket, rule in buckets]
-    _check_limits(counted, now)
+    if _check_limits(counted, now):
+        return QUIET  # too many attempts with this address: answered as any entry, nothing sent
     if known_id is not None:
         if lookups is not None:
             existing = lookups.entries.get((contest.id, known_id))
@@ -248,7 +260,16 @@ def enter_contest(
         if existing is not None:
             return _already_entered(connection, contest, form, existing, now, deferred)
 
-    eligibility.check_entry(connection, contest, form, key, now)
+    try:
+        evidence = eligibility.check_entry(connection, contest, form, key, now)
+    except EntryRefused as refusal:
+        if refusal.rule_id != eligibility.CLIENT_RULE:
+            raise  # what the form itself says (an age, a domain): shown beside the field
+        # Whether an address is a client is the shop's to know: the answer is "check your
+        # inbox", as for any entry, and the e-mail tells the person why they cannot take part.
+        reason = {"reason": refusal.message(context.language)}
+        _tell_once(connection, contest, form.email, key, context, "not_eligible", deferred, reason)
+        return QUIET
     referrer = None
     if context.referrer_code and referral_rules(contest).active:
         referrer = referrals.find_referrer(connection, contest.id, context.referrer_code)
@@ -285,6 +306,7 @@ def enter_contest(
             "confirmation_sent_at": now,
             "referrer_entry_id": referrer.entry_id if referrer else None,
             "ip_network": context.ip_truncated,
+            "eligibility": evidence,
         },
     ).inserted_primary_key[0]  # type: ignore[index]
     if lookups is not None:  # a second attempt in the same group finds this entry
@@ -350,23 +372,57 @@ def _attempt_buckets(
     return buckets
 
 
-def _check_limits(counted: Counted, now: datetime) -> None:
-    """Refuses (RATE_LIMITED) an attempt whose count is past a limit (the count stays written)."""
+def _check_limits(counted: Counted, now: datetime) -> bool:
+    """Refuses (RATE_LIMITED) an attempt from a network past its limit (the count stays
+    written). Returns True when the address is past its own: the caller answers as for any
+    entry and does nothing, since saying "too many attempts with this address" would tell a
+    stranger that the address is a participant's."""
+    quiet = False
     for bucket, rule, count in counted:
-        if count > rule.limit:
-            network = bucket.startswith("entry:net:")
-            raise EntryRefused(
-                RATE_LIMITED,
-                "Trop de participations envoyées depuis votre réseau en peu de temps. "
-                "Réessayez dans quelques minutes."
-                if network
-                else "Trop de tentatives avec cette adresse. Réessayez plus tard.",
-                "Too many entries were sent from your network in a short time. "
-                "Please try again in a few minutes."
-                if network
-                else "Too many attempts with this address. Please try again later.",
-                retry_after=retry_after(now, rule),
-            )
+        if count <= rule.limit:
+            continue
+        if not bucket.startswith("entry:net:"):
+            quiet = True
+            continue
+        raise EntryRefused(
+            RATE_LIMITED,
+            "Trop de participations envoyées depuis votre réseau en peu de temps. "
+            "Réessayez dans quelques minutes.",
+            "Too many entries were sent from your network in a short time. "
+            "Please try again in a few minutes.",
+            retry_after=retry_after(now, rule),
+        )
+    return quiet
+
+
+def _tell_once(
+    connection: Connection,
+    contest: ContestView,
+    recipient: str,
+    key: str,
+    context: EntryContext,
+    template: str,
+    deferred: Deferred | None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Queues the e-mail that tells the truth the page does not (``not_eligible``,
+    ``already_entered``), at most once an hour per address and contest."""
+    bucket = f"entry:{template}:{contest.id}:{hashlib.sha256(key.encode()).hexdigest()[:24]}"
+    if hit_many(connection, [(bucket, TELL_ONCE)], context.now)[bucket] > 1:
+        return
+    payload: dict[str, Any] = {"slug": contest.slug, **(extra or {})}
+    row = outbox.message_row(
+        key=f"{bucket}:{context.now.timestamp():.6f}",
+        template=template,
+        recipient=recipient,
+        language=context.language,
+        payload=payload,
+        now=context.now,
+    )
+    if deferred is None:
+        outbox.enqueue_many(connection, [row])
+    else:
+        deferred.messages.append(row)
 
 
 def _already_entered(
@@ -379,8 +435,22 @@ def _already_entered(
 ) -> EntryOutcome:
     confirmed = existing.status == EntryStatus.CONFIRMED
     last = existing.confirmation_sent_at
-    if confirmed or (last is not None and now - last < RESEND_AFTER):
-        return EntryOutcome(existing.public_id, created=False, confirmed=confirmed)
+    if confirmed:  # the page says "check your inbox"; the e-mail leads to their own page
+        language = existing.language or contest.language
+        context = EntryContext(now=now, language=language, rules_version="")
+        _tell_once(
+            connection,
+            contest,
+            form.email,
+            email_key(form.email),
+            context,
+            "already_entered",
+            deferred,
+            {"entry": existing.public_id},
+        )
+        return EntryOutcome(existing.public_id, created=False, confirmed=True)
+    if last is not None and now - last < RESEND_AFTER:
+        return EntryOutcome(existing.public_id, created=False)
     entry_t = tables.entry
     updated = connection.execute(
         sa.update(entry_t)

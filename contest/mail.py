@@ -47,6 +47,7 @@ from contest.sendingdomains import KeyLookup
 from contest.settings import Settings
 from contest.templating import Templates
 from contest.tokens import Purpose, Signer
+from rules import PROSPECT_SENTENCE_EN, PROSPECT_SENTENCE_FR
 
 log = logging.getLogger(__name__)
 # SMTP line endings; long headers (List-Unsubscribe URLs) are never folded into encoded words.
@@ -127,6 +128,8 @@ class MessageBuilder:
                 "own_url": f"{base}/me/{own}?lang={item.language}",
                 "rules_url": f"{base}/rules?lang={item.language}",
             }
+        if item.template in {"not_eligible", "already_entered"}:
+            return self._truth(item)
         if item.template == "last_days":
             return self._last_days(item)
         if item.template == "results":
@@ -262,6 +265,31 @@ class MessageBuilder:
         if not name:
             return own or self.settings.mail_from
         return formataddr((name, own or parseaddr(self.settings.mail_from)[1]))
+
+    def _truth(self, item: OutboxItem) -> dict[str, object]:
+        """What the page did not say, so as not to tell a stranger about the address: that it
+        cannot take part in a client-only contest (with why, the one sentence prospects may
+        read, and a way to hear of client-only contests), or that it had already entered."""
+        contest = self.contests.get(item.payload["slug"])
+        if contest is None:
+            raise Undeliverable("contest gone")
+        base = f"{self.settings.base_url}/c/{contest.slug}"
+        values: dict[str, object] = {
+            "contest": contest,
+            "rules_url": f"{base}/rules?lang={item.language}",
+        }
+        if item.template == "already_entered":
+            own = self.signer.sign(Purpose.ME, item.payload["entry"])
+            return {**values, "own_url": f"{base}/me/{own}?lang={item.language}"}
+        token = self.signer.sign(Purpose.INTEREST, [contest.slug, item.recipient])
+        return {
+            **values,
+            "reason": item.payload["reason"],
+            "prospect_sentence": PROSPECT_SENTENCE_FR
+            if item.language == "fr"
+            else PROSPECT_SENTENCE_EN,
+            "interest_url": f"{base}/interest?token={token}&lang={item.language}",
+        }
 
     def build(self, item: OutboxItem) -> EmailMessage:
         """Renders ``mail/{template}.*`` with a freshly signed link."""

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from contest import campaigns, reminders
 from contest.bounces.maildir import BounceMailbox
+from contest.draw.drawing import freeze_closed
 from contest.leads import consents
 from contest.leads.privacy import RetentionJob
 from contest.prizes import claims
@@ -17,7 +18,8 @@ log = logging.getLogger(__name__)
 
 
 class Maintenance:
-    """Everything the sender loop does about once a minute besides sending: prizes unclaimed
+    """Everything the sender loop does about once a minute besides sending: the pools of
+    contests that closed are frozen and published, prizes unclaimed
     past their deadline go to alternates, new consent records are sealed into the chain, the
     one reminder to confirm, the referrers' daily news, the "last days" e-mails and the results
     go out, campaigns queue their next batch, and the retention purge runs (at most hourly).
@@ -26,6 +28,7 @@ class Maintenance:
     def __init__(self, engine: Engine, suppression_key: bytes) -> None:
 
         self.duties = (
+            lambda now: freeze_closed(engine, now),  # the pool of a contest that just closed
             lambda now: claims.pass_all_unclaimed(engine, now),
             lambda now: consents.seal(engine, now),
             BounceMailbox(engine),  # before the mails: none to an address just refused

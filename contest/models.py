@@ -175,6 +175,37 @@ class Client(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ClientVersion(SQLModel, table=True):
+    """What the shop said about a client, and when we learned it: every import or API upsert
+    that changes a client appends one. Rows are only ever inserted. Eligibility for a
+    client-only contest reads the latest version learned before the contest's cut-off, so a
+    later sync (more orders, an earlier ``client_since``) cannot let anyone in (FR-CLIENTS-1)."""
+
+    __tablename__ = "clientversion"
+    __table_args__ = (sa.Index("ix_clientversion_lookup", "organizer_id", "email_key", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id")
+    email_key: str = Field(max_length=254)
+    client_since: datetime = Field(sa_type=UTCDateTime)
+    orders_count: int = 0
+    segments: list[str] = Field(default_factory=list, sa_type=JSON)
+    learned_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ClientSet(SQLModel, table=True):
+    """The clients a client-only contest admits, committed at publication: their count and the
+    SHA-256 of their sorted identity keys, shown on the official rules."""
+
+    __tablename__ = "clientset"
+
+    contest_id: int = Field(foreign_key="contest.id", primary_key=True)
+    cutoff: datetime = Field(sa_type=UTCDateTime)
+    clients: int = 0
+    digest: str = Field(max_length=64)
+    committed_at: datetime = Field(sa_type=UTCDateTime)
+
+
 # --- Participants ------------------------------------------------------------------------
 
 
@@ -235,6 +266,9 @@ class Entry(SQLModel, table=True):
     # Who brought this entry (first touch within the contest's window), if anyone.
     referrer_entry_id: int | None = Field(default=None, foreign_key="entry.id", index=True)
     ip_network: str = Field(default="", max_length=64)
+    # The evidence of the eligibility decision: for a client-only contest, the client version
+    # it read (or none), the cut-off and the rule's outcome (contest.eligibility).
+    eligibility: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
 class ConsentRecord(SQLModel, table=True):
@@ -504,6 +538,24 @@ class DrawPoolChunk(SQLModel, table=True):
     contest_id: int = Field(foreign_key="contest.id", primary_key=True)
     seq: int = Field(primary_key=True)
     data: bytes = Field(sa_type=sa.LargeBinary)
+
+
+class PoolFreeze(SQLModel, table=True):
+    """A contest's pool as it stood at the close, frozen once by the worker (or by the draw, if
+    it comes first): the entries confirmed before the close, with the chances earned by then,
+    that the rules admit. The listing itself is the pool file (``drawpoolchunk``); the draw
+    reads exactly that. Nothing that happens after the close changes it."""
+
+    __tablename__ = "poolfreeze"
+
+    contest_id: int = Field(foreign_key="contest.id", primary_key=True)
+    closed_at: datetime = Field(sa_type=UTCDateTime)
+    frozen_at: datetime = Field(sa_type=UTCDateTime)
+    digest: str = Field(max_length=64)
+    merkle_root: str = Field(max_length=64)
+    entries: int = 0
+    total_weight: int = 0
+    exclusions: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
 
 
 class DrawPlacementRow(SQLModel, table=True):

@@ -22,7 +22,7 @@ class Purpose(Enum):
     # value: (salt, lifetime in seconds)
     CONFIRM = ("confirm", 7 * 24 * 3600)
     CONFIRM_INTEREST = ("confirm-interest", 7 * 24 * 3600)
-    INTEREST = ("client-contests-interest", 24 * 3600)
+    INTEREST = ("client-contests-interest", 7 * 24 * 3600)
     ME = ("me", 400 * 24 * 3600)
     ENTERED = ("entered", 3600)
     FORM = ("entry-form", 24 * 3600)

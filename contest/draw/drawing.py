@@ -82,7 +82,9 @@ CONTEST_LEVEL_RULES = frozenset({"ALL-DRAW-POOL-1"})  # the moment, judged once 
 DRAWABLE = frozenset({ContestStatus.OPEN, ContestStatus.CLOSED})
 OFFLINE_SOURCE = "none: offline mode, the secret committed at publication alone seeds the draw"
 
-_contest, _entry, _person, _client = tables.contest, tables.entry, tables.person, tables.client
+_contest, _entry, _person = tables.contest, tables.entry, tables.person
+_version, _referral, _freeze_t = tables.clientversion, tables.referral, tables.poolfreeze
+_birth_date = _entry.c.answers["birth_date"].as_string()
 _record, _placement = tables.drawrecord, tables.drawplacement
 _rules_version, _audit = tables.rulesversion, tables.auditevent
 
@@ -158,9 +160,9 @@ def run_draw(
         secret, committed = _check_drawable(connection, contest, now)
         prizes = _prize_units(contest)
         wanted = max(len(prizes), 3) if alternates is None else max(alternates, 0)
-        pool = _Pool(connection, contest, now)
-        frozen, listing, result, pool_file = _draw_pool(
-            pool, secret, public_value, len(prizes), wanted
+        freeze = freeze_pool(engine, contest, now)
+        frozen, listing, result = _draw_frozen(
+            engine, contest.id, freeze, secret, public_value, len(prizes), wanted
         )
         assert contest.closes_at is not None  # ALL-DRAW-POOL-1 refused an unscheduled one
         record = core.DrawRecord(
@@ -175,7 +177,7 @@ def run_draw(
             public_value=public_value,
             public_value_source=public_value_source or ("" if public_value else OFFLINE_SOURCE),
             pool=core.PoolSummary.of(frozen, listing),
-            exclusions=dict(sorted(pool.exclusions.items())),
+            exclusions=freeze.exclusions,
             prizes=tuple(prize for prize, _ in prizes),
             alternates_requested=wanted,
             winners=result.winners,
@@ -186,34 +188,47 @@ def run_draw(
         problems = core.verify_record(record).problems
         if problems:
             raise RuntimeError(f"the new draw record does not verify: {problems}")
-    return _store(engine, contest, record, prizes, now, pool_file)
+    return _store(engine, contest, record, prizes, now)
 
 
-def _draw_pool(
-    pool: _Pool, secret: str, public_value: str, winners: int, alternates: int
-) -> tuple[core.PoolDigest, list[core.PoolEntry] | None, core.DrawResult, poolfile.PoolFile | None]:
-    """Freezes the pool (first pass), draws from it (second pass) and, for a pool too large
-    to list, proves the placements against its Merkle root and writes the pool file (third
-    pass)."""
-    pool_file = None
+def _draw_frozen(
+    engine: Engine,
+    contest_id: int,
+    freeze: FrozenPool,
+    secret: str,
+    public_value: str,
+    winners: int,
+    alternates: int,
+) -> tuple[core.PoolDigest, list[core.PoolEntry] | None, core.DrawResult]:
+    """Draws from the pool frozen at the close, read back from its stored file: the seed
+    needs only its digest, so one pass draws while checking the digest (and keeping the
+    listing, if small enough); a second pass proves the placements of a pool too large to
+    list against its Merkle root."""
+    if freeze.entries == 0:
+        raise _refused("no_entries", excluded=sum(freeze.exclusions.values()))
+    seed = core.draw_seed(secret, freeze.digest, public_value)
+    checked = core.PoolDigest()
+    listing: list[core.PoolEntry] | None = []
+
+    def read() -> Iterator[core.PoolEntry]:
+        nonlocal listing
+        for entry in poolfile.entries(engine, contest_id):
+            checked.add(entry)
+            if listing is not None:
+                listing.append(entry)
+                if len(listing) > POOL_LISTING_LIMIT:
+                    listing = None
+            yield entry
+
     try:
-        frozen, listing = _freeze(pool)
-        if frozen.count == 0:
-            raise _refused("no_entries", excluded=sum(pool.exclusions.values()))
-        seed = core.draw_seed(secret, frozen.digest, public_value)
-        with closing(pool.entries()) as entries:
-            result = core.draw(entries, seed, winners, alternates)
-        if (result.count, result.total_weight) != (frozen.count, frozen.total_weight):
-            raise RuntimeError("the pool changed between the two passes of the draw")
+        result = core.draw(read(), seed, winners, alternates)
+        if (checked.digest, checked.count) != (freeze.digest, freeze.entries):
+            raise RuntimeError("the stored pool does not match the digest frozen at the close")
         if listing is None:
-            pool_file = poolfile.PoolFile()
-            with closing(pool.entries()) as entries:
-                result = core.attach_proofs(result, pool_file.tee(entries))
-            if pool_file.lines != frozen.count:
-                raise RuntimeError("the pool changed between the passes of the draw")
+            result = core.attach_proofs(result, poolfile.entries(engine, contest_id))
     except core.PoolError as exc:
         raise _refused("pool", detail=str(exc)) from exc
-    return frozen, listing, result, pool_file
+    return checked, listing, result
 
 
 def stored_record(connection: Connection, contest_id: int) -> core.DrawRecord | None:
@@ -315,6 +330,10 @@ REFUSALS = {
         "Les participations ne forment pas un tirage valide : {detail}",
         "The entries do not make a valid pool: {detail}",
     ),
+    "not_closed": (
+        "Ce jeu n'est pas encore clos : ses participations ne sont pas arrêtées.",
+        "This contest has not closed yet: its entries are not final.",
+    ),
 }
 
 
@@ -354,12 +373,16 @@ def _check_drawable(connection: Connection, contest: ContestView, now: datetime)
 
 
 class _Pool:
-    """The contest's confirmed, eligible entries in ticket order, streamed on each call."""
+    """The contest's pool as it stood at the close, streamed on each call: the entries
+    confirmed before the close, weighted with the chances earned by then, that the rules admit
+    (judged at the close, client facts as known at the cut-off)."""
 
-    def __init__(self, connection: Connection, contest: ContestView, now: datetime) -> None:
+    def __init__(self, connection: Connection, contest: ContestView) -> None:
+        assert contest.closes_at is not None
         self._connection = connection
         self._contest = contest
-        self._eligibility = _Eligibility(contest, contest_facts(contest), now)
+        self._closed_at = contest.closes_at
+        self._eligibility = _Eligibility(contest, contest_facts(contest), contest.closes_at)
         self.exclusions: Counter[str] = Counter()
 
     def entries(self, *, first_pass: bool = False) -> Generator[core.PoolEntry, None, None]:
@@ -389,48 +412,210 @@ class _Pool:
         finally:
             result.close()
 
-    def _where(self, query: sa.Select[Any]) -> sa.Select[Any]:
+    def _select(self, *columns: Any) -> sa.Select[Any]:
+        """The entries confirmed before the close, their weight as it stood then: today's
+        chances less the bonuses credited since (a friend confirming, or a review cleared,
+        after the close is recorded but earns nothing in this pool)."""
+        late = (
+            sa.select(
+                _referral.c.referrer_entry_id.label("entry_id"),
+                sa.func.sum(_referral.c.bonus).label("bonus"),
+            )
+            .where(
+                _referral.c.contest_id == self._contest.id,
+                _referral.c.status == "credited",
+                _referral.c.decided_at >= self._closed_at,
+            )
+            .group_by(_referral.c.referrer_entry_id)
+            .subquery()
+        )
+        weight = _entry.c.chances - sa.func.coalesce(late.c.bonus, 0)
         ticket = _entry.c.public_id
         in_bytes = ticket.collate("C") if self._connection.dialect.name == "postgresql" else ticket
-        return query.where(
-            _entry.c.contest_id == self._contest.id, _entry.c.status == EntryStatus.CONFIRMED
-        ).order_by(in_bytes)  # the canonical order: ticket bytes (SQLite compares bytes)
+        return (
+            sa.select(_entry.c.public_id, weight, *columns)
+            .select_from(_entry)
+            .outerjoin(late, late.c.entry_id == _entry.c.id)
+            .where(
+                _entry.c.contest_id == self._contest.id,
+                _entry.c.status == EntryStatus.CONFIRMED,
+                _entry.c.confirmed_at < self._closed_at,
+            )
+            .order_by(in_bytes)  # the canonical order: ticket bytes (SQLite compares bytes)
+        )
 
     def _lean_query(self) -> sa.Select[Any]:
-        return self._where(sa.select(_entry.c.public_id, _entry.c.chances))
+        return self._select()
 
     def _full_query(self) -> sa.Select[Any]:
-        query = sa.select(
-            _entry.c.public_id,
-            _entry.c.chances,
-            _person.c.email_key,
-            _entry.c.answers["birth_date"].as_string(),
-        ).join_from(_entry, _person, _person.c.id == _entry.c.person_id)
-        if self._contest.clients_only:
-            query = query.add_columns(
-                _client.c.client_since, _client.c.orders_count, _client.c.segments
-            ).outerjoin(
-                _client,
-                sa.and_(
-                    _client.c.organizer_id == _person.c.organizer_id,
-                    _client.c.email_key == _person.c.email_key,
-                ),
+        if not self._contest.clients_only:
+            return self._select(_person.c.email_key, _birth_date).join(
+                _person, _person.c.id == _entry.c.person_id
             )
-        return self._where(query)
+        # The client facts as the shop had given them before the cut-off (contest.eligibility).
+        cutoff = contest_facts(self._contest).eligibility_cutoff or self._closed_at
+        known = (
+            sa.select(_version.c.email_key, sa.func.max(_version.c.id).label("id"))
+            .where(
+                _version.c.organizer_id == self._contest.organizer_id,
+                _version.c.learned_at < cutoff,
+            )
+            .group_by(_version.c.email_key)
+            .subquery()
+        )
+        return (
+            self._select(
+                _person.c.email_key,
+                _birth_date,
+                _version.c.client_since,
+                _version.c.orders_count,
+                _version.c.segments,
+            )
+            .join(_person, _person.c.id == _entry.c.person_id)
+            .outerjoin(known, known.c.email_key == _person.c.email_key)
+            .outerjoin(_version, _version.c.id == known.c.id)
+        )
 
 
-def _freeze(pool: _Pool) -> tuple[core.PoolDigest, list[core.PoolEntry] | None]:
-    """The first pass: digest, count, weight and Merkle root; the listing if small enough."""
-    frozen = core.PoolDigest()
-    listing: list[core.PoolEntry] | None = []
-    with closing(pool.entries(first_pass=True)) as entries:
-        for entry in entries:
-            frozen.add(entry)
-            if listing is not None:
-                listing.append(entry)
-                if len(listing) > POOL_LISTING_LIMIT:
-                    listing = None
-    return frozen, listing
+# --- The pool frozen at the close ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrozenPool:
+    """A contest's pool as frozen at its close (``poolfreeze``): published from then on."""
+
+    closed_at: datetime
+    frozen_at: datetime
+    digest: str
+    merkle_root: str
+    entries: int
+    total_weight: int
+    exclusions: dict[str, int]
+
+
+_FROZEN_COLUMNS = [getattr(_freeze_t.c, name) for name in FrozenPool.__dataclass_fields__]
+
+
+def frozen_pool(connection: Connection, contest_id: int) -> FrozenPool | None:
+    """The contest's frozen pool, or None while it has not been frozen."""
+    row = connection.execute(
+        sa.select(*_FROZEN_COLUMNS).where(_freeze_t.c.contest_id == contest_id)
+    ).first()
+    return None if row is None else FrozenPool(**row._mapping)
+
+
+def freeze_pool(engine: Engine, contest: ContestView, now: datetime) -> FrozenPool:
+    """Freezes the contest's pool, once: the entries confirmed before the close, with the
+    chances earned by then, that the rules admit at the close (client facts as known at the
+    cut-off). Its digest and pool file are published from then on and the draw reads exactly
+    them; nothing that happens after the close (a late confirmation or credit, a client
+    re-import) changes them. The worker freezes each contest as it closes; the draw freezes
+    first if it comes earlier. Refuses (DrawRefused) a contest not yet closed at ``now``."""
+    with engine.connect() as connection:
+        existing = frozen_pool(connection, contest.id)
+    if existing is not None:
+        return existing
+    if contest.status not in DRAWABLE or contest.closes_at is None or contest.closes_at > now:
+        raise _refused("not_closed", status=contest.status)
+    pool_file = poolfile.PoolFile()
+    try:
+        frozen = pool_at_close(engine, contest, now, pool_file)
+    except BaseException:  # refused, or an eligibility memo error: nothing is kept
+        pool_file.discard()
+        raise
+    try:
+        with engine.connect().execution_options(**write_options()) as connection:
+            with connection.begin():
+                first = frozen_pool(connection, contest.id)
+                if first is not None:  # another process froze it meanwhile
+                    pool_file.discard()
+                    return first
+                _store_freeze(connection, contest, frozen, pool_file)
+    except sa.exc.IntegrityError:
+        with engine.connect() as connection:
+            first = frozen_pool(connection, contest.id)
+        if first is None:
+            raise
+        return first
+    return frozen
+
+
+def pool_at_close(
+    engine: Engine,
+    contest: ContestView,
+    now: datetime,
+    pool_file: poolfile.PoolFile | None = None,
+) -> FrozenPool:
+    """The contest's pool as it stood at its close, computed from what is stored (the
+    entries' confirmation times, the referral credits' times, the client versions learned
+    before the cut-off): the same whenever it is computed after the close. Its lines go
+    through ``pool_file`` when given. Nothing is written."""
+    assert contest.closes_at is not None
+    digest = core.PoolDigest()
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":  # one snapshot for the whole pass
+                connection.execution_options(isolation_level="REPEATABLE READ")
+            pool = _Pool(connection, contest)
+            with closing(pool.entries(first_pass=True)) as entries:
+                digest.add_all(pool_file.tee(entries) if pool_file else entries)
+    except core.PoolError as exc:
+        raise _refused("pool", detail=str(exc)) from exc
+    return FrozenPool(
+        closed_at=contest.closes_at,
+        frozen_at=now,
+        digest=digest.digest,
+        merkle_root=digest.merkle_root,
+        entries=digest.count,
+        total_weight=digest.total_weight,
+        exclusions=dict(sorted(pool.exclusions.items())),
+    )
+
+
+def _store_freeze(
+    connection: Connection, contest: ContestView, frozen: FrozenPool, pool_file: poolfile.PoolFile
+) -> None:
+    connection.execute(sa.insert(_freeze_t).values(contest_id=contest.id, **frozen.__dict__))
+    poolfile.store(connection, contest.id, pool_file)
+    connection.execute(
+        sa.insert(_audit).values(
+            organizer_id=contest.organizer_id,
+            contest_id=contest.id,
+            action="contest.pool_frozen",
+            detail={
+                "pool_digest": frozen.digest,
+                "pool_count": frozen.entries,
+                "excluded": sum(frozen.exclusions.values()),
+            },
+            created_at=frozen.frozen_at,
+        )
+    )
+
+
+def freeze_closed(engine: Engine, now: datetime) -> int:
+    """The worker's duty: freezes the pool of every published contest closed by ``now`` and
+    neither frozen nor drawn yet. Returns how many it froze."""
+    with engine.connect() as connection:
+        slugs = (
+            connection.execute(
+                sa.select(_contest.c.slug).where(
+                    _contest.c.status.in_(DRAWABLE),
+                    _contest.c.closes_at <= now,
+                    ~sa.exists().where(_freeze_t.c.contest_id == _contest.c.id),
+                    ~sa.exists().where(_record.c.contest_id == _contest.c.id),
+                )
+            )
+            .scalars()
+            .all()
+        )
+    frozen = 0
+    for slug in slugs:
+        with engine.connect() as connection:
+            contest = load_contest(connection, slug, include_drafts=True)
+        if contest is not None:
+            freeze_pool(engine, contest, now)
+            frozen += 1
+    return frozen
 
 
 class _Eligibility:
@@ -504,7 +689,11 @@ class _Eligibility:
             confirmed=True,
         )
         verdict = evaluate_draw(self._facts, person, self._now)
-        return tuple((finding.rule_id, finding.variant) for finding in verdict.refusals)
+        return tuple(
+            (finding.rule_id, finding.variant)
+            for finding in verdict.refusals
+            if finding.rule_id not in CONTEST_LEVEL_RULES  # the moment: judged once, at the draw
+        )
 
 
 # --- The record and its storage -------------------------------------------------------------
@@ -555,10 +744,9 @@ def _store(
     record: core.DrawRecord,
     prizes: tuple[tuple[core.Prize, int], ...],
     now: datetime,
-    pool_file: poolfile.PoolFile | None,
 ) -> DrawOutcome:
-    """Writes the record, its pool file if any, the placements, the status and the audit event
-    in one transaction.
+    """Writes the record, the placements, the status and the audit event in one transaction
+    (the pool file was stored when the pool was frozen).
     The unique ``drawrecord.contest_id`` settles a race: the loser returns the first record."""
     try:
         with engine.connect().execution_options(**write_options()) as connection:
@@ -567,8 +755,6 @@ def _store(
                 if first is not None:
                     return DrawOutcome(first, created=False)
                 _write(connection, contest, record, prizes, now)
-                if pool_file is not None:
-                    poolfile.store(connection, contest.id, pool_file)
     except sa.exc.IntegrityError:
         with engine.connect() as connection:
             first = stored_record(connection, contest.id)

@@ -1,11 +1,12 @@
-"""The published pool file of a large draw (``contest-pool-tsv/1``, see docs/draw.md).
+"""The pool file of a contest (``contest-pool-tsv/1``, see docs/draw.md), frozen at its close.
 
-A record lists its pool up to ``drawing.POOL_LISTING_LIMIT`` entries; past that it carries only
-the pool's digest and Merkle root, and the pool itself is published at ``/c/{slug}/pool.tsv``
-so that anyone can run ``contest verify-draw record.json --pool pool.tsv``. The file is written
-while the draw streams its pool (in constant memory, through a temporary file) and stored in the
-database with the record, in gzip parts, so that every app process serves the same bytes and no
-shared disk is needed. It holds tickets and weights only: no personal data.
+The pool is written once, when the contest closes (``drawing.freeze_pool``, in constant memory
+through a temporary file), and stored in the database in gzip parts, so that every app process
+serves the same bytes and no shared disk is needed. It is published at ``/c/{slug}/pool.tsv``
+from then on, and the draw reads exactly it. A record lists its pool up to
+``drawing.POOL_LISTING_LIMIT`` entries; past that it carries only the pool's digest and Merkle
+root, and anyone can run ``contest verify-draw record.json --pool pool.tsv``. It holds tickets
+and weights only: no personal data.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ class PoolFile:
             self.lines += 1
             yield entry
         self._file.write(self._compressor.compress(b"".join(buffer)))
+
+    def discard(self) -> None:
+        """Drops what was collected (the pool was frozen by another process meanwhile)."""
+        self._file.close()
 
     def parts(self) -> Iterator[bytes]:
         """The gzip bytes in parts of ``PART_BYTES``; call once, after the iteration."""
@@ -85,3 +90,18 @@ def read(engine: Engine, contest_id: int) -> Iterator[bytes]:
         yield decompressor.decompress(data)
         seq += 1
     yield decompressor.flush()
+
+
+def entries(engine: Engine, contest_id: int) -> Iterator[core.PoolEntry]:
+    """The stored pool's entries, in order, read back from its parts (constant memory)."""
+    return core.read_pool(_lines(read(engine, contest_id)))
+
+
+def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    rest = b""
+    for chunk in chunks:
+        lines = (rest + chunk).splitlines(keepends=True)
+        rest = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""
+        yield from lines
+    if rest:
+        yield rest  # not canonical: read_pool refuses it

@@ -504,6 +504,9 @@ def _check_segments(text: str) -> list[str]:
 # --- Writing -----------------------------------------------------------------------------
 
 
+INSERT_VERSION = sa.insert(tables.clientversion)
+
+
 def _upsert_statement(dialect: str) -> Any:
     if dialect not in ("sqlite", "postgresql"):
         raise NotImplementedError(f"client import needs SQLite or PostgreSQL, not {dialect}")
@@ -523,7 +526,9 @@ def _write_batch(
     now: datetime,
     report: ImportReport,
 ) -> None:
-    """One transaction: compares with what is stored, then upserts the new and changed rows."""
+    """One transaction: compares with what is stored, then upserts the new and changed rows
+    and appends a version for each (the client table says what is known now, the versions
+    what was known when)."""
     with connection.begin():
         stored = {
             row.email_key: (row.client_since, row.orders_count, list(row.segments or ()))
@@ -544,6 +549,12 @@ def _write_batch(
             writes.append({"organizer_id": organizer_id, "updated_at": now, **client._asdict()})
         if writes:
             connection.execute(upsert, writes)
+            # The history: what the shop said, and when we learned it (contest.eligibility).
+            versions = [
+                {"organizer_id": organizer_id, "learned_at": now, **batch[w["email_key"]]._asdict()}
+                for w in writes
+            ]
+            connection.execute(INSERT_VERSION, versions)
 
 
 def client_count(connection: Connection, organizer_id: int) -> int:

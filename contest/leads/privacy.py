@@ -11,13 +11,14 @@ ALL-DRAW-PRIVACY-1 (erasure keeps a published draw verifiable).
   ``erased-{id}@invalid``, ``email_key`` ``erased:{id}`` (no hash of the address: a keyed hash
   would still let the organizer recognise the address, so a returning participant is a new
   person), ``first_name`` empty, ``undeliverable`` set, ``erased_at`` set.
-- *Entries* of a drawn contest that were in its pool (confirmed, contest with a draw record)
-  are kept: ticket (``public_id``), ``chances``, status and dates are what the published
-  record lists, and the record never held personal data, so it still verifies. Their
-  ``answers``, ``ip_network`` and share code are cleared; referral rows stay (they explain
-  the published weights) and their placements stay. Every other entry is deleted, with the
-  referral rows on either side, its invitations and its share-link clicks; entries it brought
-  lose their ``referrer_entry_id``; the referrer keeps chances already credited.
+- *Entries* of a drawn or frozen contest that were in its pool (confirmed, contest with a draw
+  record or a pool frozen at its close) are kept: ticket (``public_id``), ``chances``, status
+  and dates are what the published pool lists, and it never held personal data, so it still
+  verifies. Their ``answers``, ``ip_network`` and share code are cleared; referral rows stay
+  (they explain the published weights) and their placements stay. Every other entry is
+  deleted, with the referral rows on either side, its invitations and its share-link clicks;
+  entries it brought lose their ``referrer_entry_id``; the referrer keeps chances already
+  credited.
 - *Prizes*: awards already claimed or delivered are kept (with the voucher code: proof that
   the announced prize was awarded, accounting). A prize still waiting for its claim is
   renounced: it passes at once to the next alternate (``claims.pass_unclaimed``), with the
@@ -36,7 +37,8 @@ ALL-DRAW-PRIVACY-1 (erasure keeps a published draw verifiable).
   consents, CRM events carrying the address, invitations they sent) are deleted while not sent;
   sent ones keep their log line with the recipient, the address-bearing key and the personal
   payload fields blanked.
-- *Client row* (the shop's import, joined by the identity key) and contact events are deleted:
+- *Client row* and its versions (the shop's imports, joined by the identity key) and contact
+  events are deleted:
   the organizer must erase the client in the shop too or the next import brings it back.
 - A ``datarequest`` (``erasure``) and an ``auditevent`` (``person.erased``, counts only).
 """
@@ -162,11 +164,15 @@ def _erase(
         )
     ).all()
     ids = [row.id for row in entries]
-    drawn = set(
+    contests = sorted({row.contest_id for row in entries})
+    freeze = tables.poolfreeze
+    drawn = set(  # or frozen: the pool published at the close lists the ticket
         connection.execute(
-            sa.select(record.c.contest_id).where(
-                record.c.contest_id.in_(sorted({row.contest_id for row in entries}))
-            )
+            sa.select(record.c.contest_id).where(record.c.contest_id.in_(contests))
+        ).scalars()
+    ) | set(
+        connection.execute(
+            sa.select(freeze.c.contest_id).where(freeze.c.contest_id.in_(contests))
         ).scalars()
     )
     kept = [r.id for r in entries if r.contest_id in drawn and r.status == EntryStatus.CONFIRMED]
@@ -198,6 +204,13 @@ def _erase(
     deleted["client"] += connection.execute(
         sa.delete(client).where(
             client.c.organizer_id == person.organizer_id, client.c.email_key == person.email_key
+        )
+    ).rowcount
+    versions = tables.clientversion
+    deleted["clientversion"] += connection.execute(
+        sa.delete(versions).where(
+            versions.c.organizer_id == person.organizer_id,
+            versions.c.email_key == person.email_key,
         )
     ).rowcount
     if objected:

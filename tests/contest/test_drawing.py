@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -89,7 +90,8 @@ def add_entry(engine: Engine, clock: FixedClock, slug: str, address: str, **fiel
             "chances": 1,
             "rules_version": "test",
             "answers": {},
-            "created_at": now,
+            "created_at": now - timedelta(days=2),
+            "confirmed_at": now - timedelta(days=2),  # before the demo contests' close
         }
         connection.execute(sa.insert(tables.entry).values(**(values | fields)))
     return str(values["public_id"])
@@ -373,10 +375,14 @@ def test_the_pool_file_of_a_large_draw_is_served_and_verifies_the_record(
     assert 'href="/c/demo-closed/pool.tsv"' in client.get("/c/demo-closed").text
 
 
-def test_a_listed_pool_has_no_separate_file(engine: Engine, client: Any, clock: FixedClock) -> None:
-    draw(engine, clock)
-    assert client.get("/c/demo-closed/pool.tsv").status_code == 404
-    assert "pool.tsv" not in client.get("/c/demo-closed").text
+def test_a_listed_pool_is_in_the_record_and_its_file_stays_published(
+    engine: Engine, client: Any, clock: FixedClock
+) -> None:
+    record = draw(engine, clock).record
+    assert record.pool.entries is not None
+    frozen = client.get("/c/demo-closed/pool.tsv")  # published since the close
+    assert hashlib.sha256(frozen.content).hexdigest() == record.pool.digest
+    assert "pool.tsv" not in client.get("/c/demo-closed").text, "the record lists it"
 
 
 def test_an_open_contest_past_its_closing_is_drawn_and_becomes_drawn(

@@ -38,46 +38,80 @@ def test_long_standing_client_may_enter(client: TestClient, engine: Engine) -> N
     assert entries_of(engine, "demo-clients") == ["loyal@example.org"]
 
 
-def test_client_since_after_the_offer_is_refused_and_nothing_is_kept(
-    client: TestClient, engine: Engine
+def main_of(page: object) -> str:
+    text = shown(page)
+    return text[text.index("<main") : text.index("</main>")]
+
+
+def text_of(mail: object) -> str:
+    return str(mail.get_body(preferencelist=("plain",)).get_content())  # type: ignore[attr-defined]
+
+
+def test_client_since_after_the_offer_is_refused_by_mail_and_nothing_is_kept(
+    client: TestClient, engine: Engine, sender: object, settings: object
 ) -> None:
+    loyal = client.get(enter(client, "demo-clients", email="loyal@example.org").headers["location"])
     answer = enter(client, "demo-clients", email="recent@example.org")
-    assert answer.status_code == 403
-    page = shown(answer)
-    assert "Ce jeu est réservé aux personnes déjà clientes avant le" in page
-    assert "En devenant client, vous pourrez participer à nos jeux réservés aux clients." in page
-    assert "achat" not in page.split('id="form-error"')[1].split("</div>")[0], "never 'buy'"
-    assert entries_of(engine, "demo-clients") == []
+    assert answer.status_code == 303, "answered as any entry: no stranger learns who is a client"
+    page = client.get(answer.headers["location"])
+    assert page.status_code == loyal.status_code == 200
+    assert main_of(page).replace("r*****@", "l****@") == main_of(loyal)
+    assert entries_of(engine, "demo-clients") == ["loyal@example.org"]
     with engine.connect() as connection:
         people = connection.execute(
             sa.text("SELECT count(*) FROM person WHERE email_key = 'recent@example.org'")
         ).scalar_one()
-        mails = connection.execute(sa.text("SELECT count(*) FROM outboxmessage")).scalar_one()
-    assert people == 0 and mails == 0
+    assert people == 0
+
+    assert sender.run_once() == 2  # type: ignore[attr-defined]
+    [mail] = [m for m in read_eml(settings.mail_dir) if m["To"] == "recent@example.org"]  # type: ignore[attr-defined]
+    body = text_of(mail)
+    assert "Ce jeu est réservé aux personnes déjà clientes avant le" in body
+    assert "En devenant client, vous pourrez participer à nos jeux réservés aux clients." in body
+    assert "achat" not in body, "never a call to buy"
 
 
-def test_unknown_address_is_refused_on_a_client_only_contest(
-    client: TestClient, engine: Engine
+def test_unknown_address_is_told_in_its_language(
+    client: TestClient, engine: Engine, sender: object, settings: object
 ) -> None:
-    answer = enter(client, "demo-clients", email="prospect@example.org")
-    assert answer.status_code == 403
-    assert "déjà clientes" in shown(answer)
-    english = enter(client, "demo-clients", email="prospect@example.org", lang="en")
-    assert "This contest is reserved to people who were already clients before" in shown(english)
+    french = enter(client, "demo-clients", email="prospect@example.org")
+    english = enter(client, "demo-clients", email="other@example.org", lang="en")
+    assert french.status_code == english.status_code == 303
+    assert "Check your inbox" in shown(client.get(english.headers["location"]))
+    assert sender.run_once() == 2  # type: ignore[attr-defined]
+    mails = {m["To"]: text_of(m) for m in read_eml(settings.mail_dir)}  # type: ignore[attr-defined]
+    assert "déjà clientes" in mails["prospect@example.org"]
+    assert (
+        "This contest is reserved to people who were already clients before"
+        in mails["other@example.org"]
+    )
     assert entries_of(engine, "demo-clients") == []
 
 
-def test_refusal_is_a_fragment_for_htmx(client: TestClient) -> None:
+def test_trying_again_sends_no_second_mail_within_the_hour(
+    client: TestClient, sender: object, settings: object
+) -> None:
+    for _ in range(3):
+        assert enter(client, "demo-clients", email="prospect@example.org").status_code == 303
+    assert sender.run_once() == 1  # type: ignore[attr-defined]
 
-    token = form_token(client.get("/c/demo-clients").text)
-    answer = client.post(
-        "/c/demo-clients/entries",
-        data={"form_token": token, "email": "recent@example.org", "accept_rules": "on"},
-        headers={"HX-Request": "true"},
-    )
-    assert answer.status_code == 403
-    assert answer.text.lstrip().startswith('<section id="entry"')
-    assert "déjà clientes" in shown(answer)
+
+def test_the_answer_to_htmx_is_the_same_fragment(client: TestClient) -> None:
+    def fragment(email: str) -> str:
+        token = form_token(client.get("/c/demo-clients").text)
+        answer = client.post(
+            "/c/demo-clients/entries",
+            data={"form_token": token, "email": email, "accept_rules": "on"},
+            headers={"HX-Request": "true"},
+        )
+        assert answer.status_code == 200
+        return answer.text
+
+    refused, taken = fragment("recent@example.org"), fragment("loyal@example.org")
+    assert refused.lstrip().startswith('<section id="entry"')
+    assert refused.replace("r*****@", "l****@") == taken
+    again = fragment("loyal@example.org")
+    assert again == taken, "an address that already entered is not told apart either"
 
 
 def test_accepted_rules_version_is_recorded_with_the_entry(
@@ -132,8 +166,13 @@ def test_a_refused_prospect_may_ask_to_hear_about_client_only_contests(
 ) -> None:
     import re
 
-    refused = enter(client, "demo-clients", email="prospect@example.org")
-    page = refused.text
+    enter(client, "demo-clients", email="prospect@example.org")
+    assert sender.run_once() == 1  # type: ignore[attr-defined]
+    [told] = read_eml(settings.mail_dir)  # type: ignore[attr-defined]
+    for path in settings.mail_dir.glob("*.eml"):  # type: ignore[attr-defined]
+        path.unlink()
+    link = link_in(told, r"http://testserver/c/demo-clients/interest\?\S+")
+    page = client.get(link.removeprefix("http://testserver")).text
     box = re.search(r'<input id="i-client-contests"[^>]*>', page)
     assert box and "checked" not in box.group(0), "the opt-in is never pre-ticked"
     token = re.search(r'name="token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]

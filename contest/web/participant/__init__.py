@@ -57,7 +57,7 @@ routes = [
     Route("/s/{code}", sharing.source_link, name="source", methods=["GET"]),
     Route("/c/{slug}/confirm/{token}", confirm, name="confirm", methods=["GET", "POST"]),
     Route("/c/{slug}/me/{token}", me, name="me", methods=["GET"]),
-    Route("/c/{slug}/interest", interest, name="interest", methods=["POST"]),
+    Route("/c/{slug}/interest", interest, name="interest", methods=["GET", "POST"]),
     Route(
         "/c/{slug}/interest/confirm/{token}",
         interest_confirm,

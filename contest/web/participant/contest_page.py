@@ -15,6 +15,8 @@ from starlette.responses import FileResponse, Response
 
 from contest import media, prospects, sharecard, showcase
 from contest.contests import ContestView
+from contest.draw.drawing import frozen_pool
+from contest.eligibility import client_set
 from contest.forms import CATALOGUE, EMAIL
 from contest.i18n import gettext, pick_language
 from contest.officialrules import official_rules
@@ -122,14 +124,19 @@ async def contest_page(request: Request) -> Response:
     _count(request, contest, "page_view")
     came_from = await sharing.attribution(request, contest)
     board = showcase.NOTHING
+    engine = state_of(request).engine
     if showcase.has_board(contest):
-        board = await run_in_threadpool(reading, state_of(request).engine, showcase.board, contest)
+        board = await run_in_threadpool(reading, engine, showcase.board, contest)
+    frozen = None  # once closed and until drawn: the pool frozen at the close
+    if not board.result and contest.closes_at is not None and contest.closes_at <= now_of(request):
+        frozen = await run_in_threadpool(reading, engine, frozen_pool, contest.id)
     return render_themed(
         request,
         language,
         "participant/contest.html",
         leaders=board.leaders,
         result=board.result,
+        frozen=frozen,
         share=_share_tags(request, contest, language),
         **form_context(request, contest, language, came_from=came_from),
     )
@@ -176,6 +183,11 @@ async def rules(request: Request) -> Response:
     """The official rules, generated from the contest's configuration."""
     contest = contest_of(request)
     language = language_of(request, contest)
+    committed = None
+    if contest.clients_only:
+        committed = await run_in_threadpool(
+            reading, state_of(request).engine, client_set, contest.id
+        )
     return render(
         request,
         language,
@@ -183,6 +195,7 @@ async def rules(request: Request) -> Response:
         contest=contest,
         sections=official_rules(contest, language),
         version=rules_version(contest),
+        client_set=committed,
     )
 
 

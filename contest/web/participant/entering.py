@@ -74,21 +74,19 @@ async def entered(request: Request) -> Response:
     """After entering without JavaScript: "check your inbox"."""
     contest = contest_of(request)
     try:
-        public_id, kind, language = state_of(request).signer.verify(
+        language, masked = state_of(request).signer.verify(
             Purpose.ENTERED, request.query_params.get("t", "")
         )
     except (TokenInvalid, ValueError):
         return RedirectResponse(
             str(request.url_for("participant:contest", slug=contest.slug)), status_code=303
         )
-    entry = await links.find(request, contest, public_id)
     return render(
         request,
         language_of(request, contest, language),
         "participant/entered.html",
         contest=contest,
-        kind=kind,
-        masked=mask_email(entry.email) if entry else "",
+        masked=masked,
     )
 
 
@@ -214,20 +212,17 @@ def _content_type(request: Request) -> str:
 def _check_inbox(
     request: Request, contest: ContestView, language: str, outcome: EntryOutcome, email: str
 ) -> Response:
-    """The "check your inbox" fragment for htmx, else a redirect to its page (POST/redirect/GET)."""
-    kind = "new" if outcome.created else ("confirmed" if outcome.confirmed else "again")
+    """The "check your inbox" fragment for htmx, else a redirect to its page (POST/redirect/GET).
+
+    The same answer whatever the attempt did (a new entry, an address that had entered, a
+    non-client on a client-only contest): the e-mail tells the truth, so that no stranger
+    learns from the page whether an address is a client or a participant."""
+    masked = mask_email(email)
     if is_htmx(request):
         return render(
-            request,
-            language,
-            "participant/_entered.html",
-            contest=contest,
-            kind=kind,
-            masked=mask_email(email),
+            request, language, "participant/_entered.html", contest=contest, masked=masked
         )
-    token = state_of(request).signer.sign(
-        Purpose.ENTERED, [outcome.entry_public_id, kind, language]
-    )
+    token = state_of(request).signer.sign(Purpose.ENTERED, [language, masked])
     url = request.url_for("participant:entered", slug=contest.slug).include_query_params(t=token)
     return RedirectResponse(str(url), status_code=303)
 

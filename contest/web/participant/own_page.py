@@ -24,6 +24,7 @@ from contest.web.base import now_of, state_of
 from contest.web.pages import contest_of, language_of, message_page, render, render_themed
 from contest.web.participant import links
 from contest.web.participant.entering import entry_context, field_value, urlencoded
+from rules import PROSPECT_SENTENCE_EN, PROSPECT_SENTENCE_FR
 from viral import referrals
 
 # The withdrawal button's text, recorded as the wording of the withdrawal.
@@ -182,9 +183,25 @@ async def erase_me(request: Request) -> Response:
 
 
 async def interest(request: Request) -> Response:
-    """A prospect refused by a client-only contest asks to hear about client-only contests."""
+    """A prospect refused by a client-only contest asks to hear about client-only contests:
+    GET (the link of the e-mail that told them why) shows the choice, POST records it."""
     contest = contest_of(request)
     state = state_of(request)
+    if request.method == "GET":
+        token = request.query_params.get("token", "")
+        language = language_of(request, contest, request.query_params.get("lang"))
+        refused = _refused_address(request, contest, token)
+        if isinstance(refused, Response):
+            return refused
+        return render(
+            request,
+            language,
+            "participant/interest.html",
+            contest=contest,
+            interest_token=token,
+            interest_wording=gettext(language, prospects.WORDING),
+            prospect_sentence=PROSPECT_SENTENCE_FR if language == "fr" else PROSPECT_SENTENCE_EN,
+        )
     data = await urlencoded(request) or {}
     language = language_of(request, contest, field_value(data, "lang"))
     email = _refused_address(request, contest, field_value(data, "token"))

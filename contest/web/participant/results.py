@@ -1,4 +1,4 @@
-"""After the draw: its published record, the pool file of a large draw, and a winner's claim."""
+"""After the close: the frozen pool's file, the draw's published record, and a winner's claim."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ async def draw_record(request: Request) -> Response:
 
 
 async def draw_pool(request: Request) -> Response:
-    """The pool file of a draw too large to list its pool in the record (tickets, weights)."""
+    """The pool frozen at the close (tickets, weights), published from then on: anyone can
+    check their receipt is in it before the draw, and verify the draw against it after."""
     contest = contest_of(request)
     engine = state_of(request).engine
     if not await run_in_threadpool(poolfile.published, engine, contest.id):
