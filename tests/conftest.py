@@ -53,18 +53,28 @@ def pg_server() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[str]:
     if request.param == "sqlite":
         target = tmp_path / "contest.db"
         shutil.copy(sqlite_template, target)
-        return f"sqlite:///{target}"
+        yield f"sqlite:///{target}"
+        return
     server: str = request.getfixturevalue("pg_server")
     name = f"test_{next(_counter)}"
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE template_contest"))
-    admin.dispose()
-    return server.rsplit("/", 1)[0] + "/" + name
+        # A file copy of the small template is faster than the WAL-logged default (15+).
+        recent = int(connection.execute(sa.text("SHOW server_version_num")).scalar_one()) >= 150000
+        strategy = " STRATEGY FILE_COPY" if recent else ""
+        connection.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE template_contest{strategy}"))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:  # the server keeps the next tests' databases only
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from collections import Counter
 from collections.abc import Generator, Iterator
 from contextlib import closing, contextmanager
@@ -74,6 +75,7 @@ from contest.people import email_key
 from contest.storage import write_options
 from rules import ContestFacts, PersonFacts, Refusal, age_on, evaluate_draw
 
+log = logging.getLogger(__name__)
 POOL_LISTING_LIMIT = 100_000
 CROSS_CHECK_EVERY = 1000
 STREAM_BATCH = 10_000
@@ -528,15 +530,16 @@ def freeze_pool(engine: Engine, contest: ContestView, now: datetime) -> FrozenPo
             with connection.begin():
                 first = frozen_pool(connection, contest.id)
                 if first is not None:  # another process froze it meanwhile
-                    pool_file.discard()
                     return first
                 _store_freeze(connection, contest, frozen, pool_file)
-    except sa.exc.IntegrityError:
+    except sa.exc.IntegrityError:  # ... at the same moment: theirs stands
         with engine.connect() as connection:
             first = frozen_pool(connection, contest.id)
         if first is None:
             raise
         return first
+    finally:
+        pool_file.discard()
     return frozen
 
 
@@ -570,6 +573,17 @@ def pool_at_close(
         total_weight=digest.total_weight,
         exclusions=dict(sorted(pool.exclusions.items())),
     )
+
+
+def weight_at_close(connection: Connection, contest: ContestView, ticket: str) -> int | None:
+    """The ticket's weight in the pool as it stood at the close, or None when it is not in it
+    (confirmed after the close, or never): what the participant's receipt must be made of once
+    the contest has closed. The rules' exclusions are not judged here."""
+    if contest.closes_at is None:
+        return None
+    pool = _Pool(connection, contest)
+    row = connection.execute(pool._select().where(_entry.c.public_id == ticket)).first()
+    return None if row is None else int(row[1])
 
 
 def _store_freeze(
@@ -612,9 +626,14 @@ def freeze_closed(engine: Engine, now: datetime) -> int:
     for slug in slugs:
         with engine.connect() as connection:
             contest = load_contest(connection, slug, include_drafts=True)
-        if contest is not None:
+        if contest is None:
+            continue
+        try:
             freeze_pool(engine, contest, now)
-            frozen += 1
+        except (DrawRefused, EligibilityMemoError):  # the draw will say why; the others go on
+            log.exception("the pool of contest %s could not be frozen", contest.id)
+            continue
+        frozen += 1
     return frozen
 
 

@@ -47,7 +47,8 @@ class PoolFile:
         self._file.write(self._compressor.compress(b"".join(buffer)))
 
     def discard(self) -> None:
-        """Drops what was collected (the pool was frozen by another process meanwhile)."""
+        """Drops what is left of the file (once stored, or when another process froze the
+        pool meanwhile); harmless twice."""
         self._file.close()
 
     def parts(self) -> Iterator[bytes]:

@@ -24,6 +24,7 @@ from contest.draw import drawing, poolfile
 from contest.entries import confirm_entry
 from contest.leads.clients import import_clients
 from contest.mail import Sender
+from contest.tokens import Purpose, Signer
 from contest.transactions import writing
 from tests.contest.test_api import CONTEST
 from tests.helpers import enter, shown
@@ -227,7 +228,7 @@ def pool_lines(client: TestClient, slug: str) -> dict[str, int]:
 
 
 def test_what_happens_after_the_close_never_changes_the_pool(
-    client: TestClient, clock: FixedClock, engine: Engine, sender: Sender
+    client: TestClient, clock: FixedClock, engine: Engine, sender: Sender, signer: Signer
 ) -> None:
     now = clock.now()  # demo-closed closed a day ago; its worker was down since
     closed_at = now - timedelta(days=1)
@@ -273,6 +274,14 @@ def test_what_happens_after_the_close_never_changes_the_pool(
     assert frozen is not None and frozen.entries == 21
     page = shown(client.get("/c/demo-closed"))
     assert frozen.digest in page and "Les participations sont closes" in page
+
+    # Each person's receipt is their line of the frozen pool, or none.
+    def own_page(ticket: str) -> str:
+        return client.get(f"/c/demo-closed/me/{signer.sign(Purpose.ME, ticket)}").text
+
+    assert drawing.receipt_of(referrer, 1) in own_page(referrer)
+    assert drawing.receipt_of(referrer, 2) not in own_page(referrer)
+    assert "data-receipt" not in own_page(late)
 
     # Later events, a second worker pass, then the draw: the same pool.
     confirm(engine, "demo-closed", late, now + timedelta(hours=1))

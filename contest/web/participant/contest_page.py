@@ -13,12 +13,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from contest import media, prospects, sharecard, showcase
+from contest import media, sharecard, showcase
 from contest.contests import ContestView
 from contest.draw.drawing import frozen_pool
 from contest.eligibility import client_set
 from contest.forms import CATALOGUE, EMAIL
-from contest.i18n import gettext, pick_language
+from contest.i18n import pick_language
 from contest.officialrules import official_rules
 from contest.officialrules import rules_version as computed_rules_version
 from contest.tokens import Purpose
@@ -26,7 +26,7 @@ from contest.transactions import reading
 from contest.web import sharing
 from contest.web.base import now_of, state_of
 from contest.web.pages import contest_of, language_of, render, render_themed
-from rules import PROSPECT_SENTENCE_EN, PROSPECT_SENTENCE_FR, client_only_notice
+from rules import client_only_notice
 
 
 @lru_cache(maxsize=512)
@@ -45,7 +45,6 @@ def form_context(
     form_error: str | None = None,
     ticked: frozenset[str] = frozenset(),
     refused_rule: str | None = None,
-    refused_email: str | None = None,
     came_from: sharing.Attribution | None = None,
 ) -> dict[str, Any]:
     """What the entry form's template needs: the fields, what was typed, the messages."""
@@ -67,15 +66,8 @@ def form_context(
             if contest.clients_only and contest.client_cutoff_at
             else None
         ),
-        "prospect_sentence": PROSPECT_SENTENCE_FR if language == "fr" else PROSPECT_SENTENCE_EN,
         "refused_rule": refused_rule,
         "preview": False,
-        "interest_token": (
-            state.signer.sign(Purpose.INTEREST, [contest.slug, refused_email])
-            if refused_rule == "FR-CLIENTS-1" and refused_email
-            else None
-        ),
-        "interest_wording": gettext(language, prospects.WORDING),
         "phase": contest.phase(now_of(request)),
         "action": request.url_for("participant:enter", slug=contest.slug).path,
     }

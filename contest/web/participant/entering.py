@@ -60,7 +60,7 @@ async def enter(request: Request) -> Response:
     try:
         outcome = await state_of(request).writer.submit(contest, form, context)
     except EntryRefused as refusal:
-        return _refused(request, contest, typed, refusal, form.email)
+        return _refused(request, contest, typed, refusal)
     except (WriterStopped, OperationalError, PoolTimeout) as exc:  # stopping, or database busy
         log.warning("entry not saved, asked to retry: %s", type(exc).__name__)
         return _not_saved(request, contest, typed, 503)
@@ -222,13 +222,14 @@ def _check_inbox(
         return render(
             request, language, "participant/_entered.html", contest=contest, masked=masked
         )
+    # Only the masked address, to spot a typo (a***@exmaple.org): never the address itself.
     token = state_of(request).signer.sign(Purpose.ENTERED, [language, masked])
     url = request.url_for("participant:entered", slug=contest.slug).include_query_params(t=token)
     return RedirectResponse(str(url), status_code=303)
 
 
 def _refused(
-    request: Request, contest: ContestView, typed: Typed, refusal: EntryRefused, email: str
+    request: Request, contest: ContestView, typed: Typed, refusal: EntryRefused
 ) -> Response:
     """The form again with the refusal beside its field (or above the form), its status, and
     ``Retry-After`` when waiting helps."""
@@ -241,7 +242,6 @@ def _refused(
         errors={refusal.field: message} if refusal.field != "form" else {},
         form_error=message if refusal.field == "form" else None,
         refused_rule=refusal.rule_id,
-        refused_email=email,
     )
     if refusal.retry_after is not None:
         response.headers["Retry-After"] = str(refusal.retry_after)

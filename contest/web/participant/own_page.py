@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from contest import prospects
 from contest.contests import ContestView
-from contest.draw.drawing import receipt_of
+from contest.draw.drawing import receipt_of, weight_at_close
 from contest.entries import EntryState
 from contest.i18n import N_, gettext
 from contest.invitations import invitation_refusal
@@ -43,6 +43,9 @@ async def me(request: Request) -> Response:
     kit = _share_kit(request, contest, entry, language)
     confirmed = entry.status == EntryStatus.CONFIRMED
     given = await run_in_threadpool(reading, engine, consents.person_consents, entry.person_id)
+    weight: int | None = entry.chances if confirmed else None
+    if confirmed and contest.phase(now_of(request)) == "closed":  # as the frozen pool lists it
+        weight = await run_in_threadpool(reading, engine, weight_at_close, contest, entry.public_id)
     return render_themed(
         request,
         language,
@@ -54,7 +57,7 @@ async def me(request: Request) -> Response:
         summary=summary,
         kit=kit,
         can_invite=kit is not None and invitation_refusal(contest, now_of(request)) is None,
-        receipt=receipt_of(entry.public_id, entry.chances) if confirmed else None,
+        receipt=receipt_of(entry.public_id, weight) if weight is not None else None,
         in_review=[sharing.explain_reasons(r, language) for r in summary.in_review],
         not_credited=[sharing.explain_reasons(r, language) for r in summary.not_credited],
         consents=given,
