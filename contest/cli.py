@@ -170,6 +170,7 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
 
 def cmd_draw(args: argparse.Namespace) -> int:
     from contest.draw.drawing import DrawRefused, public_record_json, run_draw, signing_key
+    from contest.outbound import connector_client
     from contest.prizes import claims
 
     settings = _settings()
@@ -186,6 +187,8 @@ def cmd_draw(args: argparse.Namespace) -> int:
             operator=args.operator,
             public_value=args.public_value,
             public_value_source=args.public_value_source,
+            relays=settings.drand_urls,
+            client=connector_client(settings),
         )
         told = claims.notify_after_draw(engine, args.slug, SYSTEM_CLOCK.now())
     except NotMigrated as exc:
@@ -450,9 +453,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     drawing = commands.add_parser("draw", help="draw a closed contest, print its record")
     drawing.add_argument("slug")
-    drawing.add_argument("--public-value", default="", help="the announced beacon's output")
     drawing.add_argument(
-        "--public-value-source", default="", help="where it comes from, e.g. a drand round"
+        "--public-value",
+        default="",
+        help="the value the rules announced: a drand round's signature (empty: fetched from "
+        "CONTEST_DRAND_URLS), a lottery's result, the bailiff's value",
+    )
+    drawing.add_argument(
+        "--public-value-source",
+        default="",
+        help="where it comes from (only for contests published without an announced value)",
     )
     drawing.add_argument("--operator", default="cli", help="who runs the draw (not an e-mail)")
     drawing.set_defaults(func=cmd_draw)

@@ -20,6 +20,7 @@ from contest.contests.fields import PRIZE_SETTINGS, SETTINGS, ContestSettings
 from contest.contests.formats import prize_of_row, row_values, settings_of_row
 from contest.contests.setting import ConfigErrors
 from contest.contests.view import ContestView, load_contest
+from contest.draw.beacon import Announcement, announce
 from contest.draw.protocol import commitment, new_secret
 from contest.eligibility import commit_client_set
 from contest.models import AuditEvent, Contest, ContestStatus, Organizer, RulesVersion
@@ -107,13 +108,38 @@ def incomplete_translation(contest: ContestSettings) -> Finding | None:
     )
 
 
+UNNAMED_RANDOMNESS = Finding(
+    rule_id="ALL-DRAW-COMMIT-1",
+    severity=Severity.REFUSE,
+    message_fr=(
+        "Nommez le tirage de loterie (et sa date, après la clôture) ou l'huissier dont la "
+        "valeur sera mêlée au tirage au sort : le règlement doit l'annoncer avant qu'elle existe."
+    ),
+    message_en=(
+        "Name the lottery draw (and its date, after the close) or the bailiff whose value will "
+        "be mixed into the draw: the rules must announce it before it exists."
+    ),
+    source="RFC 3797 (future public randomness sources published in advance)",
+    field="randomness_detail",
+)
+
+
+def unnamed_randomness(contest: ContestSettings) -> Finding | None:
+    """A refusal when the draw's public value cannot be announced: a lottery or a bailiff
+    chosen without saying which (a drand round needs only the draw date)."""
+    if contest.randomness != "drand" and not contest.randomness_detail.strip():
+        return UNNAMED_RANDOMNESS
+    return None
+
+
 def judge(contest: ContestSettings, organizer: Organizer, now: datetime) -> Verdict:
     """Every refusal and warning for this configuration, as of publishing it at ``now``."""
     facts = facts_of(contest, organizer)
     if facts.offered_at is None:
         facts = replace(facts, offered_at=now)
     verdict = evaluate_configuration(facts, now)
-    extra = [finding for finding in (incomplete_translation(contest),) if finding is not None]
+    checks = (incomplete_translation(contest), unnamed_randomness(contest))
+    extra = [finding for finding in checks if finding is not None]
     if len(contest.form_fields) + 1 > MANY_FIELDS:
         extra.append(FORM_DISCIPLINE)
     if extra:
@@ -313,6 +339,8 @@ def update_contest(
     elif not _slug_free(session, contest.slug, row.id):
         raise slug_taken()
     _apply(row, contest)
+    if published and row.draw_beacon is not None:
+        _announce_again(row, now)
     row.updated_at = now
     session.add(row)
     _replace_prizes(session, row.id, contest.prizes)
@@ -322,6 +350,17 @@ def update_contest(
         freeze_rules(session, row, now, reason.strip())
     session.commit()
     return row
+
+
+def _announce_again(row: Contest, now: datetime) -> None:
+    """A postponed draw announces the value of its new date (the new rules version says so)
+    while it is still to come: announced earlier, a value could exist before the draw, and the
+    announced moment never moves back."""
+    assert row.draw_beacon is not None
+    before = Announcement.from_json(row.draw_beacon)
+    after = announce(row.randomness, row.randomness_detail, row.draw_at)
+    if after is not None and after.source == before.source and before.at < after.at > now:
+        row.draw_beacon = replace(after, name=before.name).to_json()
 
 
 def freeze_rules(session: Session, row: Contest, now: datetime, reason: str) -> RulesVersion | None:
@@ -364,6 +403,9 @@ def publish_contest(session: Session, organizer: Organizer, row: Contest, now: d
     if row.draw_secret is None:  # ALL-DRAW-COMMIT-1: commit before the pool even exists
         row.draw_secret = new_secret()
         row.draw_commitment = commitment(row.draw_secret)
+    # ALL-DRAW-COMMIT-1: the public value is announced before it exists (in the rules).
+    announcement = announce(row.randomness, row.randomness_detail, row.draw_at)
+    row.draw_beacon = None if announcement is None else announcement.to_json()
     row.status = (
         ContestStatus.OPEN
         if row.opens_at is None or row.opens_at <= now

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from contest.compliance import contest_facts
 from contest.contests import load_contest
+from contest.draw.beacon import announce
 from contest.draw.protocol import commitment, new_secret
 from contest.eligibility import commit_client_set
 from contest.entries import wording_hash
@@ -109,6 +110,9 @@ def _contest(organizer_id: int, slug: str, title: str, now: datetime, **fields: 
     if base["status"] != ContestStatus.DRAFT:  # published: committed to a draw secret
         secret = new_secret()
         base.update(draw_secret=secret, draw_commitment=commitment(secret))
+    if base["status"] == ContestStatus.OPEN:  # and to the drand round of its draw date
+        announced = announce("drand", "", base["draw_at"])  # type: ignore[arg-type]
+        base["draw_beacon"] = None if announced is None else announced.to_json()
     return Contest(**base)  # type: ignore[arg-type]
 
 
@@ -247,7 +251,9 @@ def seed_demo(
             offered_at=now - timedelta(days=60),
             opens_at=now - timedelta(days=60),
             closes_at=now - timedelta(days=1),
-            draw_at=now - timedelta(hours=1),  # due: `contest draw demo-closed` runs it
+            # Due: `contest draw demo-closed` runs it, on a machine without network too: the
+            # closed demo announces no public value (the draw takes the one given, if any).
+            draw_at=now - timedelta(hours=1),
             referral_bonus=1,
             referral_cap=5,
         )

@@ -129,6 +129,11 @@ class Contest(SQLModel, table=True):
     # only its SHA-256 commitment is shown until the draw record reveals it.
     draw_secret: str | None = Field(default=None, max_length=64)
     draw_commitment: str | None = Field(default=None, max_length=64)
+    # The public value mixed into the draw (contest.draw.beacon): its source as the organizer
+    # chose it, and, from publication, its announcement (JSON), e.g. the drand round.
+    randomness: str = Field(default="drand", max_length=16)
+    randomness_detail: str = Field(default="", max_length=200)
+    draw_beacon: str | None = Field(default=None, sa_type=sa.Text)
     # Kept only so that the rules engine can refuse them: never publishable for prospects.
     requires_purchase: bool = False
     purchase_bonus: bool = False

@@ -8,6 +8,7 @@ configuration that changes the text changes the version.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -160,6 +161,7 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
                     draw=when(contest.draw_at),
                     method=contest.draw_method,
                 ),
+                *_randomness(contest, _, when),
                 _(
                     "Winners are told by e-mail (%(how)s) and have %(days)s days to claim their "
                     "prize; an unclaimed prize goes to the next drawn alternate.",
@@ -194,6 +196,41 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
         )
     )
     return tuple(sections)
+
+
+def _randomness(
+    contest: ContestView, _: Callable[..., str], when: Callable[[datetime | None], str]
+) -> tuple[str, ...]:
+    """The public value the draw will mix in, announced before it exists (ALL-DRAW-COMMIT-1)."""
+    announced = contest.announcement
+    if announced is None:
+        return ()
+    if announced.source == "drand":
+        text = _(
+            "The draw mixes three things: the secret committed when the contest was published, "
+            "the fingerprint of the entries frozen at the close, and the randomness of round "
+            "%(round)s of the drand beacon (League of Entropy, quicknet chain), emitted on "
+            "%(at)s. Nobody, the organizer included, can know that value before then.",
+            round=announced.round,
+            at=when(announced.at),
+        )
+    elif announced.source == "lottery":
+        text = _(
+            "The draw mixes three things: the secret committed when the contest was published, "
+            "the fingerprint of the entries frozen at the close, and the result of this lottery "
+            "draw: %(name)s. The draw takes place once that result is known, not before %(at)s.",
+            name=announced.name,
+            at=when(announced.at),
+        )
+    else:
+        text = _(
+            "The draw mixes three things: the secret committed when the contest was published, "
+            "the fingerprint of the entries frozen at the close, and a value held by %(name)s, "
+            "revealed at the draw on %(at)s.",
+            name=announced.name,
+            at=when(announced.at),
+        )
+    return (text,)
 
 
 def rules_text(contest: ContestView) -> str:

@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 
 from contest.ratelimit import Limit, parse_limit
 
+# The League of Entropy's drand relays (contest.draw.beacon fetches announced rounds there).
+DRAND_RELAYS = ("https://api.drand.sh", "https://drand.cloudflare.com")
+
 
 class Secret:
     """A string that does not show itself in ``repr`` or ``str``."""
@@ -71,6 +74,9 @@ class Settings:
     # The secret the relay signs the bounce webhook's bodies with
     # (CONTEST_BOUNCE_WEBHOOK_SECRET); unset, POST /hooks/bounces answers 404.
     bounce_webhook_secret: Secret | None = None
+    # The drand relays a draw fetches its announced round from (CONTEST_DRAND_URLS); empty:
+    # none is called, the operator pastes the round's signature (checked all the same).
+    drand_urls: tuple[str, ...] = DRAND_RELAYS
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -160,7 +166,23 @@ class Settings:
             dns_servers=_dns_servers(env.get("CONTEST_DNS_SERVERS", "")),
             bounce_maildir=bounce_maildir_from_env(env),
             bounce_webhook_secret=_bounce_webhook_secret(env),
+            drand_urls=_drand_urls(env),
         )
+
+
+def _drand_urls(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``CONTEST_DRAND_URLS``: drand HTTP relays separated by commas; unset, the League of
+    Entropy's own; ``none``: no relay (offline installs)."""
+    text = env.get("CONTEST_DRAND_URLS")
+    if text is None:
+        return DRAND_RELAYS
+    if text.strip().lower() == "none":
+        return ()
+    urls = tuple(url.strip().rstrip("/") for url in text.split(",") if url.strip())
+    for url in urls:
+        if not url.startswith(("https://", "http://")):
+            raise SettingsError(f"CONTEST_DRAND_URLS: not an http(s) address: {url}")
+    return urls
 
 
 def _dns_servers(text: str) -> tuple[tuple[str, int], ...]:

@@ -10,16 +10,19 @@ links :mod:`viral`'s: here they are done on the organizer's behalf, and audited.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import httpx
 from sqlalchemy import Engine, case
 from sqlmodel import Session, col, func, select
 
 from contest import configuration, dashboard
 from contest.contests import ContestSettings, ContestView, load_contest
-from contest.draw import drawing
+from contest.draw import results
+from contest.draw.beacon import Announcement
 from contest.entries import referral_rules
 from contest.leads import export
 from contest.models import Contest, ContestStatus, Entry, EntryStatus, Organizer
@@ -166,6 +169,7 @@ class ContestOverview:
     leaders: tuple[viral_stats.LeaderboardRow, ...]
     drawable: bool
     can_close: bool
+    announcement: Announcement | None  # the public value its rules announced
 
 
 def contest_overview(
@@ -187,6 +191,7 @@ def contest_overview(
         leaders=viral_stats.leaderboard(connection, row.id, limit=10),
         drawable=may_draw(row, now),
         can_close=may_close(row, now),
+        announcement=Announcement.from_json(row.draw_beacon) if row.draw_beacon else None,
     )
 
 
@@ -205,27 +210,29 @@ def draw_contest(
     secret_key: str,
     public_value: str,
     public_value_source: str,
+    relays: tuple[str, ...] = (),
+    client: Callable[[], httpx.Client] = httpx.Client,
 ) -> str:
     """Draws one of the organizer's contests (once), tells the winners, and gives its address.
 
-    Raises ContestNotFound; refuses what :func:`drawing.run_draw` refuses (DrawRefused). The
-    record names the organizer as its operator and is signed with a key derived from
-    ``secret_key``.
+    Raises ContestNotFound; refuses what :func:`contest.draw.drawing.run_draw` refuses
+    (DrawRefused). The record names the organizer as its operator and is signed with a key
+    derived from ``secret_key``; an announced drand round is fetched from ``relays`` through
+    ``client`` unless ``public_value`` gives its signature.
     """
     with Session(engine) as session:
         slug = own_contest(session, organizer_id, contest_id).slug
-    key, key_id = drawing.signing_key(secret_key)
-    drawing.run_draw(
+    results.draw_and_notify(
         engine,
         slug,
         now,
-        signing_key=key,
-        key_id=key_id,
+        secret_key=secret_key,
         operator=f"organizer:{organizer_id}",
         public_value=public_value,
         public_value_source=public_value_source,
+        relays=relays,
+        client=client,
     )
-    claims.notify_after_draw(engine, slug, now)
     return slug
 
 

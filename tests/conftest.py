@@ -87,6 +87,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         smtp_url=None,
         env="test",
         outbound_allow=("127.0.0.0/8", "::1", "localhost"),  # the tests' local servers
+        drand_urls=(),  # no test reaches the internet: a relay is a local server when needed
     )
 
 

@@ -28,6 +28,7 @@ LANGUAGES = ("fr", "en")
 JURISDICTIONS = ("FR", "DE", "BE", "US")
 AUDIENCES = ("everyone", "clients", "segment")
 PRIZE_KINDS = ("voucher", "goods", "service")
+RANDOMNESS_SOURCES = ("drand", "lottery", "bailiff")  # contest.draw.beacon.SOURCES
 DEFAULT_TIMEZONE = "Europe/Paris"
 ORIGIN = re.compile(
     r"^(https://[a-z0-9.-]+(:\d{1,5})?|http://(localhost|127\.0\.0\.1)(:\d{1,5})?)$"
@@ -225,6 +226,26 @@ class ContestSettings:
         fact=None,
     )
     draw_method: str = setting("", Kind.TEXT, N_("How winners are chosen"), rows=3)
+    randomness: str = setting(
+        "drand",
+        Kind.CHOICE,
+        N_("Public value mixed into the draw"),
+        choices=RANDOMNESS_SOURCES,
+        frozen_once_published=True,
+        fact=None,
+    )
+    randomness_detail: str = setting(
+        "",
+        Kind.TEXT,
+        N_("Which lottery draw, or which bailiff"),
+        hint=N_(
+            "For a lottery: its name and the date of the draw whose result is used, after the "
+            "close (e.g. EuroMillions of 15 December 2026). For a bailiff: their name and office."
+        ),
+        max_length=200,
+        frozen_once_published=True,
+        fact=None,
+    )
     winner_notification: str = setting("", Kind.TEXT, N_("How winners are told"))
     claim_days: int | None = setting(
         30, Kind.INTEGER, N_("Days to claim a prize"), low=1, high=365, blank=None

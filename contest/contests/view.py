@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from contest import tables
 from contest.contests.fields import ContestSettings
 from contest.contests.formats import prize_of_row, settings_of_row
+from contest.draw.beacon import Announcement, announce
 from contest.models import ContestStatus
 
 PUBLIC_STATUSES = frozenset(
@@ -36,6 +37,7 @@ class ContestView(ContestSettings):
     organizer_id: int
     status: str
     draw_commitment: str | None = None
+    draw_beacon: str | None = None  # the announcement stored at publication (JSON)
     organizer_name: str = ""
     organizer_logo: str | None = None
     organizer_address: str = ""
@@ -64,6 +66,17 @@ class ContestView(ContestSettings):
         if self.closes_at is not None and now >= self.closes_at:
             return "closed"
         return "open"
+
+    @property
+    def announcement(self) -> Announcement | None:
+        """The public value its draw will mix in: as announced at publication, or, for a
+        draft, as publishing it would announce it. None for a contest published before values
+        were announced, and for a draft that cannot announce one yet."""
+        if self.draw_beacon:
+            return Announcement.from_json(self.draw_beacon)
+        if self.status == ContestStatus.DRAFT:
+            return announce(self.randomness, self.randomness_detail, self.draw_at)
+        return None
 
     @property
     def total_prize_value(self) -> Decimal:
@@ -107,6 +120,7 @@ def load_contest(
         organizer_id=row.organizer_id,
         status=row.status,
         draw_commitment=row.draw_commitment,
+        draw_beacon=row.draw_beacon,
         organizer_name=row.legal_name,
         organizer_address=row.postal_address,
         organizer_contact=row.contact_email,

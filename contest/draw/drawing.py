@@ -53,13 +53,14 @@ import hashlib
 import hmac
 import logging
 from collections import Counter
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
@@ -67,7 +68,7 @@ from sqlalchemy.engine import Connection
 from contest import tables
 from contest.compliance import contest_facts
 from contest.contests import ContestView, load_contest
-from contest.draw import poolfile
+from contest.draw import beacon, poolfile
 from contest.draw import protocol as core
 from contest.models import ContestStatus, EntryStatus
 from contest.officialrules import rules_version as computed_rules_version
@@ -137,6 +138,8 @@ def run_draw(
     public_value: str = "",
     public_value_source: str = "",
     alternates: int | None = None,
+    relays: tuple[str, ...] = (),
+    client: Callable[[], httpx.Client] = httpx.Client,
 ) -> DrawOutcome:
     """Draws the contest's winners and alternates, once, and stores the signed record.
 
@@ -147,6 +150,13 @@ def run_draw(
     (ALL-DRAW-COMMIT-1), without prizes or without any eligible entry, a pool that is not
     canonical, and an operator given as an e-mail address (the record is published).
     ``alternates`` defaults to as many as there are prize units, at least 3.
+
+    The public value is the one announced at publication (``contest.draw.beacon``):
+    ``public_value`` is what the operator gives for it (a drand round's signature, left empty
+    to fetch it from ``relays`` through ``client``; a lottery's result; the bailiff's value),
+    refused (DrawRefused) before the announced moment or when it is not the announced one.
+    Only a contest published before values were announced takes ``public_value`` as it is,
+    described by ``public_value_source``.
     """
     if "@" in operator:
         raise _refused("operator")
@@ -160,6 +170,15 @@ def run_draw(
         if first is not None:
             return DrawOutcome(first, created=False)
         secret, committed = _check_drawable(connection, contest, now)
+        randomness = None
+        announced = contest.announcement
+        if announced is not None:
+            try:
+                revealed = beacon.reveal(announced, public_value, now, relays=relays, client=client)
+            except beacon.RandomnessRefused as refused:
+                raise DrawRefused(refused.code, refused.message_fr, refused.message_en) from None
+            public_value, public_value_source = revealed.value, revealed.source
+            randomness = revealed.evidence
         prizes = _prize_units(contest)
         wanted = max(len(prizes), 3) if alternates is None else max(alternates, 0)
         freeze = freeze_pool(engine, contest, now)
@@ -185,6 +204,7 @@ def run_draw(
             winners=result.winners,
             alternates=result.alternates,
             anomalies=_anomalies(result, len(prizes)),
+            randomness=randomness,
         ).sign(signing_key, key_id)
     if listing is not None:  # before publishing, as docs/draw.md advises
         problems = core.verify_record(record).problems
@@ -278,13 +298,16 @@ class FileVerification(core.Verification):
 def verify_file(path: Path, pool: Path | None = None) -> FileVerification:
     """Recomputes a published draw from its record file alone, or with the separately
     published pool file (``contest-pool-tsv/1``) when the record does not list the pool.
-    Needs neither the database nor any key. No problem means the record matches."""
+    Checks as well that the public value is the one announced at publication (for drand, the
+    round of the announced time and its signature, offline). Needs neither the database nor
+    any key. No problem means the record matches."""
     try:
         record = core.DrawRecord.from_json(path.read_bytes())
     except OSError as exc:
         return FileVerification((core.Problem("file", f"{path}: {exc.strerror}"),))
     except core.RecordFormatError as exc:
         return FileVerification((core.Problem("format", str(exc)),))
+    announced = beacon.check_record(record)
     if pool is None:
         problems = core.verify_record(record).problems
     else:
@@ -295,7 +318,7 @@ def verify_file(path: Path, pool: Path | None = None) -> FileVerification:
             problems = (core.Problem("file", f"{pool}: {exc.strerror}"),)
         except core.PoolError as exc:
             problems = (core.Problem("pool.entries", str(exc)),)
-    return FileVerification(problems, record)
+    return FileVerification((*announced, *problems), record)
 
 
 # --- Refusals ------------------------------------------------------------------------------

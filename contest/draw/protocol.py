@@ -473,11 +473,14 @@ class DrawRecord:
     signature: Signature | None = None
     algorithm: str = ALGORITHM
     format: str = FORMAT
+    # The public value's announcement and its evidence (contest.draw.beacon); absent from
+    # records of contests published before values were announced.
+    randomness: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         pool = self.pool
         entries = pool.entries
-        return {
+        data: dict[str, Any] = {
             "format": self.format,
             "algorithm": self.algorithm,
             "contest": {"id": self.contest_id, "slug": self.contest_slug},
@@ -507,6 +510,9 @@ class DrawRecord:
             "anomalies": list(self.anomalies),
             "signature": None if self.signature is None else asdict(self.signature),
         }
+        if self.randomness is not None:
+            data["randomness"] = dict(self.randomness)
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -534,6 +540,7 @@ class DrawRecord:
             raise RecordFormatError(f"pool.serialisation is not {POOL_FORMAT}")
         exclusions = _get(data, "exclusions", dict)
         signature = data.get("signature")
+        randomness = data.get("randomness")
         return cls(
             contest_id=_get(contest, "id", int),
             contest_slug=_get(contest, "slug", str),
@@ -570,6 +577,7 @@ class DrawRecord:
             ),
             algorithm=_get(data, "algorithm", str),
             format=_get(data, "format", str),
+            randomness=None if randomness is None else _want(randomness, dict, "randomness"),
         )
 
     def signed_bytes(self) -> bytes:

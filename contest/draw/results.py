@@ -4,9 +4,11 @@ and the result the contest page shows. Nothing here identifies anyone (ALL-DRAW-
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import httpx
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
@@ -45,10 +47,14 @@ def draw_and_notify(
     operator: str,
     public_value: str = "",
     public_value_source: str = "",
+    relays: tuple[str, ...] = (),
+    client: Callable[[], httpx.Client] = httpx.Client,
 ) -> PublishedDraw:
     """Draws the contest once (:func:`drawing.run_draw`, signed with a key derived from the
-    server's ``secret_key``), then tells the winners by e-mail; a second call returns the
-    first record. Refuses (DrawRefused, nothing written) what ``run_draw`` refuses."""
+    server's ``secret_key``; an announced drand round fetched from ``relays`` through
+    ``client`` unless ``public_value`` gives its signature), then tells the winners by
+    e-mail; a second call returns the first record. Refuses (DrawRefused, nothing written)
+    what ``run_draw`` refuses."""
     key, key_id = drawing.signing_key(secret_key)
     outcome = drawing.run_draw(
         engine,
@@ -59,6 +65,8 @@ def draw_and_notify(
         operator=operator,
         public_value=public_value,
         public_value_source=public_value_source,
+        relays=relays,
+        client=client,
     )
     claims.notify_after_draw(engine, slug, now)
     return PublishedDraw(drawing.public_record_json(outcome.record), outcome.created)

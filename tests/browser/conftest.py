@@ -46,6 +46,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "CONTEST_DATA_DIR": str(data_dir),
         "CONTEST_BASE_URL": f"http://127.0.0.1:{port}",
         "CONTEST_OUTBOUND_ALLOW": "127.0.0.1",  # the tests' local shops and webhooks
+        "CONTEST_DRAND_URLS": "none",  # no test reaches the internet
     }
     command = [sys.executable, "-m", "contest.cli"]
     subprocess.run([*command, "migrate"], env=env, check=True, capture_output=True)

@@ -63,6 +63,12 @@ def fill_contest(page: Page, opens: datetime, closes: datetime) -> None:
     page.get_by_label("Mode de désignation des gagnants", exact=True).fill(
         "Tirage au sort vérifiable."
     )
+    page.get_by_label("Valeur publique mêlée au tirage").select_option(
+        label="Une valeur détenue par un commissaire de justice"
+    )
+    page.get_by_label("Quel tirage de loterie, ou quel commissaire de justice").fill(
+        "Me Martin, commissaire de justice à Paris"
+    )
     page.get_by_label("Information des gagnants", exact=True).fill("par e-mail")
     page.get_by_label("Jours pour réclamer un lot").fill("30")
     page.get_by_label("Information sur les données personnelles").fill(
@@ -89,10 +95,15 @@ def let_the_contest_end(server: LiveServer) -> None:
     """The closing and draw dates pass: moved to this instant in the server's database (after
     the confirmations, which count only if they came before the close), the server keeping
     the machine's own clock."""
-    past = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    now = datetime.now(UTC)
+    past = now.strftime("%Y-%m-%d %H:%M:%S.%f")
     with closing(sqlite3.connect(server.data_dir / "contest.db")) as db:
+        query = "SELECT draw_beacon FROM contest WHERE slug = 'rentree'"
+        [announced] = db.execute(query).fetchone()
+        beacon = json.loads(announced) | {"at": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
         db.execute(
-            "UPDATE contest SET closes_at = ?, draw_at = ? WHERE slug = 'rentree'", (past, past)
+            "UPDATE contest SET closes_at = ?, draw_at = ?, draw_beacon = ? WHERE slug = 'rentree'",
+            (past, past, json.dumps(beacon)),
         )
         db.commit()
 
@@ -157,6 +168,8 @@ def test_a_new_organizer_runs_a_contest_to_a_voucher_in_their_shop(
 
         let_the_contest_end(live_server)
         page.goto(contest_page)
+        expect(page.locator("#draw-title + p")).to_contain_text("Me Martin")
+        page.get_by_label("La valeur annoncée").fill("4127")
         page.get_by_role("button", name="Tirer les gagnants au sort").click()
         expect(page.locator("main")).to_contain_text("gagnant", timeout=10_000)
         screenshot(page, "31-drawn")

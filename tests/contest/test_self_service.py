@@ -114,7 +114,8 @@ def test_from_create_organizer_to_a_signed_voucher_through_the_api(
         tested = bare.post(f"/api/v1/shop-connections/{connection_id}/test", headers=api)
         assert tested.status_code == 200 and tested.json()["ok"] is True, tested.text
 
-        created = bare.post("/api/v1/contests", json=contest_body(clock), headers=api)
+        bailiff = {"randomness": "bailiff", "randomness_detail": "Me Martin, Paris"}
+        created = bare.post("/api/v1/contests", json=contest_body(clock) | bailiff, headers=api)
         assert created.status_code == 201, created.text
         contest_id = created.json()["id"]
         published = bare.post(f"/api/v1/contests/{contest_id}/publish", headers=api)
@@ -124,7 +125,9 @@ def test_from_create_organizer_to_a_signed_voucher_through_the_api(
         enter_and_confirm(bare, sender, settings, "bob@example.org")
 
         clock.advance(timedelta(days=9))
-        drawn = bare.post(f"/api/v1/contests/{contest_id}/draw", headers=api)
+        drawn = bare.post(
+            f"/api/v1/contests/{contest_id}/draw", json={"public_value": "4127"}, headers=api
+        )
         assert drawn.status_code == 201, drawn.text
         sender.run_once()
         [win] = [m for m in read_eml(settings.mail_dir) if "gagné" in m["Subject"]]

@@ -5,7 +5,7 @@ contest's eligible clients are committed at publication; each entry keeps the ev
 eligibility decision; each contest's pool is frozen once, at its close.
 
 Revision ID: 0021
-Revises: 0020
+Revises: 0019
 Create Date: 2026-12-03
 """
 

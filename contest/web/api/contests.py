@@ -419,6 +419,8 @@ async def run_draw(request: Request, caller: Caller) -> Response:
             secret_key=state.settings.secret_keys[0].reveal(),
             operator=caller.actor,
             public_value=public_value,
+            relays=state.settings.drand_urls,
+            client=state.outbound,
         )
     except drawing.DrawRefused as refusal:
         return refusal_json(refusal)

@@ -241,6 +241,7 @@ async def contest_view(request: Request, organizer: OrganizerIdentity) -> Respon
         drawable=shown.drawable,
         leaders=shown.leaders,
         can_close=shown.can_close,
+        announcement=shown.announcement,
         chart=_day_chart(shown.stats, language),
         hours_chart=_hour_chart(shown.stats, language),
     )
@@ -321,6 +322,8 @@ async def contest_draw(request: Request, organizer: OrganizerIdentity, form: For
             secret_key=state.settings.secret_keys[0].reveal(),
             public_value=str(form.get("public_value") or "").strip()[:200],
             public_value_source=str(form.get("public_value_source") or "")[:200],
+            relays=state.settings.drand_urls,
+            client=state.outbound,
         )
     except ContestNotFound as exc:
         raise HTTPException(404) from exc
