@@ -25,7 +25,7 @@ from contest.draw.protocol import commitment, new_secret
 from contest.eligibility import commit_client_set
 from contest.models import AuditEvent, Contest, ContestStatus, Organizer, RulesVersion
 from contest.models import Prize as PrizeRow
-from contest.officialrules import rules_text, rules_version
+from contest.officialrules import PUBLICATION, rules_text, rules_version
 from rules import (
     ContestFacts,
     Finding,
@@ -417,7 +417,7 @@ def publish_contest(session: Session, organizer: Organizer, row: Contest, now: d
     # FR-CLIENTS-1: the clients it admits, committed before anyone enters (on the rules page).
     facts = facts_of(replace(contest, offered_at=offered), organizer)
     commit_client_set(session.connection(), row.id, organizer.id, facts, now)
-    freeze_rules(session, row, now, "publication")
+    freeze_rules(session, row, now, PUBLICATION)
     audit(session, organizer.id, row.id, "contest.published", status=row.status)
     session.commit()
     return row

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from contest.compliance import contest_facts
+from contest.configuration import freeze_rules
 from contest.contests import load_contest
 from contest.draw.beacon import announce
 from contest.draw.protocol import commitment, new_secret
@@ -29,6 +30,7 @@ from contest.models import (
     Person,
     Prize,
 )
+from contest.officialrules import PUBLICATION
 from contest.passwords import hash_password
 from contest.people import email_key
 from contest.settings import Settings
@@ -262,6 +264,9 @@ def seed_demo(
         assert closed.id is not None
         session.add_all(_vouchers(closed.id, [100, 50, 25]))
         _seed_entries(session, oid, closed.id, now, closed_entries)
+    session.flush()
+    for row in session.exec(select(Contest).where(Contest.organizer_id == oid)).all():
+        freeze_rules(session, row, now, PUBLICATION)  # as published, once (already: no-op)
     session.commit()
     return DemoLogin(DEMO_EMAIL, password, created)
 

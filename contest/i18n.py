@@ -83,7 +83,7 @@ def format_when(moment: datetime, language: str, tz: str = "Europe/Paris") -> st
 def format_day(moment: datetime | date, language: str, tz: str = "Europe/Paris") -> str:
     if isinstance(moment, datetime):
         moment = moment.astimezone(ZoneInfo(tz))
-    return format_date(moment, "long", locale=language)
+    return format_date(moment, "d MMMM y", locale=language)  # as format_when, both languages
 
 
 def format_money(amount: Decimal, currency: str, language: str) -> str:

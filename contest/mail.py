@@ -134,6 +134,8 @@ class MessageBuilder:
             return self._last_days(item)
         if item.template == "results":
             return self._results(item)
+        if item.template == "rules_changed":
+            return self._rules_changed(item)
         if item.template == "campaign":
             return self._campaign(item)
         if item.template == "password_reset":
@@ -248,6 +250,21 @@ class MessageBuilder:
             "record_url": f"{base}/draw.json",
             "own_url": f"{base}/me/{own}?lang={item.language}",
             "rules_url": f"{base}/rules?lang={item.language}",
+        }
+
+    def _rules_changed(self, item: OutboxItem) -> dict[str, object]:
+        """A transactional notice: the rules the entrant accepted have changed, and why."""
+        contest = self.contests.get(item.payload["slug"])
+        if contest is None:
+            raise Undeliverable("contest gone")
+        own = self.signer.sign(Purpose.ME, item.payload["entry"])
+        base = f"{self.settings.base_url}/c/{contest.slug}"
+        return {
+            "contest": contest,
+            "reason": item.payload["reason"],
+            "versions_url": f"{base}/rules/versions?lang={item.language}",
+            "rules_url": f"{base}/rules?lang={item.language}",
+            "own_url": f"{base}/me/{own}?lang={item.language}",
         }
 
     def _sender(self, contest: object) -> str:

@@ -22,8 +22,8 @@ class Maintenance:
     contests that closed are frozen and published, prizes unclaimed
     past their deadline go to alternates, new consent records are sealed into the chain, the
     one reminder to confirm, the referrers' daily news, the "last days" e-mails and the results
-    go out, campaigns queue their next batch, and the retention purge runs (at most hourly).
-    One duty failing never stops the others."""
+    go out, entrants are told of changes to the rules, campaigns queue their next batch, and
+    the retention purge runs (at most hourly). One duty failing never stops the others."""
 
     def __init__(self, engine: Engine, suppression_key: bytes) -> None:
 
@@ -36,6 +36,7 @@ class Maintenance:
             lambda now: reminders.tell_referrers(engine, now),
             lambda now: reminders.tell_last_days(engine, now),
             lambda now: reminders.tell_results(engine, now),
+            lambda now: reminders.tell_rules_changes(engine, now),
             lambda now: campaigns.send_due(engine, now),
             RetentionJob(engine, suppression_key),
         )

@@ -264,6 +264,8 @@ class Entry(SQLModel, table=True):
     # When the "last days" e-mail and the results went out (contest.reminders); once each.
     last_days_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     results_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the entrant was last told of a change to the rules (contest.reminders).
+    rules_noticed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The participant's share code (/r/{code}), given at confirmation.
     referral_code: str | None = Field(
         default=None, max_length=16, sa_column_kwargs={"unique": True}

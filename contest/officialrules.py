@@ -12,6 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from contest import tables
 from contest.contests import ContestView
 from contest.i18n import format_day, format_money, format_when, gettext
 
@@ -244,3 +248,39 @@ def rules_text(contest: ContestView) -> str:
 
 def rules_version(contest: ContestView) -> str:
     return hashlib.sha256(rules_text(contest).encode()).hexdigest()
+
+
+# --- Versions as published -------------------------------------------------------------------
+
+PUBLICATION = "publication"  # the reason of the first version
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    """The rules as they stood from ``published_at``: ``number`` 1 is the text published with
+    the contest, each later one a change with its reason (ALL-RULES-LOCK-1)."""
+
+    number: int
+    version: str
+    published_at: datetime
+    reason: str
+    text: str
+
+    @property
+    def is_change(self) -> bool:
+        return self.number > 1
+
+
+def published_versions(connection: Connection, contest_id: int) -> list[PublishedVersion]:
+    """Every published version of a contest's rules, the latest first."""
+    table = tables.rulesversion
+    rows = connection.execute(
+        sa.select(table.c.version, table.c.published_at, table.c.reason, table.c.text)
+        .where(table.c.contest_id == contest_id)
+        .order_by(table.c.published_at, table.c.id)
+    ).all()
+    versions = [
+        PublishedVersion(number, row.version, row.published_at, row.reason, row.text)
+        for number, row in enumerate(rows, start=1)
+    ]
+    return versions[::-1]

@@ -31,12 +31,15 @@ from contest.draw.results import DRAWN
 from contest.leads.consents import current_consents
 from contest.leads.pressure import ContactPolicy, over_limit, policy_of, record_contact
 from contest.models import ContestStatus, EntryStatus, ReferralStatus
+from contest.officialrules import PUBLICATION
 from contest.storage import write_options
 
 AFTER = timedelta(hours=24)
 # The confirmation link lives 7 days; past 6, a reminder would come too late to matter.
 UNTIL = timedelta(days=6)
 BATCH = 500
+# Contests whose entrants are told of a change: published and not yet drawn.
+TOLD_OF_CHANGES = frozenset({ContestStatus.SCHEDULED, ContestStatus.OPEN, ContestStatus.CLOSED})
 
 
 def remind_unconfirmed(engine: Engine, now: datetime, batch: int = BATCH) -> int:
@@ -286,3 +289,75 @@ def tell_results(engine: Engine, now: datetime, batch: int = BATCH) -> int:
             now=now,
         ),
     )
+
+
+# A change is told to entrants for a fortnight after it was made: the feature turned on later
+# does not write to everyone about old changes.
+CHANGES_WITHIN = timedelta(days=14)
+
+
+def tell_rules_changes(engine: Engine, now: datetime, batch: int = BATCH) -> int:
+    """Queues, for each recent change to a published contest's rules, a notice to every
+    entrant who confirmed under an earlier version and was not told since (ALL-RULES-LOCK-1:
+    entrants are told of a change and why); at most ``batch`` per contest; gives how many."""
+    entry, contest, person, version = (
+        tables.entry,
+        tables.contest,
+        tables.person,
+        tables.rulesversion,
+    )
+    with engine.connect() as connection:
+        changes = connection.execute(
+            sa.select(version.c.contest_id, version.c.published_at, version.c.reason)
+            .join(contest, contest.c.id == version.c.contest_id)
+            .where(
+                version.c.reason != PUBLICATION,
+                version.c.published_at > now - CHANGES_WITHIN,
+                version.c.published_at <= now,
+                contest.c.status.in_(sorted(TOLD_OF_CHANGES)),
+            )
+            .order_by(version.c.contest_id, version.c.published_at)
+        ).all()
+    latest = {row.contest_id: row for row in changes}  # the last change of each contest
+    told = 0
+    for change in latest.values():
+        due = (
+            sa.select(
+                entry.c.id, entry.c.public_id, entry.c.language, person.c.email, contest.c.slug
+            )
+            .join(contest, contest.c.id == entry.c.contest_id)
+            .join(person, person.c.id == entry.c.person_id)
+            .where(
+                entry.c.contest_id == change.contest_id,
+                entry.c.status == EntryStatus.CONFIRMED,
+                entry.c.confirmed_at < change.published_at,
+                sa.or_(
+                    entry.c.rules_noticed_at.is_(None),
+                    entry.c.rules_noticed_at < change.published_at,
+                ),
+                person.c.undeliverable.is_(False),
+                person.c.erased_at.is_(None),
+            )
+            .order_by(entry.c.id)
+            .limit(batch)
+            .with_for_update(of=entry, skip_locked=True)
+        )
+        told += _send_once(engine, due, "rules_noticed_at", now, _notice(change, now))
+    return told
+
+
+def _notice(change: Any, now: datetime) -> Callable[[Any], dict[str, Any]]:
+    """The notice of ``change`` (a rules version row) to one entry."""
+    stamp = change.published_at.isoformat()
+
+    def message(row: Any) -> dict[str, Any]:
+        return outbox.message_row(
+            key=f"rules:{row.public_id}:{stamp}",
+            template="rules_changed",
+            recipient=row.email,
+            language=row.language,
+            payload={"entry": row.public_id, "slug": row.slug, "reason": change.reason},
+            now=now,
+        )
+
+    return message

@@ -1,7 +1,8 @@
 """What a configuration change takes away from participants (ALL-RULES-LOCK-1).
 
-``detriments(before, after)`` lists every change that reduces prizes or chances, shortens the
-dates, narrows eligibility or alters the entry or draw method; ``extensions`` lists the
+``detriments(before, after)`` lists every change that reduces prizes or chances or alters
+their description, shortens the dates or brings the draw forward, narrows eligibility, alters
+the entry or draw method or the way winners are told, or adds partners; ``extensions`` lists the
 changes that are allowed with a notice to entrants (later closing or draw).
 """
 
@@ -51,6 +52,13 @@ def _prize_detriments(index: int, old: Prize, new: Prize | None) -> Iterator[Cha
             f"{where}.unit_value",
             Localized(f"la valeur du lot {rank} baisse", f"prize {rank} loses value"),
         )
+    if new.description.strip() != old.description.strip():
+        yield Change(
+            f"{where}.description",
+            Localized(
+                f"la description du lot {rank} change", f"prize {rank}'s description changes"
+            ),
+        )
     if (new.kind, new.currency) != (old.kind, old.currency):
         yield Change(
             f"{where}.kind",
@@ -79,6 +87,12 @@ def _by_rank(prizes: tuple[Prize, ...]) -> dict[tuple[int, int], Prize]:
         seen[prize.rank] = seen.get(prize.rank, -1) + 1
         keyed[(prize.rank, seen[prize.rank])] = prize
     return keyed
+
+
+def _partners(facts: ContestFacts) -> set[str]:
+    """The partners named at the consent boxes: adding one after people consented would
+    share their data with someone they never saw named."""
+    return {partner.strip() for field in facts.consent_fields for partner in field.partners}
 
 
 def detriments(before: ContestFacts, after: ContestFacts) -> Iterator[Change]:
@@ -110,6 +124,25 @@ def detriments(before: ContestFacts, after: ContestFacts) -> Iterator[Change]:
             "closes_at",
             "la clôture est avancée",
             "the closing is brought forward",
+        ),
+        (
+            _earlier(after.draw_at, before.draw_at),
+            "draw_at",
+            "le tirage est avancé",
+            "the draw is brought forward",
+        ),
+        (
+            before.winner_notification is not None
+            and (after.winner_notification or "").strip() != before.winner_notification.strip(),
+            "winner_notification",
+            "la façon de prévenir les gagnants change",
+            "the way winners are told changes",
+        ),
+        (
+            bool(_partners(after) - _partners(before)),
+            "partners",
+            "des partenaires sont ajoutés",
+            "partners are added",
         ),
         (
             _lower(after.claim_days, before.claim_days) and before.claim_days is not None,

@@ -170,7 +170,7 @@ class Setting:
             case Kind.BOOLEAN:
                 return "on" if value else ""
             case Kind.MOMENT:
-                return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+                return "" if value is None else _local_moment(value, zone)
         return "" if value is None else str(value)
 
     # --- the API -----------------------------------------------------------------------------
@@ -318,6 +318,15 @@ def _money(name: str, raw: str, errors: ConfigErrors) -> Decimal | None:
         errors.add(name, "Montant hors limites.", "Amount out of range.")
         return None
     return value.quantize(Decimal("0.01"))
+
+
+def _local_moment(value: datetime, zone: ZoneInfo) -> str:
+    """A moment as the form types it, to the minute unless it carries seconds: a stored
+    11:00:30 shown as 11:00 would come back a change (the draw brought forward)."""
+    local = value.astimezone(zone).replace(tzinfo=None)
+    if local.second or local.microsecond:
+        return local.isoformat(timespec="microseconds" if local.microsecond else "seconds")
+    return local.strftime("%Y-%m-%dT%H:%M")
 
 
 def _moment(name: str, raw: str, zone: ZoneInfo, errors: ConfigErrors) -> datetime | None:

@@ -94,6 +94,9 @@ def test_participant_pages_have_no_serious_accessibility_problem(
 
     page.goto(f"{base}/c/demo/rules?lang={language}")
     audit(page, "rules")
+    page.goto(f"{base}/c/demo/rules/versions?lang={language}")
+    page.locator("details").first.evaluate("section => section.open = true")
+    audit(page, "versions of the rules")
     page.goto(f"{base}/c/demo-closed?lang={language}")
     audit(page, "closed contest with its draw")
 

@@ -101,6 +101,7 @@ def participant_pages(
     pages.get("contest-clients-only", "/c/demo-clients")
     pages.get("rules", "/c/demo/rules")
     pages.get("rules-en", "/c/demo/rules?lang=en")
+    pages.get("rules-versions", "/c/demo/rules/versions?lang=en")
     pages.get("embed", "/embed/demo")
 
     token = form_token(client.get("/c/demo").text)

@@ -19,7 +19,7 @@ from contest.draw.drawing import frozen_pool
 from contest.eligibility import client_set
 from contest.forms import CATALOGUE, EMAIL
 from contest.i18n import pick_language
-from contest.officialrules import official_rules
+from contest.officialrules import official_rules, published_versions
 from contest.officialrules import rules_version as computed_rules_version
 from contest.tokens import Purpose
 from contest.transactions import reading
@@ -176,10 +176,11 @@ async def rules(request: Request) -> Response:
     contest = contest_of(request)
     language = language_of(request, contest)
     committed = None
+    engine = state_of(request).engine
     if contest.clients_only:
-        committed = await run_in_threadpool(
-            reading, state_of(request).engine, client_set, contest.id
-        )
+        committed = await run_in_threadpool(reading, engine, client_set, contest.id)
+    versions = await run_in_threadpool(reading, engine, published_versions, contest.id)
+    changes = sum(1 for version in versions if version.is_change)
     return render(
         request,
         language,
@@ -188,6 +189,24 @@ async def rules(request: Request) -> Response:
         sections=official_rules(contest, language),
         version=rules_version(contest),
         client_set=committed,
+        changes=changes,
+    )
+
+
+async def rules_versions(request: Request) -> Response:
+    """Every published version of the rules, the latest first, with each change's date and
+    reason (ALL-RULES-LOCK-1: a change is public, and so is what it replaced)."""
+    contest = contest_of(request)
+    language = language_of(request, contest)
+    versions = await run_in_threadpool(
+        reading, state_of(request).engine, published_versions, contest.id
+    )
+    return render(
+        request,
+        language,
+        "participant/rules_versions.html",
+        contest=contest,
+        versions=versions,
     )
 
 

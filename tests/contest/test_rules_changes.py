@@ -1,0 +1,130 @@
+"""A published contest's rules change in the open (ALL-RULES-LOCK-1): what would work against
+participants is refused (a prize's description, an earlier draw, another way of telling
+winners, a new partner), an allowed change is public with its reason beside every earlier
+version, and entrants who confirmed under an earlier version are told by e-mail, once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+from contest import reminders
+from contest.app import create_app
+from contest.clock import FixedClock
+from contest.mail import Sender
+from contest.settings import Settings
+from tests.contest.test_organization import EMAIL, PASSWORD, create_organizer
+from tests.contest.test_self_service import IDENTITY, contest_body, enter_and_confirm
+from tests.helpers import link_in, read_eml, token_via_workspace
+
+PARTNERS = {
+    "partners_label_fr": "Je veux les offres de nos partenaires.",
+    "partners_label_en": "I want our partners' offers.",
+    "partners": ["Atelier Partenaire SAS"],
+}
+
+
+@pytest.fixture
+def api(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, engine: Engine, clock: FixedClock
+) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """The app on an empty database, and an organizer's API token."""
+    assert create_organizer(monkeypatch, settings) == 0
+    app = create_app(settings, engine=engine, send_mail=False, clock=clock)
+    with TestClient(app, base_url="http://testserver") as client:
+        headers = {"Authorization": f"Bearer {token_via_workspace(client, EMAIL, PASSWORD)}"}
+        assert client.patch("/api/v1/organization", json=IDENTITY, headers=headers).is_success
+        yield client, headers
+
+
+def published(client: TestClient, headers: dict[str, str], body: dict[str, Any]) -> str:
+    created = client.post("/api/v1/contests", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    path = f"/api/v1/contests/{created.json()['id']}"
+    assert client.post(path + "/publish", headers=headers).status_code == 200
+    return path
+
+
+def refused_by_the_lock(answer: Any) -> bool:
+    return answer.status_code == 422 and "ALL-RULES-LOCK-1" in answer.text
+
+
+def test_a_prize_description_an_earlier_draw_the_winners_notice_or_a_partner_are_locked(
+    api: tuple[TestClient, dict[str, str]], clock: FixedClock
+) -> None:
+    client, headers = api
+    body = contest_body(clock) | PARTNERS
+    path = published(client, headers, body)
+
+    def change(**fields: Any) -> Any:
+        return client.patch(path, json=fields | {"reason": "a change"}, headers=headers)
+
+    same_value = [dict(body["prizes"][0], description="Un porte-clés")]  # type: ignore[index]
+    assert refused_by_the_lock(change(prizes=same_value))
+    earlier = (clock.now() + timedelta(days=7, hours=12)).strftime("%Y-%m-%dT%H:%M")
+    assert refused_by_the_lock(change(draw_at=earlier))
+    assert refused_by_the_lock(change(winner_notification="sur Instagram uniquement"))
+    assert refused_by_the_lock(change(partners=["Atelier Partenaire SAS", "Data Broker Ltd"]))
+    rules = client.get("/c/summer/rules?lang=en").text
+    assert "Un porte-clés" not in rules and "Instagram" not in rules
+    assert "versions" not in client.get("/c/summer/rules").text.split("Rules version")[-1]
+
+
+def test_dates_with_seconds_survive_a_change_of_something_else(
+    api: tuple[TestClient, dict[str, str]], clock: FixedClock
+) -> None:
+    client, headers = api
+    body = contest_body(clock)
+    body["closes_at"] = str(body["closes_at"]) + ":30"
+    body["draw_at"] = str(body["draw_at"]) + ":45.250000"
+    path = published(client, headers, body)
+    changed = client.patch(
+        path, json={"description": "Now with a description.", "reason": "typo"}, headers=headers
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["closes_at"].endswith(":30+00:00")
+
+
+def test_an_allowed_change_is_published_with_its_reason_and_told_to_earlier_entrants_once(
+    api: tuple[TestClient, dict[str, str]],
+    clock: FixedClock,
+    engine: Engine,
+    sender: Sender,
+    settings: Settings,
+) -> None:
+    client, headers = api
+    body = contest_body(clock)
+    path = published(client, headers, body)
+    enter_and_confirm(client, sender, settings, "ann@example.org")
+
+    clock.advance(timedelta(hours=2))
+    later = (clock.now() + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M")
+    reason = "Prolongé d’une semaine à la demande de nos clients."
+    extended = client.patch(
+        path, json={"closes_at": later, "draw_at": later, "reason": reason}, headers=headers
+    )
+    assert extended.status_code == 200, extended.text
+    clock.advance(timedelta(minutes=1))
+    enter_and_confirm(client, sender, settings, "bob@example.org")  # under the new version
+
+    rules = client.get("/c/summer/rules?lang=en")
+    assert "Changed since publication (1 change(s))" in rules.text
+    versions = client.get("/c/summer/rules/versions?lang=en")
+    assert versions.status_code == 200
+    assert "Version 2" in versions.text and "Version 1" in versions.text
+    assert reason in versions.text and "(in force)" in versions.text
+
+    clock.advance(timedelta(minutes=1))
+    assert reminders.tell_rules_changes(engine, clock.now()) == 1
+    assert reminders.tell_rules_changes(engine, clock.now()) == 0
+    sender.run_once()
+    notices = [m for m in read_eml(settings.mail_dir) if "a changé" in m["Subject"]]
+    assert [m["To"] for m in notices] == ["ann@example.org"]
+    assert reason in notices[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    link = link_in(notices[0], r"http://testserver/c/summer/rules/versions\S*")
+    assert client.get(link.removeprefix("http://testserver")).status_code == 200
