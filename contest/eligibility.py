@@ -66,6 +66,7 @@ def person_facts(
         orders_count=client.orders_count if client else 0,
         segments=frozenset(client.segments or ()) if client else frozenset(),
         is_staff=bool(contest.organizer_contact) and key == email_key(contest.organizer_contact),
+        marketing_consent=bool(form.consents),
     )
 
 

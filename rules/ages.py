@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from rules.facts import ContestFacts
+from rules.registry import EU, EU_MEMBER_STATES
 
 COPPA_AGE = 13  # US-AGE-1: under-13s are excluded outright in US contests
 US_MAJORITY = 18
@@ -15,6 +16,23 @@ US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
     "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY".split()
 )
+
+
+# GDPR Art. 8: the age from which a person consents alone to online services' processing
+# (marketing consent included); 16 unless a member state set it lower.
+GDPR_CONSENT_AGE = 16
+DIGITAL_CONSENT_AGE = {"FR": 15, "DE": 16, "BE": 13}
+
+
+def digital_consent_age(contest: ContestFacts) -> int | None:
+    """The age under which a person of the contest's EU territories cannot consent alone (the
+    strictest of them), or None for a contest outside the EU."""
+    ages = [
+        DIGITAL_CONSENT_AGE.get(code, GDPR_CONSENT_AGE)
+        for code in contest.jurisdictions
+        if code in EU_MEMBER_STATES or code == EU
+    ]
+    return max(ages) if ages else None
 
 
 def age_on(birth_date: date, day: date) -> int:
@@ -45,10 +63,13 @@ def minimum_age_for(contest: ContestFacts, country: str | None, region: str | No
 
 __all__ = [
     "COPPA_AGE",
+    "DIGITAL_CONSENT_AGE",
+    "GDPR_CONSENT_AGE",
     "US_MAJORITY",
     "US_STATES",
     "US_STATE_MAJORITY",
     "age_on",
+    "digital_consent_age",
     "minimum_age_for",
     "us_state_majority",
 ]

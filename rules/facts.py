@@ -60,7 +60,7 @@ class Prize:
     kind: str = "voucher"  # "voucher" | "goods" | "service" | "cash" ...
     voucher_min_order: Decimal | None = None
     voucher_validity_days: int | None = None
-    # The description in the contest's second language (shown, never judged).
+    # The description in the contest's second language (judged only for a false "you won").
     description_translation: str = ""
 
     @property
@@ -134,6 +134,10 @@ class ContestFacts:
     ri_registration_filed: bool = False  # US-REG-RI-1
     ccpa_covered: bool = False  # US-CA-CCPA-1: the organizer declares CCPA coverage
     ccpa_incentive_notice: str | None = None  # US-CA-CCPA-1
+    # The texts a visitor reads, in both languages (EU-PRIZE-AWARD-1 reads them all).
+    description: str = ""
+    title_translation: str = ""
+    description_translation: str = ""
 
     def __post_init__(self) -> None:
         _require_aware(self)
@@ -194,6 +198,8 @@ class PersonFacts:
     already_entered: bool = False
     # Added: the entry's e-mail was confirmed by double opt-in (DE-DOI-1, checked at draw).
     confirmed: bool = False
+    # Added: a marketing or partners box was ticked (FR-MINORS-1: consent age at entry).
+    marketing_consent: bool = False
 
     def __post_init__(self) -> None:
         _require_aware(self)

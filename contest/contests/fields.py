@@ -69,7 +69,7 @@ class ContestSettings:
         lower=True,
         frozen_once_published=True,
     )
-    description: str = setting("", Kind.TEXT, N_("Description"), max_length=5000, rows=3, fact=None)
+    description: str = setting("", Kind.TEXT, N_("Description"), max_length=5000, rows=3)
     language: str = setting(
         "fr", Kind.CHOICE, N_("Language of the contest"), choices=LANGUAGES, fact=None
     )
@@ -285,12 +285,11 @@ class ContestSettings:
     # The contest's texts in its second language (English for a French contest, French for an
     # English one); a text left empty shows in the contest's own language.
     title_translation: str = setting(
-        "", Kind.TEXT, N_("Title, in the second language"), max_length=200, fact=None
+        "", Kind.TEXT, N_("Title, in the second language"), max_length=200
     )
     description_translation: str = setting(
-        "", Kind.TEXT, N_("Description, in the second language"), max_length=5000, rows=3,
-        fact=None,
-    )  # fmt: skip
+        "", Kind.TEXT, N_("Description, in the second language"), max_length=5000, rows=3
+    )
     draw_method_translation: str = setting(
         "", Kind.TEXT, N_("How winners are chosen, in the second language"), rows=3, fact=None
     )

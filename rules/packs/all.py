@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from rules.ages import age_on, minimum_age_for
+from rules.ages import age_on, digital_consent_age, minimum_age_for
 from rules.changes import detriments, extensions
 from rules.facts import AUDIENCES, ContestFacts, PersonFacts
 from rules.model import Breach, Localized, breach, refuse, warn
@@ -376,11 +376,20 @@ def client_only_not_promoted(contest: ContestFacts, now: datetime) -> Iterator[B
             "Indiquez votre date de naissance ou confirmez avoir au moins {age} ans.",
             "Give your date of birth or confirm that you are {age} or over.",
         ),
+        refuse(
+            "consent_age",
+            "Avant {consent} ans, on ne peut pas accepter seul de recevoir des offres : "
+            "décochez ces cases pour participer.",
+            "Under {consent}, you cannot agree to receive offers on your own: untick those "
+            "boxes to take part.",
+        ),
     ),
 )
 def old_enough(contest: ContestFacts, person: PersonFacts, now: datetime) -> Iterator[Breach]:
     """Refuses anyone younger than ``min_age`` on the day of the check (UTC date of ``now``),
-    and anyone who gave neither a date of birth nor the "I am N or over" attestation.
+    and anyone who gave neither a date of birth nor the "I am N or over" attestation; in the
+    EU, refuses a marketing or partners box ticked by someone under the territory's digital
+    age of consent (GDPR Art. 8), who may still enter without it.
 
     Differs from the catalogue: the entry check is registered in the ALL pack so that the
     organizer's minimum age holds everywhere; the configuration check (FR-MINORS-1, EU pack)
@@ -389,8 +398,12 @@ def old_enough(contest: ContestFacts, person: PersonFacts, now: datetime) -> Ite
     if contest.min_age is None:
         return
     if person.birth_date is not None:
-        if age_on(person.birth_date, now.date()) < contest.min_age:
+        age = age_on(person.birth_date, now.date())
+        consent_age = digital_consent_age(contest)
+        if age < contest.min_age:
             yield breach("birth_date", age=contest.min_age)
+        elif person.marketing_consent and consent_age is not None and age < consent_age:
+            yield breach("consents", "consent_age", consent=consent_age)
     elif not person.age_attested:
         yield breach(
             "birth_date", "unknown_age", age=minimum_age_for(contest, person.country, person.region)

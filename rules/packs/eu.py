@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 
+from rules.ages import digital_consent_age
 from rules.facts import CONSENT_PURPOSES, PARTNERS, ContestFacts
 from rules.model import Breach, Localized, Severity, breach, refuse, warn
 from rules.official import FR_RULES_FIELDS, is_missing, missing_fields
@@ -18,7 +19,6 @@ from rules.registry import EU, Pack
 PACK = Pack(EU)
 
 ADULT_AGE = 18
-DIGITAL_CONSENT_AGE = 15  # France, GDPR Art. 8 and LIL art. 45
 SUGGESTED_RETENTION_MONTHS = 12
 MAX_EXTRA_FIELDS = 4
 ELIGIBILITY_FIELDS = frozenset(
@@ -58,8 +58,10 @@ INVERTED_WORDING = (
     "not to receive",
 )
 ALREADY_WON = re.compile(
-    r"\b(?:vous avez gagn[ée]|tu as gagn[ée]|vous [êe]tes (?:le|la) gagnante?"
-    r"|you(?:'ve| have)? won\b(?!'t)|you(?:'re| are) the winner)",
+    r"\b(?:(?:vous avez|tu as) (?:bien )?(?:gagn[ée]|remport[ée])"
+    r"|(?:vous [êe]tes|tu es) (?:le |la |l'|un |une )?(?:heureux |heureuse |grand |grande )?"
+    r"gagnante?"
+    r"|you(?:'ve| have)? (?:just )?won\b(?!'t)|you(?:'re| are) (?:the|a|our) (?:lucky )?winner)",
     re.IGNORECASE,
 )
 LANGUAGE_NAMES = {"fr": Localized("français", "French"), "en": Localized("anglais", "English")}
@@ -115,17 +117,28 @@ def rules_complete(contest: ContestFacts, now: datetime) -> Iterator[Breach]:
         ),
         warn(
             "digital_consent",
-            "Âge minimum de {age} ans avec des cases marketing : recueillez le consentement "
-            "d'un parent ou masquez ces cases aux moins de 15 ans.",
-            "Minimum age {age} with marketing boxes: collect a parent's consent or hide those "
-            "boxes from under-15s.",
+            "Âge minimum de {age} ans avec des cases marketing : une personne de moins de "
+            "{consent} ans qui les coche ne pourra pas participer sans les décocher.",
+            "Minimum age {age} with marketing boxes: a person under {consent} who ticks them "
+            "cannot enter without unticking them.",
+        ),
+        refuse(
+            "digital_consent_unknown",
+            "Âge minimum de {age} ans avec des cases marketing, sans date de naissance : avant "
+            "{consent} ans on ne consent pas seul. Relevez l'âge minimum à {consent} ans, "
+            "demandez la date de naissance ou retirez ces cases.",
+            "Minimum age {age} with marketing boxes and no date of birth asked: under {consent} "
+            "nobody consents alone. Raise the minimum age to {consent}, ask the date of birth, "
+            "or remove those boxes.",
         ),
     ),
 )
 def minimum_age_set(contest: ContestFacts, now: datetime) -> Iterator[Breach]:
     """Refuses a contest without a minimum age. Warns below 18 (French practice: minors need
-    parental authorisation, verified before the prize is handed over) and below 15 with
-    marketing consent offered (GDPR Art. 8 as set by France: a parent must consent).
+    parental authorisation, verified before the prize is handed over). Below the digital age
+    of consent of its territories (GDPR Art. 8: FR 15, BE 13, DE and by default 16) with
+    marketing boxes offered: refuses when the form does not ask the date of birth (nobody can
+    tell who may tick them), warns when it does (the entry refuses a box ticked too young).
 
     Differs from the catalogue: the parental clause and the winner-proof step are warnings,
     since the facts cannot show whether they are in place.
@@ -135,8 +148,14 @@ def minimum_age_set(contest: ContestFacts, now: datetime) -> Iterator[Breach]:
         return
     if contest.min_age < ADULT_AGE:
         yield breach("min_age", "parental", age=contest.min_age)
-    if contest.min_age < DIGITAL_CONSENT_AGE and contest.consent_fields:
-        yield breach("min_age", "digital_consent", age=contest.min_age)
+    consent_age = digital_consent_age(contest) or 0
+    if contest.min_age < consent_age and contest.consent_fields:
+        variant = (
+            "digital_consent"
+            if "birth_date" in contest.form_fields
+            else ("digital_consent_unknown")
+        )
+        yield breach("min_age", variant, age=contest.min_age, consent=consent_age)
 
 
 # --- Information and retention ----------------------------------------------------------------
@@ -432,19 +451,25 @@ def no_platform_invitations(contest: ContestFacts, now: datetime) -> Iterator[Br
     ),
 )
 def prizes_awarded(contest: ContestFacts, now: datetime) -> Iterator[Breach]:
-    """Refuses a contest without any prize, and a title or prize description that says the
-    person has won ("vous avez gagné", "you have won"): a false impression of winning is
-    unfair in all circumstances (UCPD Annex I no. 31).
+    """Refuses a contest without any prize, and a title, description or prize description, in
+    either language, that says the person has won ("vous avez gagné", "vous avez remporté",
+    "vous êtes l'heureux gagnant", "you have won", "you're a winner"): a false impression of
+    winning is unfair in all circumstances (UCPD Annex I no. 31).
 
     Differs from the catalogue: e-mail templates are the mail module's to check; here only
     the contest's own texts are.
     """
     if not contest.prizes:
         yield breach("prizes")
-    texts = [("title", contest.title)] + [
-        (f"prizes[{index}].description", prize.description)
-        for index, prize in enumerate(contest.prizes)
+    texts = [
+        ("title", contest.title),
+        ("description", contest.description),
+        ("title_translation", contest.title_translation),
+        ("description_translation", contest.description_translation),
     ]
+    for index, prize in enumerate(contest.prizes):
+        texts.append((f"prizes[{index}].description", prize.description))
+        texts.append((f"prizes[{index}].description_translation", prize.description_translation))
     for name, text in texts:
         found = ALREADY_WON.search(text.replace("’", "'"))
         if found:

@@ -1,7 +1,8 @@
 """A published contest's rules change in the open (ALL-RULES-LOCK-1): what would work against
 participants is refused (a prize's description, an earlier draw, another way of telling
 winners, a new partner), an allowed change is public with its reason beside every earlier
-version, and entrants who confirmed under an earlier version are told by e-mail, once."""
+version, and entrants who confirmed under an earlier version are told by e-mail, once. And a
+text that tells visitors they have won never publishes (EU-PRIZE-AWARD-1)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from contest.mail import Sender
 from contest.settings import Settings
 from tests.contest.test_organization import EMAIL, PASSWORD, create_organizer
 from tests.contest.test_self_service import IDENTITY, contest_body, enter_and_confirm
-from tests.helpers import link_in, read_eml, token_via_workspace
+from tests.helpers import enter, link_in, read_eml, shown, token_via_workspace
 
 PARTNERS = {
     "partners_label_fr": "Je veux les offres de nos partenaires.",
@@ -128,3 +129,55 @@ def test_an_allowed_change_is_published_with_its_reason_and_told_to_earlier_entr
     assert reason in notices[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
     link = link_in(notices[0], r"http://testserver/c/summer/rules/versions\S*")
     assert client.get(link.removeprefix("http://testserver")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        ("description", "Félicitations, vous avez gagné !"),
+        ("title", "Vous avez remporté un bon de 50 €"),
+        ("description_translation", "Congratulations, you're a winner!"),
+    ],
+)
+def test_a_text_that_says_you_have_won_does_not_publish(
+    api: tuple[TestClient, dict[str, str]], clock: FixedClock, field: str, text: str
+) -> None:
+    client, headers = api
+    created = client.post(
+        "/api/v1/contests", json=contest_body(clock) | {field: text}, headers=headers
+    )
+    assert created.status_code == 201, created.text
+    refused = client.post(f"/api/v1/contests/{created.json()['id']}/publish", headers=headers)
+    assert refused.status_code == 422 and "EU-PRIZE-AWARD-1" in refused.text
+    assert field in refused.text
+
+
+def test_children_cannot_tick_the_offers_box_below_the_territory_s_consent_age(
+    api: tuple[TestClient, dict[str, str]], clock: FixedClock
+) -> None:
+    client, headers = api
+
+    def publish(**fields: Any) -> Any:
+        created = client.post(
+            "/api/v1/contests", json=contest_body(clock) | fields, headers=headers
+        )
+        assert created.status_code == 201, created.text
+        return client.post(f"/api/v1/contests/{created.json()['id']}/publish", headers=headers)
+
+    # No date of birth asked: nobody can tell who may tick the box (FR 15, DE 16).
+    for jurisdiction, age, consent_age in (("FR", 13, 15), ("DE", 15, 16)):
+        refused = publish(slug=f"young-{jurisdiction.lower()}", jurisdictions=[jurisdiction],
+                          min_age=age)  # fmt: skip
+        assert refused.status_code == 422 and "FR-MINORS-1" in refused.text, refused.text
+        assert f"Raise the minimum age to {consent_age}" in refused.text
+    assert publish(slug="fr-fifteen", min_age=15).status_code == 200
+
+    # The date of birth asked: a 14-year-old enters, but without the offers box.
+    assert publish(min_age=13, form_fields=["first_name", "birth_date"]).status_code == 200
+    fourteen = clock.now().date().replace(year=clock.now().year - 14).isoformat()
+    ticked = enter(client, "summer", email="kid@example.org", birth_date=fourteen,
+                   consent_marketing_email="on")  # fmt: skip
+    assert ticked.status_code == 403  # type: ignore[attr-defined]
+    assert "décochez ces cases pour participer" in shown(ticked)
+    unticked = enter(client, "summer", email="kid@example.org", birth_date=fourteen)
+    assert unticked.status_code == 303  # type: ignore[attr-defined]
