@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import types
 import typing
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,6 +30,8 @@ def _as_fact(name: str, value: Any) -> Any:
     hint = _fact_types()[name]
     if typing.get_origin(hint) is frozenset:
         return frozenset(value)
+    if isinstance(value, datetime) and date in typing.get_args(hint):
+        return value.date()  # a day the rules compare (a filing date), in the contest's zone
     optional = isinstance(hint, types.UnionType) and type(None) in typing.get_args(hint)
     if optional and value == "":
         return None

@@ -129,6 +129,12 @@ class Contest(SQLModel, table=True):
     # only its SHA-256 commitment is shown until the draw record reveals it.
     draw_secret: str | None = Field(default=None, max_length=64)
     draw_commitment: str | None = Field(default=None, max_length=64)
+    # United States: states left out, NY/FL registration, the prizes' value in dollars.
+    us_states_excluded: list[str] = Field(default_factory=list, sa_type=JSON)
+    us_registration_filed: bool = False
+    ny_filing_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    fl_filing_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    prizes_value_usd: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
     # The public value mixed into the draw (contest.draw.beacon): its source as the organizer
     # chose it, and, from publication, its announcement (JSON), e.g. the drand round.
     randomness: str = Field(default="drand", max_length=16)

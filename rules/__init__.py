@@ -5,7 +5,7 @@ Rules are registered by jurisdiction pack (rules/packs/); docs/compliance.md is 
 from them by ``python -m rules.docs``.
 """
 
-from rules.ages import age_on, minimum_age_for
+from rules.ages import US_STATES, age_on, minimum_age_for
 from rules.engine import (
     catalogue,
     evaluate_change,
@@ -38,6 +38,7 @@ __all__ = [
     "PROSPECT_SENTENCE_FR",
     "SHARE_SENTENCE_EN",
     "SHARE_SENTENCE_FR",
+    "US_STATES",
     "US_NO_PURCHASE_BLOCK",
     "ConsentField",
     "ContestFacts",

@@ -134,6 +134,9 @@ class ContestFacts:
     ri_registration_filed: bool = False  # US-REG-RI-1
     ccpa_covered: bool = False  # US-CA-CCPA-1: the organizer declares CCPA coverage
     ccpa_incentive_notice: str | None = None  # US-CA-CCPA-1
+    # US-REG-1, US-REG-RI-1: the prizes' total in US dollars, as the organizer declares it when
+    # they are in another currency (no exchange rates in a pure engine).
+    prizes_value_usd: Decimal | None = None
     # The texts a visitor reads, in both languages (EU-PRIZE-AWARD-1 reads them all).
     description: str = ""
     title_translation: str = ""
@@ -175,6 +178,19 @@ class ContestFacts:
     def total_prize_value(self) -> Decimal:
         """The sum of every prize line, in the prizes' own currencies taken 1:1."""
         return sum((prize.total_value for prize in self.prizes), Decimal(0))
+
+    @property
+    def foreign_currencies(self) -> tuple[str, ...]:
+        """The prizes' currencies other than the US dollar, sorted."""
+        return tuple(sorted({p.currency.upper() for p in self.prizes} - {"USD"}))
+
+    @property
+    def usd_prize_value(self) -> Decimal | None:
+        """The prizes' total in US dollars: their sum when all are in dollars, else the value
+        the organizer declared (None while not declared)."""
+        if not self.foreign_currencies:
+            return self.total_prize_value
+        return self.prizes_value_usd
 
     @property
     def runs_in_us(self) -> bool:

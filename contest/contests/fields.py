@@ -16,12 +16,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Self
 
 from contest.contests.setting import Kind, Setting, setting, settings_of
 from contest.forms import CATALOGUE
 from contest.i18n import N_
-from rules import Prize
+from rules import US_STATES, Prize
 
 MAX_PRIZES = 10
 LANGUAGES = ("fr", "en")
@@ -29,6 +30,7 @@ JURISDICTIONS = ("FR", "DE", "BE", "US")
 AUDIENCES = ("everyone", "clients", "segment")
 PRIZE_KINDS = ("voucher", "goods", "service")
 RANDOMNESS_SOURCES = ("drand", "lottery", "bailiff")  # contest.draw.beacon.SOURCES
+US_STATE_CODES = tuple(sorted(US_STATES))
 DEFAULT_TIMEZONE = "Europe/Paris"
 ORIGIN = re.compile(
     r"^(https://[a-z0-9.-]+(:\d{1,5})?|http://(localhost|127\.0\.0\.1)(:\d{1,5})?)$"
@@ -121,6 +123,39 @@ class ContestSettings:
         separator=r"[\s,;]+",
         joiner=", ",
         item=_domain,
+    )
+    # United States (US-REG-1, US-REG-RI-1, US-GEO-1): states left out, registrations, and the
+    # prizes' value in dollars when they are in another currency.
+    us_states_excluded: tuple[str, ...] = setting(
+        (),
+        Kind.CHOICES,
+        N_("US states excluded (void where prohibited)"),
+        choices=US_STATE_CODES,
+        blank=(),
+    )
+    us_registration_filed: bool = setting(
+        False, Kind.BOOLEAN, N_("Registered and bonded in New York and Florida")
+    )
+    ny_filing_date: datetime | None = setting(
+        None,
+        Kind.MOMENT,
+        N_("New York filing date"),
+        hint=N_("At least 30 days before the opening."),
+    )
+    fl_filing_date: datetime | None = setting(
+        None,
+        Kind.MOMENT,
+        N_("Florida filing date"),
+        hint=N_("At least 7 days before the opening."),
+    )
+    prizes_value_usd: Decimal | None = setting(
+        None,
+        Kind.MONEY,
+        N_("Total prize value in US dollars"),
+        hint=N_(
+            "Needed when the prizes are in another currency: the US thresholds ($500 in Rhode "
+            "Island, $5,000 in New York and Florida) are in dollars."
+        ),
     )
     requires_purchase: bool = setting(
         False, Kind.BOOLEAN, N_("Participants must have made a purchase")

@@ -87,6 +87,13 @@ def us_rules_complete(contest: ContestFacts, now: datetime) -> Iterator[Breach]:
     "https://www.nysenate.gov/legislation/laws/GBS/369-E",
     variants=(
         refuse(
+            "usd_value",
+            "Lots en {currencies} : indiquez leur valeur totale en dollars US, les seuils "
+            "américains étant en dollars.",
+            "Prizes in {currencies}: give their total value in US dollars, the US thresholds "
+            "being in dollars.",
+        ),
+        refuse(
             "filing_date",
             "Enregistrement déclaré : indiquez la date de dépôt pour l'État {state}.",
             "Registration declared: give the {state} filing date.",
@@ -104,11 +111,17 @@ def registered_or_excluded(contest: ContestFacts, now: datetime) -> Iterator[Bre
     are each excluded or registered: New York (GBL §369-e) wants a filing 30 days and Florida
     (§849.094) 7 days before the start, with a bond.
 
-    Differs from the catalogue: prize values are summed in their own currencies, EUR taken
-    1:1 with USD (no exchange rates in a pure rules engine). One ``us_registration_filed``
-    flag covers both states; each non-excluded state then needs its filing date.
+    Differs from the catalogue: prizes in another currency than the dollar need the total
+    the organizer declares in dollars (no exchange rates in a pure rules engine). One
+    ``us_registration_filed`` flag covers both states; each non-excluded state then needs its
+    filing date.
     """
-    if contest.total_prize_value <= REGISTRATION_THRESHOLD:
+    value = contest.usd_prize_value
+    if value is None:
+        currencies = ", ".join(contest.foreign_currencies)
+        yield breach("prizes_value_usd", "usd_value", currencies=currencies)
+        return
+    if value <= REGISTRATION_THRESHOLD:
         return
     unregistered = False
     for state, lead in FILING_LEAD_DAYS.items():
@@ -145,7 +158,7 @@ def rhode_island(contest: ContestFacts, now: datetime) -> Iterator[Breach]:
     if (
         contest.in_store_promotion
         and "RI" not in contest.us_states_excluded
-        and contest.total_prize_value > RHODE_ISLAND_THRESHOLD
+        and (contest.usd_prize_value or 0) > RHODE_ISLAND_THRESHOLD
         and not contest.ri_registration_filed
     ):
         yield breach("ri_registration_filed")

@@ -181,3 +181,28 @@ def test_children_cannot_tick_the_offers_box_below_the_territory_s_consent_age(
     assert "décochez ces cases pour participer" in shown(ticked)
     unticked = enter(client, "summer", email="kid@example.org", birth_date=fourteen)
     assert unticked.status_code == 303  # type: ignore[attr-defined]
+
+
+def test_us_thresholds_read_dollars_and_new_york_and_florida_can_be_left_out(
+    api: tuple[TestClient, dict[str, str]], clock: FixedClock
+) -> None:
+    client, headers = api
+    prize = dict(contest_body(clock)["prizes"][0], unit_value="4999", currency="KWD")  # type: ignore[index]
+    body = contest_body(clock) | {"jurisdictions": ["US"], "prizes": [prize]}
+    created = client.post("/api/v1/contests", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    path = f"/api/v1/contests/{created.json()['id']}"
+
+    def us_reg() -> list[dict[str, Any]]:
+        findings = client.get(path, headers=headers).json()["compliance"]["findings"]
+        return [f for f in findings if f["rule_id"] == "US-REG-1"]
+
+    [undeclared] = us_reg()  # 4,999 KWD was counted as $4,999 before
+    assert undeclared["field"] == "prizes_value_usd" and "KWD" in undeclared["message_en"]
+    client.patch(path, json={"prizes_value_usd": "16000"}, headers=headers)
+    [registration] = us_reg()
+    assert registration["field"] == "us_registration_filed"
+    left_out = client.patch(path, json={"us_states_excluded": ["NY", "FL"]}, headers=headers)
+    assert left_out.status_code == 200 and us_reg() == []
+    unknown = client.patch(path, json={"us_states_excluded": ["NY", "XX"]}, headers=headers)
+    assert unknown.status_code == 422 and "us_states_excluded" in unknown.text
