@@ -61,6 +61,15 @@ def settings_facts(contest: ContestView) -> dict[str, Any]:
     }
 
 
+# EU-REFER-NOSEND-1's override is a legal opinion, logged: a sentence, not "ok" or "x".
+OVERRIDE_MIN_WORDS = 6
+
+
+def override_given(reason: str) -> bool:
+    """Whether an override reason says enough to count (it is audited at publication)."""
+    return len(reason.split()) >= OVERRIDE_MIN_WORDS
+
+
 @lru_cache(maxsize=512)
 def contest_facts(contest: ContestView) -> ContestFacts:
     """The facts the rules judge, for a contest snapshot (cached: snapshots are immutable)."""
@@ -80,7 +89,7 @@ def contest_facts(contest: ContestView) -> ContestFacts:
         organizer_address=contest.organizer_address or None,
         organizer_contact=contest.organizer_contact or None,
         prizes=contest.prizes,
-        platform_invitations_override=bool(contest.invitations_override_reason.strip()),
+        platform_invitations_override=override_given(contest.invitations_override_reason),
         mandatory_fields=tuple(
             name for name in contest.form_fields if name in CATALOGUE and CATALOGUE[name].required
         ),

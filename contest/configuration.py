@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from contest.compliance import contest_facts
+from contest.compliance import contest_facts, override_given
 from contest.contests.fields import PRIZE_SETTINGS, SETTINGS, ContestSettings
 from contest.contests.formats import prize_of_row, row_values, settings_of_row
 from contest.contests.setting import ConfigErrors
@@ -36,6 +36,7 @@ from rules import (
     evaluate_change,
     evaluate_configuration,
 )
+from rules.registry import EU_MEMBER_STATES
 
 MANY_FIELDS = 4  # seed 004: each field asked lowers conversion
 
@@ -345,11 +346,28 @@ def update_contest(
     session.add(row)
     _replace_prizes(session, row.id, contest.prizes)
     audit(session, organizer.id, row.id, "contest.updated", reason=reason.strip())
+    if published:
+        _audit_override(session, organizer.id, row)
     session.flush()
     if published:
         freeze_rules(session, row, now, reason.strip())
     session.commit()
     return row
+
+
+def _audit_override(session: Session, organizer_id: int, row: Contest) -> None:
+    """A published contest that sends platform invitations in the EU on its organizer's legal
+    override (EU-REFER-NOSEND-1) leaves the reason in the audit log."""
+    eu = set(row.jurisdictions) & EU_MEMBER_STATES
+    if row.platform_invitations and eu and override_given(row.invitations_override_reason):
+        audit(
+            session,
+            organizer_id,
+            row.id,
+            "contest.invitations_override",
+            rule="EU-REFER-NOSEND-1",
+            reason=row.invitations_override_reason.strip(),
+        )
 
 
 def _announce_again(row: Contest, now: datetime) -> None:
@@ -419,6 +437,7 @@ def publish_contest(session: Session, organizer: Organizer, row: Contest, now: d
     commit_client_set(session.connection(), row.id, organizer.id, facts, now)
     freeze_rules(session, row, now, PUBLICATION)
     audit(session, organizer.id, row.id, "contest.published", status=row.status)
+    _audit_override(session, organizer.id, row)
     session.commit()
     return row
 

@@ -59,6 +59,15 @@ NOT_ATTESTED = InvitationRefused(
     "ALL-REFER-INVITE-1",
 )
 
+NAMELESS = InvitationRefused(
+    "NAME",
+    "Votre ami doit savoir qui l'invite : les invitations portent le prénom donné en "
+    "participant, et vous n'en avez pas donné. Partagez plutôt votre lien vous-même.",
+    "Your friend must know who invites them: invitations carry the first name given when "
+    "entering, and you gave none. Share your link yourself instead.",
+    "ALL-REFER-INVITE-1",
+)
+
 
 class NoInvitingEntry(LookupError):
     """No confirmed entry with a share code behind the participant's link."""
@@ -106,6 +115,8 @@ def invite_friend(
     entry = find_entry(connection, contest, public_id)
     if entry is None or entry.status != "confirmed" or not entry.referral_code:
         raise NoInvitingEntry(public_id)
+    if not (entry.first_name or "").strip():  # never "Bonjour,   participe au jeu…"
+        raise NAMELESS
     known = pressure.check_invitation(
         connection,
         organizer_id=contest.organizer_id,

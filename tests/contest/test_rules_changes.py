@@ -11,10 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from contest import reminders
+from contest import reminders, tables
 from contest.app import create_app
 from contest.clock import FixedClock
 from contest.mail import Sender
@@ -206,3 +207,27 @@ def test_us_thresholds_read_dollars_and_new_york_and_florida_can_be_left_out(
     assert left_out.status_code == 200 and us_reg() == []
     unknown = client.patch(path, json={"us_states_excluded": ["NY", "XX"]}, headers=headers)
     assert unknown.status_code == 422 and "us_states_excluded" in unknown.text
+
+
+def test_an_eu_invitations_override_needs_a_real_reason_and_is_audited(
+    api: tuple[TestClient, dict[str, str]], clock: FixedClock, engine: Engine
+) -> None:
+    client, headers = api
+    body = contest_body(clock) | {"platform_invitations": True}
+    created = client.post(
+        "/api/v1/contests", json=body | {"invitations_override_reason": "ok"}, headers=headers
+    )
+    path = f"/api/v1/contests/{created.json()['id']}"
+    refused = client.post(path + "/publish", headers=headers)
+    assert refused.status_code == 422 and "EU-REFER-NOSEND-1" in refused.text
+
+    reason = "Avis de notre avocat du 2 décembre : invitations à des proches seulement."
+    client.patch(path, json={"invitations_override_reason": reason}, headers=headers)
+    assert client.post(path + "/publish", headers=headers).status_code == 200
+    with engine.connect() as connection:
+        logged = connection.execute(
+            sa.select(tables.auditevent.c.detail).where(
+                tables.auditevent.c.action == "contest.invitations_override"
+            )
+        ).scalar_one()
+    assert logged == {"rule": "EU-REFER-NOSEND-1", "reason": reason}

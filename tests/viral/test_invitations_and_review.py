@@ -94,6 +94,20 @@ def test_us_invitations_limit_the_day_and_honour_never_again(
     assert "ne plus recevoir d'invitations" in shown(again)
 
 
+def test_an_invitation_names_who_sends_it_or_is_not_sent(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+) -> None:
+    make_us_contest(client, engine)
+    own = enter_and_confirm(client, sender, settings, "ann@example.org")
+    with engine.begin() as connection:  # entered without a first name
+        connection.execute(sa.text("UPDATE person SET first_name = '' WHERE first_name = 'ann@'"))
+    nameless = invite(client, own, "friend@example.org")
+    assert nameless.status_code == 403  # type: ignore[attr-defined]
+    assert "doit savoir qui l'invite" in shown(nameless)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM invitation")).scalar_one() == 0
+
+
 @pytest.fixture
 def signed_in(client: TestClient, settings: Settings) -> TestClient:
     sign_in(client, "demo@example.org", demo_password(settings))
