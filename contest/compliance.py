@@ -61,6 +61,15 @@ def settings_facts(contest: ContestView) -> dict[str, Any]:
     }
 
 
+def offered_languages(contest: ContestView) -> tuple[str, ...]:
+    """The languages the contest is offered in. French as a second language counts only when
+    every text is given in it (FR-LANG-1): until then French visitors read the first
+    language's texts."""
+    if contest.second_language == "fr" and contest.missing_translations():
+        return (contest.language,)
+    return contest.languages
+
+
 # EU-REFER-NOSEND-1's override is a legal opinion, logged: a sentence, not "ok" or "x".
 OVERRIDE_MIN_WORDS = 6
 
@@ -75,7 +84,7 @@ def contest_facts(contest: ContestView) -> ContestFacts:
     """The facts the rules judge, for a contest snapshot (cached: snapshots are immutable)."""
     return ContestFacts(
         **settings_facts(contest),
-        languages=contest.languages,
+        languages=offered_languages(contest),
         consent_fields=tuple(
             ConsentField(
                 purpose=option.purpose,

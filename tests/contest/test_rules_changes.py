@@ -231,3 +231,25 @@ def test_an_eu_invitations_override_needs_a_real_reason_and_is_audited(
             )
         ).scalar_one()
     assert logged == {"rule": "EU-REFER-NOSEND-1", "reason": reason}
+
+
+def test_a_french_contest_written_in_english_only_does_not_publish(
+    api: tuple[TestClient, dict[str, str]], clock: FixedClock
+) -> None:
+    client, headers = api
+    english = contest_body(clock) | {"language": "en", "title": "Summer vouchers"}
+    created = client.post("/api/v1/contests", json=english, headers=headers)
+    path = f"/api/v1/contests/{created.json()['id']}"
+    refused = client.post(path + "/publish", headers=headers)
+    assert refused.status_code == 422 and "FR-LANG-1" in refused.text
+
+    prize = dict(english["prizes"][0], description_translation="Bon d'achat de 50 €")  # type: ignore[index]
+    french = {
+        "title_translation": "Les bons de l'été",
+        "draw_method_translation": "Tirage au sort vérifiable.",
+        "winner_notification_translation": "par e-mail",
+        "privacy_notice_translation": "La Boutique traite vos données pour le jeu.",
+        "prizes": [prize],
+    }
+    assert client.patch(path, json=french, headers=headers).status_code == 200
+    assert client.post(path + "/publish", headers=headers).status_code == 200
