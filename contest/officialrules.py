@@ -180,6 +180,17 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
             _("Personal data"),
             (
                 contest.privacy_notice or "—",
+                *(
+                    (
+                        _(
+                            "If you tick the partners' box, your e-mail address is shared with "
+                            "these partners only, for their offers: %(names)s.",
+                            names=", ".join(contest.partners),
+                        ),
+                    )
+                    if contest.partners and any(c.purpose == "partners" for c in contest.consents)
+                    else ()
+                ),
                 _(
                     "Your data are kept %(months)s months after the contest unless you agreed "
                     "to receive our news. You may access, correct or erase them, withdraw your "

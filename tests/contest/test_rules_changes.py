@@ -253,3 +253,16 @@ def test_a_french_contest_written_in_english_only_does_not_publish(
     }
     assert client.patch(path, json=french, headers=headers).status_code == 200
     assert client.post(path + "/publish", headers=headers).status_code == 200
+
+
+def test_the_partners_box_names_each_partner_on_the_form_and_in_the_rules(
+    api: tuple[TestClient, dict[str, str]], clock: FixedClock
+) -> None:
+    client, headers = api
+    partners = PARTNERS | {"partners": ["Atelier Partenaire SAS", "Maison Voisine SARL"]}
+    published(client, headers, contest_body(clock) | partners)
+    page = client.get("/c/summer?lang=en").text
+    assert 'aria-describedby="c-partners-named"' in page
+    assert "The partners: Atelier Partenaire SAS, Maison Voisine SARL." in page
+    rules = client.get("/c/summer/rules?lang=en").text
+    assert "shared with these partners only, for their offers: Atelier Partenaire SAS" in rules
