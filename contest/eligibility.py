@@ -37,7 +37,12 @@ KNOWN_AT_CUTOFF = (
     .limit(1)
 )
 # Where each kind of person fact is shown on the entry form.
-FORM_FIELDS = {"email": "email", "birth_date": "birth_date", "email_normalized": "email"}
+FORM_FIELDS = {
+    "email": "email",
+    "birth_date": "birth_date",
+    "email_normalized": "email",
+    "region": "region",
+}
 CLIENT_RULE = "FR-CLIENTS-1"
 
 
@@ -67,6 +72,9 @@ def person_facts(
         segments=frozenset(client.segments or ()) if client else frozenset(),
         is_staff=bool(contest.organizer_contact) and key == email_key(contest.organizer_contact),
         marketing_consent=bool(form.consents),
+        # A US state given, or a contest for US residents only: a US resident (US-GEO-1).
+        country="US" if form.region or contest.asks_state == "required" else None,
+        region=form.region,
     )
 
 

@@ -14,6 +14,7 @@ from datetime import date
 
 from contest.i18n import N_
 from contest.people import InvalidEmail, clean_email
+from rules import US_STATES
 
 # Controls, line separators, zero-width and bidirectional controls (overrides, isolates, marks),
 # soft hyphen and byte-order mark: invisible characters that let one name pass for another.
@@ -45,7 +46,10 @@ CATALOGUE: dict[str, FieldSpec] = {
     )
 }
 EMAIL = FieldSpec("email", N_("E-mail address"), 254, input_type="email", autocomplete="email")
-SINGLE_VALUED = ("email", "accept_rules", "form_token", "ref", "src", "lang", *CATALOGUE)
+# Asked by a contest that runs in the United States, and only there (minimisation): the state
+# decides who may enter (US-GEO-1, void where prohibited) and the age of majority (US-AGE-1).
+STATE = FieldSpec("region", N_("State of residence"), 2, input_type="select")
+SINGLE_VALUED = ("email", "accept_rules", "form_token", "ref", "src", "lang", "region", *CATALOGUE)
 
 
 @dataclass
@@ -65,6 +69,7 @@ class EntryForm:
     consents: frozenset[str]
     accepted_rules: bool
     birth_date: date | None = None
+    region: str | None = None  # a US state code, when the contest asks for it
 
     @property
     def first_name(self) -> str:
@@ -85,11 +90,14 @@ def parse_entry_form(
     data: Mapping[str, Sequence[str]],
     fields: Sequence[str],
     consent_purposes: Sequence[str],
+    state: str = "",
 ) -> EntryForm:
     """Check a submitted entry form against the contest's fields; raises FormErrors.
 
     Marketing consents count only when their box was ticked: a missing or empty value is a
     refusal, never a default yes (EU-CONSENT-ACTIVE-1). Accepting the rules is required.
+    ``state`` is "required" when the contest asks every entrant's US state, "optional" when it
+    asks it of US residents only, empty when it does not ask it.
     """
     errors = FormErrors()
     for name in SINGLE_VALUED:
@@ -135,6 +143,13 @@ def parse_entry_form(
                 continue
         answers[name] = value
 
+    region = first("region").strip().upper() or None
+    if state and region is None and state == "required":
+        errors.add("region", N_("Please choose your state of residence."))
+    elif region is not None and (not state or region not in US_STATES):
+        errors.add("region", N_("Please choose your state from the list."))
+    elif region is not None:
+        answers["region"] = region  # kept with the entry: who it was judged as
     accepted = first("accept_rules") in {"on", "yes", "1", "true"}
     if not accepted:
         errors.add("accept_rules", N_("Please accept the official rules to take part."))
@@ -149,4 +164,5 @@ def parse_entry_form(
         consents=ticked,
         accepted_rules=accepted,
         birth_date=birth_date,
+        region=region,
     )

@@ -54,6 +54,15 @@ class ContestView(ContestSettings):
         return (self.language, other)
 
     @property
+    def asks_state(self) -> str:
+        """Whether the entry form asks the US state: "required" for a contest that runs in
+        the United States only, "optional" (for US residents) when it runs elsewhere too, ""
+        when it does not run there."""
+        if "US" not in self.jurisdictions:
+            return ""
+        return "required" if set(self.jurisdictions) == {"US"} else "optional"
+
+    @property
     def clients_only(self) -> bool:
         return self.audience != "everyone"
 

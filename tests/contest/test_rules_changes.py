@@ -266,3 +266,39 @@ def test_the_partners_box_names_each_partner_on_the_form_and_in_the_rules(
     assert "The partners: Atelier Partenaire SAS, Maison Voisine SARL." in page
     rules = client.get("/c/summer/rules?lang=en").text
     assert "shared with these partners only, for their offers: Atelier Partenaire SAS" in rules
+
+
+def test_a_us_contest_asks_the_state_and_keeps_out_the_excluded_ones(
+    api: tuple[TestClient, dict[str, str]], clock: FixedClock
+) -> None:
+    client, headers = api
+    prize = dict(contest_body(clock)["prizes"][0], currency="USD")  # type: ignore[index]
+    body = contest_body(clock) | {
+        "jurisdictions": ["US"],
+        "prizes": [prize],
+        "us_states_excluded": ["NY", "FL", "RI"],
+    }
+    published(client, headers, body)
+    page = client.get("/c/summer?lang=en").text
+    assert '<select id="f-region" name="region" autocomplete="address-level1" required' in page
+    assert "21 in Mississippi" in page
+
+    nowhere = enter(client, "summer", email="ann@example.org", region="")
+    assert nowhere.status_code == 422  # type: ignore[attr-defined]
+    assert "state of residence" in shown(nowhere).lower() or "État" in shown(nowhere)
+    made_up = enter(client, "summer", email="ann@example.org", region="ZZ")
+    assert made_up.status_code == 422  # type: ignore[attr-defined]
+    excluded = enter(client, "summer", email="ann@example.org", region="NY")
+    assert excluded.status_code == 403  # type: ignore[attr-defined]
+    assert "NY" in shown(excluded)
+    assert enter(client, "summer", email="ann@example.org", region="TX").status_code == 303  # type: ignore[attr-defined]
+
+
+def test_a_contest_outside_the_us_never_asks_the_state(
+    api: tuple[TestClient, dict[str, str]], clock: FixedClock
+) -> None:
+    client, headers = api
+    published(client, headers, contest_body(clock))
+    assert 'name="region"' not in client.get("/c/summer").text
+    sneaked = enter(client, "summer", email="ann@example.org", region="TX")
+    assert sneaked.status_code == 422  # type: ignore[attr-defined]

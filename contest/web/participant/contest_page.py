@@ -15,6 +15,7 @@ from starlette.responses import FileResponse, Response
 
 from contest import media, sharecard, showcase
 from contest.contests import ContestView
+from contest.contests.fields import US_STATE_CODES
 from contest.draw.drawing import frozen_pool
 from contest.eligibility import client_set
 from contest.forms import CATALOGUE, EMAIL
@@ -53,6 +54,7 @@ def form_context(
         "came_from": came_from or sharing.Attribution(),
         "contest": contest,
         "fields": [CATALOGUE[name] for name in contest.form_fields if name in CATALOGUE],
+        "us_states": US_STATE_CODES if contest.asks_state else (),
         "email_field": EMAIL,
         "values": values or {},
         "errors": errors or {},

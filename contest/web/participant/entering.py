@@ -167,7 +167,12 @@ async def _read(
     if contest.phase(now_of(request)) != "open":
         return _form_again(request, contest, typed, 403)
     try:
-        form = parse_entry_form(data, contest.form_fields, [c.purpose for c in contest.consents])
+        form = parse_entry_form(
+            data,
+            contest.form_fields,
+            [c.purpose for c in contest.consents],
+            state=contest.asks_state,
+        )
     except FormErrors as problems:
         errors = {
             name: gettext(typed.language, message, **params)
