@@ -129,6 +129,10 @@ class Contest(SQLModel, table=True):
     # only its SHA-256 commitment is shown until the draw record reveals it.
     draw_secret: str | None = Field(default=None, max_length=64)
     draw_commitment: str | None = Field(default=None, max_length=64)
+    # FR-DEPOSIT-1: where the rules were deposited (optional), printed in them.
+    deposit_officer: str = Field(default="", max_length=300)
+    deposit_reference: str = Field(default="", max_length=100)
+    deposit_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # United States: states left out, NY/FL registration, the prizes' value in dollars.
     us_states_excluded: list[str] = Field(default_factory=list, sa_type=JSON)
     us_registration_filed: bool = False

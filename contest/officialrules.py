@@ -175,6 +175,15 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
             ),
         )
     )
+    if contest.deposit_officer.strip():
+        deposit = _(
+            "These rules were deposited with %(officer)s.", officer=contest.deposit_officer.strip()
+        )
+        if contest.deposit_reference.strip():
+            deposit += " " + _("Reference: %(reference)s.", reference=contest.deposit_reference)
+        if contest.deposit_at is not None:
+            deposit += " " + _("Date of deposit: %(date)s.", date=when(contest.deposit_at))
+        sections.append(Section(_("Deposit of the rules"), (deposit,)))
     sections.append(
         Section(
             _("Personal data"),

@@ -36,7 +36,9 @@ LEFT_OUT: tuple[tuple[str, str], ...] = (
     ("EU-WITHDRAW-1", "Unsubscribe and suppression: the mail module, at send time."),
     (
         "FR-DEPOSIT-1",
-        "Deposit with a commissaire de justice is optional: nothing to refuse.",
+        "Deposit with a commissaire de justice is optional: nothing to refuse. The contest "
+        "records the officer, reference and date and prints them in the rules; the rules' "
+        "text is served at /c/{slug}/rules.txt, its SHA-256 being the rules version.",
     ),
     ("FR-DRAW-BAILIFF-1", "Optional bailiff verification: the draw export."),
     (

@@ -282,6 +282,19 @@ class ContestSettings:
         fact=None,
     )
     winner_notification: str = setting("", Kind.TEXT, N_("How winners are told"))
+    # FR-DEPOSIT-1: the rules' deposit with a commissaire de justice, optional, printed in them.
+    deposit_officer: str = setting(
+        "",
+        Kind.TEXT,
+        N_("Rules deposited with (optional)"),
+        hint=N_("The commissaire de justice or deposit service: name and office address."),
+        max_length=300,
+        fact=None,
+    )
+    deposit_reference: str = setting(
+        "", Kind.TEXT, N_("Deposit reference"), max_length=100, fact=None
+    )
+    deposit_at: datetime | None = setting(None, Kind.MOMENT, N_("Deposit date"), fact=None)
     claim_days: int | None = setting(
         30, Kind.INTEGER, N_("Days to claim a prize"), low=1, high=365, blank=None
     )

@@ -6,6 +6,7 @@ text that tells visitors they have won never publishes (EU-PRIZE-AWARD-1)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -302,3 +303,27 @@ def test_a_contest_outside_the_us_never_asks_the_state(
     assert 'name="region"' not in client.get("/c/summer").text
     sneaked = enter(client, "summer", email="ann@example.org", region="TX")
     assert sneaked.status_code == 422  # type: ignore[attr-defined]
+
+
+def test_the_deposit_is_printed_and_the_rules_text_hashes_to_its_version(
+    api: tuple[TestClient, dict[str, str]], clock: FixedClock, engine: Engine
+) -> None:
+    client, headers = api
+    deposit = {
+        "deposit_officer": "Me Claire Martin, commissaire de justice, 3 rue du Bac, Paris",
+        "deposit_reference": "DEP-2026-0042",
+        "deposit_at": (clock.now() - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    published(client, headers, contest_body(clock) | deposit)
+    rules = client.get("/c/summer/rules?lang=en").text
+    assert "These rules were deposited with Me Claire Martin" in rules
+    assert "Reference: DEP-2026-0042." in rules and "Date of deposit:" in rules
+
+    text = client.get("/c/summer/rules.txt")
+    assert text.headers["content-type"] == "text/plain; charset=utf-8"
+    digest = hashlib.sha256(text.content).hexdigest()
+    assert text.headers["x-rules-version"] == digest and f"<code>{digest[:16]}</code>" in rules
+    with engine.connect() as connection:
+        stored = connection.execute(sa.select(tables.rulesversion.c.version)).scalar_one()
+    assert stored == digest
+    assert "Me Claire Martin" in text.text

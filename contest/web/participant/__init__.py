@@ -24,6 +24,7 @@ from contest.web.participant.contest_page import (
     media_file,
     preview,
     rules,
+    rules_file,
     rules_versions,
     share_card,
 )
@@ -53,6 +54,7 @@ routes = [
     Route("/c/{slug}/entered", entered, name="entered", methods=["GET"]),
     Route("/c/{slug}/rules", rules, name="rules", methods=["GET"]),
     Route("/c/{slug}/rules/versions", rules_versions, name="rules_versions", methods=["GET"]),
+    Route("/c/{slug}/rules.txt", rules_file, name="rules_file", methods=["GET"]),
     Route("/c/{slug}/card.png", share_card, name="share_card", methods=["GET"]),
     Route("/media/{name}", media_file, name="media", methods=["GET"]),
     Route("/r/{code}", sharing.referral_link, name="referral", methods=["GET"]),

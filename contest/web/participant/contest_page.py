@@ -21,6 +21,7 @@ from contest.eligibility import client_set
 from contest.forms import CATALOGUE, EMAIL
 from contest.i18n import pick_language
 from contest.officialrules import official_rules, published_versions
+from contest.officialrules import rules_text as computed_rules_text
 from contest.officialrules import rules_version as computed_rules_version
 from contest.tokens import Purpose
 from contest.transactions import reading
@@ -192,6 +193,21 @@ async def rules(request: Request) -> Response:
         version=rules_version(contest),
         client_set=committed,
         changes=changes,
+    )
+
+
+async def rules_file(request: Request) -> Response:
+    """The rules' text in both languages, byte for byte what the rules version hashes: its
+    SHA-256 is the version, for a deposit or an archive (FR-DEPOSIT-1)."""
+    contest = contest_of(request)
+    body = computed_rules_text(contest).encode()
+    return Response(
+        body,
+        media_type="text/plain; charset=utf-8",
+        headers={
+            "Content-Disposition": f'inline; filename="rules-{contest.slug}.txt"',
+            "X-Rules-Version": rules_version(contest),
+        },
     )
 
 
