@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from contest import eligibility, outbox, tables
 from contest.contests import ContestView
+from contest.contests.fields import ConsentOption
 from contest.eligibility import RATE_LIMITED, EntryRefused
 from contest.forms import EntryForm
 from contest.i18n import N_, gettext
@@ -203,6 +204,19 @@ def referral_rules(contest: ContestView) -> referrals.ReferralRules:
     )
 
 
+PARTNERS_NAMED = N_("The partners: %(names)s.")
+
+
+def consent_wording(contest: ContestView, option: ConsentOption, language: str) -> str:
+    """What the person saw beside the box, as the ledger keeps it: the partners' box with the
+    partners named under it (EU-CONSENT-SPECIFIC-1: consent to these partners, no others)."""
+    label = option.label(language)
+    if option.purpose == "partners" and contest.partners:
+        names = gettext(language, PARTNERS_NAMED, names=", ".join(contest.partners))
+        return f"{label} {names}"
+    return label
+
+
 def wording_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -319,7 +333,7 @@ def enter_contest(
     records = [("rules", gettext(context.language, RULES_WORDING, age=contest.min_age))]
     for option in contest.consents:
         if option.purpose in form.consents:
-            records.append((option.purpose, option.label(context.language)))
+            records.append((option.purpose, consent_wording(contest, option, context.language)))
     consents = [
         {
             "organizer_id": contest.organizer_id,

@@ -327,3 +327,19 @@ def test_the_deposit_is_printed_and_the_rules_text_hashes_to_its_version(
         stored = connection.execute(sa.select(tables.rulesversion.c.version)).scalar_one()
     assert stored == digest
     assert "Me Claire Martin" in text.text
+
+
+def test_the_ledger_keeps_the_partners_named_beside_the_box(
+    api: tuple[TestClient, dict[str, str]], clock: FixedClock, engine: Engine
+) -> None:
+    client, headers = api
+    published(client, headers, contest_body(clock) | PARTNERS)
+    entered = enter(client, "summer", email="ann@example.org", consent_partners="on")
+    assert entered.status_code == 303  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        wording = connection.execute(
+            sa.select(tables.consentrecord.c.wording).where(
+                tables.consentrecord.c.purpose == "partners"
+            )
+        ).scalar_one()
+    assert wording.endswith("Les partenaires : Atelier Partenaire SAS.")
