@@ -129,6 +129,8 @@ class Contest(SQLModel, table=True):
     # only its SHA-256 commitment is shown until the draw record reveals it.
     draw_secret: str | None = Field(default=None, max_length=64)
     draw_commitment: str | None = Field(default=None, max_length=64)
+    # The ways to enter (FR-COSTS-1): the page, free channels the organizer runs, paid ones.
+    entry_channels: list[str] = Field(default_factory=lambda: ["web"], sa_type=JSON)
     # FR-DEPOSIT-1: where the rules were deposited (optional), printed in them.
     deposit_officer: str = Field(default="", max_length=300)
     deposit_reference: str = Field(default="", max_length=100)

@@ -22,7 +22,10 @@ MARKETING_EMAIL = "marketing_email"
 MARKETING_SMS = "marketing_sms"
 PARTNERS = "partners"
 CONSENT_PURPOSES = frozenset({MARKETING_EMAIL, MARKETING_SMS, PARTNERS})
-PAID_CHANNEL_PREFIXES = ("premium", "paid")  # "premium_sms", "premium_phone", "paid_..."
+# Ways to enter that cost nothing beyond internet access or a stamp; any other channel (a
+# premium-rate SMS or call, "audiotel", anything not known) is paid: the list fails closed.
+FREE_ENTRY_CHANNELS = frozenset({"web", "email", "post", "in_store", "qr_code"})
+PAID_ENTRY_CHANNELS = ("sms_premium", "phone_premium")
 
 _PURPOSE_SEPARATORS = re.compile(r"[\s+,&|/;]+|_and_")
 
@@ -162,11 +165,12 @@ class ContestFacts:
 
     @property
     def paid_channels(self) -> tuple[str, ...]:
-        """Entry channels that cost money: premium-rate SMS or calls, anything paid."""
+        """Entry channels that cost money: premium-rate SMS or calls, and any channel not
+        known to be free (``audiotel_0899`` is not let through by its name)."""
         return tuple(
             channel
             for channel in self.entry_channels
-            if channel.strip().lower().startswith(PAID_CHANNEL_PREFIXES)
+            if channel.strip().lower() not in FREE_ENTRY_CHANNELS
         )
 
     @property
@@ -240,7 +244,8 @@ __all__ = [
     "EVERYONE",
     "MARKETING_EMAIL",
     "MARKETING_SMS",
-    "PAID_CHANNEL_PREFIXES",
+    "FREE_ENTRY_CHANNELS",
+    "PAID_ENTRY_CHANNELS",
     "PARTNERS",
     "ConsentField",
     "ContestFacts",

@@ -23,6 +23,7 @@ from contest.contests.setting import Kind, Setting, setting, settings_of
 from contest.forms import CATALOGUE
 from contest.i18n import N_
 from rules import US_STATES, Prize
+from rules.facts import PAID_ENTRY_CHANNELS
 
 MAX_PRIZES = 10
 LANGUAGES = ("fr", "en")
@@ -31,6 +32,9 @@ AUDIENCES = ("everyone", "clients", "segment")
 PRIZE_KINDS = ("voucher", "goods", "service")
 RANDOMNESS_SOURCES = ("drand", "lottery", "bailiff")  # contest.draw.beacon.SOURCES
 US_STATE_CODES = tuple(sorted(US_STATES))
+# The ways to enter a contest may declare: the page itself, free ones run by the organizer, and
+# the paid ones the rules refuse (FR-COSTS-1, FR-NOPURCHASE-1), named so that none slips by.
+ENTRY_CHANNELS = ("web", "email", "post", "in_store", *PAID_ENTRY_CHANNELS)
 DEFAULT_TIMEZONE = "Europe/Paris"
 ORIGIN = re.compile(
     r"^(https://[a-z0-9.-]+(:\d{1,5})?|http://(localhost|127\.0\.0\.1)(:\d{1,5})?)$"
@@ -156,6 +160,13 @@ class ContestSettings:
             "Needed when the prizes are in another currency: the US thresholds ($500 in Rhode "
             "Island, $5,000 in New York and Florida) are in dollars."
         ),
+    )
+    entry_channels: tuple[str, ...] = setting(
+        ("web",),
+        Kind.CHOICES,
+        N_("Ways to enter"),
+        choices=ENTRY_CHANNELS,
+        blank=(),
     )
     requires_purchase: bool = setting(
         False, Kind.BOOLEAN, N_("Participants must have made a purchase")

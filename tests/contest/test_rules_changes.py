@@ -343,3 +343,23 @@ def test_the_ledger_keeps_the_partners_named_beside_the_box(
             )
         ).scalar_one()
     assert wording.endswith("Les partenaires : Atelier Partenaire SAS.")
+
+
+def test_paid_ways_to_enter_are_named_and_refused(
+    api: tuple[TestClient, dict[str, str]], clock: FixedClock
+) -> None:
+    client, headers = api
+    created = client.post(
+        "/api/v1/contests",
+        json=contest_body(clock) | {"entry_channels": ["web", "sms_premium"]},
+        headers=headers,
+    )
+    path = f"/api/v1/contests/{created.json()['id']}"
+    refused = client.post(path + "/publish", headers=headers)
+    assert refused.status_code == 422 and "FR-COSTS-1" in refused.text
+    assert "FR-NOPURCHASE-1" in refused.text
+    unknown = client.patch(path, json={"entry_channels": ["web", "audiotel_0899"]}, headers=headers)
+    assert unknown.status_code == 422 and "entry_channels" in unknown.text
+    free = client.patch(path, json={"entry_channels": ["web", "post"]}, headers=headers)
+    assert free.status_code == 200
+    assert client.post(path + "/publish", headers=headers).status_code == 200

@@ -122,6 +122,8 @@ CASES = [
          clients(requires_purchase=True), clients()),
     Case("FR-NOPURCHASE-1", C, "paid_channel", "premium-rate SMS entry channel",
          config(entry_channels=("web", "premium_sms")), config(entry_channels=("web", "qr_code"))),
+    Case("FR-NOPURCHASE-1", C, "paid_channel", "a paid channel whatever its name",
+         config(entry_channels=("web", "audiotel_0899")), config(entry_channels=("web", "post"))),
     Case("ALL-NOPURCHASE-2", C, "", "extra chances for buyers",
          config(purchase_bonus=True), config()),
     Case("ALL-NOPURCHASE-2", C, "", "extra chances for buyers, client-only contest too",
