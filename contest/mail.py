@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, getaddresses, parseaddr
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
@@ -116,17 +117,9 @@ class MessageBuilder:
                 "rules_url": f"{base}/c/{contest.slug}/rules?lang={item.language}",
             }
         if item.template == "friends_confirmed":
-            contest = self.contests.get(item.payload["slug"])
-            if contest is None:
-                raise Undeliverable("contest gone")
-            own = self.signer.sign(Purpose.ME, item.payload["entry"])
-            base = f"{self.settings.base_url}/c/{contest.slug}"
-            return {
-                "contest": contest,
+            return self._entrant(item) | {
                 "friends": int(item.payload["friends"]),
                 "chances": int(item.payload["chances"]),
-                "own_url": f"{base}/me/{own}?lang={item.language}",
-                "rules_url": f"{base}/rules?lang={item.language}",
             }
         if item.template in {"not_eligible", "already_entered"}:
             return self._truth(item)
@@ -182,20 +175,14 @@ class MessageBuilder:
     def _last_days(self, item: OutboxItem) -> dict[str, object]:
         """A marketing e-mail: it carries the person's preferences link and the RFC 8058
         headers that withdraw the consent in one click."""
-        contest = self.contests.get(item.payload["slug"])
-        if contest is None:
-            raise Undeliverable("contest gone")
-        own = self.signer.sign(Purpose.ME, item.payload["entry"])
-        person = unsubscribe_token(self.signer, contest.organizer_id, int(item.payload["person"]))
-        base = f"{self.settings.base_url}/c/{contest.slug}"
-        return {
-            "contest": contest,
+        links = self._entrant(item)
+        organizer_id = links["contest"].organizer_id
+        person = unsubscribe_token(self.signer, organizer_id, int(item.payload["person"]))
+        return links | {
             "chances": int(item.payload["chances"]),
             "share_url": f"{self.settings.base_url}/r/{item.payload['code']}?lang={item.language}"
             if item.payload.get("code")
             else None,
-            "own_url": f"{base}/me/{own}?lang={item.language}",
-            "rules_url": f"{base}/rules?lang={item.language}",
             "unsubscribe_url": f"{unsubscribe_url(self.settings.base_url, person)}"
             f"?lang={item.language}",
             "list_unsubscribe": unsubscribe_headers(self.settings.base_url, person),
@@ -252,8 +239,9 @@ class MessageBuilder:
             "rules_url": f"{base}/rules?lang={item.language}",
         }
 
-    def _rules_changed(self, item: OutboxItem) -> dict[str, object]:
-        """A transactional notice: the rules the entrant accepted have changed, and why."""
+    def _entrant(self, item: OutboxItem) -> dict[str, Any]:
+        """What every mail to an entrant carries: the contest (from the snapshot cache), the
+        entrant's own page and the rules, in the mail's language."""
         contest = self.contests.get(item.payload["slug"])
         if contest is None:
             raise Undeliverable("contest gone")
@@ -261,10 +249,17 @@ class MessageBuilder:
         base = f"{self.settings.base_url}/c/{contest.slug}"
         return {
             "contest": contest,
+            "own_url": f"{base}/me/{own}?lang={item.language}",
+            "rules_url": f"{base}/rules?lang={item.language}",
+        }
+
+    def _rules_changed(self, item: OutboxItem) -> dict[str, object]:
+        """A transactional notice: the rules the entrant accepted have changed, and why."""
+        links = self._entrant(item)
+        base = f"{self.settings.base_url}/c/{links['contest'].slug}"
+        return links | {
             "reason": item.payload["reason"],
             "versions_url": f"{base}/rules/versions?lang={item.language}",
-            "rules_url": f"{base}/rules?lang={item.language}",
-            "own_url": f"{base}/me/{own}?lang={item.language}",
         }
 
     def _sender(self, contest: object) -> str:
