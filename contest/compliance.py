@@ -99,6 +99,7 @@ def contest_facts(contest: ContestView) -> ContestFacts:
         organizer_contact=contest.organizer_contact or None,
         prizes=contest.prizes,
         platform_invitations_override=override_given(contest.invitations_override_reason),
+        in_store_promotion="in_store" in contest.entry_channels,
         mandatory_fields=tuple(
             name for name in contest.form_fields if name in CATALOGUE and CATALOGUE[name].required
         ),

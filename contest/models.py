@@ -141,6 +141,15 @@ class Contest(SQLModel, table=True):
     ny_filing_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
     fl_filing_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
     prizes_value_usd: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
+    ri_registration_filed: bool = False
+    # California (US-CA-CCPA-1): the organizer's CCPA coverage and its notice, in the rules.
+    ccpa_covered: bool = False
+    ccpa_incentive_notice: str = Field(default="", max_length=3000)
+    # FR-COSTS-1: the optional reimbursement of participation costs, printed in the rules.
+    cost_reimbursement: bool = False
+    reimbursement_address: str = Field(default="", max_length=300)
+    reimbursement_days: int | None = None
+    reimbursement_basis: str = Field(default="", max_length=500)
     # The public value mixed into the draw (contest.draw.beacon): its source as the organizer
     # chose it, and, from publication, its announcement (JSON), e.g. the drand round.
     randomness: str = Field(default="drand", max_length=16)

@@ -16,8 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from contest import tables
+from contest.compliance import contest_facts
 from contest.contests import ContestView
-from contest.i18n import format_day, format_money, format_when, gettext
+from contest.i18n import N_, format_day, format_money, format_when, gettext
+from rules import US_NO_PURCHASE_BLOCK
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
                     "sent to your e-mail address. Only confirmed entries take part in the draw."
                 ),
                 _("Apart from your ordinary internet connection, taking part costs nothing."),
+                *_other_channels(contest, _),
+                *_reimbursement(contest, _),
             ),
         )
     )
@@ -175,6 +179,8 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
             ),
         )
     )
+    if "US" in contest.jurisdictions:
+        sections.append(Section(_("United States"), _united_states(contest, _, language)))
     if contest.deposit_officer.strip():
         deposit = _(
             "These rules were deposited with %(officer)s.", officer=contest.deposit_officer.strip()
@@ -220,6 +226,89 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
         )
     )
     return tuple(sections)
+
+
+CHANNELS = {
+    "email": N_("by e-mail to %(contact)s"),
+    "post": N_("by post to %(address)s"),
+    "in_store": N_("in the organizer's shop, with the QR code shown there"),
+}
+
+
+def _other_channels(contest: ContestView, _: Callable[..., str]) -> tuple[str, ...]:
+    """The free ways to enter the organizer runs besides the page (FR-COSTS-1): each one
+    leads to the same entry, with the same confirmation."""
+    ways = [
+        _(CHANNELS[channel], contact=contest.organizer_contact or "—",
+          address=contest.organizer_address or "—")
+        for channel in contest.entry_channels
+        if channel in CHANNELS
+    ]  # fmt: skip
+    if not ways:
+        return ()
+    return (
+        _(
+            "You may also enter %(ways)s, giving your e-mail address; the entry is confirmed "
+            "the same way.",
+            ways="; ".join(ways),
+        ),
+    )
+
+
+def _reimbursement(contest: ContestView, _: Callable[..., str]) -> tuple[str, ...]:
+    """FR-COSTS-1's optional clause: where, by when and on what basis costs are paid back."""
+    if not contest.cost_reimbursement:
+        return ()
+    return (
+        _(
+            "The costs of taking part are reimbursed on request to %(address)s, within "
+            "%(days)s days after the close, one request per person: %(basis)s",
+            address=contest.reimbursement_address or "—",
+            days=contest.reimbursement_days or "—",
+            basis=contest.reimbursement_basis or "—",
+        ),
+    )
+
+
+def _united_states(contest: ContestView, _: Callable[..., str], language: str) -> tuple[str, ...]:
+    """The material terms US rules carry (US-RULES-1, US-LOTTERY-1, US-GEO-1, US-TAX-1)."""
+    lines = [
+        US_NO_PURCHASE_BLOCK,
+        _(
+            "Open to legal residents of the 50 United States and the District of Columbia "
+            "aged %(age)s or over, or the age of majority in their state if it is higher "
+            "(19 in Alabama and Nebraska, 21 in Mississippi).",
+            age=max(contest.min_age, 18),
+        ),
+    ]
+    if contest.us_states_excluded:
+        lines.append(
+            _(
+                "Void in %(states)s and where prohibited.",
+                states=", ".join(sorted(contest.us_states_excluded)),
+            )
+        )
+    lines.append(_("The odds of winning depend on the number of eligible entries received."))
+    value = contest_facts(contest).usd_prize_value
+    if value is not None:
+        lines.append(
+            _(
+                "Approximate retail value of all prizes: %(value)s.",
+                value=format_money(value, "USD", language),
+            )
+        )
+    lines.append(
+        _(
+            "Winners pay any taxes on their prize. A winner of prizes worth $600 or more in a "
+            "year gives the organizer a W-9 form when claiming."
+        )
+    )
+    if contest.ccpa_covered and contest.ccpa_incentive_notice.strip():
+        lines.append(
+            _("Notice of Financial Incentive (California): %(notice)s",
+              notice=contest.ccpa_incentive_notice.strip())
+        )  # fmt: skip
+    return tuple(lines)
 
 
 def _randomness(

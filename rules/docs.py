@@ -6,8 +6,10 @@ directory); a test fails when the committed file is stale.
 
 from __future__ import annotations
 
+import ast
 import sys
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from rules.engine import catalogue
@@ -25,6 +27,10 @@ from rules.texts import (
 )
 
 DEFAULT_PATH = Path("docs") / "compliance.md"
+# The project's tests, beside this package: app-level tests carry ``@pytest.mark.rule(id)``.
+TESTS_ROOT = Path(__file__).resolve().parents[1] / "tests"
+# Tests that call the engine directly: they check each rule's cases, not that the app feeds it.
+ENGINE_TESTS = "rules"
 PACK_HEADINGS = {
     "ALL": "ALL: every contest",
     "EU": 'EU: contests in an EU member state (FR, DE, ...) or declared "EU"',
@@ -83,7 +89,51 @@ def _table(rules: Sequence[Rule]) -> list[str]:
     return lines
 
 
-def render_compliance_markdown() -> str:
+def _rule_marks(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[str]:
+    for decorator in function.decorator_list:
+        if isinstance(decorator, ast.Call) and ast.unparse(decorator.func) == "pytest.mark.rule":
+            for arg in decorator.args:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    yield arg.value
+
+
+def app_tests(root: Path = TESTS_ROOT) -> dict[str, list[str]]:
+    """Rule id -> the app-level tests of it under ``root`` (``path::name``, sorted): the test
+    functions marked ``@pytest.mark.rule(id, ...)``, outside the engine's own tests."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for path in sorted(root.rglob("test_*.py")):
+        relative = path.relative_to(root.parent)
+        if relative.parts[1] == ENGINE_TESTS:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for rule_id in _rule_marks(node):
+                    found[rule_id].append(f"{relative.as_posix()}::{node.name}")
+    return {rule_id: sorted(tests) for rule_id, tests in found.items()}
+
+
+def _tests_table(rules: Sequence[Rule], tests: dict[str, list[str]]) -> list[str]:
+    lines = [
+        "## How the app is tested against each rule",
+        "",
+        "Each rule is exercised through a door a user reaches (a page, the API, the command",
+        "line or the worker), not by calling the engine: these tests carry",
+        "`@pytest.mark.rule(id)` and show the rule refusing or warning and the compliant",
+        "variant passing, or, where the app offers no way to break the rule, that its doors",
+        "refuse the breaking input.",
+        "",
+        "| id | app-level tests |",
+        "| --- | --- |",
+    ]
+    for rule_id in dict.fromkeys(rule.id for rule in rules):
+        names = tests.get(rule_id, [])
+        cell = "<br>".join(f"`{name}`" for name in names) or "none"
+        lines.append(f"| `{rule_id}` | {cell} |")
+    return lines
+
+
+def render_compliance_markdown(tests_root: Path = TESTS_ROOT) -> str:
     """The full text of docs/compliance.md."""
     rules = catalogue()
     lines = [INTRODUCTION]
@@ -105,6 +155,7 @@ def render_compliance_markdown() -> str:
     ]
     lines += ["", "## Catalogue rules without a check here", ""]
     lines += [f"- `{rule_id}`: {reason}" for rule_id, reason in LEFT_OUT]
+    lines += ["", *_tests_table(rules, app_tests(tests_root))]
     return "\n".join(lines) + "\n"
 
 

@@ -137,6 +137,12 @@ class ContestFacts:
     ri_registration_filed: bool = False  # US-REG-RI-1
     ccpa_covered: bool = False  # US-CA-CCPA-1: the organizer declares CCPA coverage
     ccpa_incentive_notice: str | None = None  # US-CA-CCPA-1
+    # FR-COSTS-1: the optional reimbursement of participation costs (a stamp, a connection);
+    # when offered, the rules must say where to ask, by when, and what is paid back.
+    cost_reimbursement: bool = False
+    reimbursement_address: str | None = None
+    reimbursement_days: int | None = None
+    reimbursement_basis: str | None = None
     # US-REG-1, US-REG-RI-1: the prizes' total in US dollars, as the organizer declares it when
     # they are in another currency (no exchange rates in a pure engine).
     prizes_value_usd: Decimal | None = None

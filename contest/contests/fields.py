@@ -152,6 +152,28 @@ class ContestSettings:
         N_("Florida filing date"),
         hint=N_("At least 7 days before the opening."),
     )
+    ri_registration_filed: bool = setting(
+        False,
+        Kind.BOOLEAN,
+        N_("Rhode Island statement filed (in-shop promotion over $500 of prizes)"),
+    )
+    ccpa_covered: bool = setting(
+        False,
+        Kind.BOOLEAN,
+        N_("Your business is covered by the California Consumer Privacy Act (CCPA)"),
+    )
+    ccpa_incentive_notice: str = setting(
+        "",
+        Kind.TEXT,
+        N_("Notice of Financial Incentive (California)"),
+        hint=N_(
+            "What participants give (their e-mail address and consents), what they get (an entry "
+            "in the contest), how you value their data, and how they withdraw. Printed in the "
+            "rules."
+        ),
+        max_length=3000,
+        rows=4,
+    )
     prizes_value_usd: Decimal | None = setting(
         None,
         Kind.MONEY,
@@ -167,6 +189,32 @@ class ContestSettings:
         N_("Ways to enter"),
         choices=ENTRY_CHANNELS,
         blank=(),
+    )
+    # FR-COSTS-1: the optional reimbursement of what taking part costs (a stamp, a connection).
+    cost_reimbursement: bool = setting(
+        False, Kind.BOOLEAN, N_("Reimburse what taking part costs (stamp, connection)")
+    )
+    reimbursement_address: str = setting(
+        "",
+        Kind.TEXT,
+        N_("Where to ask for the reimbursement"),
+        hint=N_("A postal or e-mail address, printed in the rules."),
+        max_length=300,
+    )
+    reimbursement_days: int | None = setting(
+        None,
+        Kind.INTEGER,
+        N_("Days after the close to ask for it"),
+        low=1,
+        high=365,
+        blank=None,
+    )
+    reimbursement_basis: str = setting(
+        "",
+        Kind.TEXT,
+        N_("What is reimbursed, and on what basis"),
+        hint=N_("For example: the stamp at the standard letter rate; 3 minutes of connection."),
+        max_length=500,
     )
     requires_purchase: bool = setting(
         False, Kind.BOOLEAN, N_("Participants must have made a purchase")

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from rules.facts import ContestFacts
-from rules.model import Breach, breach
+from rules.model import Breach, Localized, breach, refuse
+from rules.official import is_missing
 from rules.registry import Pack
 
 PACK = Pack("FR")
@@ -27,16 +28,36 @@ PACK = Pack("FR")
     "beyond internet access.",
     source="CSI L320-1 (avance financière); ex-C. conso. L121-36-1 — "
     "http://www.laloidujeu.fr/lois-et-textes/",
+    variants=(
+        refuse(
+            "reimbursement",
+            "Remboursement des frais de participation annoncé : indiquez {what}.",
+            "Reimbursement of participation costs offered: state {what}.",
+        ),
+    ),
 )
 def no_premium_rate(contest: ContestFacts, now: datetime) -> Iterator[Breach]:
     """Refuses premium-rate or paid entry channels: the CSI still counts a financial
-    advance, even a refunded one, as a sacrifice.
+    advance, even a refunded one, as a sacrifice. A reimbursement, when offered, must say
+    where to ask, by when and what is paid back (the catalogue's optional clause).
 
-    Differs from the catalogue: the optional reimbursement clause is rendered by the rules
-    page and not checked; FR-NOPURCHASE-1 refuses the same channels on every contest.
+    Differs from the catalogue: FR-NOPURCHASE-1 refuses the same channels on every contest.
     """
     for channel in contest.paid_channels:
         yield breach("entry_channels", channel=channel)
+    if not contest.cost_reimbursement:
+        return
+    terms = (
+        ("reimbursement_address", contest.reimbursement_address,
+         Localized("où la demander", "where to ask for it")),
+        ("reimbursement_days", contest.reimbursement_days,
+         Localized("le délai pour la demander", "by when to ask for it")),
+        ("reimbursement_basis", contest.reimbursement_basis,
+         Localized("ce qui est remboursé, et sur quelle base", "what is paid back, on what basis")),
+    )  # fmt: skip
+    for field, value, what in terms:
+        if is_missing(value):
+            yield breach(field, "reimbursement", what=what)
 
 
 @PACK.config(

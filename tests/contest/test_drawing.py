@@ -216,6 +216,7 @@ def test_refused_for_an_unknown_contest_and_an_operator_email(
     assert refused.value.code == "operator"
 
 
+@pytest.mark.rule("ALL-ELIGIBILITY-1", "FR-MINORS-1")
 def test_ineligible_entries_are_left_out_and_counted_by_rule(
     engine: Engine, clock: FixedClock
 ) -> None:
@@ -264,6 +265,7 @@ def close_demo_clients(engine: Engine, clock: FixedClock) -> None:
     )
 
 
+@pytest.mark.rule("FR-CLIENTS-1")
 def test_client_only_contests_recheck_the_client_data_at_draw_time(
     engine: Engine, clock: FixedClock
 ) -> None:

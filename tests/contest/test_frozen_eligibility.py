@@ -89,6 +89,7 @@ def told(sender: Sender, settings: Any, address: str) -> list[str]:
 # --- Client history --------------------------------------------------------------------------
 
 
+@pytest.mark.rule("FR-CLIENTS-1")
 def test_more_orders_learned_after_the_cutoff_open_no_segment_contest(
     client: TestClient,
     bearer: dict[str, str],

@@ -73,6 +73,7 @@ def test_create_organizer_refuses_a_malformed_option_and_creates_nothing(
         assert session.exec(select(Organizer).where(Organizer.email == EMAIL)).first() is None
 
 
+@pytest.mark.rule("FR-RULES-1")
 def test_a_new_organizer_publishes_once_the_organization_is_filled_in(
     monkeypatch: pytest.MonkeyPatch,
     settings: Settings,

@@ -57,6 +57,7 @@ def refused_by_the_lock(answer: Any) -> bool:
     return answer.status_code == 422 and "ALL-RULES-LOCK-1" in answer.text
 
 
+@pytest.mark.rule("ALL-RULES-LOCK-1")
 def test_a_prize_description_an_earlier_draw_the_winners_notice_or_a_partner_are_locked(
     api: tuple[TestClient, dict[str, str]], clock: FixedClock
 ) -> None:
@@ -93,6 +94,7 @@ def test_dates_with_seconds_survive_a_change_of_something_else(
     assert changed.json()["closes_at"].endswith(":30+00:00")
 
 
+@pytest.mark.rule("ALL-RULES-LOCK-1")
 def test_an_allowed_change_is_published_with_its_reason_and_told_to_earlier_entrants_once(
     api: tuple[TestClient, dict[str, str]],
     clock: FixedClock,
@@ -133,6 +135,7 @@ def test_an_allowed_change_is_published_with_its_reason_and_told_to_earlier_entr
     assert client.get(link.removeprefix("http://testserver")).status_code == 200
 
 
+@pytest.mark.rule("EU-PRIZE-AWARD-1")
 @pytest.mark.parametrize(
     ("field", "text"),
     [
@@ -154,6 +157,7 @@ def test_a_text_that_says_you_have_won_does_not_publish(
     assert field in refused.text
 
 
+@pytest.mark.rule("FR-MINORS-1")
 def test_children_cannot_tick_the_offers_box_below_the_territory_s_consent_age(
     api: tuple[TestClient, dict[str, str]], clock: FixedClock
 ) -> None:
@@ -185,6 +189,7 @@ def test_children_cannot_tick_the_offers_box_below_the_territory_s_consent_age(
     assert unticked.status_code == 303  # type: ignore[attr-defined]
 
 
+@pytest.mark.rule("US-REG-1")
 def test_us_thresholds_read_dollars_and_new_york_and_florida_can_be_left_out(
     api: tuple[TestClient, dict[str, str]], clock: FixedClock
 ) -> None:
@@ -210,6 +215,7 @@ def test_us_thresholds_read_dollars_and_new_york_and_florida_can_be_left_out(
     assert unknown.status_code == 422 and "us_states_excluded" in unknown.text
 
 
+@pytest.mark.rule("EU-REFER-NOSEND-1")
 def test_an_eu_invitations_override_needs_a_real_reason_and_is_audited(
     api: tuple[TestClient, dict[str, str]], clock: FixedClock, engine: Engine
 ) -> None:
@@ -234,6 +240,7 @@ def test_an_eu_invitations_override_needs_a_real_reason_and_is_audited(
     assert logged == {"rule": "EU-REFER-NOSEND-1", "reason": reason}
 
 
+@pytest.mark.rule("FR-LANG-1")
 def test_a_french_contest_written_in_english_only_does_not_publish(
     api: tuple[TestClient, dict[str, str]], clock: FixedClock
 ) -> None:
@@ -256,6 +263,7 @@ def test_a_french_contest_written_in_english_only_does_not_publish(
     assert client.post(path + "/publish", headers=headers).status_code == 200
 
 
+@pytest.mark.rule("EU-CONSENT-SPECIFIC-1")
 def test_the_partners_box_names_each_partner_on_the_form_and_in_the_rules(
     api: tuple[TestClient, dict[str, str]], clock: FixedClock
 ) -> None:
@@ -269,6 +277,7 @@ def test_the_partners_box_names_each_partner_on_the_form_and_in_the_rules(
     assert "shared with these partners only, for their offers: Atelier Partenaire SAS" in rules
 
 
+@pytest.mark.rule("US-GEO-1")
 def test_a_us_contest_asks_the_state_and_keeps_out_the_excluded_ones(
     api: tuple[TestClient, dict[str, str]], clock: FixedClock
 ) -> None:
@@ -345,6 +354,7 @@ def test_the_ledger_keeps_the_partners_named_beside_the_box(
     assert wording.endswith("Les partenaires : Atelier Partenaire SAS.")
 
 
+@pytest.mark.rule("FR-COSTS-1", "FR-NOPURCHASE-1")
 def test_paid_ways_to_enter_are_named_and_refused(
     api: tuple[TestClient, dict[str, str]], clock: FixedClock
 ) -> None:

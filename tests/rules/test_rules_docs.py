@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rules import LEFT_OUT, catalogue
-from rules.docs import main, render_compliance_markdown
+from rules.docs import app_tests, main, render_compliance_markdown
 
 COMPLIANCE_MD = Path(__file__).resolve().parents[2] / "docs" / "compliance.md"
 
@@ -39,3 +39,14 @@ def test_main_writes_the_document_under_the_working_directory(
     )
     assert main([str(tmp_path / "other.md")]) == 0
     assert (tmp_path / "other.md").exists()
+
+
+def test_every_rule_has_an_app_level_test() -> None:
+    """A rule the app never feeds is a promise the product does not keep: each rule id has a
+    test through a page, the API, the command line or the worker (``pytest.mark.rule``)."""
+    tested = app_tests()
+    missing = sorted({rule.id for rule in catalogue()} - set(tested))
+    assert missing == [], f"rules with no app-level test: {missing}"
+    unknown = sorted(set(tested) - {rule.id for rule in catalogue()})
+    assert unknown == [], f"tests marked with ids that are not rules: {unknown}"
+    assert all(not name.startswith("tests/rules/") for names in tested.values() for name in names)

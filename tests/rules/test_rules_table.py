@@ -260,6 +260,10 @@ CASES = [
     # --- FR pack
     Case("FR-COSTS-1", C, "", "premium-rate phone entry",
          config(entry_channels=("premium_phone",)), config(entry_channels=("web", "email"))),
+    Case("FR-COSTS-1", C, "reimbursement", "reimbursement offered without its terms",
+         config(cost_reimbursement=True, reimbursement_address="1 rue de la Paix, Paris"),
+         config(cost_reimbursement=True, reimbursement_address="1 rue de la Paix, Paris",
+                reimbursement_days=30, reimbursement_basis="Le timbre au tarif lent.")),
     Case("FR-LANG-1", C, "", "French contest in English only",
          config(languages=("en",)), config(languages=("fr-FR",))),
     # --- US pack
