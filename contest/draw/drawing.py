@@ -32,7 +32,8 @@ count and segments. Each distinct key is judged once with the first entry's real
 which leaves a few hundred rule evaluations per draw. Should a rule come to read something
 else, one entry in ``CROSS_CHECK_EVERY`` (the first always) is also judged with its own full
 facts, and any difference stops the draw (``EligibilityMemoError``) rather than drawing a
-wrong pool. Country and region are not stored with entries, so they are not known here.
+wrong pool. The US state an entrant gave (kept in the entry's answers) is part of the key:
+US-GEO-1 and the state ages of majority (US-AGE-1) are judged again at the draw.
 
 **Pool listing.** Pools of up to ``POOL_LISTING_LIMIT`` (100,000) entries are listed in the
 record, so that ``verify-draw`` re-runs the draw from the record alone (a few MB of JSON).
@@ -88,6 +89,7 @@ OFFLINE_SOURCE = "none: offline mode, the secret committed at publication alone 
 _contest, _entry, _person = tables.contest, tables.entry, tables.person
 _version, _referral, _freeze_t = tables.clientversion, tables.referral, tables.poolfreeze
 _birth_date = _entry.c.answers["birth_date"].as_string()
+_region = _entry.c.answers["region"].as_string()
 _record, _placement = tables.drawrecord, tables.drawplacement
 _rules_version, _audit = tables.rulesversion, tables.auditevent
 
@@ -474,7 +476,7 @@ class _Pool:
 
     def _full_query(self) -> sa.Select[Any]:
         if not self._contest.clients_only:
-            return self._select(_person.c.email_key, _birth_date).join(
+            return self._select(_person.c.email_key, _birth_date, _region).join(
                 _person, _person.c.id == _entry.c.person_id
             )
         # The client facts as the shop had given them before the cut-off (contest.eligibility).
@@ -492,6 +494,7 @@ class _Pool:
             self._select(
                 _person.c.email_key,
                 _birth_date,
+                _region,
                 _version.c.client_since,
                 _version.c.orders_count,
                 _version.c.segments,
@@ -690,13 +693,14 @@ class _Eligibility:
         return verdict[0][0] if verdict else None
 
     def _key(self, row: Any) -> tuple[Any, ...]:
-        _, _, person_key, birth, *client = row
+        _, _, person_key, birth, region, *client = row
         domain = person_key.rpartition("@")[2]
         born = self._birth(birth)
         key = (
             person_key == self._staff,
             domain if domain in self._facts.excluded_email_domains else "",
             None if born is None else age_on(born, self._today),
+            region,
         )
         if not client:
             return key
@@ -718,11 +722,13 @@ class _Eligibility:
         return self._births[text]
 
     def _judge(self, row: Any) -> tuple[tuple[str, str], ...]:
-        _, _, person_key, birth, *client = row
+        _, _, person_key, birth, region, *client = row
         since, orders, segments = client or (None, 0, ())
         person = PersonFacts(
             email_normalized=person_key,
             birth_date=self._birth(birth),
+            country="US" if region else None,  # as at entry (contest.eligibility.person_facts)
+            region=region,
             age_attested=True,  # an entry exists only once "I am N or over" was ticked
             client_since=since,
             orders_count=orders or 0,

@@ -5,14 +5,20 @@ terms of a US contest's rules."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from contest.clock import FixedClock
+from contest.mail import Sender
+from contest.settings import Settings
 from tests.contest.test_rules_changes import api  # noqa: F401
-from tests.contest.test_self_service import contest_body
+from tests.contest.test_self_service import contest_body, enter_and_confirm
 
 API = tuple[TestClient, dict[str, str]]
 
@@ -139,3 +145,45 @@ def test_a_us_contest_s_rules_carry_the_material_terms(
     assert "The odds of winning depend on the number of eligible entries received." in rules
     assert "Approximate retail value of all prizes: $700.00." in rules
     assert "Winners pay any taxes on their prize" in rules
+
+
+@pytest.mark.rule("US-GEO-1", "US-AGE-1")
+def test_the_draw_judges_each_entrant_s_stored_state_again(
+    api: API,  # noqa: F811
+    clock: FixedClock,
+    engine: Engine,
+    sender: Sender,
+    settings: Settings,
+) -> None:
+    """The state an entrant gave is kept with the entry and read again at the draw: an entry
+    whose stored state is excluded, or whose age is under that state's majority, is left out
+    (here the stored answers are edited, as a state excluded by a court order would be)."""
+    client, headers = api
+    body = us_body(
+        clock,
+        "50",
+        randomness="lottery",
+        randomness_detail="Powerball of the draw day",
+        form_fields=["first_name", "birth_date"],
+    )
+    path = created(client, headers, body)
+    assert refusals(client, headers, path) == []
+    twenty = clock.now().date().replace(year=clock.now().year - 20).isoformat()
+    for email in ("tx@example.org", "ms@example.org", "pr@example.org"):
+        enter_and_confirm(client, sender, settings, email, birth_date=twenty)
+    for email, state in (("ms@example.org", "MS"), ("pr@example.org", "PR")):
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "UPDATE entry SET answers = :answers WHERE person_id = "
+                    "(SELECT id FROM person WHERE email = :email)"
+                ),
+                {"answers": json.dumps({"first_name": "Ann", "birth_date": twenty,
+                                        "region": state}), "email": email},
+            )  # fmt: skip
+    clock.advance(timedelta(days=9))
+    drawn = client.post(path + "/draw", json={"public_value": "1 2 3 4 5"}, headers=headers)
+    assert drawn.status_code == 201, drawn.text
+    record = drawn.json()
+    assert record["pool"]["count"] == 1
+    assert record["exclusions"] == {"US-AGE-1": 1, "US-GEO-1": 1}

@@ -78,8 +78,11 @@ def contest_body(clock: FixedClock) -> dict[str, object]:
     }
 
 
-def enter_and_confirm(client: TestClient, sender: Sender, settings: Settings, email: str) -> None:
-    assert enter(client, "summer", email=email).status_code == 303  # type: ignore[attr-defined]
+def enter_and_confirm(
+    client: TestClient, sender: Sender, settings: Settings, email: str, **fields: str
+) -> None:
+    entered = enter(client, "summer", email=email, **fields)
+    assert entered.status_code == 303, shown(entered)  # type: ignore[attr-defined]
     sender.run_once()
     [mail] = [m for m in read_eml(settings.mail_dir) if m["To"] == email]
     link = link_in(mail, r"http://testserver/c/summer/confirm/\S+")
