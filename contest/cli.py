@@ -371,7 +371,13 @@ def cmd_sending_domain(args: argparse.Namespace) -> int:
 
 def cmd_export_leads(args: argparse.Namespace) -> int:
     return export_leads(
-        _settings(), args.slug, args.purpose, args.lawful_basis, sys.stdout, sys.stderr
+        _settings(),
+        args.slug,
+        args.purpose,
+        args.lawful_basis,
+        sys.stdout,
+        sys.stderr,
+        partner=args.partner,
     )
 
 
@@ -383,6 +389,7 @@ def export_leads(
     out: TextIO,
     err: TextIO,
     clock: Clock = SYSTEM_CLOCK,
+    partner: str | None = None,
 ) -> int:
     """``contest export leads SLUG``: the CSV on ``out``; 0, or 1 with the reason on ``err``."""
     from contest.leads.export import LeadExportRefused, basis_note, export_contest_leads
@@ -392,7 +399,9 @@ def export_leads(
     engine = _migrated_engine(settings)
     try:
         links = PreferenceLinks(Signer(settings.secret_keys, clock), settings.base_url)
-        chunks = export_contest_leads(engine, slug, purpose, lawful_basis, clock.now(), links)
+        chunks = export_contest_leads(
+            engine, slug, purpose, lawful_basis, clock.now(), links, partner=partner
+        )
         for chunk in chunks:
             out.write(chunk)
     except LeadExportRefused as exc:
@@ -477,6 +486,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a consent purpose, or e.g. prize_fulfilment (then --lawful-basis)",
     )
     leads.add_argument("--lawful-basis", metavar="TEXT", help="required for non-consent purposes")
+    leads.add_argument(
+        "--partner", metavar="NAME", help="with --purpose partners: one of the contest's partners"
+    )
     leads.set_defaults(func=cmd_export_leads)
 
     verify = commands.add_parser(

@@ -16,9 +16,10 @@ What the export refuses, and why:
   purpose is current: the latest ledger event for the person and purpose is ``confirmed``
   (EU-CONSENT-PROOF-1, DE-DOI-1), and whose address has not bounced for good. A lawful basis
   cannot replace that consent (FR-EMAIL-OPTIN-1);
-- a partner export is for one contest, names partners, and holds only the persons whose
-  current partner consent was given on that contest's form, with the consent version and the
-  source (EU-CONSENT-SPECIFIC-1);
+- a partner export is for one contest and one of the partners it names, and holds only the
+  persons whose current partner consent was given on that contest's form and names that
+  partner, with the consent version and the source (EU-CONSENT-SPECIFIC-1): each partner
+  gets its own file, and the audit log says which partner received which;
 - any other purpose (prize fulfilment...) exports every participant of one contest, and only
   once the organizer has written the lawful basis, which the file's first line records;
 - a contest that is not the organizer's is unknown.
@@ -190,6 +191,7 @@ def lead_query(
     contest_id: int | None = None,
     source: str | None = None,
     deliverable: bool = False,
+    partner: str | None = None,
 ) -> sa.Select[Any]:
     """One row per person of the organizer (erased persons excepted), ordered by person.
 
@@ -298,6 +300,8 @@ def lead_query(
         query = query.where(current.c.event == CONFIRMED)
     if consent == PARTNERS and contest_id is not None:  # given on this contest's form
         query = query.where(current.c.entry_id == first.c.id)
+    if consent == PARTNERS and partner is not None:  # the wording they agreed to names it
+        query = query.where(current.c.wording.contains(partner, autoescape=True))
     if source is not None:
         came = _entry.alias("came")
         query = query.where(
@@ -365,6 +369,7 @@ def export_leads(
     lawful_basis: str | None = None,
     now: datetime,
     links: PreferenceLinks,
+    partner: str | None = None,
 ) -> Iterator[str]:
     """The organizer's leads as CSV text in chunks of ``CHUNK_ROWS`` rows, read as they are sent.
 
@@ -373,8 +378,9 @@ def export_leads(
     the mails sent from another tool can carry it. Refuses (LeadExportRefused, before reading
     anything) as the module says: a consent purpose with a lawful basis, another purpose
     without one or without a contest, a partner export without a contest or for a contest
-    naming no partners, a contest that is not the organizer's. The export is recorded in the
-    audit log (``leads.exported``). Cells that a spreadsheet would read as a formula are
+    naming no partners or without one of them (``partner``), a contest that is not the
+    organizer's. The export is recorded in the audit log (``leads.exported``), with the
+    partner it is for. Cells that a spreadsheet would read as a formula are
     prefixed with ``'``.
     """
     purpose = _clean(purpose)
@@ -432,8 +438,12 @@ def export_leads(
                     f"The contest {contest_slug} names no partners: nothing can be passed on "
                     "to partners.",
                 )
+            if purpose == PARTNERS:
+                partner = _named_partner(contest_slug, tuple(contest.partners), partner)
             contest_id = contest.id
         detail = {"purpose": purpose, "lawful_basis": basis or None, "contest": contest_slug}
+        if purpose == PARTNERS:
+            detail["partner"] = partner
         audit(connection, organizer_id, "leads.exported", detail, now, contest_id=contest_id)
     query = lead_query(
         organizer_id,
@@ -441,9 +451,16 @@ def export_leads(
         consent=purpose if by_consent else None,
         contest_id=contest_id,
         deliverable=by_consent,
+        partner=partner if purpose == PARTNERS else None,
     )
     scope = f"contest {contest_slug}" if contest_slug else "all contests"
-    if by_consent:
+    if purpose == PARTNERS:
+        note = (
+            f"# Leads of {scope} for the partner {partner}: only persons whose consent to "
+            f"the partners named on the form, this one among them, is current and whose "
+            f"address has not bounced; exported {now.isoformat()}"
+        )
+    elif by_consent:
         note = (
             f"# Leads of {scope} for {purpose}: only persons whose consent is current "
             f"(latest event confirmed) and whose address has not bounced; "
@@ -457,6 +474,23 @@ def export_leads(
     return _stream(engine, query, note, lambda ids: links.urls(organizer_id, ids))
 
 
+def _named_partner(slug: str, partners: tuple[str, ...], partner: str | None) -> str:
+    """The partner a partner export is for, as the contest names it; refuses none or another
+    (each partner gets only the people who agreed to it by name)."""
+    wanted = _clean(partner or "").casefold()
+    for name in partners:
+        if name.casefold() == wanted:
+            return name
+    names = ", ".join(partners)
+    raise LeadExportRefused(
+        "partner_required",
+        f"Un export pour les partenaires se fait partenaire par partenaire : choisissez l'un "
+        f"de ceux que nomme le jeu {slug} ({names}).",
+        f"A partners' export is made one partner at a time: choose one of those the contest "
+        f"{slug} names ({names}).",
+    )
+
+
 def export_contest_leads(
     engine: Engine,
     slug: str,
@@ -464,6 +498,7 @@ def export_contest_leads(
     lawful_basis: str | None,
     now: datetime,
     links: PreferenceLinks,
+    partner: str | None = None,
 ) -> Iterator[str]:
     """The lead CSV of the contest ``slug``, whoever its organizer (the command line runs on the
     server). Refuses (LeadExportRefused) an unknown contest, and as :func:`export_leads` does."""
@@ -481,6 +516,7 @@ def export_contest_leads(
         lawful_basis=lawful_basis,
         now=now,
         links=links,
+        partner=partner,
     )
 
 

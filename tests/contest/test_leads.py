@@ -202,6 +202,7 @@ EXPECTED = {
     **{f"l{n}@example.org": ("cold_prospect", 30) for n in range(1, 5)},  # confirmed, yesterday
 }
 PARTNER_WORDING = "J'accepte que mon adresse soit transmise à Partner SAS."
+OTHER_WORDING = "Les offres de nos partenaires. Les partenaires : Other Partner SA."
 
 
 @pytest.fixture
@@ -275,7 +276,9 @@ def seeded(engine: Engine) -> Shop:
         both = p("both@example.org")
         shop.entry(both, "shop-a", 5)
         both_b = shop.entry(both, "shop-b", 3)
-        shop.consent(both, "partners", "granted", "confirmed", entry_id=both_b)
+        shop.consent(
+            both, "partners", "granted", "confirmed", entry_id=both_b, wording=OTHER_WORDING
+        )
     shop.connection = None
     return shop
 
@@ -510,13 +513,26 @@ def test_export_refusals_are_clear_and_read_nothing(
 def test_partner_export_holds_consents_given_on_the_contest_form_with_version_and_source(
     engine: Engine, seeded: Shop
 ) -> None:
-    def partner_export(slug: str) -> list[dict[str, str]]:
+    def partner_export(slug: str, partner: str | None) -> list[dict[str, str]]:
         chunks = export_leads(
-            engine, seeded.organizer_id, contest_slug=slug, purpose="partners", now=NOW, links=LINKS
+            engine,
+            seeded.organizer_id,
+            contest_slug=slug,
+            purpose="partners",
+            now=NOW,
+            links=LINKS,
+            partner=partner,
         )
-        return read_csv(chunks)[1]
+        note, rows = read_csv(chunks)
+        assert f"for the partner {partner}:".casefold() in note.casefold()
+        return rows
 
-    (hot,) = partner_export("shop-a")  # both@ consented on shop-b's form, not shop-a's
+    for unnamed in (None, "Other Partner SA", "Partner"):  # each partner by its own name
+        with pytest.raises(LeadExportRefused) as refused:
+            partner_export("shop-a", unnamed)
+        assert refused.value.code == "partner_required"
+        assert "(Partner SAS)" in refused.value.message_en
+    (hot,) = partner_export("shop-a", "partner sas")  # both@ consented on shop-b's form
     assert (hot["email"], hot["consent_purpose"], hot["consent_state"]) == (
         "hot@example.org",
         "partners",
@@ -524,7 +540,9 @@ def test_partner_export_holds_consents_given_on_the_contest_form_with_version_an
     )
     assert hot["consent_version"] == wording_hash(PARTNER_WORDING)
     assert hot["source"] == "direct"
-    assert [row["email"] for row in partner_export("shop-b")] == ["both@example.org"]
+    assert [row["email"] for row in partner_export("shop-b", "Other Partner SA")] == [
+        "both@example.org"
+    ]
 
 
 def test_another_organizers_people_and_contests_never_appear(

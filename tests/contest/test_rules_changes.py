@@ -373,3 +373,43 @@ def test_paid_ways_to_enter_are_named_and_refused(
     free = client.patch(path, json={"entry_channels": ["web", "post"]}, headers=headers)
     assert free.status_code == 200
     assert client.post(path + "/publish", headers=headers).status_code == 200
+
+
+@pytest.mark.rule("EU-CONSENT-SPECIFIC-1")
+def test_each_partner_gets_its_own_file_of_the_people_who_agreed_to_it_by_name(
+    api: tuple[TestClient, dict[str, str]],
+    clock: FixedClock,
+    engine: Engine,
+    sender: Sender,
+    settings: Settings,
+) -> None:
+    client, headers = api
+    partners = PARTNERS | {"partners": ["Atelier Partenaire SAS", "Maison Voisine SARL"]}
+    published(client, headers, contest_body(clock) | partners)
+    enter_and_confirm(client, sender, settings, "ann@example.org", consent_partners="on")
+    enter_and_confirm(client, sender, settings, "bob@example.org")  # the box left unticked
+
+    def export(**params: str) -> Any:
+        query = {"contest": "summer", "purpose": "partners"} | params
+        return client.get("/api/v1/leads.csv", params=query, headers=headers)
+
+    for unnamed in ({}, {"partner": "Data Broker Ltd"}):
+        refused = export(**unnamed)
+        assert refused.status_code == 422
+        assert "Atelier Partenaire SAS, Maison Voisine SARL" in refused.text
+    for partner in ("Atelier Partenaire SAS", "Maison Voisine SARL"):
+        sent = export(partner=partner)
+        assert sent.status_code == 200, sent.text
+        lines = sent.text.splitlines()
+        assert f"for the partner {partner}:" in lines[0]
+        assert [line.split(",")[0] for line in lines[2:]] == ["ann@example.org"]
+    with engine.connect() as connection:
+        logged = connection.execute(
+            sa.select(tables.auditevent.c.detail)
+            .where(tables.auditevent.c.action == "leads.exported")
+            .order_by(tables.auditevent.c.id)
+        ).scalars()
+        assert [detail["partner"] for detail in logged] == [
+            "Atelier Partenaire SAS",
+            "Maison Voisine SARL",
+        ]

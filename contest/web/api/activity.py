@@ -145,6 +145,11 @@ def _writing_page(request: Request, organizer_id: int, **filters: Any) -> export
         query_parameter("contest", {"type": "string", "maxLength": 100}, "A contest's slug."),
         query_parameter("purpose", {"type": "string", "maxLength": 64}),
         query_parameter("lawful_basis", {"type": "string", "maxLength": 500}),
+        query_parameter(
+            "partner",
+            {"type": "string", "maxLength": 200},
+            "For the purpose partners: the partner, as the contest names it.",
+        ),
     ),
     ok={"200": (CSV, "The CSV export, as the workspace downloads it.")},
     errors={"422": "The export cannot be made as asked (the message says why)."},
@@ -162,6 +167,7 @@ async def export_leads_csv(request: Request, caller: Caller) -> Response:
             lawful_basis=params.get("lawful_basis") or None,
             now=now_of(request),
             links=preference_links(request),
+            partner=params.get("partner") or None,
         )
         first = await run_in_threadpool(next, chunks, "")
     except export.LeadExportRefused as refused:

@@ -90,6 +90,7 @@ async def leads_csv(request: Request, organizer: OrganizerIdentity) -> Response:
             lawful_basis=params.get("lawful_basis") or None,
             now=now_of(request),
             links=preference_links(request),
+            partner=params.get("partner") or None,
         )
         first = await run_in_threadpool(next, chunks, "")
     except export.LeadExportRefused as refused:
