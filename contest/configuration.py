@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from contest import rulespdf
 from contest.compliance import contest_facts, override_given
 from contest.contests.fields import PRIZE_SETTINGS, SETTINGS, ContestSettings
 from contest.contests.formats import prize_of_row, row_values, settings_of_row
@@ -395,8 +396,15 @@ def freeze_rules(session: Session, row: Contest, now: datetime, reason: str) -> 
     ).first()
     if exists is not None:
         return None
+    pdf = rulespdf.of_contest(view, version, now)
     frozen = RulesVersion(
-        contest_id=row.id, version=version, text=rules_text(view), reason=reason, published_at=now
+        contest_id=row.id,
+        version=version,
+        text=rules_text(view),
+        reason=reason,
+        published_at=now,
+        pdf=pdf,
+        pdf_sha256=rulespdf.sha256(pdf),
     )
     session.add(frozen)
     return frozen

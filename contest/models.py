@@ -485,6 +485,9 @@ class RulesVersion(SQLModel, table=True):
     text: str
     reason: str = Field(default="", max_length=500)
     published_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The PDF of this version as rendered when it was stored (contest.rulespdf), and its hash.
+    pdf: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    pdf_sha256: str | None = Field(default=None, max_length=64)
 
 
 class ApiToken(SQLModel, table=True):

@@ -277,7 +277,7 @@ def _united_states(contest: ContestView, _: Callable[..., str], language: str) -
         _(
             "Open to legal residents of the 50 United States and the District of Columbia "
             "aged %(age)s or over, or the age of majority in their state if it is higher "
-            "(19 in Alabama and Nebraska, 21 in Mississippi).",
+            "(19 in Alabama, Delaware and Nebraska, 21 in Mississippi).",
             age=max(contest.min_age, 18),
         ),
     ]
@@ -374,6 +374,7 @@ class PublishedVersion:
     published_at: datetime
     reason: str
     text: str
+    pdf_sha256: str | None = None  # None for a version stored before PDFs were kept
 
     @property
     def is_change(self) -> bool:
@@ -384,12 +385,16 @@ def published_versions(connection: Connection, contest_id: int) -> list[Publishe
     """Every published version of a contest's rules, the latest first."""
     table = tables.rulesversion
     rows = connection.execute(
-        sa.select(table.c.version, table.c.published_at, table.c.reason, table.c.text)
+        sa.select(
+            table.c.version, table.c.published_at, table.c.reason, table.c.text, table.c.pdf_sha256
+        )
         .where(table.c.contest_id == contest_id)
         .order_by(table.c.published_at, table.c.id)
     ).all()
     versions = [
-        PublishedVersion(number, row.version, row.published_at, row.reason, row.text)
+        PublishedVersion(
+            number, row.version, row.published_at, row.reason, row.text, row.pdf_sha256
+        )
         for number, row in enumerate(rows, start=1)
     ]
     return versions[::-1]

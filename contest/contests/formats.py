@@ -27,6 +27,17 @@ def _zone(form: Mapping[str, Any], errors: ConfigErrors) -> ZoneInfo:
         return ZoneInfo(DEFAULT_TIMEZONE)
 
 
+# A prize line counts once any of these is given (quantity, kind and currency have defaults):
+# a value without a description is kept, for ALL-PRIZE-DESC-1 to ask what the prize is.
+TYPED_PRIZE_FIELDS = (
+    "description",
+    "description_translation",
+    "unit_value",
+    "voucher_min_order",
+    "voucher_validity_days",
+)
+
+
 def parse_contest_form(form: Mapping[str, Any]) -> ContestSettings:
     """Reads the configuration form; raises :class:`ConfigErrors` for values that are not well
     formed.
@@ -47,7 +58,7 @@ def parse_contest_form(form: Mapping[str, Any]) -> ContestSettings:
             name: spec.parse(prefix + name, form, zone, errors)
             for name, spec in PRIZE_SETTINGS.items()
         }
-        if item["description"]:
+        if any(item[name] not in ("", None) for name in TYPED_PRIZE_FIELDS):
             item["currency"] = (item["currency"] or "EUR").upper()[:3]
             prizes.append(Prize(rank=len(prizes) + 1, **item))
     if errors.errors:

@@ -379,7 +379,9 @@ def _check_drawable(connection: Connection, contest: ContestView, now: datetime)
     probe = PersonFacts(email_normalized="probe@draw.invalid", age_attested=True, confirmed=True)
     for finding in evaluate_draw(contest_facts(contest), probe, now).refusals:
         if finding.rule_id in CONTEST_LEVEL_RULES:
-            raise DrawRefused("not_closed", finding.message_fr, finding.message_en)
+            raise DrawRefused(
+                "not_closed", finding.message_fr, finding.message_en, rule_id=finding.rule_id
+            )
     row = connection.execute(
         sa.select(_contest.c.draw_secret, _contest.c.draw_commitment).where(
             _contest.c.id == contest.id

@@ -7,6 +7,8 @@ text that tells visitors they have won never publishes (EU-PRIZE-AWARD-1)."""
 from __future__ import annotations
 
 import hashlib
+import re
+import zlib
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -413,3 +415,39 @@ def test_each_partner_gets_its_own_file_of_the_people_who_agreed_to_it_by_name(
             "Atelier Partenaire SAS",
             "Maison Voisine SARL",
         ]
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text drawn in a PDF's pages (their streams inflated), as the standard fonts encode
+    it: enough to find a sentence that fits on one line."""
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+    return "".join(zlib.decompress(s).decode("cp1252", "replace") for s in streams)
+
+
+def test_the_rules_pdf_is_kept_byte_for_byte_with_each_version_and_its_hash_shown(
+    api: tuple[TestClient, dict[str, str]], clock: FixedClock
+) -> None:
+    client, headers = api
+    path = published(client, headers, contest_body(clock))
+    first = client.get("/c/summer/rules.pdf")
+    assert first.status_code == 200 and first.headers["content-type"] == "application/pdf"
+    assert first.content.startswith(b"%PDF-")
+    digest = hashlib.sha256(first.content).hexdigest()
+    assert digest in client.get("/c/summer/rules?lang=en").text
+    drawn = pdf_text(first.content)
+    assert "Summer vouchers" in drawn and "Bon d'achat de 50" in drawn
+    assert client.get("/c/summer/rules.pdf").content == first.content
+
+    clock.advance(timedelta(hours=1))
+    later = (clock.now() + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M")
+    changed = client.patch(
+        path, json={"closes_at": later, "draw_at": later, "reason": "Prolongé."}, headers=headers
+    )
+    assert changed.status_code == 200, changed.text
+    in_force = client.get("/c/summer/rules.pdf").content
+    assert in_force != first.content
+    assert client.get("/c/summer/rules/versions/1.pdf").content == first.content
+    assert client.get("/c/summer/rules/versions/2.pdf").content == in_force
+    assert client.get("/c/summer/rules/versions/3.pdf").status_code == 404
+    versions = client.get("/c/summer/rules/versions?lang=en").text
+    assert digest in versions and hashlib.sha256(in_force).hexdigest() in versions

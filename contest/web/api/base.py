@@ -67,7 +67,8 @@ def refused(verdict: Verdict) -> JSONResponse:
     return error(
         422,
         "rules_refused",
-        "A legal rule refuses this contest: " + ", ".join(dict.fromkeys(verdict.rule_ids)),
+        "A legal rule refuses this contest: "
+        + ", ".join(dict.fromkeys(f.rule_id for f in verdict.refusals)),
         rules=[finding_json(f) for f in verdict.refusals],
     )
 

@@ -25,6 +25,7 @@ from contest.web.participant.contest_page import (
     preview,
     rules,
     rules_file,
+    rules_pdf,
     rules_versions,
     share_card,
 )
@@ -55,6 +56,13 @@ routes = [
     Route("/c/{slug}/rules", rules, name="rules", methods=["GET"]),
     Route("/c/{slug}/rules/versions", rules_versions, name="rules_versions", methods=["GET"]),
     Route("/c/{slug}/rules.txt", rules_file, name="rules_file", methods=["GET"]),
+    Route("/c/{slug}/rules.pdf", rules_pdf, name="rules_pdf", methods=["GET"]),
+    Route(
+        "/c/{slug}/rules/versions/{number:int}.pdf",
+        rules_pdf,
+        name="rules_version_pdf",
+        methods=["GET"],
+    ),
     Route("/c/{slug}/card.png", share_card, name="share_card", methods=["GET"]),
     Route("/media/{name}", media_file, name="media", methods=["GET"]),
     Route("/r/{code}", sharing.referral_link, name="referral", methods=["GET"]),

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from contest import media, sharecard, showcase
+from contest import media, rulespdf, sharecard, showcase
 from contest.contests import ContestView
 from contest.contests.fields import US_STATE_CODES
 from contest.draw.drawing import frozen_pool
@@ -193,6 +193,7 @@ async def rules(request: Request) -> Response:
         version=rules_version(contest),
         client_set=committed,
         changes=changes,
+        pdf_sha256=versions[0].pdf_sha256 if versions else None,
     )
 
 
@@ -207,6 +208,28 @@ async def rules_file(request: Request) -> Response:
         headers={
             "Content-Disposition": f'inline; filename="rules-{contest.slug}.txt"',
             "X-Rules-Version": rules_version(contest),
+        },
+    )
+
+
+async def rules_pdf(request: Request) -> Response:
+    """A version of the rules as a PDF, byte for byte as stored when it was published: the one
+    in force at /c/{slug}/rules.pdf, an earlier one at /c/{slug}/rules/versions/{number}.pdf.
+    Its SHA-256 is printed on the rules page (FR-DEPOSIT-1)."""
+    contest = contest_of(request)
+    number = request.path_params.get("number")
+    found = await run_in_threadpool(
+        reading, state_of(request).engine, rulespdf.stored, contest, number
+    )
+    if found is None:
+        raise HTTPException(status_code=404)
+    shown_number, pdf = found
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": (f'inline; filename="rules-{contest.slug}-v{shown_number}.pdf"'),
+            "X-Content-SHA256": rulespdf.sha256(pdf),
         },
     )
 
