@@ -4,12 +4,19 @@ An account is either the organizer's own (the first owner of the workspace) or a
 (contest.members): both sign in here, and the identity says whose workspace it opens and
 with which role.
 
-Throttling lives in the database (contest.ratelimit), so it holds across app processes:
-at most 5 failed attempts per address and 30 per network (/24 or /48) every 15 minutes.
+Throttling lives in the database (contest.ratelimit), so it holds across app processes. It is
+kept per account *and* network (/24 or /48): five failed attempts are free, then each failure
+doubles the wait before the next try from that network (one minute, two, four... at most an
+hour), so someone guessing from one network never locks the owner out of another; a network
+also has at most 30 failures every 15 minutes, whatever the addresses. A sign-in clears its
+network's failures for the account, a password reset all of them. Buckets name the address
+by a keyed hash (:func:`address_tag`), never the address itself.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,11 +27,26 @@ from sqlalchemy.engine import Connection
 from contest import outbox, tables
 from contest.passwords import hash_password, verify_password
 from contest.people import InvalidEmail, clean_email
-from contest.ratelimit import Limit, exceeded, hit, retry_after
+from contest.ratelimit import (
+    Backoff,
+    Limit,
+    backoff_failure,
+    backoff_wait,
+    exceeded,
+    forget,
+    forget_prefixed,
+    hit,
+    retry_after,
+)
 from contest.roles import Role
 from rules import Refusal
 
-LOGIN_PER_ADDRESS = Limit(5, timedelta(minutes=15))
+LOGIN_PER_ACCOUNT_AND_NETWORK = Backoff(
+    free=5,
+    first_wait=timedelta(minutes=1),
+    longest_wait=timedelta(hours=1),
+    forget_after=timedelta(days=1),
+)
 LOGIN_PER_NETWORK = Limit(30, timedelta(minutes=15))
 RESET_PER_ADDRESS = Limit(3, timedelta(hours=1))
 _DUMMY_HASH = hash_password("a password nobody has, to spend the same time")
@@ -82,6 +104,19 @@ def _normalized(email: str) -> str:
         return clean_email(email).lower()
     except InvalidEmail:
         return email.strip().lower()
+
+
+def address_tag(key: bytes, email: str) -> str:
+    """How rate-limit buckets name an address: a keyed hash (HMAC-SHA256, 128 bits) of its
+    normalized form, so that the table holds no address and any casing or spacing of one
+    address counts as that address. ``key`` is the app's secret key."""
+    message = b"rate-limit-address\x00" + _normalized(email).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def _login_buckets(key: bytes, email: str) -> str:
+    """The prefix of every sign-in bucket of one address (one bucket per network)."""
+    return f"login:{address_tag(key, email)}:"
 
 
 def find_by_email(connection: Connection, email: str) -> Any:
@@ -156,42 +191,52 @@ def identity(
 
 
 def authenticate(
-    connection: Connection, email: str, password: str, network: str, now: datetime
+    connection: Connection,
+    email: str,
+    password: str,
+    network: str,
+    now: datetime,
+    *,
+    key: bytes,
 ) -> OrganizerIdentity:
     """The organizer behind ``email`` and ``password``.
 
     Refuses (LoginRefused) a wrong pair without saying which part was wrong, and refuses even
-    a right pair once the address or the network has failed too often: guessing is throttled.
-    A refusal has counted the failure in ``connection``'s transaction: commit it anyway.
+    a right pair while this address has failed too often from this network (the wait grows
+    with each failure: LOGIN_PER_ACCOUNT_AND_NETWORK) or this network too often for any
+    address (LOGIN_PER_NETWORK). Failures elsewhere never refuse this network. A refusal has
+    counted the failure in ``connection``'s transaction: commit it anyway. ``key`` hashes the
+    address in the buckets' names (:func:`address_tag`).
     """
-    buckets = (
-        (f"login:address:{_normalized(email)}", LOGIN_PER_ADDRESS),
-        (f"login:network:{network}", LOGIN_PER_NETWORK),
-    )
-    for bucket, rule in buckets:
-        if exceeded(connection, bucket, rule, now):
-            raise throttled(retry_after(now, rule))
+    account_bucket = _login_buckets(key, email) + network
+    network_bucket = f"login:network:{network}"
+    wait = backoff_wait(connection, account_bucket, LOGIN_PER_ACCOUNT_AND_NETWORK, now)
+    if wait:
+        raise throttled(wait)
+    if exceeded(connection, network_bucket, LOGIN_PER_NETWORK, now):
+        raise throttled(retry_after(now, LOGIN_PER_NETWORK))
     row = find_by_email(connection, email)
     if row is None:
         verify_password(_DUMMY_HASH, password)
     elif verify_password(row.password_hash, password):
+        forget(connection, account_bucket)
         return _identity(row)
-    for bucket, rule in buckets:
-        hit(connection, bucket, rule, now)
+    backoff_failure(connection, account_bucket, LOGIN_PER_ACCOUNT_AND_NETWORK, now)
+    hit(connection, network_bucket, LOGIN_PER_NETWORK, now)
     raise wrong_credentials()
 
 
 def request_password_reset(
-    connection: Connection, email: str, now: datetime, language: str = "fr"
+    connection: Connection, email: str, now: datetime, language: str = "fr", *, key: bytes
 ) -> bool:
     """Queues a reset link for an existing account, in the ``language`` of the page it was
     asked from; True when one was queued.
 
     Says nothing to the caller's audience either way (the page answers the same), and sends
-    at most three links an hour to one address.
+    at most three links an hour to one address (its bucket named by :func:`address_tag`).
     """
     row = find_by_email(connection, email)
-    bucket = f"reset:address:{_normalized(email)}"
+    bucket = f"reset:{address_tag(key, email)}"
     if row is None or exceeded(connection, bucket, RESET_PER_ADDRESS, now):
         return False
     hit(connection, bucket, RESET_PER_ADDRESS, now)
@@ -222,8 +267,11 @@ def reset_password(
     password: str,
     now: datetime,
     member_id: int | None = None,
+    *,
+    key: bytes,
 ) -> None:
-    """Sets a new password and signs out every session; the link works once.
+    """Sets a new password, signs out every session, and forgets the account's failed
+    sign-ins from every network (``key`` as for :func:`authenticate`); the link works once.
 
     Raises WeakPassword (from contest.passwords) for a short password, ResetRefused when the
     link's account version is no longer current.
@@ -246,14 +294,22 @@ def reset_password(
             "Ce lien a déjà servi : demandez-en un nouveau.",
             "This link was already used: ask for a new one.",
         )
+    email = connection.execute(sa.select(table.c.email).where(account)).scalar_one()
+    forget_prefixed(connection, _login_buckets(key, email))
 
 
 def sign_in(
-    connection: Connection, email: str, password: str, network: str, now: datetime
+    connection: Connection,
+    email: str,
+    password: str,
+    network: str,
+    now: datetime,
+    *,
+    key: bytes,
 ) -> OrganizerIdentity | LoginRefused:
     """:func:`authenticate`, its refusal given back rather than raised, so that the transaction
     that counted the failed attempt commits (a raised refusal would roll the count back)."""
     try:
-        return authenticate(connection, email, password, network, now)
+        return authenticate(connection, email, password, network, now, key=key)
     except LoginRefused as refused:
         return refused

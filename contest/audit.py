@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from contest import tables
-from contest.csvcells import csv_chunks, spreadsheet_safe
+from contest.csvcells import csv_chunks
 from contest.i18n import N_
 
 # What each action is called on the audit page; an action without a label shows its code.
@@ -31,6 +31,7 @@ ACTIONS = {
     "contest.drawn": N_("Draw run"),
     "leads.exported": N_("Leads exported"),
     "leads.read": N_("Leads read through the API"),
+    "entries.read": N_("Entries read through the API"),
     "vouchers.exported": N_("Vouchers exported"),
     "link.created": N_("Tracked link created"),
     "referral.decided": N_("Referral reviewed"),
@@ -138,10 +139,10 @@ def audit_csv(connection: Connection, organizer_id: int) -> Iterator[str]:
             [
                 line.id,
                 line.created_at.astimezone(UTC).isoformat(),
-                spreadsheet_safe(line.actor),
+                line.actor,
                 line.action,
                 line.contest_slug or "",
-                spreadsheet_safe(json.dumps(line.detail, sort_keys=True, ensure_ascii=False)),
+                json.dumps(line.detail, sort_keys=True, ensure_ascii=False),
             ]
             for line in rows
         ),

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from contest import tables
-from contest.csvcells import spreadsheet_safe
+from contest.csvcells import safe_row
 from contest.models import EntryStatus
 from viral import links
 
@@ -408,15 +408,17 @@ def _step(
 
 def _csv_row(row: sa.Row[Any]) -> list[object]:
     confirmed_at = row.confirmed_at.isoformat() if row.confirmed_at is not None else ""
-    return [
-        row.public_id,
-        row.status,
-        row.created_at.isoformat(),
-        confirmed_at,
-        spreadsheet_safe(row.source),
-        row.chances,
-        row.language,
-    ]
+    return safe_row(
+        [
+            row.public_id,
+            row.status,
+            row.created_at.isoformat(),
+            confirmed_at,
+            row.source,
+            row.chances,
+            row.language,
+        ]
+    )
 
 
 def _drain(buffer: io.StringIO) -> str:

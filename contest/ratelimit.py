@@ -1,12 +1,18 @@
-"""Fixed-window rate limits kept in the database, so every app process shares them.
+"""Rate limits kept in the database, so every app process shares them.
 
-A bucket is a string such as ``login:ip:203.0.113.0``. Each window of ``window`` seconds
-allows ``limit`` hits; the row is reset when a new window starts. One upsert per hit.
+A bucket is a string such as ``login:network:203.0.113.0``. Two kinds share the table:
+
+- a fixed window (:class:`Limit`): each window of ``window`` seconds allows ``limit`` hits;
+  the row is reset when a new window starts. One upsert per hit.
+- a growing delay (:class:`Backoff`): a few failures are free, then each one doubles the wait
+  before the next try. The row holds the time of the last failure (``window_start``) and the
+  failures since the bucket was last forgotten (``hits``).
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -111,3 +117,66 @@ def retry_after(now: datetime, rule: Limit) -> int:
     """Seconds until the current window ends."""
     end = _window_start(now, rule.window) + rule.window
     return max(int((end - now).total_seconds()), 1)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """``free`` failures, then a wait of ``first_wait`` doubled with each further failure, at
+    most ``longest_wait``; the failures are forgotten ``forget_after`` the last one."""
+
+    free: int
+    first_wait: timedelta
+    longest_wait: timedelta
+    forget_after: timedelta
+
+    def wait(self, failures: int) -> timedelta:
+        """How long after the last of ``failures`` failures the next try must wait."""
+        if failures < self.free:
+            return timedelta(0)
+        doublings = min(failures - self.free, 32)  # the cap is reached long before
+        return min(self.first_wait * (1 << doublings), self.longest_wait)
+
+
+def backoff_wait(connection: Connection, bucket: str, rule: Backoff, now: datetime) -> int:
+    """Seconds before the bucket allows a try (0: now)."""
+    rate = tables.ratelimit
+    row = connection.execute(
+        sa.select(rate.c.window_start, rate.c.hits).where(rate.c.bucket == bucket)
+    ).first()
+    if row is None or now - row.window_start >= rule.forget_after:
+        return 0
+    last_failure: datetime = row.window_start
+    remaining = (last_failure + rule.wait(int(row.hits)) - now).total_seconds()
+    return max(math.ceil(remaining), 0)
+
+
+def backoff_failure(connection: Connection, bucket: str, rule: Backoff, now: datetime) -> int:
+    """Counts one failure at ``now`` (after forgetting those older than ``forget_after``);
+    returns the failures the bucket holds."""
+    rate = tables.ratelimit
+    statement = sa.text(
+        "INSERT INTO ratelimit (bucket, window_start, hits) VALUES (:bucket, :now, 1) "
+        "ON CONFLICT (bucket) DO UPDATE SET "
+        "hits = CASE WHEN ratelimit.window_start > :forgotten THEN ratelimit.hits + 1 ELSE 1 END, "
+        "window_start = excluded.window_start "
+        "RETURNING hits"
+    ).bindparams(
+        sa.bindparam("now", type_=rate.c.window_start.type),
+        sa.bindparam("forgotten", type_=rate.c.window_start.type),
+    )
+    params = {"bucket": bucket, "now": now, "forgotten": now - rule.forget_after}
+    return int(connection.execute(statement, params).scalar_one())
+
+
+def forget(connection: Connection, bucket: str) -> None:
+    """Removes one bucket (its count starts again from nothing)."""
+    rate = tables.ratelimit
+    connection.execute(sa.delete(rate).where(rate.c.bucket == bucket))
+
+
+def forget_prefixed(connection: Connection, prefix: str) -> int:
+    """Removes every bucket whose name starts with ``prefix``; returns how many."""
+    rate = tables.ratelimit
+    return connection.execute(
+        sa.delete(rate).where(rate.c.bucket.startswith(prefix, autoescape=True))
+    ).rowcount

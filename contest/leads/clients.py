@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from contest import tables
+from contest.csvcells import safe_row, spreadsheet_value
 from contest.people import InvalidEmail, clean_email, email_key
 from contest.storage import write_options
 
@@ -141,7 +142,8 @@ def import_clients(
     reported (:class:`RowError`) when its address is not valid, its date is unreadable, before
     1900 or after ``now`` (a date alone is midnight UTC, a naive time is UTC, ``01/05/2024`` is
     the 1st of May), its order count is not a whole number from 0 up, or its segments (split
-    on ``|`` or ``;``) are more than 50 or longer than 64 characters. Blank rows are ignored.
+    on ``|`` or ``;``) are more than 50 or longer than 64 characters. Blank rows are ignored;
+    a cell the export prefixed with ``'`` (one a spreadsheet would run) is read without it.
     Raises ValueError for a naive ``now`` (the stored times are UTC) and NotImplementedError
     for a database other than SQLite or PostgreSQL (the upsert is written for those two).
     """
@@ -201,8 +203,9 @@ def export_clients(connection: Connection, organizer_id: int) -> Iterator[str]:
     The first chunk starts with a UTF-8 BOM (so that Excel reads accents right) and the header
     ``email,client_since,orders_count,segments``. ``email`` is the identity key stored, not
     the address as first typed; ``client_since`` is an ISO datetime in UTC; segments are joined
-    by ``|``. Cells are not escaped against spreadsheet formulas: the data is the organizer's
-    own upload, and escaping would change it on re-import. Iterate while ``connection`` is open.
+    by ``|``. A cell a spreadsheet would run as a formula is prefixed with ``'``, as in every
+    CSV of the app (contest.csvcells), and the import takes the prefix off again, so that the
+    file still reads back unchanged. Iterate while ``connection`` is open.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -220,7 +223,8 @@ def export_clients(connection: Connection, organizer_id: int) -> Iterator[str]:
         buffer.truncate()
         for row in rows:
             since = row.client_since.astimezone(UTC).isoformat()
-            writer.writerow((row.email_key, since, row.orders_count, "|".join(row.segments or ())))
+            segments = "|".join(row.segments or ())
+            writer.writerow(safe_row((row.email_key, since, row.orders_count, segments)))
         yield buffer.getvalue()
 
 
@@ -370,8 +374,8 @@ def _parse_row(
     names = {column: name for column, name in columns.values()}
     errors: list[RowError] = []
     for index, cell in enumerate(cells):
-        if index in columns:
-            values[columns[index][0]] = cell.strip()
+        if index in columns:  # as written, when the file is one of our exports
+            values[columns[index][0]] = spreadsheet_value(cell.strip())
         elif cell.strip():
             errors.append(
                 RowError(

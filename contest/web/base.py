@@ -67,11 +67,13 @@ def now_of(request: Request) -> datetime:
     return state_of(request).clock.now()
 
 
-def session_for(request: Request) -> Callable[..., Any]:
+def session_for(request: Request, *, writes: bool = False) -> Callable[..., Any]:
     """How a handler's domain operation gets its session: one that takes the write lock from
-    the start for a request that changes something (so that concurrent writes queue instead
-    of failing on SQLite), a plain one for a read."""
-    return in_session if request.method in ("GET", "HEAD") else in_write_session
+    the start for a request that changes something, or for a read that ``writes`` (an audited
+    download), so that concurrent writes queue instead of failing on SQLite; a plain one for a
+    read."""
+    reads_only = request.method in ("GET", "HEAD") and not writes
+    return in_session if reads_only else in_write_session
 
 
 def is_htmx(request: Request) -> bool:

@@ -6,11 +6,14 @@ that none of them reaches into another's private helpers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.types import Scope
 
 from contest.contests import ContestView
 from contest.i18n import (
@@ -142,6 +145,11 @@ async def robots(request: Request) -> Response:
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
+    """404; or 405 for a path that exists but answers other methods (a route the catch-all
+    participant mount hid from the router's own 405)."""
+    allowed = methods_at(request)
+    if allowed and request.method not in allowed:
+        return _method_not_allowed(request, ", ".join(sorted(allowed)))
     if request.url.path.startswith("/api/"):
         return api_error(404, "not_found", "No such resource.")
     language = site_language(request)
@@ -177,7 +185,45 @@ def api_error(status: int, code: str, message: str) -> Response:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
+def allowed_methods(routes: Iterable[BaseRoute], scope: Scope) -> set[str]:
+    """The methods the routes answer at the scope's path, mounted routes included."""
+    found: set[str] = set()
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.NONE:
+            continue
+        if isinstance(route, Mount):
+            found |= allowed_methods(route.routes, {**scope, **child})
+        elif isinstance(route, Route):
+            found |= route.methods or set()
+    return found
+
+
+def methods_at(request: Request) -> set[str]:
+    """The methods some route of the app answers at the request's path (its ``Allow``)."""
+    scope = {
+        "type": "http",
+        "method": request.method,
+        "path": request.scope["path"],
+        "root_path": request.scope.get("app_root_path", ""),
+        "path_params": {},
+    }
+    return allowed_methods(request.app.routes, scope)
+
+
 async def not_allowed(request: Request, exc: Exception) -> Response:
+    """405, with the ``Allow`` header naming every method the path answers (RFC 9110 15.5.6):
+    those of every route at that path, not only of the first one found."""
+    allowed = methods_at(request)
+    given = getattr(exc, "headers", None) or {}
+    return _method_not_allowed(request, ", ".join(sorted(allowed)) or given.get("Allow", ""))
+
+
+def _method_not_allowed(request: Request, allow: str) -> Response:
     if request.url.path.startswith("/api/"):
-        return api_error(405, "method_not_allowed", "Method not allowed.")
-    return Response("Method not allowed", status_code=405, media_type="text/plain")
+        response = api_error(405, "method_not_allowed", "Method not allowed.")
+    else:
+        response = Response("Method not allowed", status_code=405, media_type="text/plain")
+    if allow:
+        response.headers["Allow"] = allow
+    return response

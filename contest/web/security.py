@@ -11,7 +11,13 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contest.media import MAX_BYTES
+
 MAX_BODY = 1024 * 1024  # 1 MB
+# The workspace forms that upload images (a contest's image and logo, the organization's logo):
+# two images of media.MAX_BYTES each, with the rest of the form and the multipart framing.
+UPLOAD_PATH = re.compile(r"^/admin/(contests/(new|[0-9]+/edit)|organization)$")
+MAX_UPLOAD_BODY = 2 * MAX_BYTES + 256 * 1024
 
 
 def content_security_policy(frame_ancestors: str = "'none'", styles: Iterable[str] = ()) -> str:
@@ -131,25 +137,36 @@ class CrossSiteGuard:
 
 
 class BodyLimit:
-    """Answers 413 to a body over ``limit`` bytes (declared or streamed) unread."""
+    """Answers 413 to a body over ``limit`` bytes (declared or streamed) unread; on the paths
+    ``uploads`` matches (the forms that upload images), over ``upload_limit`` bytes."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = MAX_BODY,
+        uploads: re.Pattern[str] = UPLOAD_PATH,
+        upload_limit: int = MAX_UPLOAD_BODY,
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.uploads = uploads
+        self.upload_limit = upload_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        uploading = self.uploads.match(scope.get("path", "")) is not None
+        limit = self.upload_limit if uploading else self.limit
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    await _too_large(send, status=400)
+                    await _too_large(send, limit, status=400)
                     return
-                if declared > self.limit:
-                    await _too_large(send)
+                if declared > limit:
+                    await _too_large(send, limit)
                     return
         received = 0
 
@@ -158,23 +175,25 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise BodyTooLarge()
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
-            await _too_large(send)
+            await _too_large(send, limit)
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send, status: int = 413) -> None:
+async def _too_large(send: Send, limit: int, status: int = 413) -> None:
+    megabytes = f"{limit / (1024 * 1024):g}"
     text = (
-        "Request body too large (1 MB at most). / Requête trop volumineuse (1 Mo au plus)."
+        f"Request body too large ({megabytes} MB at most). / "
+        f"Requête trop volumineuse ({megabytes.replace('.', ',')} Mo au plus)."
         if status == 413
         else "Bad request. / Requête invalide."
     ).encode()

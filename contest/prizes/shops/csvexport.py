@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterable, Iterator
 from datetime import UTC
 
+from contest.csvcells import safe_row
 from contest.prizes.shops.common import (
     Voucher,
 )
@@ -21,19 +22,13 @@ CSV_COLUMNS = (
     "description",
     "winner_email",
 )
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV Injection").
-_FORMULA_START = tuple("=+-@\t\r\n") + ("\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def _cell(text: str) -> str:
-    return "'" + text if text.lstrip(" ").startswith(_FORMULA_START) else text
 
 
 def vouchers_csv(vouchers: Iterable[Voucher]) -> Iterator[str]:
     """CSV lines (header first) for shops without an API; cells never run as formulas.
 
     Expiry dates are ISO 8601 in UTC; a cell that a spreadsheet would read as a formula is
-    prefixed with an apostrophe.
+    prefixed with an apostrophe (contest.csvcells).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -41,7 +36,7 @@ def vouchers_csv(vouchers: Iterable[Voucher]) -> Iterator[str]:
     def line(cells: Iterable[str]) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([_cell(cell) for cell in cells])
+        writer.writerow(safe_row(cells))
         return buffer.getvalue()
 
     yield line(CSV_COLUMNS)

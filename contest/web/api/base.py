@@ -150,6 +150,19 @@ async def in_api(
     return await run_in_threadpool(session_for(request), engine, operation, *args, **kwargs)
 
 
+async def in_api_writing(
+    request: Request,
+    operation: Callable[Concatenate[Session, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """:func:`in_api` for a read that writes too (an audited read of personal data): its
+    session takes the write lock from the start, as a change's does."""
+    engine = state_of(request).engine
+    writer = session_for(request, writes=True)
+    return await run_in_threadpool(writer, engine, operation, *args, **kwargs)
+
+
 def csv_stream(request: Request, chunks: Iterator[str], filename: str) -> StreamingResponse:
     return StreamingResponse(
         iterate_in_threadpool(chunks),
@@ -218,6 +231,7 @@ class Operation:
     body: str | dict[str, Any] | None
     body_required: bool
     query: tuple[dict[str, Any], ...]
+    description: str = ""
 
     def route(self) -> Route:
         return Route(self.path, self.endpoint, name=self.operation_id, methods=[self.method])
@@ -243,6 +257,7 @@ class ApiSection:
         body: str | dict[str, Any] | None = None,
         body_required: bool = True,
         query: tuple[dict[str, Any], ...] = (),
+        description: str = "",
     ) -> Callable[[Handler], Handler]:
         needed = role or (Role.VIEWER if method == "GET" else Role.EDITOR)
 
@@ -260,6 +275,7 @@ class ApiSection:
                     body,
                     body_required,
                     query,
+                    description,
                 )
             )
             return handler

@@ -77,12 +77,15 @@ def _responses(operation: Operation) -> dict[str, Any]:
 
 
 def _entry(operation: Operation) -> dict[str, Any]:
+    who = (
+        f"Needs a token with the role {operation.role.value} or above."
+        if operation.role is not Role.VIEWER
+        else "Any token of the organizer."
+    )
     entry: dict[str, Any] = {
         "operationId": operation.operation_id,
         "summary": operation.summary,
-        "description": f"Needs a token with the role {operation.role.value} or above."
-        if operation.role is not Role.VIEWER
-        else "Any token of the organizer.",
+        "description": f"{who} {operation.description}".strip(),
         "responses": _responses(operation),
     }
     if operation.query:

@@ -83,9 +83,31 @@ async def in_workspace(
 ) -> T:
     """Runs one domain operation in a worker thread, in a session of its own. A contest that
     is not the organizer's is a 404; an account deleted meanwhile, a 401."""
+    return await _run(request, session_for(request), operation, *args, **kwargs)
+
+
+async def in_workspace_writing(
+    request: Request,
+    operation: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """:func:`in_workspace` for a read that writes too (an audited download): its session
+    takes the write lock from the start, as a change's does."""
+    return await _run(request, session_for(request, writes=True), operation, *args, **kwargs)
+
+
+async def _run(
+    request: Request,
+    runner: Callable[..., T],
+    operation: Callable[..., T],
+    *args: Any,
+    **kwargs: Any,
+) -> T:
     engine = state_of(request).engine
     try:
-        return await run_in_threadpool(session_for(request), engine, operation, *args, **kwargs)
+        return await run_in_threadpool(runner, engine, operation, *args, **kwargs)
     except ContestNotFound as exc:
         raise HTTPException(404) from exc
     except OrganizerGone as exc:

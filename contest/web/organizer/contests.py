@@ -32,6 +32,7 @@ from contest.web.base import now_of, redirect, state_of
 from contest.web.organizer.base import (
     csv_download,
     in_workspace,
+    in_workspace_writing,
     language_of,
     not_possible,
     page,
@@ -358,7 +359,7 @@ async def entries_csv(request: Request, organizer: OrganizerIdentity) -> Respons
 async def vouchers_csv(request: Request, organizer: OrganizerIdentity) -> Response:
     """The issued voucher codes no shop has confirmed, for the shop's import screen."""
     contest_id = path_id(request, "contest_id")
-    row = await in_workspace(request, workspace.voucher_export, organizer.id, contest_id)
+    row = await in_workspace_writing(request, workspace.voucher_export, organizer.id, contest_id)
     assert row.id is not None
     filename = f"vouchers-{row.slug}.csv"
     return csv_download(request, filename, fulfilment.vouchers_to_import, row.id, now_of(request))

@@ -49,13 +49,18 @@ async def login(request: Request) -> Response:
     password, network = str(form.get("password") or ""), client_network(request)
     engine, now = state_of(request).engine, now_of(request)
     outcome = await run_in_threadpool(
-        writing, engine, accounts.sign_in, email, password, network, now
+        writing, engine, accounts.sign_in, email, password, network, now, key=_address_key(request)
     )
     if isinstance(outcome, accounts.LoginRefused):
         return _login_form(request, next_path, email, *_refusal(outcome, language))
     response = RedirectResponse(next_path, status_code=303)
     start_session(request, response, outcome)
     return response
+
+
+def _address_key(request: Request) -> bytes:
+    """The key that names addresses in the sign-in and reset buckets (accounts.address_tag)."""
+    return state_of(request).settings.secret_keys[0].reveal().encode()
 
 
 def _login_token_valid(request: Request, form: FormData) -> bool:
@@ -70,7 +75,7 @@ def _refusal(refused: accounts.LoginRefused, language: str) -> tuple[str, int]:
     """What the sign-in form says of a refusal, and its status."""
     if not refused.throttled:
         return gettext(language, "Wrong e-mail address or password."), 401
-    minutes = max(refused.retry_after // 60, 1)
+    minutes = max(-(-refused.retry_after // 60), 1)  # rounded up: never too early
     text = gettext(
         language,
         "Too many attempts. Try again in %(minutes)s minutes, or reset your password.",
@@ -107,14 +112,37 @@ async def logout(
     return response
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """The origin of an absolute URL (scheme, host, port; the port written or the scheme's
+    default), or None for anything else: a relative URL, credentials, a port that is no port."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        return None
+    if scheme not in DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc or not port:
+        return None
+    return scheme, parts.hostname, port
+
+
 def _same_site_path(request: Request, base_url: str) -> str:
-    """The page the organizer came from, as a path of this site; the workspace otherwise (a
-    ``Referer`` from another site, even one whose name begins like ours, is not followed)."""
-    came_from = urlsplit(request.headers.get("referer", ""))
-    ours = urlsplit(base_url)
-    if (came_from.scheme, came_from.netloc) != (ours.scheme, ours.netloc):
+    """The page the organizer came from, as a path of this site; the workspace otherwise.
+
+    The ``Referer`` is followed only when its origin is exactly the app's (scheme, host and
+    port: a lookalike name, another port, credentials in the address are not), and only to a
+    path that a browser cannot read as another site's address (``//host``, ``/\\host``)."""
+    referer = request.headers.get("referer", "")
+    ours = _origin(base_url)
+    if ours is None or _origin(referer) != ours:
         return WORKSPACE
-    path = came_from.path if came_from.path.startswith("/") else WORKSPACE
+    came_from = urlsplit(referer)
+    path = came_from.path
+    if path[:1] != "/" or path[:2] == "//" or any(c == "\\" or not c.isprintable() for c in path):
+        return WORKSPACE
     return path + (f"?{came_from.query}" if came_from.query else "")
 
 
@@ -151,6 +179,7 @@ async def password_reset_request(request: Request) -> Response:
             email,
             now,
             language_of(request),
+            key=_address_key(request),
         )
         state.sender.wake.set()
     return page(request, "organizer/reset_request.html", sent=True)
@@ -185,6 +214,7 @@ async def password_reset(request: Request) -> Response:
             password,
             now_of(request),
             member_id=member_id,
+            key=_address_key(request),
         )
     except WeakPassword:
         error = gettext(language, "Choose a password of at least 10 characters.")
