@@ -241,6 +241,34 @@ def cmd_verify_draw(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_verify_instant_win(args: argparse.Namespace) -> int:
+    """``contest verify-instant-win RECORD.json``: 0 when the record holds (no database, no
+    network), 1 with each problem otherwise."""
+    import json
+    from pathlib import Path
+
+    from contest.instantwin import verify
+
+    try:
+        data = json.loads(Path(args.record).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"FAILED: {args.record} cannot be read: {exc}")
+        return 1
+    problems = verify(data) if isinstance(data, dict) else ["the record is not a JSON object"]
+    if not problems:
+        won = sum(1 for moment in data["moments"] if moment.get("ticket"))
+        print(
+            f"OK: {data['contest']}: the salt and the {len(data['moments'])} moment(s) give the "
+            f"published commitment; {won} moment(s) went to the first confirmation at or after "
+            f"them, among {len(data['confirmations'])} confirmation(s)."
+        )
+        return 0
+    for problem in problems:
+        print(problem)
+    print(f"FAILED: {args.record} does not hold ({len(problems)} problem(s)).")
+    return 1
+
+
 def cmd_verify_consents(args: argparse.Namespace) -> int:
     """``contest verify-consents [--organizer EMAIL]``: 1 and the first broken link on failure,
     2 for an unknown organizer."""
@@ -499,6 +527,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--pool", metavar="POOL.tsv", help="the published pool file, for a record without it"
     )
     verify.set_defaults(func=cmd_verify_draw)
+
+    instant = commands.add_parser(
+        "verify-instant-win",
+        help="check an instant-win record: commitment, moments and winners; exit 0 if it holds",
+    )
+    instant.add_argument("record", metavar="RECORD.json")
+    instant.set_defaults(func=cmd_verify_instant_win)
 
     verify = commands.add_parser(
         "verify-consents", help="verify the consent chains; exit 1 on a broken link"

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contest.contests.fields import DEFAULT_TIMEZONE, SETTINGS
 from contest.contests.view import ContestView
-from contest.forms import CATALOGUE
-from rules import ConsentField, ContestFacts
+from contest.forms import CATALOGUE, Question
+from rules import AskedQuestion, ConsentField, ContestFacts
 
 
 @cache
@@ -103,4 +103,15 @@ def contest_facts(contest: ContestView) -> ContestFacts:
         mandatory_fields=tuple(
             name for name in contest.form_fields if name in CATALOGUE and CATALOGUE[name].required
         ),
+        questions=tuple(asked_question(question) for question in contest.questions),
+    )
+
+
+def asked_question(question: Question) -> AskedQuestion:
+    """A qualifying question as EU-MINIMIZE-1 judges it: every text it shows, in both
+    languages, and whether it must be answered."""
+    return AskedQuestion(
+        question=question.text,
+        texts=(question.text_translation, *question.choices, *question.choices_translation),
+        required=question.required,
     )

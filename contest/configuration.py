@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from contest import rulespdf
+from contest import instantwin, rulespdf
 from contest.compliance import contest_facts, override_given
 from contest.contests.fields import PRIZE_SETTINGS, SETTINGS, ContestSettings
 from contest.contests.formats import prize_of_row, row_values, settings_of_row
@@ -443,6 +443,10 @@ def publish_contest(session: Session, organizer: Organizer, row: Contest, now: d
     # FR-CLIENTS-1: the clients it admits, committed before anyone enters (on the rules page).
     facts = facts_of(replace(contest, offered_at=offered), organizer)
     commit_client_set(session.connection(), row.id, organizer.id, facts, now)
+    # Instant win: the winning moments drawn and committed to before anyone enters.
+    published_view = load_contest(session.connection(), row.slug)
+    if published_view is not None:
+        instantwin.fix_moments(session.connection(), published_view)
     freeze_rules(session, row, now, PUBLICATION)
     audit(session, organizer.id, row.id, "contest.published", status=row.status)
     _audit_override(session, organizer.id, row)

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from contest import eligibility, outbox, tables
+from contest import eligibility, instantwin, outbox, tables
 from contest.contests import ContestView
 from contest.contests.fields import ConsentOption
 from contest.eligibility import RATE_LIMITED, EntryRefused
@@ -27,6 +27,7 @@ from contest.i18n import N_, gettext
 from contest.leads import crm
 from contest.models import EntryStatus
 from contest.people import email_key
+from contest.prizes import claims
 from contest.ratelimit import Limit, add_hits, hit_many, retry_after
 from viral import referrals
 
@@ -561,6 +562,8 @@ def confirm_entry(
     connection: Connection, contest: ContestView, public_id: str, now: datetime
 ) -> EntryState:
     """Confirms a pending entry (double opt-in) and records the confirmation of each consent.
+    In an instant-win contest the confirmation takes the earliest due moment, if any, and the
+    prize is offered at once (contest.instantwin).
 
     Confirming twice is harmless: the second time changes nothing. Raises EntryGone when the
     entry does not exist for this contest.
@@ -577,6 +580,9 @@ def confirm_entry(
         .values(status=EntryStatus.CONFIRMED, confirmed_at=now)
     ).rowcount
     if changed:
+        won = instantwin.claim_moment(connection, contest, entry.id, now)
+        if won is not None:
+            claims.offer_instant_win(connection, contest, entry.id, won.prize_rank, now)
         rules = referral_rules(contest)
         if rules.active:
             referrals.issue_code(connection, entry.id)

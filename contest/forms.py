@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from contest.i18n import N_
@@ -49,7 +49,77 @@ EMAIL = FieldSpec("email", N_("E-mail address"), 254, input_type="email", autoco
 # Asked by a contest that runs in the United States, and only there (minimisation): the state
 # decides who may enter (US-GEO-1, void where prohibited) and the age of majority (US-AGE-1).
 STATE = FieldSpec("region", N_("State of residence"), 2, input_type="select")
-SINGLE_VALUED = ("email", "accept_rules", "form_token", "ref", "src", "lang", "region", *CATALOGUE)
+# The contest question's answer and the tie-breaker's, in an entry's ``answers``.
+CONTEST_ANSWER, TIEBREAKER = "question", "tiebreaker"
+SINGLE_VALUED = (
+    "email", "accept_rules", "form_token", "ref", "src", "lang", "region", CONTEST_ANSWER,
+    TIEBREAKER, *CATALOGUE,
+)  # fmt: skip
+ANSWER_PREFIX = "answer-"  # a qualifying question's answers: answer-{question key}
+QUESTIONS = "questions"  # where the answers go in an entry's ``answers``: {key: [choice keys]}
+
+
+def choice_key(label: str) -> str:
+    """A stable identifier for an answer offered: its wording in lower-case ASCII, hyphens
+    between words (``Peau sèche`` -> ``peau-seche``), at most 40 characters."""
+    plain = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:40].strip("-")
+
+
+@dataclass(frozen=True)
+class Question:
+    """A qualifying question of the entry form: single or multiple choice, optional or
+    required, whose answers go to a segment tag or a CRM field named ``target``.
+
+    ``target`` is also its key: an entry keeps its answers under it, as the keys of the
+    answers chosen (``keys``, derived from the answers in the contest's language, so that
+    they stay the same whatever language the form is shown in).
+    """
+
+    text: str
+    choices: tuple[str, ...]
+    target: str
+    text_translation: str = ""
+    choices_translation: tuple[str, ...] = ()
+    multiple: bool = False
+    required: bool = False
+    maps_to: str = "segment"  # "segment" (a tag) or "crm_field"
+    keys: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            keys: list[str] = []
+            for index, label in enumerate(self.choices):
+                key = choice_key(label) or str(index + 1)
+                keys.append(key if key not in keys else f"{key}-{index + 1}")
+            object.__setattr__(self, "keys", tuple(keys))
+
+    @property
+    def key(self) -> str:
+        return self.target
+
+    @property
+    def field_name(self) -> str:
+        """The name of its inputs on the entry form."""
+        return ANSWER_PREFIX + self.target
+
+    @property
+    def options(self) -> tuple[tuple[str, str], ...]:
+        """(key, wording) of each answer offered, in order."""
+        return tuple(zip(self.keys, self.choices, strict=False))
+
+    def labels(self, keys: Sequence[str]) -> list[str]:
+        """The wordings of the answers ``keys`` (unknown keys as they are)."""
+        wording = dict(self.options)
+        return [wording.get(key, key) for key in keys]
+
+    def translated(self) -> Question:
+        """The question in the contest's second language where it is given; the answers keep
+        their keys."""
+        choices = self.choices_translation
+        if len(choices) != len(self.choices):
+            choices = self.choices
+        return replace(self, text=self.text_translation or self.text, choices=choices)
 
 
 @dataclass
@@ -65,7 +135,9 @@ class FormErrors(Exception):
 @dataclass(frozen=True)
 class EntryForm:
     email: str
-    answers: dict[str, str]
+    # The catalogue's fields by name (text), and the qualifying questions' answers under
+    # ``QUESTIONS`` ({question key: [choice keys]}), as the entry keeps them.
+    answers: dict[str, object]
     consents: frozenset[str]
     accepted_rules: bool
     birth_date: date | None = None
@@ -73,7 +145,8 @@ class EntryForm:
 
     @property
     def first_name(self) -> str:
-        return self.answers.get("first_name", "")
+        name = self.answers.get("first_name", "")
+        return name if isinstance(name, str) else ""
 
 
 def clean_text(value: str, max_length: int) -> tuple[str | None, str | None]:
@@ -91,13 +164,20 @@ def parse_entry_form(
     fields: Sequence[str],
     consent_purposes: Sequence[str],
     state: str = "",
+    questions: Sequence[Question] = (),
+    knowledge: Sequence[str] = (),
+    tiebreaker: bool = False,
 ) -> EntryForm:
     """Check a submitted entry form against the contest's fields; raises FormErrors.
 
     Marketing consents count only when their box was ticked: a missing or empty value is a
     refusal, never a default yes (EU-CONSENT-ACTIVE-1). Accepting the rules is required.
     ``state`` is "required" when the contest asks every entrant's US state, "optional" when it
-    asks it of US residents only, empty when it does not ask it.
+    asks it of US residents only, empty when it does not ask it. A qualifying question refuses
+    an answer it does not offer, a second answer when it takes one, and no answer when one is
+    required; its answers are kept as the keys of the answers chosen. ``knowledge`` are the
+    answers the contest question offers (an answer is required, one of them), ``tiebreaker``
+    whether the tie-breaker question is asked (a whole number is required).
     """
     errors = FormErrors()
     for name in SINGLE_VALUED:
@@ -120,7 +200,7 @@ def parse_entry_form(
         except InvalidEmail:
             errors.add("email", N_("This e-mail address does not look right. Please check it."))
 
-    answers: dict[str, str] = {}
+    answers: dict[str, object] = {}
     birth_date: date | None = None
     for name in fields:
         spec = CATALOGUE.get(name)
@@ -143,6 +223,20 @@ def parse_entry_form(
                 continue
         answers[name] = value
 
+    if knowledge:
+        answer = first(CONTEST_ANSWER).strip()
+        if not answer:
+            errors.add(CONTEST_ANSWER, N_("Please answer the question."))
+        elif answer not in knowledge:
+            errors.add(CONTEST_ANSWER, N_("Please choose among the answers offered."))
+        else:
+            answers[CONTEST_ANSWER] = answer
+    if tiebreaker:
+        estimate = first(TIEBREAKER).strip()
+        if not (estimate.isascii() and estimate.isdigit()) or len(estimate) > 9:
+            errors.add(TIEBREAKER, N_("Please answer with a whole number."))
+        else:
+            answers[TIEBREAKER] = str(int(estimate))
     region = first("region").strip().upper() or None
     if state and region is None and state == "required":
         errors.add("region", N_("Please choose your state of residence."))
@@ -150,6 +244,9 @@ def parse_entry_form(
         errors.add("region", N_("Please choose your state from the list."))
     elif region is not None:
         answers["region"] = region  # kept with the entry: who it was judged as
+    chosen = _answers(data, questions, errors)
+    if chosen:
+        answers[QUESTIONS] = chosen
     accepted = first("accept_rules") in {"on", "yes", "1", "true"}
     if not accepted:
         errors.add("accept_rules", N_("Please accept the official rules to take part."))
@@ -166,3 +263,23 @@ def parse_entry_form(
         birth_date=birth_date,
         region=region,
     )
+
+
+def _answers(
+    data: Mapping[str, Sequence[str]], questions: Sequence[Question], errors: FormErrors
+) -> dict[str, list[str]]:
+    """The answers chosen to each qualifying question, by question key; problems go to
+    ``errors`` against the question's inputs."""
+    chosen: dict[str, list[str]] = {}
+    for question in questions:
+        name = question.field_name
+        picked = list(dict.fromkeys(v.strip() for v in data.get(name, ()) if v.strip()))
+        if any(key not in question.keys for key in picked):
+            errors.add(name, N_("Please choose among the answers offered."))
+        elif len(picked) > 1 and not question.multiple:
+            errors.add(name, N_("Please choose one answer only."))
+        elif picked:
+            chosen[question.key] = picked
+        elif question.required:
+            errors.add(name, N_("Please answer this question."))
+    return chosen

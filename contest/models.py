@@ -95,6 +95,9 @@ class Contest(SQLModel, table=True):
     min_age: int = 18
     # Extra form fields besides the e-mail, from a closed catalogue (see contest.forms).
     form_fields: list[str] = Field(default_factory=lambda: ["first_name"], sa_type=JSON)
+    # Qualifying questions (contest.forms.Question as contest.contests.formats stores them);
+    # an entry keeps its answers in ``answers["questions"]``.
+    questions: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     # The wordings of the optional consent boxes (a box shows when it has a wording).
     marketing_label_fr: str = Field(default="", max_length=500)
     marketing_label_en: str = Field(default="", max_length=500)
@@ -129,6 +132,21 @@ class Contest(SQLModel, table=True):
     # only its SHA-256 commitment is shown until the draw record reveals it.
     draw_secret: str | None = Field(default=None, max_length=64)
     draw_commitment: str | None = Field(default=None, max_length=64)
+    # Instant win (contest.instantwin): the format, how moments are spread, what becomes of a
+    # prize whose moment nobody reached; the salt the moments come from (secret until the
+    # close) and the commitment to the moments published at publication.
+    game: str = Field(default="draw", max_length=16)
+    instant_spread: str = Field(default="period", max_length=16)
+    instant_leftover: str = Field(default="final_draw", max_length=16)
+    instant_salt: str | None = Field(default=None, max_length=64)
+    instant_commitment: str | None = Field(default=None, max_length=64)
+    # The contest question (one right answer) and the tie-breaker a "ranking" game is won by.
+    question: str = Field(default="", max_length=300)
+    question_translation: str = Field(default="", max_length=300)
+    question_choices: list[str] = Field(default_factory=list, sa_type=JSON)
+    question_answer: str = Field(default="", max_length=100)
+    tiebreaker: str = Field(default="", max_length=300)
+    tiebreaker_translation: str = Field(default="", max_length=300)
     # The ways to enter (FR-COSTS-1): the page, free channels the organizer runs, paid ones.
     entry_channels: list[str] = Field(default_factory=lambda: ["web"], sa_type=JSON)
     # FR-DEPOSIT-1: where the rules were deposited (optional), printed in them.
@@ -569,6 +587,26 @@ class DrawPoolChunk(SQLModel, table=True):
     contest_id: int = Field(foreign_key="contest.id", primary_key=True)
     seq: int = Field(primary_key=True)
     data: bytes = Field(sa_type=sa.LargeBinary)
+
+
+class InstantMoment(SQLModel, table=True):
+    """One winning moment of an instant-win contest, fixed at publication: the first entry
+    confirmed at or after ``at`` wins the prize line ``prize_rank`` (contest.instantwin)."""
+
+    __tablename__ = "instantmoment"
+    __table_args__ = (
+        sa.UniqueConstraint("contest_id", "position"),
+        sa.UniqueConstraint("contest_id", "entry_id"),
+        sa.Index("ix_instantmoment_open", "contest_id", "entry_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    contest_id: int = Field(foreign_key="contest.id")
+    position: int  # 1, 2, ... in time order
+    at: datetime = Field(sa_type=UTCDateTime)
+    prize_rank: int
+    entry_id: int | None = Field(default=None, foreign_key="entry.id")
+    won_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class PoolFreeze(SQLModel, table=True):

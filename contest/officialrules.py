@@ -159,16 +159,45 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
             )
         )
     sections.append(Section(_("Prizes"), tuple(prize_lines) or ("—",)))
+    if contest.game == "instant_win":
+        how_won = _instant_win(contest, _, when)
+    elif contest.game == "ranking":
+        how_won = (
+            _(
+                "The winners are the confirmed entries whose answer to the tie-breaker question "
+                "“%(tiebreaker)s” is closest to the number of entries confirmed before the "
+                "close, ranked on %(draw)s. Equal answers are ordered by the draw's seed (the "
+                "secret committed at publication, the entries frozen at the close and the "
+                "public value below), so that nobody chooses among them. %(method)s",
+                tiebreaker=contest.tiebreaker,
+                draw=when(contest.draw_at),
+                method=contest.draw_method,
+            ),
+        )
+    else:
+        how_won = (
+            _(
+                "The winners are drawn at random on %(draw)s among the confirmed entries, "
+                "each entry counting as many chances as it holds. %(method)s",
+                draw=when(contest.draw_at),
+                method=contest.draw_method,
+            ),
+        )
+    if contest.question:
+        how_won = (
+            _(
+                "Only entries with the right answer to the question “%(question)s” take part "
+                "(answers offered: %(choices)s).",
+                question=contest.question,
+                choices=", ".join(contest.question_choices),
+            ),
+            *how_won,
+        )
     sections.append(
         Section(
             _("Draw and winners"),
             (
-                _(
-                    "The winners are drawn at random on %(draw)s among the confirmed entries, "
-                    "each entry counting as many chances as it holds. %(method)s",
-                    draw=when(contest.draw_at),
-                    method=contest.draw_method,
-                ),
+                *how_won,
                 *_randomness(contest, _, when),
                 _(
                     "Winners are told by e-mail (%(how)s) and have %(days)s days to claim their "
@@ -308,6 +337,48 @@ def _united_states(contest: ContestView, _: Callable[..., str], language: str) -
             _("Notice of Financial Incentive (California): %(notice)s",
               notice=contest.ccpa_incentive_notice.strip())
         )  # fmt: skip
+    return tuple(lines)
+
+
+def _instant_win(
+    contest: ContestView, _: Callable[..., str], when: Callable[[datetime | None], str]
+) -> tuple[str, ...]:
+    """How an instant-win contest's winning moments were fixed and are won (contest.instantwin)."""
+    units = sum(max(prize.quantity, 0) for prize in contest.prizes)
+    spread = (
+        _("spread day by day over the contest")
+        if contest.instant_spread == "daily"
+        else _("at random over the whole contest")
+    )
+    lines = [
+        _(
+            "Instant win: %(count)s winning moments, one per prize, were drawn %(spread)s from "
+            "a secret value when the contest was published. The first entry confirmed at or "
+            "after a moment wins its prize at once, the earliest moments giving the first "
+            "prizes. An entry never confirmed wins nothing: its moment goes to the next "
+            "confirmation. %(method)s",
+            count=units,
+            spread=spread,
+            method=contest.draw_method,
+        ),
+        _(
+            "The fingerprint (SHA-256) of the moments was published before anyone entered: "
+            "%(commitment)s. The moments and the secret value are published after the close, "
+            "with every confirmation's time, so that anyone can check that no moment moved "
+            "and that each went to the first confirmation after it.",
+            commitment=contest.instant_commitment or _("given at publication"),
+        ),
+    ]
+    if contest.instant_leftover == "final_draw":
+        lines.append(
+            _(
+                "A prize whose moment nobody reached is drawn at random on %(draw)s among the "
+                "confirmed entries that won nothing.",
+                draw=when(contest.draw_at),
+            )
+        )
+    else:
+        lines.append(_("A prize whose moment nobody reached before the close is not awarded."))
     return tuple(lines)
 
 

@@ -12,15 +12,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from contest import configuration, tables
+from contest.audit import audit
 from contest.contests import PUBLIC_STATUSES, ContestSettings
+from contest.contests.fields import SETTINGS
 from contest.contests.formats import with_changes
+from contest.contests.setting import ConfigErrors
 from contest.draw.results import record_json
-from contest.models import Contest, ContestStatus, Organizer
+from contest.leads.export import CONFIRMED, MARKETING_EMAIL
+from contest.models import Contest, ContestStatus, EntryStatus, Organizer
 from rules import Refusal, Verdict
 
 
@@ -43,7 +48,8 @@ class ContestDescription:
 
 @dataclass(frozen=True)
 class EntryLine:
-    """One entry as the organizer's list shows it: the ticket (``public_id``), the person."""
+    """One entry as the organizer's list shows it: the ticket (``public_id``), and the person
+    only when they may be contacted (see :func:`entries_page`), None otherwise."""
 
     id: int
     public_id: str
@@ -53,8 +59,8 @@ class EntryLine:
     source: str
     chances: int
     language: str
-    email: str
-    first_name: str
+    email: str | None
+    first_name: str | None
 
 
 @dataclass(frozen=True)
@@ -122,8 +128,25 @@ def change_contest(
     assert row.id is not None
     current = configuration.input_of(row, configuration.prizes_of(session, row.id))
     settings = with_changes(current, changes, replaces_prizes=replaces_prizes)
+    if row.status != ContestStatus.DRAFT:
+        _refuse_frozen(current, settings)
     configuration.update_contest(session, organizer, row, settings, now, reason=reason)
     return _describe(session, row, organizer, now)
+
+
+def _refuse_frozen(current: ContestSettings, changed: ContestSettings) -> None:
+    """Refuses (ConfigErrors) a change of a field a published contest keeps (its address, its
+    first announcement, its game format and randomness): said, never ignored in silence."""
+    errors = ConfigErrors()
+    for name, spec in SETTINGS.items():
+        if spec.frozen_once_published and getattr(changed, name) != getattr(current, name):
+            errors.add(
+                name,
+                "Ce champ ne peut plus changer une fois le jeu publié.",
+                "This field cannot change once the contest is published.",
+            )
+    if errors.errors:
+        raise errors
 
 
 def publish_draft(
@@ -164,13 +187,45 @@ def entries_page(
     *,
     after: int,
     limit: int,
+    now: datetime,
     status: str | None = None,
     source: str | None = None,
 ) -> EntriesPage:
     """At most ``limit`` entries of the contest with an id above ``after``, oldest first,
-    optionally only those of one status or one source. Raises ContestNotFound."""
+    optionally only those of one status or one source. Raises ContestNotFound.
+
+    Every entry keeps its ticket, status, dates and source; the person's address and first
+    name follow the lead export's rule for offers by e-mail (contest.leads.export): they are
+    given only for a confirmed entry (double opt-in done) of a person whose consent to
+    offers by e-mail is current (their latest record for that purpose is ``confirmed``),
+    whose address has not bounced for good and who was not erased; None otherwise. The read
+    is written in the audit log (``entries.read``: which filter, how many entries and
+    addresses, not whose), in the same transaction as the read.
+    """
     row = own_contest(session, organizer_id, contest_id)
-    entry, person = tables.entry, tables.person
+    entry, person, consent = tables.entry, tables.person, tables.consentrecord
+
+    def latest_record(*condition: sa.ColumnElement[bool]) -> sa.ScalarSelect[Any]:
+        """The id of the person's latest record of consent to offers by e-mail that meets
+        ``condition``."""
+        return (
+            sa.select(sa.func.max(consent.c.id))
+            .where(
+                consent.c.organizer_id == organizer_id,
+                consent.c.person_id == person.c.id,
+                consent.c.purpose == MARKETING_EMAIL,
+                *condition,
+            )
+            .scalar_subquery()
+        )
+
+    contactable = sa.and_(
+        entry.c.status == EntryStatus.CONFIRMED,
+        # the latest record is a confirmation (NULL, so false, when there is none)
+        latest_record() == latest_record(consent.c.event == CONFIRMED),
+        person.c.undeliverable.is_(False),
+        person.c.erased_at.is_(None),
+    )
     query = (
         sa.select(
             entry.c.id,
@@ -181,8 +236,8 @@ def entries_page(
             entry.c.source,
             entry.c.chances,
             entry.c.language,
-            person.c.email,
-            person.c.first_name,
+            sa.case((contactable, person.c.email), else_=sa.null()).label("email"),
+            sa.case((contactable, person.c.first_name), else_=sa.null()).label("first_name"),
         )
         .join(person, person.c.id == entry.c.person_id)
         .where(entry.c.contest_id == row.id, entry.c.id > after)
@@ -193,11 +248,19 @@ def entries_page(
         query = query.where(entry.c.status == status)
     if source:
         query = query.where(entry.c.source == source[:64])
-    rows = session.connection().execute(query).all()
-    return EntriesPage(
-        items=[EntryLine(**r._mapping) for r in rows[:limit]],
-        next=rows[limit - 1].id if len(rows) > limit else None,
-    )
+    connection = session.connection()
+    rows = connection.execute(query).all()
+    items = [EntryLine(**r._mapping) for r in rows[:limit]]
+    detail = {
+        "status": status,
+        "source": source[:64] if source else None,
+        "after": after,
+        "entries": len(items),
+        "emails": sum(1 for item in items if item.email is not None),
+    }
+    audit(connection, organizer_id, "entries.read", detail, now, contest_id=row.id)
+    session.commit()
+    return EntriesPage(items=items, next=rows[limit - 1].id if len(rows) > limit else None)
 
 
 def own_contest(session: Session, organizer_id: int, contest_id: int) -> Contest:

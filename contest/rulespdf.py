@@ -82,8 +82,8 @@ def render(
     for language, sections in by_language:
         document.add_page()
         document.set_font("Helvetica", style="B", size=16)
-        heading = gettext(language, "Official rules")
-        document.multi_cell(0, 8, printable(f"{heading}: {title}"), new_x="LMARGIN", new_y="NEXT")
+        heading = gettext(language, "Official rules:")
+        document.multi_cell(0, 8, printable(f"{heading} {title}"), new_x="LMARGIN", new_y="NEXT")
         document.set_font("Helvetica", size=9)
         document.set_text_color(70)
         published = gettext(

@@ -44,6 +44,7 @@ linkclick = viral_models.linkclick
 member = _table(models.Member)
 organizer = _table(models.Organizer)
 outboxmessage = _table(models.OutboxMessage)
+instantmoment = _table(models.InstantMoment)
 poolfreeze = _table(models.PoolFreeze)
 person = _table(models.Person)
 prize = _table(models.Prize)

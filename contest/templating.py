@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from contest import i18n, roles
-from contest.contests.fields import PRIZE_SETTINGS, SETTINGS, US_STATE_CODES
+from contest.contests.fields import PRIZE_SETTINGS, QUESTION_SETTINGS, SETTINGS, US_STATE_CODES
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -52,6 +52,7 @@ class Templates:
             # The contest settings' declarations: the workspace form draws its fields from them.
             env.globals["contest_settings"] = SETTINGS
             env.globals["prize_settings"] = PRIZE_SETTINGS
+            env.globals["question_settings"] = QUESTION_SETTINGS
             env.globals["us_state_codes"] = US_STATE_CODES
             env.globals["role_labels"] = roles.LABELS
             env.globals["role_descriptions"] = roles.DESCRIPTIONS

@@ -11,7 +11,7 @@ links :mod:`viral`'s: here they are done on the organizer's behalf, and audited.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -21,6 +21,7 @@ from sqlmodel import Session, col, func, select
 
 from contest import configuration, dashboard
 from contest.contests import ContestSettings, ContestView, load_contest
+from contest.contests.formats import questions_of_row
 from contest.draw import results
 from contest.draw.beacon import Announcement
 from contest.entries import referral_rules
@@ -318,6 +319,8 @@ class LeadList:
     contests: list[tuple[int | None, str, str]]  # id, title, slug
     source_names: dict[str, str]  # a tracked link's source -> the name the organizer gave it
     link_choices: list[tuple[str, list[tuple[str, str]]]]  # contest title, (source, name)s
+    # contest title, (answer filter value, "question: answer")s of its qualifying questions
+    answer_choices: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
 
 
 def lead_list(
@@ -329,15 +332,24 @@ def lead_list(
     consent: str | None,
     contest_id: int | None,
     source: str | None,
+    answer: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> LeadList:
     """The organizer's leads, qualified and segmented (:func:`export.lead_query`), ``limit``
-    from ``offset``, with the total. A filter that names no segment, no consent purpose or no
-    contest of the organizer's is ignored."""
+    from ``offset``, with the total. A filter that names no segment, no consent purpose, no
+    contest of the organizer's or no answer to one of their questions is ignored. ``answer``
+    reads ``{contest id}:{question key}:{answer key}``, as :attr:`LeadList.answer_choices`
+    offers it."""
     contests = session.exec(
         select(Contest).where(Contest.organizer_id == organizer_id).order_by(col(Contest.id))
     ).all()
+    choices = [(c.title, _answer_choices(c)) for c in contests]
+    offered = {value for _, options in choices for value, _ in options}
+    chosen = None
+    if answer is not None and answer in offered:
+        number, question, choice = answer.split(":")
+        chosen = export.Answer(int(number), question, choice)
     query = export.lead_query(
         organizer_id,
         now=now,
@@ -345,11 +357,12 @@ def lead_list(
         consent=consent if consent in {export.MARKETING_EMAIL, export.PARTNERS} else None,
         contest_id=contest_id if any(c.id == contest_id for c in contests) else None,
         source=source,
+        answer=chosen,
     )
     connection = session.connection()
     page = export.paged(connection, query, limit, offset)
     found = links.link_sources(connection, [c.id for c in contests if c.id is not None])
-    choices = [
+    link_choices = [
         (c.title, list(links.source_names(f for f in found if f.contest_id == c.id).items()))
         for c in contests
     ]
@@ -358,8 +371,18 @@ def lead_list(
         page.total,
         [(c.id, c.title, c.slug) for c in contests],
         source_names=links.source_names(found),
-        link_choices=[(title, options) for title, options in choices if options],
+        link_choices=[(title, options) for title, options in link_choices if options],
+        answer_choices=[(title, options) for title, options in choices if options],
     )
+
+
+def _answer_choices(contest: Contest) -> list[tuple[str, str]]:
+    """Each answer to the contest's qualifying questions, as the leads' filter offers it."""
+    return [
+        (f"{contest.id}:{question.key}:{key}", f"{question.text}: {label}")
+        for question in questions_of_row(contest.questions)
+        for key, label in question.options
+    ]
 
 
 def voucher_export(session: Session, organizer_id: int, contest_id: int) -> Contest:

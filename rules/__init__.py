@@ -14,7 +14,7 @@ from rules.engine import (
     evaluate_entry,
     rules_for,
 )
-from rules.facts import ConsentField, ContestFacts, PersonFacts, Prize
+from rules.facts import AskedQuestion, ConsentField, ContestFacts, PersonFacts, Prize
 from rules.left_out import LEFT_OUT
 from rules.model import Finding, Localized, Moment, Rule, Severity, Variant, Verdict
 from rules.refusal import Refusal
@@ -40,6 +40,7 @@ __all__ = [
     "SHARE_SENTENCE_FR",
     "US_STATES",
     "US_NO_PURCHASE_BLOCK",
+    "AskedQuestion",
     "ConsentField",
     "ContestFacts",
     "Finding",

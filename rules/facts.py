@@ -76,6 +76,17 @@ class Prize:
         return (self.unit_value or Decimal(0)) * max(self.quantity, 0)
 
 
+@dataclass(frozen=True)
+class AskedQuestion:
+    """A qualifying question of the entry form, as far as the law cares: what it asks (the
+    question as shown, and every other text it shows: its answers, its translations) and
+    whether it must be answered to enter."""
+
+    question: str
+    texts: tuple[str, ...] = ()
+    required: bool = False
+
+
 def _require_aware(instance: ContestFacts | PersonFacts) -> None:
     for spec in fields(instance):
         value = getattr(instance, spec.name)
@@ -150,6 +161,8 @@ class ContestFacts:
     description: str = ""
     title_translation: str = ""
     description_translation: str = ""
+    # EU-MINIMIZE-1: the qualifying questions the entry form asks besides its fields.
+    questions: tuple[AskedQuestion, ...] = ()
 
     def __post_init__(self) -> None:
         _require_aware(self)
@@ -245,6 +258,7 @@ class PersonFacts:
 
 __all__ = [
     "AUDIENCES",
+    "AskedQuestion",
     "CLIENT_AUDIENCES",
     "CONSENT_PURPOSES",
     "EVERYONE",

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import email.policy
 import html
+import json
 import re
 import socket
+import subprocess
+import sys
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 from starlette.testclient import TestClient
 
@@ -87,3 +91,19 @@ def token_via_workspace(client: TestClient, email: str, password: str) -> str:
     created = client.post("/admin/api-tokens", data={"csrf": csrf, "name": "CRM"}).text
     client.cookies.clear()
     return re.search(r"(ctk_[A-Za-z0-9_-]+)", created).group(1)  # type: ignore[union-attr]
+
+
+def check_record(
+    command: str, record: dict[str, Any], folder: Path
+) -> subprocess.CompletedProcess[str]:
+    """``contest COMMAND RECORD.json`` as a third party runs it: no database, no key, no
+    network (``verify-draw``, ``verify-instant-win``)."""
+    path = folder / "record.json"
+    path.write_text(json.dumps(record))
+    return subprocess.run(
+        [sys.executable, "-m", "contest.cli", command, str(path)],
+        env={"CONTEST_DATA_DIR": str(folder / "nowhere"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )

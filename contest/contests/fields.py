@@ -8,7 +8,8 @@ input, output and OpenAPI schema, the database row, and the facts handed to ``ru
 (``contest.compliance``).
 
 Adding a field is one line in :class:`ContestSettings`, a column in ``contest.models`` and a
-migration. Prizes are ``rules.Prize``, their sub-fields declared in :data:`PRIZE_SETTINGS`.
+migration. Prizes are ``rules.Prize``, their sub-fields declared in :data:`PRIZE_SETTINGS`;
+qualifying questions are ``contest.forms.Question``, theirs in :data:`QUESTION_SETTINGS`.
 """
 
 from __future__ import annotations
@@ -20,17 +21,25 @@ from decimal import Decimal
 from typing import Self
 
 from contest.contests.setting import Kind, Setting, setting, settings_of
-from contest.forms import CATALOGUE
+from contest.forms import CATALOGUE, Question
 from contest.i18n import N_
 from rules import US_STATES, Prize
 from rules.facts import PAID_ENTRY_CHANNELS
 
 MAX_PRIZES = 10
+MAX_QUESTIONS, MAX_CHOICES, MAX_CHOICE_LENGTH = 5, 8, 100  # qualifying questions
+QUESTION_TARGETS = ("segment", "crm_field")
+# A segment tag or a CRM field name: letters, digits, "_" and "-" (Brevo's attributes: A-Z_).
+QUESTION_TARGET = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
 LANGUAGES = ("fr", "en")
 JURISDICTIONS = ("FR", "DE", "BE", "US")
 AUDIENCES = ("everyone", "clients", "segment")
 PRIZE_KINDS = ("voucher", "goods", "service")
 RANDOMNESS_SOURCES = ("drand", "lottery", "bailiff")  # contest.draw.beacon.SOURCES
+# contest.instantwin for the second; the third ranks the tie-breaker's closest answers.
+GAMES = ("draw", "instant_win", "ranking")
+INSTANT_SPREADS = ("period", "daily")
+INSTANT_LEFTOVERS = ("final_draw", "lost")
 US_STATE_CODES = tuple(sorted(US_STATES))
 # The ways to enter a contest may declare: the page itself, free ones run by the organizer, and
 # the paid ones the rules refuse (FR-COSTS-1, FR-NOPURCHASE-1), named so that none slips by.
@@ -223,6 +232,18 @@ class ContestSettings:
     form_fields: tuple[str, ...] = setting(
         ("first_name",), Kind.CHOICES, N_("Entry form"), choices=tuple(CATALOGUE), blank=()
     )
+    # Up to five single- or multiple-choice questions on the entry form, typed like prizes
+    # (``question-{index}-{name}``, QUESTION_SETTINGS; a list of objects in the API). They
+    # feed EU-MINIMIZE-1 through contest.compliance, and are kept once the contest is live.
+    questions: tuple[Question, ...] = setting(
+        (),
+        Kind.LIST,
+        N_("Qualifying questions"),
+        high=MAX_QUESTIONS,
+        form=False,
+        frozen_once_published=True,
+        fact=None,
+    )
     marketing_label_fr: str = setting(
         "", Kind.TEXT, N_("Your e-mail offers: wording in French"), fact=None
     )
@@ -319,6 +340,74 @@ class ContestSettings:
         high=24 * 90,
         fact=None,
     )
+    # Instant win (contest.instantwin): winning moments drawn and committed at publication.
+    game: str = setting(
+        "draw",
+        Kind.CHOICE,
+        N_("Game format"),
+        choices=GAMES,
+        frozen_once_published=True,
+        fact=None,
+    )
+    instant_spread: str = setting(
+        "period",
+        Kind.CHOICE,
+        N_("Winning moments (instant win)"),
+        choices=INSTANT_SPREADS,
+        frozen_once_published=True,
+        fact=None,
+    )
+    instant_leftover: str = setting(
+        "final_draw",
+        Kind.CHOICE,
+        N_("Prizes whose moment nobody reached (instant win)"),
+        choices=INSTANT_LEFTOVERS,
+        frozen_once_published=True,
+        fact=None,
+    )
+    # The contest question (a game of knowledge: only the right answers take part) and the
+    # tie-breaker question a "ranking" game is won by (contest.draw.drawing).
+    question: str = setting(
+        "",
+        Kind.TEXT,
+        N_("Contest question (optional)"),
+        hint=N_(
+            "A question with one right answer: only the entries that answer it right take part."
+        ),
+        max_length=300,
+        frozen_once_published=True,
+        fact=None,
+    )
+    question_choices: tuple[str, ...] = setting(
+        (),
+        Kind.LIST,
+        N_("Its answers, one per line"),
+        hint=N_("Shown as they are in both languages, e.g. Bleu / Blue."),
+        max_length=1000,
+        item=str.strip,
+        frozen_once_published=True,
+        fact=None,
+    )
+    question_answer: str = setting(
+        "",
+        Kind.TEXT,
+        N_("The right answer"),
+        max_length=100,
+        frozen_once_published=True,
+        fact=None,
+    )
+    tiebreaker: str = setting(
+        "",
+        Kind.TEXT,
+        N_("Tie-breaker question (ranking)"),
+        hint=N_(
+            "Answered with a whole number; the winners are the closest to the number of entries "
+            "confirmed before the close, for example: How many entries will be confirmed?"
+        ),
+        max_length=300,
+        frozen_once_published=True,
+        fact=None,
+    )
     draw_method: str = setting("", Kind.TEXT, N_("How winners are chosen"), rows=3)
     randomness: str = setting(
         "drand",
@@ -397,6 +486,14 @@ class ContestSettings:
     description_translation: str = setting(
         "", Kind.TEXT, N_("Description, in the second language"), max_length=5000, rows=3
     )
+    question_translation: str = setting(
+        "", Kind.TEXT, N_("Contest question, in the second language"), max_length=300,
+        frozen_once_published=True, fact=None,
+    )  # fmt: skip
+    tiebreaker_translation: str = setting(
+        "", Kind.TEXT, N_("Tie-breaker question, in the second language"), max_length=300,
+        frozen_once_published=True, fact=None,
+    )  # fmt: skip
     draw_method_translation: str = setting(
         "", Kind.TEXT, N_("How winners are chosen, in the second language"), rows=3, fact=None
     )
@@ -435,7 +532,8 @@ class ContestSettings:
             replace(prize, description=prize.description_translation or prize.description)
             for prize in self.prizes
         )
-        return replace(self, **texts, prizes=prizes)
+        questions = tuple(question.translated() for question in self.questions)
+        return replace(self, **texts, prizes=prizes, questions=questions)
 
     def prize_description(self, rank: int, default: str) -> str:
         """Prize ``rank``'s description (in this view's language), or ``default``."""
@@ -443,7 +541,8 @@ class ContestSettings:
 
     def missing_translations(self) -> tuple[str, ...]:
         """The form fields whose text is given in the contest's language but not in its
-        second one (``prize-{index}-description_translation`` for a prize)."""
+        second one (``prize-{index}-description_translation`` for a prize,
+        ``question-{index}-text_translation`` and ``...-choices_translation`` for a question)."""
         missing = [
             f"{name}_translation"
             for name in TRANSLATED
@@ -453,6 +552,12 @@ class ContestSettings:
             f"prize-{index}-description_translation"
             for index, prize in enumerate(self.prizes)
             if not prize.description_translation.strip()
+        ]
+        missing += [
+            f"question-{index}-{name}"
+            for index, question in enumerate(self.questions)
+            for name in ("text_translation", "choices_translation")
+            if not getattr(question, name)
         ]
         return tuple(missing)
 
@@ -485,6 +590,8 @@ class ConsentOption:
 TRANSLATED = (
     "title",
     "description",
+    "question",
+    "tiebreaker",
     "draw_method",
     "winner_notification",
     "privacy_notice",
@@ -506,4 +613,46 @@ PRIZE_SETTINGS: dict[str, Setting] = {
     "kind": Setting(Kind.CHOICE, N_("Kind"), choices=PRIZE_KINDS, blank="voucher"),
     "voucher_min_order": Setting(Kind.MONEY, N_("Minimum order (voucher)")),
     "voucher_validity_days": Setting(Kind.INTEGER, N_("Valid for (days)"), low=1, high=3650),
+}
+
+# A qualifying question's fields (``contest.forms.Question``), as the form
+# (``question-{index}-{name}``) and the API (``questions[index].name``) type them.
+QUESTION_SETTINGS: dict[str, Setting] = {
+    "text": Setting(Kind.TEXT, N_("Question"), max_length=200, blank=""),
+    "text_translation": Setting(
+        Kind.TEXT, N_("Question, in the second language"), max_length=200, blank=""
+    ),
+    "choices": Setting(
+        Kind.LIST,
+        N_("Answers offered, one per line"),
+        hint=N_("From 2 to 8 answers."),
+        max_length=(MAX_CHOICE_LENGTH + 1) * MAX_CHOICES,
+        item=str.strip,
+    ),
+    "choices_translation": Setting(
+        Kind.LIST,
+        N_("Answers, in the second language, one per line, in the same order"),
+        max_length=(MAX_CHOICE_LENGTH + 1) * MAX_CHOICES,
+        item=str.strip,
+    ),
+    "multiple": Setting(Kind.BOOLEAN, N_("Several answers may be chosen"), blank=False),
+    "required": Setting(Kind.BOOLEAN, N_("An answer is required to enter"), blank=False),
+    "maps_to": Setting(
+        Kind.CHOICE, N_("The answers go to"), choices=QUESTION_TARGETS, blank="segment"
+    ),
+    "target": Setting(
+        Kind.TEXT,
+        N_("Segment tag or CRM field"),
+        hint=N_(
+            "Letters, digits, _ and -. A segment tag marks each lead with the answer "
+            "(tag:answer); a CRM field receives the answer's wording."
+        ),
+        max_length=40,
+        pattern=QUESTION_TARGET,
+        pattern_problem=(
+            "Lettres, chiffres, _ et - (40 au plus), sans espace.",
+            "Letters, digits, _ and - (40 at most), no spaces.",
+        ),
+        blank="",
+    ),
 }

@@ -38,6 +38,7 @@ class ContestView(ContestSettings):
     status: str
     draw_commitment: str | None = None
     draw_beacon: str | None = None  # the announcement stored at publication (JSON)
+    instant_commitment: str | None = None  # instant win: the moments' commitment
     organizer_name: str = ""
     organizer_logo: str | None = None
     organizer_address: str = ""
@@ -130,6 +131,7 @@ def load_contest(
         status=row.status,
         draw_commitment=row.draw_commitment,
         draw_beacon=row.draw_beacon,
+        instant_commitment=row.instant_commitment,
         organizer_name=row.legal_name,
         organizer_address=row.postal_address,
         organizer_contact=row.contact_email,

@@ -66,7 +66,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from contest import tables
+from contest import instantwin, tables
 from contest.compliance import contest_facts
 from contest.contests import ContestView, load_contest
 from contest.draw import beacon, poolfile
@@ -83,7 +83,9 @@ CROSS_CHECK_EVERY = 1000
 STREAM_BATCH = 10_000
 MEMO_LIMIT = 100_000
 CONTEST_LEVEL_RULES = frozenset({"ALL-DRAW-POOL-1"})  # the moment, judged once per draw
-DRAWABLE = frozenset({ContestStatus.OPEN, ContestStatus.CLOSED})
+# A contest published before its opening keeps the status "scheduled": its dates, judged by
+# ALL-DRAW-POOL-1, say whether it has closed.
+DRAWABLE = frozenset({ContestStatus.SCHEDULED, ContestStatus.OPEN, ContestStatus.CLOSED})
 OFFLINE_SOURCE = "none: offline mode, the secret committed at publication alone seeds the draw"
 
 _contest, _entry, _person = tables.contest, tables.entry, tables.person
@@ -181,11 +183,12 @@ def run_draw(
                 raise DrawRefused(refused.code, refused.message_fr, refused.message_en) from None
             public_value, public_value_source = revealed.value, revealed.source
             randomness = revealed.evidence
-        prizes = _prize_units(contest)
+        prizes = _prize_units(contest, _instant_leftovers(connection, contest))
         wanted = max(len(prizes), 3) if alternates is None else max(alternates, 0)
         freeze = freeze_pool(engine, contest, now)
+        ranking = _ranking_facts(connection, contest) if contest.game == RANKING else None
         frozen, listing, result = _draw_frozen(
-            engine, contest.id, freeze, secret, public_value, len(prizes), wanted
+            engine, contest.id, freeze, secret, public_value, len(prizes), wanted, ranking
         )
         assert contest.closes_at is not None  # ALL-DRAW-POOL-1 refused an unscheduled one
         record = core.DrawRecord(
@@ -207,12 +210,52 @@ def run_draw(
             alternates=result.alternates,
             anomalies=_anomalies(result, len(prizes)),
             randomness=randomness,
+            ranking=None if ranking is None else _published_ranking(ranking, listing),
         ).sign(signing_key, key_id)
     if listing is not None:  # before publishing, as docs/draw.md advises
         problems = core.verify_record(record).problems
         if problems:
             raise RuntimeError(f"the new draw record does not verify: {problems}")
     return _store(engine, contest, record, prizes, now)
+
+
+@dataclass(frozen=True)
+class RankingFacts:
+    """What a ranking by the tie-breaker question compares: the value to come closest to (the
+    number of entries confirmed before the close) and each confirmed entry's answer."""
+
+    truth: int
+    estimates: dict[str, int]
+
+
+def _ranking_facts(connection: Connection, contest: ContestView) -> RankingFacts:
+    """The tie-breaker's truth and answers of a ranked contest, read once at the draw."""
+    assert contest.closes_at is not None
+    answer = _entry.c.answers["tiebreaker"].as_string()
+    rows = connection.execute(
+        sa.select(_entry.c.public_id, answer).where(
+            _entry.c.contest_id == contest.id,
+            _entry.c.status == EntryStatus.CONFIRMED,
+            _entry.c.confirmed_at < contest.closes_at,
+        )
+    ).all()
+    estimates = {}
+    for ticket, text in rows:
+        try:
+            estimates[ticket] = int(text)
+        except (TypeError, ValueError):
+            continue  # no answer: such an entry cannot be ranked (refused if in the pool)
+    return RankingFacts(truth=len(rows), estimates=estimates)
+
+
+def _published_ranking(facts: RankingFacts, listing: list[core.PoolEntry] | None) -> dict[str, Any]:
+    """The ranking as the record publishes it: the truth and the pool's answers."""
+    assert listing is not None  # a ranking reads its whole pool (refused above the limit)
+    return {
+        "truth": facts.truth,
+        "truth_is": "entries confirmed before the close",
+        "estimates": {e.ticket: facts.estimates[e.ticket] for e in listing},
+    }
 
 
 def _draw_frozen(
@@ -223,6 +266,7 @@ def _draw_frozen(
     public_value: str,
     winners: int,
     alternates: int,
+    ranking: RankingFacts | None = None,
 ) -> tuple[core.PoolDigest, list[core.PoolEntry] | None, core.DrawResult]:
     """Draws from the pool frozen at the close, read back from its stored file: the seed
     needs only its digest, so one pass draws while checking the digest (and keeping the
@@ -244,8 +288,13 @@ def _draw_frozen(
                     listing = None
             yield entry
 
+    if ranking is not None and freeze.entries > POOL_LISTING_LIMIT:
+        raise _refused("ranking_too_large", limit=POOL_LISTING_LIMIT)
     try:
-        result = core.draw(read(), seed, winners, alternates)
+        if ranking is not None:  # the closest answers win, ex aequo ordered by the seed
+            result = core.rank(read(), seed, ranking.truth, ranking.estimates, winners, alternates)
+        else:
+            result = core.draw(read(), seed, winners, alternates)
         if (checked.digest, checked.count) != (freeze.digest, freeze.entries):
             raise RuntimeError("the stored pool does not match the digest frozen at the close")
         if listing is None:
@@ -349,6 +398,18 @@ REFUSALS = {
         "The stored secret no longer matches the published commitment: no draw is possible.",
     ),
     "no_prizes": ("Ce jeu n'a aucun lot à attribuer.", "This contest has no prize to award."),
+    "ranking_too_large": (
+        "Un classement par la question subsidiaire se limite à {limit} bonnes réponses.",
+        "A ranking by the tie-breaker question is limited to {limit} right answers.",
+    ),
+    "instant_no_draw": (
+        "Jeu à instants gagnants : son règlement ne prévoit pas de tirage des lots non gagnés.",
+        "Instant-win contest: its rules award no prize left unwon by a draw.",
+    ),
+    "instant_all_won": (
+        "Tous les lots ont été gagnés à un instant gagnant : il ne reste rien à tirer.",
+        "Every prize was won at a winning moment: there is nothing left to draw.",
+    ),
     "no_entries": (
         "Aucune participation confirmée et éligible ({excluded} exclue(s)) : rien à tirer.",
         "No confirmed, eligible entry ({excluded} excluded): there is nothing to draw.",
@@ -469,6 +530,11 @@ class _Pool:
                 _entry.c.contest_id == self._contest.id,
                 _entry.c.status == EntryStatus.CONFIRMED,
                 _entry.c.confirmed_at < self._closed_at,
+                # An instant win's final draw is among those who won nothing at a moment.
+                ~instantwin.winners_clause() if instantwin.is_instant(self._contest) else sa.true(),
+                # A contest question: only the right answers take part (the wrong ones are
+                # counted in the exclusions).
+                *_right_answer(self._contest),
             )
             .order_by(in_bytes)  # the canonical order: ticket bytes (SQLite compares bytes)
         )
@@ -590,6 +656,9 @@ def pool_at_close(
             pool = _Pool(connection, contest)
             with closing(pool.entries(first_pass=True)) as entries:
                 digest.add_all(pool_file.tee(entries) if pool_file else entries)
+            wrong = _wrong_answers(connection, contest)
+            if wrong:
+                pool.exclusions[WRONG_ANSWER] += wrong
     except core.PoolError as exc:
         raise _refused("pool", detail=str(exc)) from exc
     return FrozenPool(
@@ -663,6 +732,35 @@ def freeze_closed(engine: Engine, now: datetime) -> int:
             continue
         frozen += 1
     return frozen
+
+
+RANKING = "ranking"  # a game won by the tie-breaker question (the closest answers)
+WRONG_ANSWER = "wrong_answer"  # the exclusion of entries that got the contest question wrong
+_contest_answer = _entry.c.answers["question"].as_string()
+
+
+def _right_answer(contest: ContestView) -> list[sa.ColumnElement[bool]]:
+    """The pool's condition of a contest with a question: the right answer was given."""
+    if not contest.question_answer:
+        return []
+    return [_contest_answer == contest.question_answer]
+
+
+def _wrong_answers(connection: Connection, contest: ContestView) -> int:
+    """How many entries confirmed before the close got the contest question wrong."""
+    if not contest.question_answer:
+        return 0
+    assert contest.closes_at is not None
+    return int(
+        connection.execute(
+            sa.select(sa.func.count()).where(
+                _entry.c.contest_id == contest.id,
+                _entry.c.status == EntryStatus.CONFIRMED,
+                _entry.c.confirmed_at < contest.closes_at,
+                sa.or_(_contest_answer.is_(None), _contest_answer != contest.question_answer),
+            )
+        ).scalar_one()
+    )
 
 
 class _Eligibility:
@@ -749,14 +847,36 @@ class _Eligibility:
 # --- The record and its storage -------------------------------------------------------------
 
 
-def _prize_units(contest: ContestView) -> tuple[tuple[core.Prize, int], ...]:
+def _instant_leftovers(connection: Connection, contest: ContestView) -> list[int] | None:
+    """For an instant-win contest, the prize line ranks of the moments nobody won (what its
+    final draw awards); None for a drawn contest. Refuses a contest whose rules say leftovers
+    are not awarded, and one with nothing left."""
+    if not instantwin.is_instant(contest):
+        return None
+    if contest.instant_leftover != "final_draw":
+        raise _refused("instant_no_draw")
+    ranks = instantwin.leftover_ranks(connection, contest.id)
+    if not ranks:
+        raise _refused("instant_all_won")
+    return ranks
+
+
+def _prize_units(
+    contest: ContestView, ranks: list[int] | None = None
+) -> tuple[tuple[core.Prize, int], ...]:
     """One (record prize, prize line rank) per prize unit: a line of quantity 2 gives two
-    consecutive ranks, in the order of the prize lines."""
-    units = [
-        prize
-        for prize in sorted(contest.prizes, key=lambda p: p.rank)
-        for _ in range(max(prize.quantity, 0))
-    ]
+    consecutive ranks, in the order of the prize lines; only the units of ``ranks`` (one per
+    rank given) when given."""
+    lines = {prize.rank: prize for prize in contest.prizes}
+    units = (
+        [
+            prize
+            for prize in sorted(contest.prizes, key=lambda p: p.rank)
+            for _ in range(max(prize.quantity, 0))
+        ]
+        if ranks is None
+        else [lines[rank] for rank in sorted(ranks) if rank in lines]
+    )
     if not units:
         raise _refused("no_prizes")
     return tuple(

@@ -400,6 +400,51 @@ def _result(
     return DrawResult(place(ranked[:winners]), place(ranked[winners:]), count, total)
 
 
+TIE_BREAK_TAG = "contest-draw/tie-break/v1"
+
+
+def tie_break(seed: bytes, ticket: str) -> str:
+    """An entry's place among equals in a ranking: HMAC-SHA256(seed, tag NUL ticket), hex."""
+    message = TIE_BREAK_TAG.encode() + b"\x00" + ticket.encode()
+    return hmac.new(seed, message, hashlib.sha256).hexdigest()
+
+
+def rank(
+    entries: Iterable[PoolEntry],
+    seed: bytes,
+    truth: int,
+    estimates: Mapping[str, int],
+    winners: int,
+    alternates: int = 0,
+) -> DrawResult:
+    """A ranking by the tie-breaker question: the estimates closest to ``truth`` win, then
+    the alternates; equal distances are ordered by :func:`tie_break` (the draw's seed), so
+    nobody chooses among ex aequo. Chances (weights) do not count in a ranking. Entries must
+    come sorted by ticket; raises PoolError for an entry without an estimate."""
+    if len(seed) != 32 or winners < 1 or alternates < 0:
+        raise ValueError("a ranking needs a 32-byte seed, winners >= 1 and alternates >= 0")
+    scored: list[tuple[int, str, int, PoolEntry]] = []
+    previous, total = "", 0
+    for index, entry in enumerate(entries):
+        if entry.ticket <= previous or entry.weight < 1:
+            _refuse(previous, entry)
+        previous, total = entry.ticket, total + entry.weight
+        estimate = estimates.get(entry.ticket)
+        if estimate is None:
+            raise PoolError(f"ticket {entry.ticket!r} has no answer to the tie-breaker")
+        scored.append((abs(estimate - truth), tie_break(seed, entry.ticket), index, entry))
+    scored.sort()
+    chosen = scored[: winners + alternates]
+
+    def place(items: list[tuple[int, str, int, PoolEntry]]) -> tuple[Placement, ...]:
+        return tuple(
+            Placement(r, e.ticket, e.weight, i, float(distance))
+            for r, (distance, _, i, e) in enumerate(items, 1)
+        )
+
+    return DrawResult(place(chosen[:winners]), place(chosen[winners:]), len(scored), total)
+
+
 def attach_proofs(result: DrawResult, entries: Iterable[PoolEntry]) -> DrawResult:
     """Add each placement's Merkle inclusion path, for a record that omits the entry list."""
     placements = result.winners + result.alternates
@@ -476,6 +521,9 @@ class DrawRecord:
     # The public value's announcement and its evidence (contest.draw.beacon); absent from
     # records of contests published before values were announced.
     randomness: Mapping[str, Any] | None = None
+    # A ranking by the tie-breaker question instead of a weighted draw: {"truth": the value
+    # to come closest to, "estimates": {ticket: answer}} (:func:`rank`); absent for a draw.
+    ranking: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         pool = self.pool
@@ -512,6 +560,8 @@ class DrawRecord:
         }
         if self.randomness is not None:
             data["randomness"] = dict(self.randomness)
+        if self.ranking is not None:
+            data["ranking"] = dict(self.ranking)
         return data
 
     def to_json(self) -> str:
@@ -541,6 +591,7 @@ class DrawRecord:
         exclusions = _get(data, "exclusions", dict)
         signature = data.get("signature")
         randomness = data.get("randomness")
+        ranking = data.get("ranking")
         return cls(
             contest_id=_get(contest, "id", int),
             contest_slug=_get(contest, "slug", str),
@@ -578,6 +629,7 @@ class DrawRecord:
             algorithm=_get(data, "algorithm", str),
             format=_get(data, "format", str),
             randomness=None if randomness is None else _want(randomness, dict, "randomness"),
+            ranking=None if ranking is None else _want(ranking, dict, "ranking"),
         )
 
     def signed_bytes(self) -> bytes:
@@ -703,7 +755,14 @@ def verify_record(record: DrawRecord, entries: Iterable[PoolEntry] | None = None
 
     seed = draw_seed(record.secret, pool.digest, record.public_value)
     try:
-        result = draw(freeze(source), seed, len(record.prizes), record.alternates_requested)
+        if record.ranking is not None:
+            truth, estimates = _ranking_of(record.ranking)
+            result = rank(
+                freeze(source), seed, truth, estimates, len(record.prizes),
+                record.alternates_requested,
+            )  # fmt: skip
+        else:
+            result = draw(freeze(source), seed, len(record.prizes), record.alternates_requested)
     except PoolError as exc:
         problem("pool.entries", str(exc))
         return Verification(tuple(problems))
@@ -723,6 +782,16 @@ def verify_record(record: DrawRecord, entries: Iterable[PoolEntry] | None = None
         if detail:
             problem(name, detail)
     return Verification(tuple(problems))
+
+
+def _ranking_of(ranking: Mapping[str, Any]) -> tuple[int, dict[str, int]]:
+    """(truth, estimates) of a record's ranking; raises PoolError when malformed."""
+    truth, estimates = ranking.get("truth"), ranking.get("estimates")
+    if not isinstance(truth, int) or not isinstance(estimates, dict):
+        raise PoolError("the ranking needs an integer truth and the estimates by ticket")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in estimates.values()):
+        raise PoolError("every estimate of the ranking must be an integer")
+    return truth, {str(k): v for k, v in estimates.items()}
 
 
 def _proven(placement: Placement, pool: PoolSummary) -> bool:

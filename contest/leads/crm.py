@@ -3,10 +3,11 @@
 Events go through the outbox like every message (kind ``crm``), so they are retried with
 backoff and delivered once: the webhook receiver de-duplicates by ``Idempotency-Key``, and Brevo
 upserts contacts (``updateEnabled``) and treats a repeated delete of a gone contact as done.
-Events: ``lead.created`` (a confirmed marketing consent), ``consent.changed`` (a withdrawal)
-and ``lead.erased`` (an erasure, carrying only the hash of the address). Once delivered, the
-event's personal data are removed from the outbox row; the organizer's delivery log keeps the
-event type, the outcome and the dates.
+Events: ``lead.created`` (a confirmed marketing consent, with the lead's answers to the
+contest's qualifying questions), ``consent.changed`` (a withdrawal) and ``lead.erased`` (an
+erasure, carrying only the hash of the address). Once delivered, the event's personal data
+are removed from the outbox row; the organizer's delivery log keeps the event type, the
+outcome and the dates.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from sqlalchemy.engine import Connection
 
 from contest import outbox, tables
 from contest.clock import SYSTEM_CLOCK
+from contest.contests.formats import questions_of_row
+from contest.forms import QUESTIONS
 from contest.outbound import OutboundPolicy, OutboundRefused, outbound_client
 from contest.outbox import OutboxItem, Undeliverable
 from contest.prizes.shops import sign_webhook
@@ -60,7 +63,9 @@ def enqueue_event(
     person_id: int | None = None,
 ) -> bool:
     """Queues an event when the organizer has a CRM connection; False when there is none.
-    ``person_id`` lets the delivery add the person's preferences link (never sent itself)."""
+    ``person_id`` lets the delivery add the person's preferences link (never sent itself). A
+    ``lead.created`` event for a person and a ``contest`` also carries what they answered to
+    its qualifying questions (:func:`qualifying_answers`)."""
     if event not in EVENTS:
         raise ValueError(f"unknown CRM event {event}")
     crm = tables.crmconnection
@@ -69,6 +74,11 @@ def enqueue_event(
         is None
     ):
         return False
+    if event == "lead.created" and person_id is not None and data.get("contest"):
+        data = {
+            **data,
+            **qualifying_answers(connection, organizer_id, str(data["contest"]), person_id),
+        }
     outbox.enqueue(
         connection,
         key=f"crm:{event}:{key}",
@@ -85,6 +95,40 @@ def enqueue_event(
         kind="crm",
     )
     return True
+
+
+def qualifying_answers(
+    connection: Connection, organizer_id: int, slug: str, person_id: int
+) -> dict[str, Any]:
+    """What the person answered to the qualifying questions of the organizer's contest
+    ``slug``, as a CRM event carries it: ``answers`` (question key -> the keys of the answers
+    chosen), ``crm_fields`` (for each question mapped to a CRM field: the field -> the
+    answers' wordings, joined by ", ") and ``tags`` (for each question mapped to a segment:
+    "segment:answer key"). Nothing when the contest asks no question or none was answered."""
+    entry, contest = tables.entry, tables.contest
+    row = connection.execute(
+        sa.select(entry.c.answers, contest.c.questions)
+        .join(contest, contest.c.id == entry.c.contest_id)
+        .where(
+            contest.c.slug == slug,
+            contest.c.organizer_id == organizer_id,
+            entry.c.person_id == person_id,
+        )
+    ).first()
+    if row is None:
+        return {}
+    answered = row.answers.get(QUESTIONS)
+    if not isinstance(answered, dict) or not answered:
+        return {}
+    fields: dict[str, str] = {}
+    tags: list[str] = []
+    for question in questions_of_row(row.questions):
+        keys = answered.get(question.key) or []
+        if question.maps_to == "crm_field" and keys:
+            fields[question.target] = ", ".join(question.labels(keys))
+        elif keys:
+            tags.extend(f"{question.target}:{key}" for key in keys)
+    return {"answers": answered, "crm_fields": fields, "tags": tags}
 
 
 def validate_crm_settings(kind: str, settings: Mapping[str, str]) -> None:
@@ -170,7 +214,8 @@ def _post_webhook(
 
 
 def deliver_brevo(client: httpx.Client, settings: Mapping[str, Any], item: OutboxItem) -> None:
-    """Brevo API v3: POST /contacts (upsert) or DELETE /contacts/{email}.
+    """Brevo API v3: POST /contacts (upsert) or DELETE /contacts/{email}; a lead's answers
+    mapped to CRM fields become the contact's attributes of those names.
 
     Follows https://developers.brevo.com/reference/createcontact and
     https://developers.brevo.com/reference/deletecontact.
@@ -187,7 +232,9 @@ def deliver_brevo(client: httpx.Client, settings: Mapping[str, Any], item: Outbo
         return
     body: dict[str, Any] = {
         "email": data["email"],
-        "attributes": {"FIRSTNAME": data.get("first_name", "")},
+        # The answers to qualifying questions mapped to CRM fields, as contact attributes
+        # (Brevo's contacts carry no tags: the segment-mapped answers go to the webhook only).
+        "attributes": {**data.get("crm_fields", {}), "FIRSTNAME": data.get("first_name", "")},
         "updateEnabled": True,
     }
     if item.template == "consent.changed" and not data.get("marketing", False):

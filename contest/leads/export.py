@@ -4,7 +4,8 @@ Everything is computed by the database for one organizer at a time: one ``GROUP 
 person over the organizer's entries, the confirmed entries each person brought and the consent
 ledger, then key lookups of the person, the current consent record, the shop's client row and
 the first entry; the score and the segment are SQL ``CASE`` expressions. Python never loops
-over entry rows, and the export streams the result in chunks.
+over entry rows to score them, and the export streams the result in chunks (each chunk reads
+the qualifying answers of its persons, for the ``answers`` column, with one query).
 
 The score (0-100) is the sum of ``SCORE_FORMULA``, shown to the organizer as it is here.
 The segment is the first of ``SEGMENTS`` (loyal client > client > hot > warm > cold prospect)
@@ -22,6 +23,8 @@ What the export refuses, and why:
   gets its own file, and the audit log says which partner received which;
 - any other purpose (prize fulfilment...) exports every participant of one contest, and only
   once the organizer has written the lawful basis, which the file's first line records;
+- the qualifying answers (the ``answers`` column) go only to the organizer's own marketing
+  purposes: a partner's file and a file for any other purpose leave the column empty;
 - a contest that is not the organizer's is unknown.
 
 Every export is written in the organizer's audit log.
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -44,9 +48,11 @@ from sqlalchemy.engine import Connection
 from contest import tables
 from contest.audit import audit
 from contest.csvcells import spreadsheet_safe
+from contest.forms import QUESTIONS
 from contest.i18n import N_
 from contest.leads.subscriptions import PreferenceLinks
 from contest.models import EntryStatus, ReferralStatus, UTCDateTime
+from contest.storage import write_options
 from rules import Refusal
 
 MARKETING_EMAIL = "marketing_email"
@@ -92,8 +98,10 @@ SCORE_FORMULA = (
     Criterion(
         "interest",
         INTEREST_POINTS,
-        "15 points when the product interest question was answered.",
-        "15 points si la question sur les produits qui l'intéressent a reçu une réponse.",
+        "15 points when the product interest question, or a qualifying question of a contest, "
+        "was answered.",
+        "15 points si la question sur les produits qui l'intéressent, ou une question de "
+        "qualification d'un jeu, a reçu une réponse.",
     ),
     Criterion(
         "referrals",
@@ -151,8 +159,9 @@ SEGMENTS = (  # (segment, when, in English and French)
     ),
     (
         WARM,
-        "answered the interest question, or entered 2 contests or more",
-        "a répondu à la question d'intérêt, ou participé à au moins 2 jeux",
+        "answered the interest question or a qualifying question, or entered 2 contests or more",
+        "a répondu à la question d'intérêt ou à une question de qualification, ou participé à "
+        "au moins 2 jeux",
     ),
     (COLD, "entered, nothing more", "a participé, sans plus"),
 )
@@ -169,6 +178,8 @@ CSV_COLUMNS = (
     "source",
     "contests",
     "preferences_url",
+    # The qualifying answers, as JSON: {contest slug: {question target: [answer keys]}}.
+    "answers",
 )
 CHUNK_ROWS = 1000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -176,6 +187,15 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 class LeadExportRefused(Refusal):
     """The export cannot be made as asked; nothing was read. ``code`` names the reason."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer to one of a contest's qualifying questions, to filter the leads by."""
+
+    contest_id: int
+    question: str  # the question's key (its target)
+    choice: str  # the answer's key
 
 
 _person, _entry, _contest = tables.person, tables.entry, tables.contest
@@ -192,6 +212,7 @@ def lead_query(
     source: str | None = None,
     deliverable: bool = False,
     partner: str | None = None,
+    answer: Answer | None = None,
 ) -> sa.Select[Any]:
     """One row per person of the organizer (erased persons excepted), ordered by person.
 
@@ -204,10 +225,12 @@ def lead_query(
 
     Filters: ``segment`` (one of ``SEGMENTS``, else ValueError), ``consent`` (its current
     state is ``confirmed``), ``contest_id`` (entered that contest), ``source`` (an entry came
-    from that source, in ``contest_id`` when given). With ``consent="partners"`` and a contest,
-    the partner consent must have been given on that contest's form: it names that contest's
-    partners (EU-CONSENT-SPECIFIC-1). ``deliverable`` leaves out the addresses that bounced
-    for good (marked undeliverable by a hard bounce). ``now`` is the clock of the recency points.
+    from that source, in ``contest_id`` when given), ``answer`` (chose that answer to that
+    question of that contest, which must be the organizer's). With ``consent="partners"`` and
+    a contest, the partner consent must have been given on that contest's form: it names that
+    contest's partners (EU-CONSENT-SPECIFIC-1). ``deliverable`` leaves out the addresses that
+    bounced for good (marked undeliverable by a hard bounce). ``now`` is the clock of the
+    recency points.
     """
     if segment is not None and segment not in {name for name, _, _ in SEGMENTS}:
         raise ValueError(f"unknown segment {segment!r}")
@@ -313,6 +336,17 @@ def lead_query(
                 else came.c.contest_id.in_(owned),
             )
         )
+    if answer is not None:
+        answered = _entry.alias("answered")
+        chosen = sa.cast(answered.c.answers[(QUESTIONS, answer.question)], sa.Text)
+        query = query.where(
+            sa.exists().where(
+                answered.c.person_id == figures.c.person_id,
+                answered.c.contest_id == answer.contest_id,
+                answered.c.contest_id.in_(owned),
+                chosen.contains(json.dumps(answer.choice), autoescape=True),
+            )
+        )
     return query
 
 
@@ -333,6 +367,7 @@ def lead_page(
     segment: str | None = None,
     contest_id: int | None = None,
     source: str | None = None,
+    answer: Answer | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> LeadPage:
@@ -346,6 +381,7 @@ def lead_page(
         consent=consent,
         contest_id=contest_id,
         source=source,
+        answer=answer,
     )
     page = paged(connection, query, limit, offset)
     detail = {"consent": consent, "segment": segment, "source": source, "rows": len(page.rows)}
@@ -421,7 +457,8 @@ def export_leads(
             "This export is made one contest at a time: name the contest.",
         )
     contest_id = None
-    with engine.begin() as connection:
+    # It reads, then writes the audit line: a write transaction from the start (SQLite).
+    with engine.connect().execution_options(**write_options()) as connection, connection.begin():
         if contest_slug is not None:
             contest = connection.execute(
                 sa.select(_contest.c.id, _contest.c.partners).where(
@@ -471,7 +508,11 @@ def export_leads(
             f"# Participants of {scope} for {purpose}; lawful basis: {basis}; "
             f"exported {now.isoformat()}"
         )
-    return _stream(engine, query, note, lambda ids: links.urls(organizer_id, ids))
+    # The qualifying answers go with the organizer's own marketing only: neither a partner nor
+    # the delivery of prizes needs them (GDPR Art. 5(1)(c)).
+    own_marketing = by_consent and purpose != PARTNERS
+    answers = _answers_of(organizer_id, contest_id) if own_marketing else _no_answers
+    return _stream(engine, query, note, lambda ids: links.urls(organizer_id, ids), answers)
 
 
 def _named_partner(slug: str, partners: tuple[str, ...], partner: str | None) -> str:
@@ -550,6 +591,11 @@ def _figures(organizer_id: int, purpose: str, owned: sa.Select[Any]) -> sa.Subqu
         answer = sa.func.coalesce(entry.c.answers[name].as_string(), "")
         return sa.case((answer != "", 1), else_=0)
 
+    def interested() -> sa.ColumnElement[int]:  # the interest field, or a qualifying question
+        answer = sa.func.coalesce(entry.c.answers["interest"].as_string(), "")
+        answered = entry.c.answers[QUESTIONS].as_string().is_not(None)
+        return sa.case((sa.or_(answer != "", answered), 1), else_=0)
+
     # (person_id, listed, entries, *fields, interest, confirmed, last_entry_at, entry_id,
     #  referrals, consent_id, confirmed_at)
     persons = sa.select(
@@ -570,7 +616,7 @@ def _figures(organizer_id: int, purpose: str, owned: sa.Select[Any]) -> sa.Subqu
         zero,
         one,
         *(given(name) for name in SCORED_FIELDS),
-        given("interest"),
+        interested(),
         sa.case((entry.c.status == EntryStatus.CONFIRMED, 1), else_=0),
         sa.func.coalesce(entry.c.confirmed_at, entry.c.created_at),
         entry.c.id,
@@ -631,22 +677,65 @@ def _later(a: sa.ColumnElement[Any], b: sa.ColumnElement[Any]) -> sa.ColumnEleme
 # --- CSV ---------------------------------------------------------------------------------
 
 
+AnswersOf = Callable[[Connection, list[int]], list[str]]
+
+
 def _stream(
-    engine: Engine, query: sa.Select[Any], note: str, links: Callable[[list[int]], list[str]]
+    engine: Engine,
+    query: sa.Select[Any],
+    note: str,
+    links: Callable[[list[int]], list[str]],
+    answers: AnswersOf,
 ) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([note])  # one cell, quoted if the organizer's text holds a comma
     writer.writerow(CSV_COLUMNS)
     yield _drain(buffer)
-    # yield_per streams: a server-side cursor on PostgreSQL, stepwise fetches on SQLite.
-    with engine.connect() as connection:
+    # yield_per streams: a server-side cursor on PostgreSQL, stepwise fetches on SQLite; the
+    # answers are read on a second connection while the cursor is open.
+    with engine.connect() as connection, engine.connect() as reader:
         streaming = connection.execution_options(yield_per=CHUNK_ROWS)
         with streaming.execute(query) as result:  # closes the cursor if the reader stops
             for rows in result.partitions():
-                urls = links([row.person_id for row in rows])
-                writer.writerows(_csv_row(row) + [url] for row, url in zip(rows, urls, strict=True))
+                ids = [row.person_id for row in rows]
+                cells = zip(rows, links(ids), answers(reader, ids), strict=True)
+                writer.writerows(_csv_row(row) + [url, given] for row, url, given in cells)
                 yield _drain(buffer)
+
+
+def _no_answers(connection: Connection, person_ids: list[int]) -> list[str]:
+    return [""] * len(person_ids)
+
+
+def _answers_of(organizer_id: int, contest_id: int | None) -> AnswersOf:
+    """The ``answers`` cells of a chunk of persons: what each answered to the qualifying
+    questions of the organizer's contests (of ``contest_id`` only, when given), as JSON by
+    contest slug, or empty."""
+
+    def cells(connection: Connection, person_ids: list[int]) -> list[str]:
+        query = (
+            sa.select(_entry.c.person_id, _contest.c.slug, _entry.c.answers)
+            .join(_contest, _contest.c.id == _entry.c.contest_id)
+            .where(
+                _entry.c.person_id.in_(person_ids),
+                _contest.c.organizer_id == organizer_id,
+                _entry.c.answers[QUESTIONS].as_string().is_not(None),
+            )
+            .order_by(_entry.c.id)
+        )
+        if contest_id is not None:
+            query = query.where(_entry.c.contest_id == contest_id)
+        found: dict[int, dict[str, Any]] = {}
+        for person_id, slug, answers in connection.execute(query):
+            if isinstance(answers.get(QUESTIONS), dict):
+                found.setdefault(person_id, {})[slug] = answers[QUESTIONS]
+        return [
+            json.dumps(found[p], ensure_ascii=False, sort_keys=True) if p in found else ""
+            for p in person_ids
+        ]
+
+    return cells
 
 
 def _csv_row(row: sa.Row[Any]) -> list[object]:

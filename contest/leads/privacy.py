@@ -14,8 +14,9 @@ ALL-DRAW-PRIVACY-1 (erasure keeps a published draw verifiable).
 - *Entries* of a drawn or frozen contest that were in its pool (confirmed, contest with a draw
   record or a pool frozen at its close) are kept: ticket (``public_id``), ``chances``, status
   and dates are what the published pool lists, and it never held personal data, so it still
-  verifies. Their ``answers``, ``ip_network`` and share code are cleared; referral rows stay
-  (they explain the published weights) and their placements stay. Every other entry is
+  verifies. Their ``answers`` (the form's fields and the qualifying questions' answers),
+  ``ip_network`` and share code are cleared; referral rows stay (they explain the published
+  weights) and their placements stay. Every other entry is
   deleted, with the referral rows on either side, its invitations and its share-link clicks;
   entries it brought lose their ``referrer_entry_id``; the referrer keeps chances already
   credited.

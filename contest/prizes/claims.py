@@ -25,6 +25,7 @@ from contest.storage import write_options
 from rules import Refusal
 
 UNCLAIMED = "unclaimed by the deadline"
+CLAIMED_STATUSES = frozenset({AwardStatus.CLAIMED, AwardStatus.DELIVERED, AwardStatus.TO_IMPORT})
 
 
 def shop_job_key(award_id: int) -> str:
@@ -166,17 +167,22 @@ def claim(connection: Connection, award_id: int, contest: Any, now: datetime) ->
     current = award(connection, award_id)
     if current is None or current.contest_id != contest.id:
         raise claim_refused("no_such_prize")
-    if current.status in {AwardStatus.CLAIMED, AwardStatus.DELIVERED, AwardStatus.TO_IMPORT}:
+    if current.status in CLAIMED_STATUSES:
         return current
     if current.status != AwardStatus.NOTIFIED or now > current.deadline:
         raise claim_refused("claim_expired")
     code = new_code()
     award_t = tables.prizeaward
-    connection.execute(
+    claimed_now = connection.execute(
         sa.update(award_t)
         .where(award_t.c.id == award_id, award_t.c.status == AwardStatus.NOTIFIED)
         .values(status=AwardStatus.CLAIMED, claimed_at=now, voucher_code=code)
-    )
+    ).rowcount
+    if not claimed_now:  # changed since it was read: claimed by a twin request, or passed on
+        again = award(connection, award_id)
+        if again is not None and again.status in CLAIMED_STATUSES:
+            return again
+        raise claim_refused("claim_expired")
     entry, person = tables.entry, tables.person
     who = connection.execute(
         sa.select(person.c.email, entry.c.language)
@@ -231,23 +237,28 @@ def pass_unclaimed(connection: Connection, contest: Any, now: datetime) -> int:
     """Passes every prize unclaimed past its deadline to the next alternate, in drawn order.
 
     The expired award keeps its reason; an alternate who already holds a prize is skipped (one
-    prize per person). Returns how many prizes were passed on.
+    prize per person). An award claimed since it was read (a claim committed meanwhile, on a
+    database that does not lock what it reads) keeps its claim: the update expires an award
+    only while it is still unclaimed past its deadline. Returns how many prizes were passed on.
     """
     award_t, placement = tables.prizeaward, tables.drawplacement
+    unclaimed = sa.and_(
+        award_t.c.contest_id == contest.id,
+        award_t.c.status == AwardStatus.NOTIFIED,
+        award_t.c.deadline < now,
+    )
     expired = connection.execute(
-        sa.select(award_t.c.id, award_t.c.prize_rank).where(
-            award_t.c.contest_id == contest.id,
-            award_t.c.status == AwardStatus.NOTIFIED,
-            award_t.c.deadline < now,
-        )
+        sa.select(award_t.c.id, award_t.c.prize_rank).where(unclaimed)
     ).all()
     passed = 0
     for row in expired:
-        connection.execute(
+        still_unclaimed = connection.execute(
             sa.update(award_t)
-            .where(award_t.c.id == row.id)
+            .where(award_t.c.id == row.id, unclaimed)
             .values(status=AwardStatus.EXPIRED, reason=UNCLAIMED)
-        )
+        ).rowcount
+        if not still_unclaimed:
+            continue
         holders = {
             r.entry_id
             for r in connection.execute(
@@ -307,3 +318,11 @@ def pass_all_unclaimed(engine: Engine, now: datetime) -> int:
                 if contest is not None:
                     passed += pass_unclaimed(connection, contest, now)
     return passed
+
+
+def offer_instant_win(
+    connection: Connection, contest: Any, entry_id: int, prize_rank: int, now: datetime
+) -> None:
+    """Offers the prize an entry has just won instantly (contest.instantwin), as a drawn
+    winner's: the claim link by e-mail, the same deadline and voucher."""
+    _offer(connection, contest, entry_id, prize_rank, now)

@@ -7,6 +7,7 @@ them as FR/EU rules (German law has the same rules list, GDPR Art. 8 sets the co
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -42,6 +43,38 @@ SPECIAL_CATEGORY_FIELDS = frozenset(
         "genetic",
     }
 )
+# The special categories of GDPR Art. 9 (and what reveals them), as the words of a question
+# name them in French or English: regular expressions matched at a word's start, on the text in
+# lower case without accents. Words with an everyday second sense are left out ("enceinte", a
+# speaker; "cancer", a star sign; "l'ADN de la marque") or narrowed ("politique de retour").
+SENSITIVE_TOPICS = tuple(
+    (Localized(fr, en), re.compile(r"\b(?:" + "|".join(words) + ")"))
+    for fr, en, words in (
+        ("santé", "health", (
+            r"sante\b", r"health\b", "maladi", "malade", "illness", "disease", "medic",
+            "handicap", "disabilit", "grossesse", "pregnan", "allergi", "allergy", "diabet",
+            "depression", "therap",
+        )),
+        ("religion ou convictions", "religion or beliefs", (
+            "religi", "croyance", "belief", r"faith\b", "eglise", "church", "mosque",
+            "synagog", "atheis", "athee", "convictions philosophiques",
+        )),
+        ("opinions politiques", "political opinions", (
+            r"politiques?\b(?! d)", "political", "politics", "politici", "partisan",
+            "vote for", "voted for", "pour qui vot",
+        )),
+        ("orientation ou vie sexuelle", "sexual orientation or sex life", (
+            "sexu", "homosex", "heterosex", "bisex", r"gays?\b", "lesbi", "lgbt",
+        )),
+        ("origine ethnique", "ethnic origin", ("ethni", "racia")),
+        ("appartenance syndicale", "trade union membership", (
+            "syndica", "syndique", "trade union", "labou?r union",
+        )),
+        ("données génétiques ou biométriques", "genetic or biometric data", (
+            "genetic", "genetiq", "biometri", "empreinte digitale", "fingerprint",
+        )),
+    )
+)  # fmt: skip
 INVERTED_WORDING = (
     "décoch",
     "decoch",
@@ -389,6 +422,13 @@ def _speaks(contest: ContestFacts, lang: str) -> bool:
             "Le champ « {name} » relève des données sensibles : il ne peut pas être demandé.",
             'The field "{name}" is special-category data: it cannot be asked for.',
         ),
+        warn(
+            "sensitive_question",
+            "La question « {question} » semble porter sur des données sensibles ({topic}) : "
+            "un jeu n'en a pas besoin, retirez-la ou reformulez-la.",
+            'The question "{question}" seems to ask for sensitive data ({topic}): a contest '
+            "does not need it, remove or rephrase it.",
+        ),
     ),
 )
 def data_minimised(contest: ContestFacts, now: datetime) -> Iterator[Breach]:
@@ -397,7 +437,15 @@ def data_minimised(contest: ContestFacts, now: datetime) -> Iterator[Breach]:
     country, state), and when more than four fields are asked besides the e-mail: an entry
     needs no more (GDPR Art. 5(1)(c)); name and address are asked of winners only.
 
-    Differs from the catalogue: the four-field limit is product policy (seed 004).
+    Qualifying questions: warns for one whose words (the question, its answers, in either
+    language) name a special category of GDPR Art. 9 (health, religion, politics, sexual
+    orientation, ethnic origin, union membership, genetic or biometric data), and for one
+    that must be answered to enter, as for a mandatory field: qualifying a lead is not what
+    the contest needs.
+
+    Differs from the catalogue: the four-field limit is product policy (seed 004). A question
+    about a special category is a warning, not a refusal: its wording is free text, and words
+    can mislead ("a healthy breakfast" is no health data).
     """
     asked = dict.fromkeys([*contest.form_fields, *contest.mandatory_fields])
     for name in asked:
@@ -409,6 +457,21 @@ def data_minimised(contest: ContestFacts, now: datetime) -> Iterator[Breach]:
     extra = [name for name in dict.fromkeys(contest.form_fields) if name != "email"]
     if len(extra) > MAX_EXTRA_FIELDS:
         yield breach("form_fields", "too_many", count=len(extra))
+    for index, question in enumerate(contest.questions):
+        topic = _sensitive_topic((question.question, *question.texts))
+        if topic is not None:
+            yield breach(
+                f"questions[{index}]", "sensitive_question", question=question.question, topic=topic
+            )
+        elif question.required:
+            yield breach(f"questions[{index}]", name=question.question)
+
+
+def _sensitive_topic(texts: tuple[str, ...]) -> Localized | None:
+    """The first special category the texts name, if any."""
+    decomposed = unicodedata.normalize("NFKD", _plain(" \n ".join(texts)))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return next((topic for topic, words in SENSITIVE_TOPICS if words.search(plain)), None)
 
 
 # --- Referral and prizes ------------------------------------------------------------------------

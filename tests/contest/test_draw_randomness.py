@@ -268,7 +268,8 @@ def test_the_announcement_cannot_change_once_published(
         json={"randomness": "bailiff", "randomness_detail": "Me Martin", "reason": "typo"},
         headers=headers,
     )
-    assert changed.status_code == 200 and changed.json()["randomness"] == "drand"
+    assert changed.status_code == 422, "said, never ignored in silence"
+    assert set(changed.json()["error"]["fields"]) == {"randomness", "randomness_detail"}
     rules = client.get("/c/summer/rules?lang=en").text
     assert f"round {ROUND} of the drand beacon" in rules and "Me Martin" not in rules
 

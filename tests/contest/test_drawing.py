@@ -397,12 +397,16 @@ def test_an_open_contest_past_its_closing_is_drawn_and_becomes_drawn(
     assert scalar(engine, "SELECT status FROM contest WHERE slug = 'demo-closed'") == "drawn"
 
 
-def test_a_scheduled_or_archived_contest_is_refused(engine: Engine, clock: FixedClock) -> None:
-    for status in ("scheduled", "archived"):
-        execute(
-            engine,
-            sa.text("UPDATE contest SET status = :s WHERE slug = 'demo-closed'"),
-            {"s": status},
-        )
-        with pytest.raises(DrawRefused, match=f"while it is '{status}'"):
-            draw(engine, clock)
+def test_an_archived_contest_is_refused(engine: Engine, clock: FixedClock) -> None:
+    execute(engine, sa.text("UPDATE contest SET status = 'archived' WHERE slug = 'demo-closed'"))
+    with pytest.raises(DrawRefused, match="while it is 'archived'"):
+        draw(engine, clock)
+
+
+def test_a_contest_published_before_its_opening_is_drawn_once_its_dates_have_passed(
+    engine: Engine, clock: FixedClock
+) -> None:
+    """Published before its opening, a contest keeps the status "scheduled": its dates say
+    when it has closed (ALL-DRAW-POOL-1), not the status."""
+    execute(engine, sa.text("UPDATE contest SET status = 'scheduled' WHERE slug = 'demo-closed'"))
+    assert draw(engine, clock).created

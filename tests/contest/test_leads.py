@@ -411,6 +411,7 @@ def test_export_holds_only_current_marketing_consents(engine: Engine, seeded: Sh
         "consent_version": wording_hash("Oui, envoyez-moi vos offres."),
         "source": "partner:acme",
         "contests": "1",
+        "answers": "",
     }
     _, everywhere = read_csv(
         export_leads(engine, seeded.organizer_id, contest_slug=None, now=NOW, links=LINKS)

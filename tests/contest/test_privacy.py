@@ -354,6 +354,7 @@ def test_the_participant_downloads_then_erases_their_data_from_their_page(
     assert "data.json" in page and "/erase" in page
     data = client.get(own + "/data.json")
     assert data.status_code == 200 and data.json()["person"]["email"] == "self.service@example.org"
+    assert data.headers["cache-control"] == "no-store", "personal data is never cached"
     assert client.get(own + "/erase").status_code == 200
     erased = client.post(own + "/erase")
     assert erased.status_code == 200

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from rules import (
+    AskedQuestion,
     ConsentField,
     ContestFacts,
     Moment,
@@ -100,6 +101,10 @@ def consent(**changes: Any) -> tuple[ConsentField, ...]:
 
 def voucher(**changes: Any) -> tuple[Prize, ...]:
     return (replace(VOUCHER_100, **changes),)
+
+
+def question(text: str, *answers: str, required: bool = False) -> AskedQuestion:
+    return AskedQuestion(text, answers or ("Oui", "Non"), required=required)
 
 
 def us_prizes(total: int) -> tuple[Prize, ...]:
@@ -235,6 +240,15 @@ CASES = [
          config(form_fields=("email", "first_name", "last_name", "postcode", "interest"))),
     Case("EU-MINIMIZE-1", C, "special_category", "asking about health",
          config(form_fields=("health",)), config(form_fields=("interest",))),
+    Case("EU-MINIMIZE-1", C, "", "a qualifying question required to enter",
+         config(questions=(question("Votre type de peau ?", required=True),)),
+         config(questions=(question("Votre type de peau ?"),))),
+    Case("EU-MINIMIZE-1", C, "sensitive_question", "a question about health",
+         config(questions=(question("Avez-vous un problème de santé ?"),)),
+         config(questions=(question("Avez-vous lu notre politique de retour ?"),))),
+    Case("EU-MINIMIZE-1", C, "sensitive_question", "an answer naming a religion",
+         config(questions=(question("Which day do you shop?", "Church day", "Any day"),)),
+         config(questions=(question("Which day do you shop?", "Saturday", "Any day"),))),
     Case("EU-REFER-NOSEND-1", C, "", "platform invitations in the EU",
          config(platform_invitations=True),
          config(platform_invitations=True, platform_invitations_override=True)),

@@ -21,6 +21,7 @@ from contest.configuration import ContestRefused, SlugTaken
 from contest.contests import formats
 from contest.contests.formats import json_as_form, settings_json
 from contest.contests.setting import ConfigErrors
+from contest.csvcells import safe_row
 from contest.draw import drawing, results
 from contest.leads import clients
 from contest.organizer_contests import ContestDescription, ContestNotFound, EntryLine, NotADraft
@@ -32,6 +33,7 @@ from contest.web.api.base import (
     error,
     finding_json,
     in_api,
+    in_api_writing,
     invalid,
     iso,
     json_body,
@@ -257,11 +259,22 @@ async def publish_contest(request: Request, caller: Caller) -> Response:
     return JSONResponse(contest_json(described, state.settings.base_url))
 
 
+ENTRIES_PRIVACY = (
+    "Entries follow the consent rules of the lead export: every entry keeps its ticket (`id`), "
+    "status, dates, source, chances and language, but `email` and `first_name` are given only "
+    "for a confirmed entry (double opt-in done) of a person whose consent to offers by e-mail "
+    "is current (not withdrawn since it was confirmed) and whose address has not bounced for "
+    "good; otherwise they are null. Every call is written in the organizer's audit log "
+    "(`entries.read`: the filters, how many entries and addresses were read)."
+)
+
+
 @section.operation(
     "GET",
     "/contests/{contest_id}/entries",
     "listEntries",
     "A page of the contest's entries",
+    description=ENTRIES_PRIVACY,
     role=Role.EDITOR,
     query=(
         query_parameter("status", {"type": "string", "enum": ["pending", "confirmed"]}),
@@ -274,20 +287,22 @@ async def publish_contest(request: Request, caller: Caller) -> Response:
 )
 async def list_entries(request: Request, caller: Caller) -> Response:
     """A page of the contest's entries, oldest first; ``next`` is the cursor of the next page.
-    Entries hold personal data: an editor's token at least."""
+    Entries hold personal data: an editor's token at least, the addresses only of people who
+    agreed to be contacted, and every read audited (ENTRIES_PRIVACY)."""
     limit = query_int(request, "limit", 100, 1, 500)
     after = query_int(request, "after", 0, 0, MAX_ID)
     status = request.query_params.get("status")
     if status not in {None, "pending", "confirmed"}:
         return error(400, "invalid_query", "status is pending or confirmed.")
     try:
-        page = await in_api(
+        page = await in_api_writing(
             request,
             organizer_contests.entries_page,
             caller.organizer_id,
             _contest_id(request),
             after=after,
             limit=limit,
+            now=now_of(request),
             status=status,
             source=request.query_params.get("source"),
         )
@@ -303,12 +318,14 @@ def _client_lines(items: list[Any]) -> Iterator[str]:
     for item in items:
         segments = item.get("segments") or []
         writer.writerow(
-            [
-                str(item.get("email", "")),
-                str(item.get("client_since", "")),
-                str(item.get("orders_count", 0)),
-                "|".join(str(s) for s in segments) if isinstance(segments, list) else "",
-            ]
+            safe_row(
+                [
+                    str(item.get("email", "")),
+                    str(item.get("client_since", "")),
+                    str(item.get("orders_count", 0)),
+                    "|".join(str(s) for s in segments) if isinstance(segments, list) else "",
+                ]
+            )
         )
     buffer.seek(0)
     yield from buffer

@@ -48,7 +48,7 @@ CONTEST = {
             "required": ["ok", "findings"],
         },
     },
-    "required": ["id", "url", "status", "title", "slug", "compliance", "prizes"],
+    "required": ["id", "url", "status", "title", "slug", "compliance", "prizes", "questions"],
 }
 
 CONTEST_SCHEMAS: dict[str, Any] = {
@@ -91,8 +91,15 @@ CONTEST_SCHEMAS: dict[str, Any] = {
             "source": {"type": "string"},
             "chances": {"type": "integer"},
             "language": {"type": "string"},
-            "email": {"type": "string"},
-            "first_name": {"type": "string"},
+            "email": {
+                "type": ["string", "null"],
+                "description": "Only for a confirmed entry whose person's consent to offers "
+                "by e-mail is current and whose address has not bounced; null otherwise.",
+            },
+            "first_name": {
+                "type": ["string", "null"],
+                "description": "Given with the address, under the same condition.",
+            },
         },
         "required": ["id", "status", "created_at", "source", "chances", "email"],
     },

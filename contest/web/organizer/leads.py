@@ -32,14 +32,16 @@ PAGE_SIZE = 100  # leads listed on one page
 
 @organizer_page(role=Role.EDITOR)
 async def leads_page(request: Request, organizer: OrganizerIdentity) -> Response:
-    """The organizer's leads, qualified and segmented, filtered by segment, consent, contest
-    and source, a page at a time (the CSV download streams them all)."""
+    """The organizer's leads, qualified and segmented, filtered by segment, consent, contest,
+    source and answer to a qualifying question, a page at a time (the CSV download streams
+    them all)."""
     params = request.query_params
     filters = {
         "segment": params.get("segment") or "",
         "consent": params.get("consent") or "",
         "contest": params.get("contest") or "",
         "source": (params.get("source") or "")[:64],
+        "answer": (params.get("answer") or "")[:120],
     }
     number = page_number(params.get("page"))
     listed = await in_workspace(
@@ -51,6 +53,7 @@ async def leads_page(request: Request, organizer: OrganizerIdentity) -> Response
         consent=filters["consent"] or None,
         contest_id=_number(filters["contest"]),
         source=filters["source"] or None,
+        answer=filters["answer"] or None,
         limit=PAGE_SIZE,
         offset=(number - 1) * PAGE_SIZE,
     )
@@ -66,6 +69,7 @@ async def leads_page(request: Request, organizer: OrganizerIdentity) -> Response
         consent_labels=export.CONSENT_STATE_LABELS,
         source_names=listed.source_names,
         link_choices=listed.link_choices,
+        answer_choices=listed.answer_choices,
         formula=export.SCORE_FORMULA,
         filters=filters,
     )

@@ -38,13 +38,24 @@ from contest.web.participant.own_page import (
     my_consents,
     my_data,
 )
-from contest.web.participant.results import claim_prize, draw_pool, draw_record
+from contest.web.participant.results import (
+    claim_prize,
+    draw_pool,
+    draw_record,
+    instant_win_record,
+)
 
 __all__ = ["form_context", "preview", "routes"]
 
 routes = [
     Route("/c/{slug}/claim/{token}", claim_prize, name="claim", methods=["GET", "POST"]),
     Route("/c/{slug}/draw.json", draw_record, name="draw_record", methods=["GET"]),
+    Route(
+        "/c/{slug}/instant-win.json",
+        instant_win_record,
+        name="instant_win_record",
+        methods=["GET"],
+    ),
     Route("/c/{slug}/pool.tsv", draw_pool, name="draw_pool", methods=["GET"]),
     Route("/c/{slug}/me/{token}/data.json", my_data, name="my_data", methods=["GET"]),
     Route("/c/{slug}/me/{token}/erase", erase_me, name="erase_me", methods=["GET", "POST"]),

@@ -22,7 +22,14 @@ from starlette.responses import RedirectResponse, Response
 from contest.contests import ContestView
 from contest.eligibility import EntryRefused
 from contest.entries import EntryContext, EntryGone, EntryLimits, EntryOutcome, confirm_entry
-from contest.forms import CATALOGUE, EntryForm, FormErrors, parse_entry_form
+from contest.forms import (
+    CATALOGUE,
+    CONTEST_ANSWER,
+    TIEBREAKER,
+    EntryForm,
+    FormErrors,
+    parse_entry_form,
+)
 from contest.i18n import gettext
 from contest.models import EntryStatus
 from contest.people import mask_email
@@ -172,6 +179,9 @@ async def _read(
             contest.form_fields,
             [c.purpose for c in contest.consents],
             state=contest.asks_state,
+            questions=contest.questions,
+            knowledge=contest.question_choices if contest.question else (),
+            tiebreaker=contest.game == "ranking",
         )
     except FormErrors as problems:
         errors = {
@@ -188,9 +198,18 @@ async def _read(
 
 
 def _typed(request: Request, contest: ContestView, data: dict[str, list[str]]) -> Typed:
+    # A question's answers, one per line (check boxes send several), to tick them again.
+    answered = {
+        q.field_name: "\n".join(data.get(q.field_name, ()))[:500] for q in contest.questions
+    }
     return Typed(
         language=language_of(request, contest, field_value(data, "lang")),
-        values={k: v[0][:300] for k, v in data.items() if k in CATALOGUE or k == "email"},
+        values={
+            k: v[0][:300]
+            for k, v in data.items()
+            if k in CATALOGUE or k in ("email", CONTEST_ANSWER, TIEBREAKER)
+        }
+        | answered,
         ticked=frozenset(k.removeprefix("consent_") for k in data if k.startswith("consent_")),
         came_from=sharing.Attribution(
             ref=field_value(data, "ref")[:300], src=field_value(data, "src")[:300]

@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from contest import prospects
+from contest import instantwin, prospects
 from contest.contests import ContestView
 from contest.draw.drawing import receipt_of, weight_at_close
 from contest.entries import EntryState
@@ -46,6 +46,9 @@ async def me(request: Request) -> Response:
     weight: int | None = entry.chances if confirmed else None
     if confirmed and contest.phase(now_of(request)) == "closed":  # as the frozen pool lists it
         weight = await run_in_threadpool(reading, engine, weight_at_close, contest, entry.public_id)
+    won = None
+    if confirmed and instantwin.is_instant(contest):  # decided at the confirmation, shown at once
+        won = await run_in_threadpool(reading, engine, instantwin.won_by, contest.id, entry.id)
     return render_themed(
         request,
         language,
@@ -63,6 +66,9 @@ async def me(request: Request) -> Response:
         consents=given,
         wordings=consent_wordings(contest, language),
         consent_labels=consents.PURPOSE_LABELS,
+        instant=instantwin.is_instant(contest),
+        won=won,
+        won_prize=next((p for p in contest.prizes if won and p.rank == won.prize_rank), None),
     )
 
 
@@ -149,7 +155,11 @@ async def my_data(request: Request) -> Response:
         now=now_of(request),
     )
     return JSONResponse(
-        data, headers={"Content-Disposition": 'attachment; filename="my-data.json"'}
+        data,
+        headers={
+            "Content-Disposition": 'attachment; filename="my-data.json"',
+            "Cache-Control": "no-store",  # personal data: never kept by a cache
+        },
     )
 
 

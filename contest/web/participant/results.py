@@ -7,6 +7,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from contest import instantwin
 from contest.contests import ContestView
 from contest.draw import poolfile, results
 from contest.i18n import gettext
@@ -29,6 +30,21 @@ async def draw_record(request: Request) -> Response:
         text,
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="draw-{contest.slug}.json"'},
+    )
+
+
+async def instant_win_record(request: Request) -> Response:
+    """An instant-win contest's moments, salt, winners and confirmations, published once it
+    has closed (before that the moments could still be won): for contest verify-instant-win."""
+    contest = contest_of(request)
+    engine = state_of(request).engine
+    data = await run_in_threadpool(reading, engine, instantwin.record, contest, now_of(request))
+    if data is None:
+        raise HTTPException(404)
+    return Response(
+        instantwin.record_json(data),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="instant-win-{contest.slug}.json"'},
     )
 
 
