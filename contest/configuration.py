@@ -446,7 +446,7 @@ def publish_contest(session: Session, organizer: Organizer, row: Contest, now: d
     # Instant win: the winning moments drawn and committed to before anyone enters.
     published_view = load_contest(session.connection(), row.slug)
     if published_view is not None:
-        instantwin.fix_moments(session.connection(), published_view)
+        instantwin.fix_moments(session.connection(), published_view, now)
     freeze_rules(session, row, now, PUBLICATION)
     audit(session, organizer.id, row.id, "contest.published", status=row.status)
     _audit_override(session, organizer.id, row)

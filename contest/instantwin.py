@@ -2,8 +2,10 @@
 enters; each won by the first entry confirmed at or after it.
 
 At publication (:func:`fix_moments`) a random 32-byte salt is drawn and one moment per prize
-unit is derived from it (:func:`derive_moments`): uniformly over the open period, or, with the
-``daily`` spread, the units dealt to the days in turn and each moment uniform within its day.
+unit is derived from it (:func:`derive_moments`): uniformly over the open period (from the
+opening, or from the publication if later: no moment has passed before anyone could enter),
+or, with the ``daily`` spread, the units dealt to the days in turn and each moment uniform
+within its day.
 Sorted, moment ``p`` is for prize unit ``p`` in prize order (prize line 1's units first). Only
 the commitment is published then: the SHA-256 of the salt and the sorted moments
 (:func:`commitment`); the salt stays secret, so the moments cannot be guessed.
@@ -107,10 +109,11 @@ def prize_units(contest: ContestView) -> list[int]:
     ]
 
 
-def fix_moments(connection: Connection, contest: ContestView) -> str | None:
-    """Draws the salt and stores the moments of an instant-win contest, once (at publication);
-    returns the commitment, or None when the contest is not an instant win or has its moments
-    already."""
+def fix_moments(connection: Connection, contest: ContestView, now: datetime) -> str | None:
+    """Draws the salt and stores the moments of an instant-win contest, once (at publication,
+    ``now``): over [max(opening, publication), close), so that no moment has passed before
+    anyone could enter. Returns the commitment, or None when the contest is not an instant
+    win or has its moments already."""
     if not is_instant(contest) or contest.opens_at is None or contest.closes_at is None:
         return None
     done = connection.execute(
@@ -120,9 +123,8 @@ def fix_moments(connection: Connection, contest: ContestView) -> str | None:
         return None
     salt = secrets.token_hex(32)
     units = prize_units(contest)
-    moments = derive_moments(
-        salt, contest.opens_at, contest.closes_at, len(units), contest.instant_spread
-    )
+    start = max(contest.opens_at, now)
+    moments = derive_moments(salt, start, contest.closes_at, len(units), contest.instant_spread)
     committed = commitment(salt, moments)
     connection.execute(
         sa.update(_contest)
@@ -226,6 +228,12 @@ def record(connection: Connection, contest: ContestView, now: datetime) -> dict[
     ).one()
     if salt is None:
         return None
+    published = connection.execute(  # the moments start at the opening, or at publication
+        sa.select(sa.func.min(tables.rulesversion.c.published_at)).where(
+            tables.rulesversion.c.contest_id == contest.id
+        )
+    ).scalar_one()
+    starts = max(contest.opens_at, published) if published is not None else contest.opens_at
     moments = connection.execute(
         sa.select(_moment_t.c.position, _moment_t.c.at, _moment_t.c.prize_rank,
                   _moment_t.c.won_at, _entry.c.public_id)
@@ -246,6 +254,7 @@ def record(connection: Connection, contest: ContestView, now: datetime) -> dict[
         "format": FORMAT,
         "contest": contest.slug,
         "opens_at": iso(contest.opens_at),
+        "starts_at": iso(starts),
         "closes_at": iso(contest.closes_at),
         "spread": contest.instant_spread,
         "leftover": contest.instant_leftover,
@@ -279,7 +288,8 @@ def verify(data: dict[str, Any]) -> list[str]:
         if data.get("format") != FORMAT:
             return [f"unknown format {data.get('format')!r}"]
         salt = str(data["salt"])
-        opens, closes = parse_iso(data["opens_at"]), parse_iso(data["closes_at"])
+        opens = parse_iso(data.get("starts_at") or data["opens_at"])
+        closes = parse_iso(data["closes_at"])
         moments = sorted(data["moments"], key=lambda m: int(m["position"]))
         at = [parse_iso(m["at"]) for m in moments]
         confirmations = [(c["ticket"], parse_iso(c["confirmed_at"])) for c in data["confirmations"]]

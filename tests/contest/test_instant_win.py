@@ -291,3 +291,16 @@ def test_moments_are_sorted_inside_the_period_and_the_salt_alone_gives_them(
         assert max(per_day) - min(per_day) <= 1
     moved = [*found[:-1], found[-1] + timedelta(microseconds=1)]
     assert instantwin.commitment(salt, moved) != instantwin.commitment(salt, found)
+
+
+def test_a_contest_published_after_its_opening_has_no_moment_already_passed(
+    api: API,  # noqa: F811
+    clock: FixedClock,
+    engine: Engine,
+) -> None:
+    client, headers = api
+    opened = instant_body(clock) | {
+        "opens_at": (clock.now() - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    }
+    publish(client, headers, opened)
+    assert all(m.at.replace(tzinfo=UTC) >= clock.now() for m in moments(engine))
