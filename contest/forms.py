@@ -154,6 +154,8 @@ def clean_text(value: str, max_length: int) -> tuple[str | None, str | None]:
     if CONTROL_CHARS.search(value):
         return None, N_("This field contains characters that are not allowed.")
     value = unicodedata.normalize("NFC", value).strip()
+    if "\n" in value:  # every entry field is one line; a name goes into mail headers
+        return None, N_("This field takes one line: remove the line break.")
     if len(value) > max_length:
         return None, N_("This field is too long (at most %(max)s characters).")
     return value, None

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
+from jinja2 import TemplateError
 from sqlalchemy import Engine
 
 from contest import campaigns, outbox, roles, sendingdomains, tables
@@ -575,7 +576,7 @@ class Sender:
                             raise Undeliverable(f"no {item.kind} delivery in this process")
                         handler(item)
                     else:
-                        message = self.builder.build(item)
+                        message = self._built(item)
                         self.deliver(message, item.idempotency_key)
                 except HardBounce as exc:
                     mark_undeliverable(self.engine, exc.recipient)
@@ -605,6 +606,15 @@ class Sender:
                     outbox.mark_sent(self.engine, item, self.clock(), scrub_recipient=scrub)
                     sent += 1
         return sent
+
+    def _built(self, item: OutboxItem) -> EmailMessage:
+        """The message of ``item``; Undeliverable (never retried) when it can never be built,
+        e.g. a header that would carry a line break: retrying gives the same error forever.
+        The error's text is not kept: it may quote an address or a name."""
+        try:
+            return self.builder.build(item)
+        except (ValueError, TemplateError) as exc:
+            raise Undeliverable(f"the message cannot be built ({type(exc).__name__})") from exc
 
     def run_forever(self, stop: threading.Event, interval: float = 1.0) -> None:
         next_maintenance = 0.0

@@ -90,6 +90,9 @@ class Setting:
             if CONTROL_CHARS.search(raw):
                 errors.add(name, *CONTROL_PROBLEM)
                 return self.blank_value()
+            if self.kind is Kind.TEXT and not self.rows and "\n" in raw:
+                errors.add(name, *ONE_LINE_PROBLEM)  # it goes into mail headers and titles
+                return self.blank_value()
             if len(raw) > self.max_length:
                 errors.add(
                     name,
@@ -279,6 +282,10 @@ class ConfigErrors(Exception):
 CONTROL_PROBLEM = (
     "Ce champ contient des caractères non autorisés.",
     "This field contains characters that are not allowed.",
+)
+ONE_LINE_PROBLEM = (
+    "Ce champ tient sur une seule ligne : retirez le retour à la ligne.",
+    "This field takes one line: remove the line break.",
 )
 INVALID = ("Valeur non valide.", "Invalid value.")
 

@@ -259,3 +259,15 @@ def test_an_unknown_territory_is_refused_and_a_blank_minimum_age_is_the_usual_18
         assert "jurisdictions" in answer.json()["error"]["fields"]
     created = client.post("/api/v1/contests", json={**CONTEST, "min_age": None}, headers=bearer)
     assert created.status_code == 201 and created.json()["min_age"] == 18
+
+
+def test_a_setting_left_out_of_a_new_contest_keeps_its_default(
+    client: TestClient, bearer: dict[str, str]
+) -> None:
+    """Leaving a field out is not unticking it: reminders stay on, the page stays a way to
+    enter, the first name stays asked, as in the workspace's new form."""
+    created = client.post("/api/v1/contests", json=CONTEST, headers=bearer)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["confirm_reminder"] and body["friend_mail"] and body["results_mail"]
+    assert body["entry_channels"] == ["web"] and body["form_fields"] == ["first_name"]

@@ -215,7 +215,7 @@ def test_a_required_question_unanswered_or_an_unknown_answer_is_refused_and_noth
     )
     assert taken.status_code == 303  # type: ignore[attr-defined]
     assert entries(engine) == [
-        {"questions": {"peau": ["seche"], "INTERESTS": ["soins", "parfums"]}}
+        {"first_name": "Ann", "questions": {"peau": ["seche"], "INTERESTS": ["soins", "parfums"]}}
     ]
 
 

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from contest import organizer_contests
 from contest.configuration import ContestRefused, SlugTaken
-from contest.contests import formats
+from contest.contests import ContestSettings, formats
 from contest.contests.formats import json_as_form, settings_json
 from contest.contests.setting import ConfigErrors
 from contest.csvcells import safe_row
@@ -51,6 +51,16 @@ section = ApiSection(schemas=CONTEST_SCHEMAS)
 def as_form(data: Any) -> ImmutableMultiDict[str, str]:
     """A JSON configuration as the workspace form's fields, so both share one parser."""
     return ImmutableMultiDict(json_as_form(data, extra=("reason",)))
+
+
+def _with_defaults(data: Any) -> Any:
+    """A new contest's fields, those not sent at their defaults: a setting left out keeps its
+    default (reminders on, the page as a way to enter), as in the workspace's new form, rather
+    than reading as "off" or "none" the way an unticked box does."""
+    if not isinstance(data, dict):
+        return data  # json_as_form says what is wrong
+    defaults = settings_json(ContestSettings())
+    return {name: value for name, value in defaults.items() if value is not None} | data
 
 
 def contest_json(described: ContestDescription, base_url: str) -> dict[str, Any]:
@@ -145,7 +155,7 @@ async def list_contests(request: Request, caller: Caller) -> Response:
 )
 async def create_contest(request: Request, caller: Caller) -> Response:
     try:
-        contest = formats.parse_contest_form(as_form(await json_body(request)))
+        contest = formats.parse_contest_form(as_form(_with_defaults(await json_body(request))))
         described = await in_api(
             request, organizer_contests.create_draft, caller.organizer_id, contest, now_of(request)
         )
