@@ -71,6 +71,7 @@ def app_environment(data_dir: Path, port: int, database_url: str | None) -> dict
     env.update(
         CONTEST_DATA_DIR=str(data_dir),
         CONTEST_ENV="production",
+        CONTEST_MAIL_FILES="yes",  # the confirmation mails written as files, not sent
         CONTEST_SECRET_KEY=secrets.token_urlsafe(48),
         CONTEST_BASE_URL=f"http://127.0.0.1:{port}",
     )

@@ -126,6 +126,7 @@ class Settings:
 
         Refuses a generated key in production: several processes behind a load balancer must
         share one key, and a key that silently changes would void every link already mailed.
+        Refuses mail written to files in production: it would reach nobody.
         """
         env = os.environ if environ is None else environ
         data_dir = Path(env.get("CONTEST_DATA_DIR", "var"))
@@ -148,6 +149,13 @@ class Settings:
             )
         else:
             keys = (Secret(_generated_key(data_dir)),)
+        files_chosen = env.get("CONTEST_MAIL_FILES", "").strip().lower() in {"1", "yes", "true"}
+        if not smtp and mode == "production" and not files_chosen:  # files reach nobody
+            raise SettingsError(
+                "CONTEST_SMTP_URL must be set when CONTEST_ENV=production (without it, e-mails "
+                "are only written as files under the data folder; set CONTEST_MAIL_FILES=yes "
+                "if that is really what you want, e.g. for a benchmark)."
+            )
         return cls(
             data_dir=data_dir,
             database_url=Secret(database_url),

@@ -27,7 +27,8 @@ class Purpose(Enum):
     ENTERED = ("entered", 3600)
     FORM = ("entry-form", 24 * 3600)
     UNSUBSCRIBE = ("unsubscribe", 5 * 365 * 24 * 3600)
-    CLAIM = ("claim", 60 * 24 * 3600)
+    # Outlives the longest claim period (365 days): the award's own deadline decides.
+    CLAIM = ("claim", 366 * 24 * 3600)
     SESSION = ("organizer-session", 12 * 3600)
     REFERRAL = ("referral", 365 * 24 * 3600)  # checked against the contest's own window
     SOURCE = ("source", 365 * 24 * 3600)

@@ -154,3 +154,24 @@ def test_the_organizer_draws_from_the_workspace(
     assert sender.run_once() == 3, "the three winners are told"
     after = client.get(f"/admin/contests/{contest_id}").text
     assert "Tirer les gagnants au sort" not in after and "draw.json" in after
+
+
+def test_a_claim_link_works_for_the_whole_claim_period_of_up_to_a_year(
+    client: TestClient,
+    sender: Sender,
+    settings: Settings,
+    engine: Engine,
+    clock: FixedClock,
+) -> None:
+    """The link in the winner's mail outlives the longest claim period (365 days): the
+    award's deadline decides, not the link."""
+    draw_demo_closed(engine, settings, clock)
+    sender.run_once()
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(tables.prizeaward).values(deadline=clock.now() + timedelta(days=365))
+        )
+    link = link_in(read_eml(settings.mail_dir)[0], r"http://testserver/c/demo-closed/claim/\S+")
+    clock.advance(timedelta(days=300))
+    claimed = client.post(link.removeprefix("http://testserver"))
+    assert claimed.status_code == 200 and 'data-voucher="' in claimed.text

@@ -44,6 +44,17 @@ def test_production_refuses_a_generated_key(tmp_path: Path) -> None:
         Settings.from_env({"CONTEST_DATA_DIR": str(tmp_path), "CONTEST_ENV": "production"})
 
 
+def test_production_refuses_mail_written_to_files(tmp_path: Path) -> None:
+    production = {"CONTEST_DATA_DIR": str(tmp_path), "CONTEST_ENV": "production",
+                  "CONTEST_SECRET_KEY": "a-shared-key"}  # fmt: skip
+    with pytest.raises(SettingsError, match="CONTEST_SMTP_URL must be set"):
+        Settings.from_env(production)
+    sending = Settings.from_env(production | {"CONTEST_SMTP_URL": "smtp://relay:25"})
+    assert sending.production and sending.smtp_url is not None
+    chosen = Settings.from_env(production | {"CONTEST_MAIL_FILES": "yes"})  # e.g. a benchmark
+    assert chosen.smtp_url is None
+
+
 def test_rotated_keys_still_verify_old_links(tmp_path: Path, clock: FixedClock) -> None:
     from contest.tokens import Purpose, Signer
 
