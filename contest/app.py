@@ -49,7 +49,12 @@ from contest.web import (
     unsubscribe,
 )
 from contest.web.base import AppState, state_of
-from contest.web.security import BodyLimit, CrossSiteGuard, SecurityHeaders
+from contest.web.security import (
+    BodyLimit,
+    CrossSiteGuard,
+    ForwardedClientGuard,
+    SecurityHeaders,
+)
 from contest.worker import build_sender
 from contest.writer import EntryWriter
 
@@ -231,6 +236,7 @@ def create_app(
     app.add_middleware(RetryAfter)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(BodyLimit)
+    app.add_middleware(ForwardedClientGuard)
     app.add_middleware(CrossSiteGuard, base_url=settings.base_url)
     app.add_middleware(SecurityHeaders, https=settings.https)
     return app

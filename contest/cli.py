@@ -59,6 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         proxy_headers=True,
+        forwarded_allow_ips=list(settings.trusted_proxies),
         log_level="info",
         log_config=logs.server_config(),
         access_log=False,

@@ -77,6 +77,9 @@ class Settings:
     # The drand relays a draw fetches its announced round from (CONTEST_DRAND_URLS); empty:
     # none is called, the operator pastes the round's signature (checked all the same).
     drand_urls: tuple[str, ...] = DRAND_RELAYS
+    # The reverse proxies whose X-Forwarded-For gives the client's address
+    # (CONTEST_TRUSTED_PROXIES, else uvicorn's FORWARDED_ALLOW_IPS; "*" trusts every peer).
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -175,7 +178,28 @@ class Settings:
             bounce_maildir=bounce_maildir_from_env(env),
             bounce_webhook_secret=_bounce_webhook_secret(env),
             drand_urls=_drand_urls(env),
+            trusted_proxies=_trusted_proxies(env),
         )
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``CONTEST_TRUSTED_PROXIES`` (or uvicorn's ``FORWARDED_ALLOW_IPS``): the addresses or
+    networks of the reverse proxies in front of the app, separated by commas; ``*`` trusts any
+    peer (only when nothing else can reach the app). A value that is not an address is
+    refused: a typo would silently trust nobody, or everybody."""
+    text = env.get("CONTEST_TRUSTED_PROXIES") or env.get("FORWARDED_ALLOW_IPS") or "127.0.0.1"
+    entries = tuple(part.strip() for part in text.split(",") if part.strip())
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"CONTEST_TRUSTED_PROXIES: not an address or network: {entry} "
+                "(e.g. 127.0.0.1, 10.0.0.0/8, or * behind a proxy that nothing bypasses)"
+            ) from None
+    return entries or ("127.0.0.1",)
 
 
 def _drand_urls(env: Mapping[str, str]) -> tuple[str, ...]:

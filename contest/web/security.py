@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -134,6 +135,51 @@ class CrossSiteGuard:
         if origin and urlsplit(origin).netloc not in {self.netloc, host}:
             return True
         return headers.get(b"sec-fetch-site", b"") == b"cross-site"
+
+
+class ForwardedClientGuard:
+    """Refuses (400) a request whose forwarded client address is not an IP address.
+
+    Behind a trusted proxy (``CONTEST_TRUSTED_PROXIES``) the server takes the client's address
+    from ``X-Forwarded-For``; a value that is not an address (``unknown``, a name, garbage)
+    would leave the request with no network, and every such request would share one empty
+    rate-limit bucket. A request without the header, or from a proxy that is not trusted (its
+    own address is kept), passes.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._forged(scope):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                }
+            )
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": "Refusé : l'adresse du client transmise par le proxy n'est pas une "
+                    "adresse IP.\nRefused: the client address forwarded by the proxy is not an "
+                    "IP address.\n".encode(),
+                }
+            )
+            return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _forged(scope: Scope) -> bool:
+        if not any(name == b"x-forwarded-for" for name, _ in scope["headers"]):
+            return False
+        client = scope.get("client")
+        try:
+            ipaddress.ip_address(client[0] if client else "")
+        except ValueError:
+            return True
+        return False
 
 
 class BodyLimit:
