@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, getaddresses, parseaddr
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -519,6 +520,31 @@ def _international(message: EmailMessage) -> bool:
     """Whether an address of the message is not ASCII (it then needs SMTPUTF8)."""
     sender, recipients = _envelope(message)
     return not all(address.isascii() for address in (sender, *recipients))
+
+
+def forget_copies(folder: Path, address: str) -> int:
+    """Deletes the copies of the messages sent to ``address`` kept as ``.eml`` files under the
+    data folder (mail written to files when no SMTP server is set): an erasure reaches them
+    too. Returns how many were deleted."""
+    wanted = address.strip().lower()
+    deleted = 0
+    if not wanted or not folder.is_dir():
+        return 0
+    gone: set[str] = set()
+    for path in folder.glob("*.eml"):
+        with path.open("rb") as handle:
+            head = email.message_from_binary_file(handle, policy=email.policy.default)
+        recipients = {found.lower() for _, found in getaddresses([str(head.get("To", ""))])}
+        if wanted in recipients:
+            path.unlink(missing_ok=True)
+            gone.add(path.name)
+            deleted += 1
+    index = folder / ".index"
+    if gone and index.is_dir():  # a retry of such a message starts a new file
+        for entry in index.iterdir():
+            if entry.read_text() in gone:
+                entry.unlink(missing_ok=True)
+    return deleted
 
 
 class Sender:

@@ -5,13 +5,16 @@ backoff and delivered once: the webhook receiver de-duplicates by ``Idempotency-
 upserts contacts (``updateEnabled``) and treats a repeated delete of a gone contact as done.
 Events: ``lead.created`` (a confirmed marketing consent, with the lead's answers to the
 contest's qualifying questions), ``consent.changed`` (a withdrawal) and ``lead.erased`` (an
-erasure, carrying only the hash of the address). Once delivered, the event's personal data
-are removed from the outbox row; the organizer's delivery log keeps the event type, the
-outcome and the dates.
+erasure: Brevo deletes the contact by its address; the webhook carries only a pseudonym keyed
+with its secret, :func:`erased_pseudonym`). Once delivered, the event's personal data (the
+erased address included) are removed from the outbox row; the organizer's delivery log keeps
+the event type, the outcome and the dates.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 from collections.abc import Callable, Mapping
@@ -61,11 +64,13 @@ def enqueue_event(
     key: str,
     now: datetime,
     person_id: int | None = None,
+    recipient: str = "",
 ) -> bool:
     """Queues an event when the organizer has a CRM connection; False when there is none.
     ``person_id`` lets the delivery add the person's preferences link (never sent itself). A
     ``lead.created`` event for a person and a ``contest`` also carries what they answered to
-    its qualifying questions (:func:`qualifying_answers`)."""
+    its qualifying questions (:func:`qualifying_answers`). ``recipient`` is the address a
+    ``lead.erased`` event erases: kept in the outbox row only until it is delivered."""
     if event not in EVENTS:
         raise ValueError(f"unknown CRM event {event}")
     crm = tables.crmconnection
@@ -83,7 +88,7 @@ def enqueue_event(
         connection,
         key=f"crm:{event}:{key}",
         template=event,
-        recipient="",
+        recipient=recipient,
         language="",
         payload={
             "organizer": organizer_id,
@@ -181,9 +186,23 @@ def _check(response: httpx.Response, accepted: set[int]) -> None:
     raise CrmRefused(f"CRM refused the event ({response.status_code}): {response.text[:200]}")
 
 
+ERASED = "lead.erased"
+
+
+def erased_pseudonym(secret: str, address: str) -> str:
+    """What a ``lead.erased`` webhook carries instead of the address: HMAC-SHA256 of the
+    normalised address keyed with the connection's webhook secret. The receiver, holding the
+    same secret, computes it for its own contacts to find the one to erase; anyone else cannot
+    test guesses against it, as they could an unsalted hash."""
+    message = address.strip().lower().encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
 def deliver_webhook(client: httpx.Client, settings: Mapping[str, Any], item: OutboxItem) -> None:
     data = item.payload.get("data", {})
     at = item.payload.get("at")
+    if item.template == ERASED:  # the address stays here: only its keyed pseudonym goes out
+        data = {"email_hmac_sha256": erased_pseudonym(str(settings["secret"]), item.recipient)}
     response = _post_webhook(client, settings, item.template, item.idempotency_key, at, data)
     _check(response, {200, 201, 202, 204})
 
@@ -223,11 +242,8 @@ def deliver_brevo(client: httpx.Client, settings: Mapping[str, Any], item: Outbo
     base = str(settings.get("base_url") or BREVO_URL).rstrip("/")
     headers = {"api-key": str(settings["api_key"]), "accept": "application/json"}
     data = item.payload.get("data", {})
-    if item.template == "lead.erased":
-        email = data.get("email")
-        if not email:  # only the hash is left: nothing Brevo can match
-            return
-        response = client.delete(f"{base}/contacts/{quote(str(email))}", headers=headers)
+    if item.template == ERASED:  # the address is kept in the outbox row until this is done
+        response = client.delete(f"{base}/contacts/{quote(item.recipient)}", headers=headers)
         _check(response, {204, 404})
         return
     body: dict[str, Any] = {
@@ -297,5 +313,5 @@ class CrmDelivery:
             connection.execute(
                 sa.update(outbox_t)
                 .where(outbox_t.c.id == item.id)
-                .values(payload={"organizer": item.payload["organizer"], "data": {}})
+                .values(payload={"organizer": item.payload["organizer"], "data": {}}, recipient="")
             )

@@ -120,35 +120,15 @@ def erase_person(
     if person.erased_at is not None:
         return ErasureReport(person_id, person.erased_at, "")
     report = _erase(connection, person, now, channel, suppression_key)
+    # The organizer's CRM erases the lead too: Brevo by the address (kept in the outbox row
+    # only until delivered), a webhook by a pseudonym keyed with its secret.
+    crm.enqueue_event(
+        connection, organizer_id, crm.ERASED, {}, key=str(person_id), now=now,
+        recipient=person.email,
+    )  # fmt: skip
     log_request(connection, organizer_id, person_id, "erasure", channel, now)
     _audit(
         connection, organizer_id, None, "person.erased", now, person=person_id, **_counts(report)
-    )
-    return report
-
-
-def erase_on_request(
-    connection: Connection,
-    organizer_id: int,
-    person_id: int,
-    now: datetime,
-    channel: str,
-    *,
-    suppression_key: bytes,
-) -> ErasureReport:
-    """The person's own "erase me": :func:`erase_person`, then the organizer's CRM is told
-    (``lead.erased``, carrying only the hash of the former identity key) so that it erases the
-    lead too. Refuses (PersonNotFound) a person of another organizer."""
-    report = erase_person(
-        connection, organizer_id, person_id, now, channel, suppression_key=suppression_key
-    )
-    crm.enqueue_event(
-        connection,
-        organizer_id,
-        "lead.erased",
-        {"email_key_sha256": report.email_key_hash},
-        key=str(person_id),
-        now=now,
     )
     return report
 

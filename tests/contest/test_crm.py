@@ -7,11 +7,14 @@ with an ``api-key`` header: 201 with the new id, 204 when ``updateEnabled`` upda
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
 import pytest
 import sqlalchemy as sa
@@ -70,6 +73,14 @@ class Handler(BaseHTTPRequestHandler):
             self._answer(204 if existed else 201, None if existed else {"id": 1})
             return
         self._answer(200, {"ok": True})
+
+    def do_DELETE(self) -> None:  # DELETE /v3/contacts/{email}: 204, or 404 when unknown
+        self.server.received.append(("DELETE", self.path, dict(self.headers), b""))
+        email = unquote(self.path.removeprefix("/v3/contacts/"))
+        if self.server.contacts.pop(email, None) is None:
+            self._answer(404, {"code": "document_not_found", "message": "Contact does not exist"})
+        else:
+            self._answer(204)
 
     def do_GET(self) -> None:  # GET /v3/account, GET /v3/contacts/lists/{id}
         self.server.received.append(("GET", self.path, dict(self.headers), b""))
@@ -231,3 +242,47 @@ def test_the_brevo_connection_is_set_up_and_tested_from_the_workspace(
     tested = client.post(f"/admin/connections/crm/{connection_id}/test", data={"csrf": csrf})
     assert "Brevo answered: account La Boutique, list 3 found" in shown(tested)
     assert all(request[2].get("api-key") == "brevo-key" for request in crm_server.received)
+
+
+def erase(client: TestClient, own: str) -> None:
+    page = client.get(own + "/erase")
+    assert page.status_code == 200
+    assert client.post(own + "/erase").status_code == 200
+
+
+def test_an_erasure_deletes_the_brevo_contact_and_every_copy_of_the_address(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, crm_server: FakeCrm
+) -> None:
+    connect(engine, "brevo", {"api_key": "brevo-key", "base_url": f"{crm_server.url}/v3"})
+    own = enter_and_confirm_with_marketing(client, sender, settings, "lead@example.org")
+    sender.run_once()
+    assert "lead@example.org" in crm_server.contacts
+    assert [m for m in read_eml(settings.mail_dir) if m["To"] == "lead@example.org"]
+
+    erase(client, own)
+    sender.run_once()
+    assert "lead@example.org" not in crm_server.contacts, "Brevo deleted the contact"
+    assert ("DELETE", "/v3/contacts/lead%40example.org") in [r[:2] for r in crm_server.received]
+    assert [m for m in read_eml(settings.mail_dir) if m["To"] == "lead@example.org"] == []
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(tables.outboxmessage.c.recipient, tables.outboxmessage.c.payload).where(
+                tables.outboxmessage.c.kind == "crm"
+            )
+        ).all()
+    assert all("lead@example.org" not in f"{r.recipient} {json.dumps(r.payload)}" for r in rows)
+
+
+def test_an_erasure_reaches_the_webhook_as_a_pseudonym_only_its_receiver_can_match(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, crm_server: FakeCrm
+) -> None:
+    secret = "a-long-webhook-secret"
+    connect(engine, "webhook", {"url": f"{crm_server.url}/hook", "secret": secret})
+    own = enter_and_confirm_with_marketing(client, sender, settings, "lead@example.org")
+    sender.run_once()
+    erase(client, own)
+    sender.run_once()
+    erased = [json.loads(body) for *_, body in crm_server.received if b"lead.erased" in body]
+    assert len(erased) == 1 and "example.org" not in json.dumps(erased[0]).lower()
+    expected = hmac.new(secret.encode(), b"lead@example.org", hashlib.sha256).hexdigest()
+    assert erased[0]["data"] == {"email_hmac_sha256": expected}

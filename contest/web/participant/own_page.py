@@ -15,6 +15,7 @@ from contest.entries import EntryState
 from contest.i18n import N_, gettext
 from contest.invitations import invitation_refusal
 from contest.leads import access, consents, privacy
+from contest.mail import forget_copies
 from contest.models import EntryStatus
 from contest.people import email_key, mask_email
 from contest.tokens import Purpose, TokenInvalid
@@ -178,13 +179,14 @@ async def erase_me(request: Request) -> Response:
     await run_in_threadpool(
         writing,
         state.engine,
-        privacy.erase_on_request,
+        privacy.erase_person,
         contest.organizer_id,
         entry.person_id,
         now_of(request),
         "web",
         suppression_key=state.settings.secret_keys[0].reveal().encode(),
     )
+    await run_in_threadpool(forget_copies, state.settings.mail_dir, entry.email)
     state.sender.wake.set()
     text = gettext(
         language,
