@@ -7,12 +7,13 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from contest import campaigns, reminders
+from contest import campaigns, reminders, sessions
 from contest.bounces.maildir import BounceMailbox
 from contest.draw.drawing import freeze_closed
 from contest.leads import consents
 from contest.leads.privacy import RetentionJob
 from contest.prizes import claims
+from contest.transactions import writing
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,8 @@ class Maintenance:
     past their deadline go to alternates, new consent records are sealed into the chain, the
     one reminder to confirm, the referrers' daily news, the "last days" e-mails and the results
     go out, entrants are told of changes to the rules, campaigns queue their next batch, and
-    the retention purge runs (at most hourly). One duty failing never stops the others."""
+    the retention purge runs (at most hourly), and ended workspace sessions are forgotten. One
+    duty failing never stops the others."""
 
     def __init__(self, engine: Engine, suppression_key: bytes) -> None:
 
@@ -39,6 +41,7 @@ class Maintenance:
             lambda now: reminders.tell_rules_changes(engine, now),
             lambda now: campaigns.send_due(engine, now),
             RetentionJob(engine, suppression_key),
+            lambda now: writing(engine, sessions.forget_ended, now),
         )
 
     def __call__(self, now: datetime) -> None:

@@ -200,7 +200,8 @@ def change_role(
 def remove_member(connection: Connection, organizer_id: int, member_id: int, now: datetime) -> None:
     """Removes a member (or withdraws an invitation): their sessions end at once."""
     row = _member(connection, organizer_id, member_id)
-    member = tables.member
+    member, signed_in = tables.member, tables.organizersession
+    connection.execute(sa.delete(signed_in).where(signed_in.c.member_id == member_id))
     connection.execute(sa.delete(member).where(member.c.id == member_id))
     audit(connection, organizer_id, "member.removed", {"member": row.email}, now)
 

@@ -523,6 +523,24 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class OrganizerSession(SQLModel, table=True):
+    """A signed-in browser of the workspace (contest.sessions): the cookie is valid only while
+    its row is neither revoked nor past its end, so signing out, or the owner's "sign out this
+    session", ends a copied cookie too. Only the hash of the cookie's nonce is stored."""
+
+    __tablename__ = "organizersession"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id", index=True)
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    nonce_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    device: str = Field(default="", max_length=120)  # a summary of the User-Agent
+    network: str = Field(default="", max_length=64)  # the /24 or /48, never the address
+
+
 class RateLimitHit(SQLModel, table=True):
     """Fixed-window counters shared by every app process (login, entries, resends)."""
 

@@ -43,6 +43,7 @@ invitesuppression = viral_models.invitesuppression
 linkclick = viral_models.linkclick
 member = _table(models.Member)
 organizer = _table(models.Organizer)
+organizersession = _table(models.OrganizerSession)
 outboxmessage = _table(models.OutboxMessage)
 instantmoment = _table(models.InstantMoment)
 poolfreeze = _table(models.PoolFreeze)

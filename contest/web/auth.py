@@ -1,8 +1,11 @@
-"""Organizer sessions in a signed cookie, CSRF tokens bound to the session, and the guard.
+"""Organizer sessions: a signed cookie backed by a database row, CSRF tokens bound to the
+session, and the guard.
 
 The cookie holds the organizer id, their ``session_version`` (bumped on a password change, which
-signs out every session at once) and a random nonce; the CSRF token is that nonce, signed. No
-session state lives in process memory, so any app process can serve any request.
+signs out every session at once) and a random nonce; the CSRF token is that nonce, signed. The
+nonce's session row (contest.sessions) must be on: signing out, or the owner ending a session,
+ends a copied cookie too. No session state lives in process memory, so any app process can
+serve any request.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 from typing import overload
 from urllib.parse import quote, urlsplit
@@ -20,13 +24,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from contest import accounts
+from contest import accounts, sessions
 from contest.accounts import OrganizerIdentity
 from contest.actors import act_as
 from contest.i18n import from_accept_language
 from contest.roles import Role, not_allowed
 from contest.tokens import Purpose, TokenInvalid
-from contest.web.base import state_of
+from contest.transactions import writing
+from contest.web.base import client_network, now_of, state_of
 
 COOKIE = "contest_session"
 LANG_COOKIE = "contest_admin_lang"
@@ -50,13 +55,27 @@ class Session:
     nonce: str
 
 
-def start_session(request: Request, response: Response, organizer: OrganizerIdentity) -> None:
+async def start_session(request: Request, response: Response, organizer: OrganizerIdentity) -> None:
+    """Signs the browser in: a session row, and the cookie naming it."""
     state = state_of(request)
+    nonce = secrets.token_urlsafe(16)
+    await run_in_threadpool(
+        writing,
+        state.engine,
+        sessions.open_session,
+        organizer.id,
+        organizer.member_id,
+        nonce,
+        now_of(request),
+        timedelta(seconds=Purpose.SESSION.max_age),
+        request.headers.get("user-agent", ""),
+        client_network(request),
+    )
     payload = {
         "o": organizer.id,
         "m": organizer.member_id or 0,
         "v": organizer.session_version,
-        "n": secrets.token_urlsafe(16),
+        "n": nonce,
     }
     response.set_cookie(
         COOKIE,
@@ -69,7 +88,12 @@ def start_session(request: Request, response: Response, organizer: OrganizerIden
     )
 
 
-def end_session(response: Response) -> None:
+async def end_session(request: Request, response: Response) -> None:
+    """Signs this browser out: its session row is ended (a copy of the cookie stops working)."""
+    session: Session | None = getattr(request.state, "session", None)
+    if session is not None:
+        state = state_of(request)
+        await run_in_threadpool(writing, state.engine, sessions.end, session.nonce, now_of(request))
     response.delete_cookie(COOKIE, path="/")
 
 
@@ -85,8 +109,12 @@ async def current_session(request: Request) -> Session | None:
     except (TokenInvalid, KeyError, TypeError, ValueError, AttributeError):
         return None
 
+    now = now_of(request)
+
     def load() -> OrganizerIdentity | None:
         with state.engine.connect() as connection:
+            if not sessions.is_alive(connection, organizer_id, nonce, now):
+                return None  # signed out, ended by the owner, or past its end
             return accounts.identity(connection, organizer_id, member_id)
 
     organizer = await run_in_threadpool(load)

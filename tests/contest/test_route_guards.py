@@ -17,6 +17,7 @@ import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,7 +30,7 @@ from sqlmodel import Session, col, select
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
 
-from contest import apitokens, campaigns
+from contest import apitokens, campaigns, sessions, tables
 from contest.app import create_app
 from contest.clock import FixedClock
 from contest.demo import DEMO_EMAIL
@@ -75,6 +76,7 @@ class Ids:
     connection_id: int = 2**31 - 1  # the organizer's shop connection
     member_id: int = 2**31 - 1
     campaign_id: int = 2**31 - 1
+    session_id: int = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ FILLERS: Mapping[str, Filler] = {
     "member_id": Filler(owned=True, value=lambda ids: str(ids.member_id)),
     # a draft campaign of the demo organizer's, announcing the open demo contest
     "campaign_id": Filler(owned=True, value=lambda ids: str(ids.campaign_id)),
+    # a signed-in session of the demo organizer's
+    "session_id": Filler(owned=True, value=lambda ids: str(ids.session_id)),
     # the shop family: the connection ids above are shop connections
     "family": Filler(owned=False, value=lambda ids: "shop"),
     # credits the referral: a leak would write
@@ -268,7 +272,19 @@ def demo_org(engine: Engine, demo: None, clock: FixedClock) -> Demo:
             ),
             now,
         )
-        ids = Ids(contest.id, contest.slug, live.id, referral.id, shop.id, member.id, campaign)
+        sessions.open_session(
+            session.connection(), organizer.id, None, "demo-nonce", now, timedelta(hours=1),
+            "Firefox", "192.0.2.0",
+        )  # fmt: skip
+        session_id = (
+            session.connection()
+            .execute(sa.select(sa.func.max(tables.organizersession.c.id)))
+            .scalar_one()
+        )
+        ids = Ids(
+            contest.id, contest.slug, live.id, referral.id, shop.id, member.id, campaign,
+            session_id,
+        )  # fmt: skip
         session.commit()
     return Demo(
         ids,

@@ -58,6 +58,7 @@ from contest.web.organizer.organization import (
     sending_domain_save,
 )
 from contest.web.organizer.referrals import links_page, referral_decision, referrals_page
+from contest.web.organizer.sessions_page import session_end, sessions_page
 from contest.web.organizer.signin import (
     login,
     logout,
@@ -114,6 +115,8 @@ routes = [
         methods=["POST"],
     ),
     Route("/api-tokens/{token_id}/revoke", token_revoke, name="token_revoke", methods=["POST"]),
+    Route("/sessions", sessions_page, name="sessions", methods=["GET"]),
+    Route("/sessions/{session_id}/end", session_end, name="session_end", methods=["POST"]),
     Route("/members", members_page, name="members", methods=["GET", "POST"]),
     Route(
         "/members/{member_id}/{action:str}",

@@ -54,7 +54,7 @@ async def login(request: Request) -> Response:
     if isinstance(outcome, accounts.LoginRefused):
         return _login_form(request, next_path, email, *_refusal(outcome, language))
     response = RedirectResponse(next_path, status_code=303)
-    start_session(request, response, outcome)
+    await start_session(request, response, outcome)
     return response
 
 
@@ -108,7 +108,7 @@ async def logout(
 ) -> Response:
     """Signs out."""
     response = RedirectResponse(request.url_for("organizer:login").path, status_code=303)
-    end_session(response)
+    await end_session(request, response)
     return response
 
 

@@ -174,7 +174,7 @@ async def join(request: Request) -> Response:
             request, "organizer/join.html", status_code=422, invitation=invitation, error=error
         )
     response = RedirectResponse("/admin/", status_code=303)
-    start_session(request, response, identity)
+    await start_session(request, response, identity)
     return response
 
 
