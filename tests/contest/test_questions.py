@@ -237,6 +237,12 @@ def test_answers_filter_the_leads_go_to_the_export_and_belong_to_the_person(
         "bob@example.org",
         **{"answer-peau": "grasse", "answer-INTERESTS": ["soins", "parfums"]},
     )
+    by_api = client.get(
+        "/api/v1/leads", params={"answer": f"{contest_id}:INTERESTS:parfums"}, headers=headers
+    )
+    assert [lead["email"] for lead in by_api.json()["items"]] == ["bob@example.org"]
+    malformed = client.get("/api/v1/leads", params={"answer": "parfums"}, headers=headers)
+    assert malformed.status_code == 400
 
     sign_in(client, EMAIL, PASSWORD)
     leads = client.get("/admin/leads").text

@@ -8,6 +8,7 @@ confirmed, and every read is in the audit log.
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -82,6 +83,22 @@ def lead_json(row: Any) -> dict[str, Any]:
     }
 
 
+ANSWER_PATTERN = r"^[1-9][0-9]{0,8}:[A-Za-z0-9_-]{1,40}:[A-Za-z0-9_-]{1,40}$"
+
+
+def _answer(text: str | None) -> export.Answer | None:
+    """The ``answer`` filter, ``{contest id}:{question key}:{answer key}``; 400 otherwise."""
+    if text is None:
+        return None
+    contest, _, rest = text.partition(":")
+    if not re.fullmatch(ANSWER_PATTERN, text) or not 1 <= int(contest) < 2**31:
+        raise BadRequest(
+            400, "invalid_query", "answer reads {contest id}:{question key}:{answer key}."
+        )
+    question, choice = rest.split(":")
+    return export.Answer(int(contest), question, choice)
+
+
 @section.operation(
     "GET",
     "/leads",
@@ -93,6 +110,12 @@ def lead_json(row: Any) -> dict[str, Any]:
         query_parameter("segment", {"type": "string", "enum": list(SEGMENTS)}),
         query_parameter("contest", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}),
         query_parameter("source", {"type": "string", "maxLength": 64}),
+        query_parameter(
+            "answer",
+            {"type": "string", "maxLength": 64, "pattern": ANSWER_PATTERN},
+            "Those who gave this answer to a qualifying question: "
+            "{contest id}:{question key}:{answer key}.",
+        ),
         query_parameter("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
         query_parameter("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}),
     ),
@@ -105,6 +128,7 @@ async def list_leads(request: Request, caller: Caller) -> Response:
     consent = _text(request, "consent", CONSENTS) or export.MARKETING_EMAIL
     segment = _text(request, "segment", SEGMENTS)
     source = _text(request, "source")
+    answer = _answer(_text(request, "answer"))
     limit = query_int(request, "limit", 100, 1, 500)
     offset = query_int(request, "offset", 0, 0, 10**9)
     contest_id = None
@@ -119,6 +143,7 @@ async def list_leads(request: Request, caller: Caller) -> Response:
         segment=segment,
         contest_id=contest_id,
         source=source,
+        answer=answer,
         limit=limit,
         offset=offset,
     )
