@@ -28,20 +28,26 @@ class SourceVisit:
     source: str  # ``utm:{campaign}`` for a campaign with one, else ``partner:{code}``
 
 
-def follow_referral(connection: Connection, code: str, now: datetime) -> str | None:
-    """The slug of the contest a share code belongs to, the click counted; None (and nothing
-    counted) for a code no confirmed participant holds."""
+def follow_referral(
+    connection: Connection, code: str, now: datetime, *, counted: bool = True
+) -> str | None:
+    """The slug of the contest a share code belongs to, the click counted unless ``counted``
+    is False (the same network clicked it a moment ago); None (and nothing counted) for a
+    code no confirmed participant holds."""
     found = referrals.find_code(connection, code)
     if found is None:
         return None
     contest_id, slug = found
-    referrals.record_click(connection, contest_id, "referral", code, now)
+    if counted:
+        referrals.record_click(connection, contest_id, "referral", code, now)
     return slug
 
 
-def follow_source(connection: Connection, code: str, now: datetime) -> SourceVisit | None:
-    """Where a source link leads, the click counted; None (and nothing counted) for an unknown
-    code."""
+def follow_source(
+    connection: Connection, code: str, now: datetime, *, counted: bool = True
+) -> SourceVisit | None:
+    """Where a source link leads, the click counted unless ``counted`` is False; None (and
+    nothing counted) for an unknown code."""
     link, contest = models.sourcelink, models.engine_table("contest")
     row = connection.execute(
         sa.select(link.c.contest_id, link.c.kind, link.c.utm_campaign, contest.c.slug)
@@ -50,7 +56,8 @@ def follow_source(connection: Connection, code: str, now: datetime) -> SourceVis
     ).first()
     if row is None:
         return None
-    referrals.record_click(connection, row.contest_id, "source", code, now)
+    if counted:
+        referrals.record_click(connection, row.contest_id, "source", code, now)
     campaign = row.kind == "campaign" and row.utm_campaign
     source = f"utm:{row.utm_campaign}" if campaign else f"partner:{code}"
     return SourceVisit(slug=str(row.slug), source=source)

@@ -12,9 +12,11 @@ import base64
 import io
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import segno
+from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,6 +26,7 @@ from starlette.routing import Route
 from contest.contests import ContestView
 from contest.i18n import LANGUAGES, gettext
 from contest.invitations import NoInvitingEntry, invite_friend
+from contest.ratelimit import Limit, hit
 from contest.tokens import Purpose, TokenInvalid
 from contest.transactions import reading, writing
 from contest.web.base import client_network, now_of, state_of
@@ -35,14 +38,37 @@ from viral.invitations import InvitationRefused
 UTM = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 
 
+# A link's clicks are counted once per network and hour: a flood of requests neither inflates
+# the figures nor grows the click table without bound (the visitor is still redirected).
+CLICK_LIMIT = Limit(1, timedelta(hours=1))
+
+
+def _fresh_click(connection: Connection, code: str, now: datetime, network: str) -> bool:
+    return hit(connection, f"click:{code}:{network}", CLICK_LIMIT, now) <= CLICK_LIMIT.limit
+
+
+def _followed_referral(
+    connection: Connection, code: str, now: datetime, network: str
+) -> str | None:
+    counted = _fresh_click(connection, code, now, network)
+    return links.follow_referral(connection, code, now, counted=counted)
+
+
+def _followed_source(
+    connection: Connection, code: str, now: datetime, network: str
+) -> links.SourceVisit | None:
+    counted = _fresh_click(connection, code, now, network)
+    return links.follow_source(connection, code, now, counted=counted)
+
+
 async def referral_link(request: Request) -> Response:
     """/r/{code}: counts the click, then the contest page with the referral carried along."""
     code = request.path_params["code"]
     state = state_of(request)
     if not looks_like_code(code):
         raise HTTPException(404)
-    now = now_of(request)
-    slug = await run_in_threadpool(writing, state.engine, links.follow_referral, code, now)
+    now, network = now_of(request), client_network(request)
+    slug = await run_in_threadpool(writing, state.engine, _followed_referral, code, now, network)
     if slug is None:
         raise HTTPException(404)
     contest = state.contests.get(slug)
@@ -58,8 +84,8 @@ async def source_link(request: Request) -> Response:
     state = state_of(request)
     if not looks_like_code(code):
         raise HTTPException(404)
-    now = now_of(request)
-    visit = await run_in_threadpool(writing, state.engine, links.follow_source, code, now)
+    now, network = now_of(request), client_network(request)
+    visit = await run_in_threadpool(writing, state.engine, _followed_source, code, now, network)
     if visit is None:
         raise HTTPException(404)
     contest = state.contests.get(visit.slug)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from contest import tables
+from contest.app import create_app
+from contest.clock import FixedClock
 from contest.demo import demo_password
 from contest.mail import Sender
 from contest.settings import Settings
@@ -188,3 +192,36 @@ def test_the_rules_page_shows_the_draw_commitment(client: TestClient, engine: En
         ).scalar_one()
     assert commitment and len(commitment) == 64
     assert commitment in client.get("/c/demo/rules").text
+
+
+def test_a_flood_of_clicks_from_one_network_counts_once_an_hour(
+    settings: Settings, engine: Engine, client: TestClient, clock: FixedClock
+) -> None:
+    """Clicks are figures, and every click was a row: one network counts once an hour, so a
+    flood neither inflates the figures nor grows the table; the visitor is redirected all the
+    same."""
+    sign_in(client, "demo@example.org", demo_password(settings))
+    with engine.connect() as connection:
+        contest_id = connection.execute(
+            sa.text("SELECT id FROM contest WHERE slug='demo'")
+        ).scalar_one()
+    page = client.get(f"/admin/contests/{contest_id}/links")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    client.post(
+        f"/admin/contests/{contest_id}/links",
+        data={"csrf": csrf, "label": "Affiche", "kind": "poster"},
+    )
+    listing = client.get(f"/admin/contests/{contest_id}/links").text
+    link = re.search(r"http://testserver(/s/[A-Z0-9]+)", listing).group(1)  # type: ignore[union-attr]
+    app = ProxyHeadersMiddleware(create_app(settings, engine=engine, clock=clock), "*")
+    with TestClient(app, base_url="http://testserver") as visitor:  # type: ignore[arg-type]
+        for _ in range(20):
+            flood = visitor.get(link, headers={"X-Forwarded-For": "203.0.113.9"},
+                                follow_redirects=False)  # fmt: skip
+            assert flood.status_code == 303
+        visitor.get(link, headers={"X-Forwarded-For": "198.51.100.4"}, follow_redirects=False)
+        clock.advance(timedelta(hours=1))
+        visitor.get(link, headers={"X-Forwarded-For": "203.0.113.9"}, follow_redirects=False)
+    with engine.connect() as connection:
+        clicks = connection.execute(sa.text("SELECT count(*) FROM linkclick")).scalar_one()
+    assert clicks == 3
