@@ -8,6 +8,7 @@ dashboard, never evidence.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import Counter
@@ -21,6 +22,7 @@ from contest import tables
 
 log = logging.getLogger(__name__)
 METRICS = frozenset({"page_view", "form_start"})
+SEEN_LIMIT = 100_000
 
 
 class FunnelCounter:
@@ -29,8 +31,22 @@ class FunnelCounter:
         self._interval = interval
         self._lock = threading.Lock()
         self._counts: Counter[tuple[int, date, str]] = Counter()
+        self._seen: set[bytes] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def first_time(self, token: str) -> bool:
+        """Whether this form token starts a form for the first time (in this process): a form
+        start counts once per form shown, however often it is sent. The memory is bounded:
+        past ``SEEN_LIMIT`` tokens it starts afresh (figures, never evidence)."""
+        digest = hashlib.sha256(token.encode()).digest()[:16]
+        with self._lock:
+            if digest in self._seen:
+                return False
+            if len(self._seen) >= SEEN_LIMIT:
+                self._seen.clear()
+            self._seen.add(digest)
+            return True
 
     def add(self, contest_id: int, day: date, metric: str) -> None:
         if metric in METRICS:

@@ -56,6 +56,7 @@ def test_entering_confirming_and_the_workspace_log_no_console_error(
     with page.expect_response(re.compile(r"/c/demo/started$")) as started:
         page.get_by_label("Adresse e-mail").focus()  # the form start, counted once
     assert started.value.status == 204
+    assert "form_token=" in (started.value.request.post_data or ""), "counted once per form"
     page.get_by_label("Adresse e-mail").fill(address)
     page.get_by_label("Prénom").fill("Chloé")
     page.get_by_label(re.compile("J'ai 18 ans ou plus")).check()

@@ -309,8 +309,13 @@ def test_healthz_answers_when_the_database_does(client: TestClient) -> None:
 
 def test_page_views_and_form_starts_reach_the_funnel(client: TestClient, engine: Engine) -> None:
     client.get("/c/demo")
-    client.get("/c/demo")
-    assert client.post("/c/demo/started").status_code == 204
+    shown_form = client.get("/c/demo").text
+    token = form_token(shown_form)
+    for _ in range(5):  # once per form shown, however often it is sent
+        assert client.post("/c/demo/started", data={"form_token": token}).status_code == 204
+    assert client.post("/c/demo/started").status_code == 204, "no token: nothing counted"
+    forged = client.post("/c/demo/started", data={"form_token": "not-signed"})
+    assert forged.status_code == 204
     client.app.state.contest.funnel.flush()  # type: ignore[attr-defined]
     with engine.connect() as connection:
         counts = dict(

@@ -23,7 +23,7 @@ from contest.i18n import pick_language
 from contest.officialrules import official_rules, published_versions
 from contest.officialrules import rules_text as computed_rules_text
 from contest.officialrules import rules_version as computed_rules_version
-from contest.tokens import Purpose
+from contest.tokens import Purpose, TokenInvalid
 from contest.transactions import reading
 from contest.web import sharing
 from contest.web.base import now_of, state_of
@@ -169,8 +169,18 @@ def _share_tags(request: Request, contest: ContestView, language: str) -> dict[s
 
 
 async def form_started(request: Request) -> Response:
-    """Counts a form start (sent once by htmx when the form first gets focus)."""
-    _count(request, contest_of(request), "form_start")
+    """Counts a form start (sent once by htmx when the form first gets focus, with the form's
+    signed token): once per form shown, however often it is sent; without a valid token of
+    this contest's form, nothing is counted."""
+    contest, state = contest_of(request), state_of(request)
+    form = await request.form(max_files=0, max_fields=10)
+    token = str(form.get("form_token") or "")[:500]
+    try:
+        valid = state.signer.verify(Purpose.FORM, token) == contest.slug
+    except TokenInvalid:
+        valid = False
+    if valid and state.funnel.first_time(token):
+        _count(request, contest, "form_start")
     return Response(status_code=204)
 
 
