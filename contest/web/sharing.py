@@ -9,6 +9,8 @@ older than the contest's attribution window is ignored.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import io
 import re
 from dataclasses import dataclass
@@ -43,21 +45,27 @@ UTM = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 CLICK_LIMIT = Limit(1, timedelta(hours=1))
 
 
-def _fresh_click(connection: Connection, code: str, now: datetime, network: str) -> bool:
-    return hit(connection, f"click:{code}:{network}", CLICK_LIMIT, now) <= CLICK_LIMIT.limit
+def _click_bucket(request: Request, code: str) -> str:
+    """The rate-limit bucket of a click: a keyed hash of the link and the network, so that
+    the table holds neither (an erasure leaves no code or network behind)."""
+    key = state_of(request).settings.secret_keys[0].reveal().encode()
+    digest = hmac.new(key, f"click|{code}|{client_network(request)}".encode(), hashlib.sha256)
+    return "click:" + digest.hexdigest()[:32]
 
 
-def _followed_referral(
-    connection: Connection, code: str, now: datetime, network: str
-) -> str | None:
-    counted = _fresh_click(connection, code, now, network)
+def _fresh_click(connection: Connection, bucket: str, now: datetime) -> bool:
+    return hit(connection, bucket, CLICK_LIMIT, now) <= CLICK_LIMIT.limit
+
+
+def _followed_referral(connection: Connection, code: str, now: datetime, bucket: str) -> str | None:
+    counted = _fresh_click(connection, bucket, now)
     return links.follow_referral(connection, code, now, counted=counted)
 
 
 def _followed_source(
-    connection: Connection, code: str, now: datetime, network: str
+    connection: Connection, code: str, now: datetime, bucket: str
 ) -> links.SourceVisit | None:
-    counted = _fresh_click(connection, code, now, network)
+    counted = _fresh_click(connection, bucket, now)
     return links.follow_source(connection, code, now, counted=counted)
 
 
@@ -67,8 +75,8 @@ async def referral_link(request: Request) -> Response:
     state = state_of(request)
     if not looks_like_code(code):
         raise HTTPException(404)
-    now, network = now_of(request), client_network(request)
-    slug = await run_in_threadpool(writing, state.engine, _followed_referral, code, now, network)
+    now, bucket = now_of(request), _click_bucket(request, code)
+    slug = await run_in_threadpool(writing, state.engine, _followed_referral, code, now, bucket)
     if slug is None:
         raise HTTPException(404)
     contest = state.contests.get(slug)
@@ -84,8 +92,8 @@ async def source_link(request: Request) -> Response:
     state = state_of(request)
     if not looks_like_code(code):
         raise HTTPException(404)
-    now, network = now_of(request), client_network(request)
-    visit = await run_in_threadpool(writing, state.engine, _followed_source, code, now, network)
+    now, bucket = now_of(request), _click_bucket(request, code)
+    visit = await run_in_threadpool(writing, state.engine, _followed_source, code, now, bucket)
     if visit is None:
         raise HTTPException(404)
     contest = state.contests.get(visit.slug)
