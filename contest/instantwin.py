@@ -42,18 +42,18 @@ from sqlalchemy.engine import Connection
 
 from contest import tables
 from contest.contests import ContestView
+from contest.contests.fields import INSTANT_WIN
 from contest.models import EntryStatus
 
 FORMAT = "contest-instant-win/1"
 COMMIT_TAG = "contest-instant-win/commitment/v1"
 MOMENT_TAG = "contest-instant-win/moment/v1"
-GAME = "instant_win"
 DAY = timedelta(days=1)
 _moment_t, _entry, _contest = tables.instantmoment, tables.entry, tables.contest
 
 
 def is_instant(contest: ContestView) -> bool:
-    return contest.game == GAME
+    return contest.game == INSTANT_WIN
 
 
 def iso(moment: datetime) -> str:
@@ -169,18 +169,17 @@ def claim_moment(
         .limit(1)
         .with_for_update(skip_locked=True)
     )
-    for _ in range(3):  # a moment taken between the read and the write: try the next one
-        row = connection.execute(due).first()
-        if row is None:
-            return None
-        taken = connection.execute(
-            sa.update(_moment_t)
-            .where(_moment_t.c.id == row.id, _moment_t.c.entry_id.is_(None))
-            .values(entry_id=entry_id, won_at=now)
-        ).rowcount
-        if taken:
-            return Won(row.position, row.prize_rank, row.at)
-    return None
+    # The row is ours until commit (locked on PostgreSQL; SQLite has one writer at a time):
+    # the guard on ``entry_id`` only keeps a caller outside a write transaction honest.
+    row = connection.execute(due).first()
+    if row is None:
+        return None
+    taken = connection.execute(
+        sa.update(_moment_t)
+        .where(_moment_t.c.id == row.id, _moment_t.c.entry_id.is_(None))
+        .values(entry_id=entry_id, won_at=now)
+    ).rowcount
+    return Won(row.position, row.prize_rank, row.at) if taken else None
 
 
 def won_by(connection: Connection, contest_id: int, entry_id: int) -> Won | None:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from contest import tables
 from contest.compliance import contest_facts
 from contest.contests import ContestView
+from contest.contests.fields import INSTANT_WIN, RANKING
 from contest.i18n import N_, format_day, format_money, format_when, gettext
 from rules import US_NO_PURCHASE_BLOCK
 
@@ -159,9 +160,9 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
             )
         )
     sections.append(Section(_("Prizes"), tuple(prize_lines) or ("—",)))
-    if contest.game == "instant_win":
+    if contest.game == INSTANT_WIN:
         how_won = _instant_win(contest, _, when)
-    elif contest.game == "ranking":
+    elif contest.game == RANKING:
         how_won = (
             _(
                 "The winners are the confirmed entries whose answer to the tie-breaker question "

@@ -129,17 +129,23 @@ def stored(
     one in force), or None when there is no such version. A version stored before PDFs were
     kept is rendered from its text."""
     table = tables.rulesversion
-    rows = connection.execute(
-        sa.select(table.c.id, table.c.version, table.c.published_at, table.c.text, table.c.pdf)
-        .where(table.c.contest_id == contest.id)
-        .order_by(table.c.published_at, table.c.id)
-    ).all()
-    if not rows:
+    ids = (
+        connection.execute(  # the versions in publication order; one file is read
+            sa.select(table.c.id)
+            .where(table.c.contest_id == contest.id)
+            .order_by(table.c.published_at, table.c.id)
+        )
+        .scalars()
+        .all()
+    )
+    chosen = len(ids) if number is None else number
+    if not 1 <= chosen <= len(ids):
         return None
-    chosen = len(rows) if number is None else number
-    if not 1 <= chosen <= len(rows):
-        return None
-    row = rows[chosen - 1]
+    row = connection.execute(
+        sa.select(table.c.version, table.c.published_at, table.c.text, table.c.pdf).where(
+            table.c.id == ids[chosen - 1]
+        )
+    ).one()
     if row.pdf is not None:
         return chosen, bytes(row.pdf)
     return chosen, from_text(

@@ -37,7 +37,8 @@ AUDIENCES = ("everyone", "clients", "segment")
 PRIZE_KINDS = ("voucher", "goods", "service")
 RANDOMNESS_SOURCES = ("drand", "lottery", "bailiff")  # contest.draw.beacon.SOURCES
 # contest.instantwin for the second; the third ranks the tie-breaker's closest answers.
-GAMES = ("draw", "instant_win", "ranking")
+DRAW, INSTANT_WIN, RANKING = "draw", "instant_win", "ranking"
+GAMES = (DRAW, INSTANT_WIN, RANKING)
 INSTANT_SPREADS = ("period", "daily")
 INSTANT_LEFTOVERS = ("final_draw", "lost")
 US_STATE_CODES = tuple(sorted(US_STATES))

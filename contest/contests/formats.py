@@ -15,6 +15,7 @@ from contest.contests.fields import (
     MAX_QUESTIONS,
     PRIZE_SETTINGS,
     QUESTION_SETTINGS,
+    RANKING,
     SETTINGS,
     ContestSettings,
 )
@@ -96,7 +97,7 @@ def _check_contest_question(values: Mapping[str, Any], errors: ConfigErrors) -> 
             )
         if not values.get("question"):
             errors.add("question", "Écrivez la question.", "Write the question.")
-    if values.get("game") == "ranking" and not values.get("tiebreaker"):
+    if values.get("game") == RANKING and not values.get("tiebreaker"):
         errors.add(
             "tiebreaker",
             "Un classement se fait par la question subsidiaire : écrivez-la.",

@@ -69,6 +69,7 @@ from sqlalchemy.engine import Connection
 from contest import instantwin, tables
 from contest.compliance import contest_facts
 from contest.contests import ContestView, load_contest
+from contest.contests.fields import RANKING
 from contest.draw import beacon, poolfile
 from contest.draw import protocol as core
 from contest.models import ContestStatus, EntryStatus
@@ -734,7 +735,6 @@ def freeze_closed(engine: Engine, now: datetime) -> int:
     return frozen
 
 
-RANKING = "ranking"  # a game won by the tie-breaker question (the closest answers)
 WRONG_ANSWER = "wrong_answer"  # the exclusion of entries that got the contest question wrong
 _contest_answer = _entry.c.answers["question"].as_string()
 

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from contest.contests import ContestView
+from contest.contests.fields import RANKING
 from contest.eligibility import EntryRefused
 from contest.entries import EntryContext, EntryGone, EntryLimits, EntryOutcome, confirm_entry
 from contest.forms import (
@@ -181,7 +182,7 @@ async def _read(
             state=contest.asks_state,
             questions=contest.questions,
             knowledge=contest.question_choices if contest.question else (),
-            tiebreaker=contest.game == "ranking",
+            tiebreaker=contest.game == RANKING,
         )
     except FormErrors as problems:
         errors = {
