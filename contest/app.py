@@ -26,6 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contest.botguard import ChallengeGate
 from contest.clock import SYSTEM_CLOCK, Clock
 from contest.contests import ContestCache
 from contest.funnel import FunnelCounter
@@ -170,7 +171,10 @@ def create_app(
         db = engine or create_db_engine(settings.database_url.reveal())
         ensure_migrated(db)
         htmx = (STATIC_DIR / "js" / "htmx.min.js").exists()
-        templates = Templates({"htmx_available": htmx, "base_url": settings.base_url})
+        altcha = (STATIC_DIR / "js" / "altcha.min.js").exists()  # the proof-of-work widget
+        templates = Templates(
+            {"htmx_available": htmx, "altcha_available": altcha, "base_url": settings.base_url}
+        )
         signer = Signer(settings.secret_keys, clock)
         sender = build_sender(settings, db, templates, signer, clock)
         writer = EntryWriter(db, on_commit=sender.wake.set)
@@ -190,6 +194,7 @@ def create_app(
             box=SecretBox(settings.secret_keys),
             outbound=connector_client(settings),
             dns=DnsLookup(settings.dns_servers),
+            challenges=ChallengeGate(db),
         )
         sending = None
         if send_mail:
@@ -244,4 +249,5 @@ def create_app(
 
 def create_app_from_env() -> Starlette:
     """Factory for ``uvicorn --factory`` and ``contest serve``."""
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    return create_app(settings, send_mail=settings.app_sends_mail)

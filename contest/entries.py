@@ -32,6 +32,9 @@ from contest.ratelimit import Limit, add_hits, hit_many, retry_after
 from viral import referrals
 
 RESEND_AFTER = timedelta(hours=1)
+# A form sent without a proof of work while the contest asks for one (contest.botguard): its
+# bucket, and the refusal's code once its network is past the stricter limit.
+UNPROVEN, CHALLENGE_REQUIRED = "entry:unproven:", "challenge_required"
 # Columns a copied consent record must not inherit: the sealer numbers and chains new rows.
 UNSEALED = frozenset({"id", "seq", "prev_hash", "record_hash"})
 
@@ -73,19 +76,71 @@ class EntryContext:
 
 @dataclass
 class Deferred:
-    """Rows an entry adds that nothing reads back before the commit (consent records, the
-    confirmation message): the entry writer collects those of a whole group and writes each
-    kind with one statement, which spares a round trip to the database per row."""
+    """Rows an entry adds that nothing reads back before the commit: the entry writer
+    collects those of a whole group and writes each kind with one multi-row statement, which
+    spares a round trip to the database per row. Persons and entries come first (with ids
+    taken beforehand, :class:`RowIds`): consent records and referrals refer to them."""
 
     consents: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     messages: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    persons: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    entries: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     lookups: Lookups | None = None
 
+    def flush_rows(self, connection: Connection) -> None:
+        """Writes the persons and entries collected so far (before a row that refers to one)."""
+        if self.persons:
+            connection.execute(INSERT_PERSON, self.persons)
+        if self.entries:
+            connection.execute(INSERT_ENTRY, self.entries)
+        self.persons, self.entries = [], []
+
     def flush(self, connection: Connection) -> None:
+        self.flush_rows(connection)
         if self.consents:
             connection.execute(INSERT_CONSENT, self.consents)
         outbox.enqueue_many(connection, self.messages)
         self.consents, self.messages = [], []
+
+
+class RowIds:
+    """The ids of the persons and entries a group may add, taken with one statement before
+    any is written, so that each table gets one multi-row INSERT at the end of the group.
+
+    PostgreSQL hands out a block of each table's sequence (ids left unused are gaps, as
+    after any rollback). SQLite continues after the largest id: the group's transaction
+    holds the write lock from its start, so nobody else can take the same ids meanwhile.
+    """
+
+    def __init__(self, connection: Connection, persons: int, entries: int) -> None:
+        self._free: dict[str, list[int]] = {}
+        wanted = {"person": persons, "entry": entries}
+        if connection.dialect.name == "postgresql":
+            for table, count in wanted.items():
+                self._free[table] = list(
+                    connection.execute(
+                        sa.text(
+                            "SELECT nextval(pg_get_serial_sequence(:t, 'id')) "
+                            "FROM generate_series(1, :n)"
+                        ),
+                        {"t": table, "n": count},
+                    ).scalars()
+                )
+        else:
+            row = connection.execute(
+                sa.select(
+                    sa.select(sa.func.max(_person.c.id)).scalar_subquery(),
+                    sa.select(sa.func.max(_entry.c.id)).scalar_subquery(),
+                )
+            ).one()
+            for (table, count), largest in zip(wanted.items(), row, strict=True):
+                start = (largest or 0) + 1
+                self._free[table] = list(range(start, start + count))
+        for ids in self._free.values():
+            ids.reverse()  # taken from the end: in increasing order
+
+    def take(self, table: str) -> int:
+        return self._free[table].pop()
 
 
 # An attempt's rate-limit buckets, each with its rule and its count once the attempt is counted.
@@ -100,13 +155,15 @@ class Lookups:
     looked: set[tuple[int, str]]  # (organizer id, address key) looked up
     persons: dict[tuple[int, str], int]  # ... found or written: the person's id
     entries: dict[tuple[int, int], Any]  # (contest id, person id) -> the FIND_ENTRY columns
+    ids: RowIds  # for the persons and entries the group adds
 
 
 def prepare_group(
     connection: Connection, group: list[tuple[ContestView, EntryForm, EntryContext]]
 ) -> tuple[Lookups, list[Counted]]:
-    """Reads the group's persons and entries, and counts every attempt against the rate
-    limits, with three statements whatever the size of the group.
+    """Reads the group's persons and entries, counts every attempt against the rate limits
+    and takes the ids of the rows it may add, with a handful of statements whatever the size
+    of the group.
 
     Returns the look-ups for :class:`Deferred` and, for each attempt in order, the counts of
     its buckets as they stood after it (pass them to :func:`enter_contest` as ``counted``).
@@ -156,7 +213,8 @@ def prepare_group(
             so_far[bucket] = so_far.get(bucket, 0) + 1
             counts.append((bucket, rule, final[bucket] - totals[bucket][1] + so_far[bucket]))
         counted.append(counts)
-    return Lookups(set(keys), persons, entries), counted
+    ids = RowIds(connection, persons=len(set(keys) - persons.keys()), entries=len(group))
+    return Lookups(set(keys), persons, entries, ids), counted
 
 
 @dataclass
@@ -174,10 +232,14 @@ class _Found:
 
 @dataclass(frozen=True)
 class EntryLimits:
-    """Attempts a contest takes from one network and with one address per window (DB-kept)."""
+    """Attempts a contest takes from one network and with one address per window (DB-kept).
+
+    ``unproven_per_network``: the stricter limit of a form sent without a proof of work while
+    the contest asks for one (contest.botguard), counted with the others."""
 
     per_network: Limit | None = None
     per_address: Limit | None = None
+    unproven_per_network: Limit | None = None
 
 
 @dataclass(frozen=True)
@@ -289,45 +351,52 @@ def enter_contest(
     if context.referrer_code and referral_rules(contest).active:
         referrer = referrals.find_referrer(connection, contest.id, context.referrer_code)
 
-    if known_id is None:
-        person_id = connection.execute(
-            INSERT_PERSON,
-            {
-                "organizer_id": contest.organizer_id,
-                "email": form.email,
-                "email_key": key,
-                "first_name": form.first_name,
-                "created_at": now,
-            },
-        ).inserted_primary_key[0]  # type: ignore[index]
-    else:
-        person_id = known_id
-    if lookups is not None:
-        lookups.persons[found] = person_id
+    person_row = {
+        "organizer_id": contest.organizer_id,
+        "email": form.email,
+        "email_key": key,
+        "first_name": form.first_name,
+        "created_at": now,
+    }
     public_id = secrets.token_urlsafe(12)
-    entry_id = connection.execute(
-        INSERT_ENTRY,
-        {
-            "public_id": public_id,
-            "contest_id": contest.id,
-            "person_id": person_id,
-            "status": EntryStatus.PENDING,
-            "chances": 1,
-            "rules_version": context.rules_version,
-            "answers": form.answers,
-            "source": "referral" if referrer else context.source,
-            "language": context.language,
-            "created_at": now,
-            "confirmation_sent_at": now,
-            "referrer_entry_id": referrer.entry_id if referrer else None,
-            "ip_network": context.ip_truncated,
-            "eligibility": evidence,
-        },
-    ).inserted_primary_key[0]  # type: ignore[index]
-    if lookups is not None:  # a second attempt in the same group finds this entry
+    entry_row = {
+        "public_id": public_id,
+        "contest_id": contest.id,
+        "status": EntryStatus.PENDING,
+        "chances": 1,
+        "rules_version": context.rules_version,
+        "answers": form.answers,
+        "source": "referral" if referrer else context.source,
+        "language": context.language,
+        "created_at": now,
+        "confirmation_sent_at": now,
+        "referrer_entry_id": referrer.entry_id if referrer else None,
+        "ip_network": context.ip_truncated,
+        "eligibility": evidence,
+    }
+    if lookups is not None and deferred is not None:  # written with the group's other rows
+        if known_id is None:
+            person_id = lookups.ids.take("person")
+            deferred.persons.append({"id": person_id, **person_row})
+        else:
+            person_id = known_id
+        entry_id = lookups.ids.take("entry")
+        deferred.entries.append({"id": entry_id, "person_id": person_id, **entry_row})
+        lookups.persons[found] = person_id
+        # A second attempt in the same group finds this entry.
         lookups.entries[(contest.id, person_id)] = _Found(
             contest.id, person_id, entry_id, public_id, EntryStatus.PENDING, now, context.language
         )
+        if referrer is not None:  # the referral refers to the entry: written first
+            deferred.flush_rows(connection)
+    else:
+        if known_id is None:
+            person_id = connection.execute(INSERT_PERSON, person_row).inserted_primary_key[0]  # type: ignore[index]
+        else:
+            person_id = known_id
+        entry_id = connection.execute(
+            INSERT_ENTRY, {"person_id": person_id, **entry_row}
+        ).inserted_primary_key[0]  # type: ignore[index]
     if referrer is not None:
         referrals.record_referred_entry(connection, referrer, entry_id, key, now)
 
@@ -384,6 +453,9 @@ def _attempt_buckets(
         buckets.append((bucket, limits.per_network))
     if limits.per_address is not None and known:
         buckets.append((f"entry:addr:{contest.id}:{hashed(key)}", limits.per_address))
+    if limits.unproven_per_network is not None and context.ip_truncated:
+        bucket = f"{UNPROVEN}{contest.id}:{hashed(context.ip_truncated)}"
+        buckets.append((bucket, limits.unproven_per_network))
     return buckets
 
 
@@ -396,6 +468,16 @@ def _check_limits(counted: Counted, now: datetime) -> bool:
     for bucket, rule, count in counted:
         if count <= rule.limit:
             continue
+        if bucket.startswith(UNPROVEN):
+            raise EntryRefused(
+                CHALLENGE_REQUIRED,
+                "Ce jeu reçoit beaucoup de participations en ce moment. Activez JavaScript "
+                "pour que votre navigateur prouve qu'il n'est pas un robot, ou réessayez plus "
+                "tard.",
+                "This contest is receiving many entries just now. Turn on JavaScript so that "
+                "your browser can prove it is not a robot, or try again later.",
+                retry_after=retry_after(now, rule),
+            )
         if not bucket.startswith("entry:net:"):
             quiet = True
             continue

@@ -80,6 +80,9 @@ class Settings:
     # The reverse proxies whose X-Forwarded-For gives the client's address
     # (CONTEST_TRUSTED_PROXIES, else uvicorn's FORWARDED_ALLOW_IPS; "*" trusts every peer).
     trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
+    # Whether each app process also sends the outbox (CONTEST_APP_SENDS_MAIL); ``no`` leaves
+    # it to `contest worker` processes, which keeps the app's processes for the requests.
+    app_sends_mail: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -179,7 +182,20 @@ class Settings:
             bounce_webhook_secret=_bounce_webhook_secret(env),
             drand_urls=_drand_urls(env),
             trusted_proxies=_trusted_proxies(env),
+            app_sends_mail=_yes_or_no(env, "CONTEST_APP_SENDS_MAIL", default=True),
         )
+
+
+def _yes_or_no(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    """A yes/no setting; anything else is refused rather than read as one or the other."""
+    text = env.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text in {"1", "yes", "true", "on"}:
+        return True
+    if text in {"0", "no", "false", "off"}:
+        return False
+    raise SettingsError(f"{name}: yes or no, not {text!r}")
 
 
 def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:

@@ -22,8 +22,7 @@ def catalogue() -> tuple[Rule, ...]:
 
 def rules_for(jurisdictions: Iterable[str]) -> tuple[Rule, ...]:
     """The rules of the packs that apply to a contest running in ``jurisdictions``."""
-    packs = packs_for(jurisdictions)
-    return tuple(rule for rule in catalogue() if rule.pack in packs)
+    return REGISTRY.selected(packs_for(jurisdictions))
 
 
 def evaluate_configuration(contest: ContestFacts, now: datetime) -> Verdict:
@@ -65,7 +64,8 @@ def evaluate_change(before: ContestFacts, after: ContestFacts, now: datetime) ->
 
 
 def _run(contest: ContestFacts, moment: Moment, situation: Situation) -> Verdict:
-    return Verdict(_findings(rules_for(contest.jurisdictions), moment, situation))
+    rules = REGISTRY.selected(packs_for(contest.jurisdictions), moment)
+    return Verdict(tuple(finding for rule in rules for finding in rule.findings(situation)))
 
 
 def _findings(rules: Iterable[Rule], moment: Moment, situation: Situation) -> tuple[Finding, ...]:

@@ -51,16 +51,39 @@ class Registry:
 
     def __init__(self) -> None:
         self._rules: dict[tuple[str, Moment], Rule] = {}
+        # Every entry is judged: the sorted catalogue and its selections are kept, and
+        # forgotten when a rule is added.
+        self._sorted: tuple[Rule, ...] | None = None
+        self._selected: dict[tuple[frozenset[str], Moment | None], tuple[Rule, ...]] = {}
 
     def add(self, rule: Rule) -> None:
         key = (rule.id, rule.moment)
         if key in self._rules:
             raise ValueError(f"{rule.id} is already registered at {rule.moment}")
         self._rules[key] = rule
+        self._sorted = None
+        self._selected.clear()
 
     def rules(self) -> tuple[Rule, ...]:
-        order = list(Moment)
-        return tuple(sorted(self._rules.values(), key=lambda r: (r.id, order.index(r.moment))))
+        if self._sorted is None:
+            order = list(Moment)
+            self._sorted = tuple(
+                sorted(self._rules.values(), key=lambda r: (r.id, order.index(r.moment)))
+            )
+        return self._sorted
+
+    def selected(self, packs: frozenset[str], moment: Moment | None = None) -> tuple[Rule, ...]:
+        """The rules of ``packs`` (at ``moment``, or at every moment), in catalogue order."""
+        key = (packs, moment)
+        found = self._selected.get(key)
+        if found is None:
+            found = tuple(
+                rule
+                for rule in self.rules()
+                if rule.pack in packs and (moment is None or rule.moment is moment)
+            )
+            self._selected[key] = found
+        return found
 
 
 REGISTRY = Registry()
