@@ -103,6 +103,18 @@ class Deferred:
         self.consents, self.messages = [], []
 
 
+_TAKE_IDS_POSTGRESQL = sa.text(
+    "SELECT (SELECT array_agg(nextval(pg_get_serial_sequence('person', 'id'))) "
+    "FROM generate_series(1, :person)), "
+    "(SELECT array_agg(nextval(pg_get_serial_sequence('entry', 'id'))) "
+    "FROM generate_series(1, :entry))"
+)
+_LARGEST_IDS_SQLITE = sa.select(
+    sa.select(sa.func.max(_person.c.id)).scalar_subquery(),
+    sa.select(sa.func.max(_entry.c.id)).scalar_subquery(),
+)
+
+
 class RowIds:
     """The ids of the persons and entries a group may add, taken with one statement before
     any is written, so that each table gets one multi-row INSERT at the end of the group.
@@ -116,23 +128,11 @@ class RowIds:
         self._free: dict[str, list[int]] = {}
         wanted = {"person": persons, "entry": entries}
         if connection.dialect.name == "postgresql":
-            for table, count in wanted.items():
-                self._free[table] = list(
-                    connection.execute(
-                        sa.text(
-                            "SELECT nextval(pg_get_serial_sequence(:t, 'id')) "
-                            "FROM generate_series(1, :n)"
-                        ),
-                        {"t": table, "n": count},
-                    ).scalars()
-                )
+            row = connection.execute(_TAKE_IDS_POSTGRESQL, wanted).one()
+            for table, ids in zip(wanted, row, strict=True):
+                self._free[table] = list(ids or ())
         else:
-            row = connection.execute(
-                sa.select(
-                    sa.select(sa.func.max(_person.c.id)).scalar_subquery(),
-                    sa.select(sa.func.max(_entry.c.id)).scalar_subquery(),
-                )
-            ).one()
+            row = connection.execute(_LARGEST_IDS_SQLITE).one()
             for (table, count), largest in zip(wanted.items(), row, strict=True):
                 start = (largest or 0) + 1
                 self._free[table] = list(range(start, start + count))
