@@ -6,6 +6,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HTMX_VERSION := 2.0.8
 HTMX   := static/js/htmx.min.js
+ALTCHA_VERSION := 3.2.2
+ALTCHA := static/js/altcha.min.js
 CHECKERS := tools/checkers/node_modules/.package-lock.json
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
@@ -22,6 +24,10 @@ $(STAMP): pyproject.toml
 $(HTMX):
 	@sh tools/fetch-htmx.sh $(HTMX_VERSION) $(HTMX)
 
+# The proof-of-work widget the forms show while a contest is flooded (contest/botguard.py).
+$(ALTCHA):
+	@sh tools/fetch-altcha.sh $(ALTCHA_VERSION) $(ALTCHA)
+
 # The page checkers the tests run, at the versions of tools/checkers/package-lock.json: the
 # W3C Nu HTML checker (run by the machine's Java) and Lighthouse (driving Debian's Chromium).
 # No install script runs: vnu-jar's would download a Java runtime of its own.
@@ -30,7 +36,7 @@ $(CHECKERS): tools/checkers/package.json tools/checkers/package-lock.json
 	@touch $(CHECKERS)
 
 run: export CONTEST_BASE_URL ?= http://$(HOST):$(PORT)
-run: $(STAMP) $(HTMX)
+run: $(STAMP) $(HTMX) $(ALTCHA)
 	$(BIN)/contest migrate
 	$(BIN)/contest demo
 	$(BIN)/contest serve --host $(HOST) --port $(PORT)
@@ -38,7 +44,7 @@ run: $(STAMP) $(HTMX)
 system-deps:
 	@sh tools/system-deps.sh
 
-test: $(STAMP) $(HTMX) system-deps $(CHECKERS)
+test: $(STAMP) $(HTMX) $(ALTCHA) system-deps $(CHECKERS)
 	$(BIN)/pytest
 	@$(MAKE) --no-print-directory test-future
 
@@ -51,14 +57,14 @@ test: $(STAMP) $(HTMX) system-deps $(CHECKERS)
 # 0.9.10 (Debian 12) makes every time.sleep() fail with EINVAL.
 FAKETIME_LIB = $(firstword $(wildcard /usr/lib/*/faketime/libfaketime.so.1))
 
-test-future: $(STAMP) $(HTMX) system-deps $(CHECKERS)
+test-future: $(STAMP) $(HTMX) $(ALTCHA) system-deps $(CHECKERS)
 	@test -n "$(FAKETIME_LIB)" || { echo "libfaketime not found: apt-get install faketime" >&2; exit 1; }
 	LD_PRELOAD=$(FAKETIME_LIB) FAKETIME=+400d \
 		$(BIN)/pytest -m "not browser" -k "not postgresql"
 
 # Measures entries (SQLite and PostgreSQL, against a bare baseline), the draw, the lead export
 # and the client import on this machine, and writes BENCHMARKS.md (a few minutes).
-bench: $(STAMP) $(HTMX) system-deps
+bench: $(STAMP) $(HTMX) $(ALTCHA) system-deps
 	@sh tools/system-deps.sh --bench
 	$(BIN)/python -m bench.run
 

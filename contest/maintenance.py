@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from contest import campaigns, reminders, sessions
+from contest import campaigns, proofofwork, reminders, sessions
 from contest.bounces.maildir import BounceMailbox
 from contest.draw.drawing import freeze_closed
 from contest.leads import consents
@@ -24,8 +24,9 @@ class Maintenance:
     past their deadline go to alternates, new consent records are sealed into the chain, the
     one reminder to confirm, the referrers' daily news, the "last days" e-mails and the results
     go out, entrants are told of changes to the rules, campaigns queue their next batch, and
-    the retention purge runs (at most hourly), and ended workspace sessions are forgotten. One
-    duty failing never stops the others."""
+    the retention purge runs (at most hourly), ended workspace sessions are forgotten, and so
+    are the spent proofs of work whose challenge expired. One duty failing never stops the
+    others."""
 
     def __init__(self, engine: Engine, suppression_key: bytes) -> None:
 
@@ -42,6 +43,7 @@ class Maintenance:
             lambda now: campaigns.send_due(engine, now),
             RetentionJob(engine, suppression_key),
             lambda now: writing(engine, sessions.forget_ended, now),
+            lambda now: writing(engine, proofofwork.purge_spent, now),
         )
 
     def __call__(self, now: datetime) -> None:

@@ -280,7 +280,21 @@ class Entry(SQLModel, table=True):
 
     __table_args__ = (
         sa.UniqueConstraint("contest_id", "person_id"),
-        sa.Index("ix_entry_contest_status", "contest_id", "status"),
+        # The dashboard's totals and viral counts from the index alone (migration 0035).
+        sa.Index(
+            "ix_entry_contest_status",
+            "contest_id",
+            "status",
+            "referrer_entry_id",
+            "confirmed_at",
+            "chances",
+        ),
+        sa.Index("ix_entry_contest_source", "contest_id", "source", "status"),
+        # Down referral chains (viral.stats generations and cohorts): children by referrer.
+        sa.Index("ix_entry_referrer_status", "referrer_entry_id", "status", "contest_id"),
+        # The bot guard's recent traffic (contest.botguard): entries of the last hour, counted
+        # from the index alone.
+        sa.Index("ix_entry_contest_created", "contest_id", "created_at", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -310,7 +324,7 @@ class Entry(SQLModel, table=True):
         default=None, max_length=16, sa_column_kwargs={"unique": True}
     )
     # Who brought this entry (first touch within the contest's window), if anyone.
-    referrer_entry_id: int | None = Field(default=None, foreign_key="entry.id", index=True)
+    referrer_entry_id: int | None = Field(default=None, foreign_key="entry.id")
     ip_network: str = Field(default="", max_length=64)
     # The evidence of the eligibility decision: for a client-only contest, the client version
     # it read (or none), the cut-off and the rule's outcome (contest.eligibility).
@@ -548,6 +562,27 @@ class RateLimitHit(SQLModel, table=True):
     bucket: str = Field(max_length=200, primary_key=True)
     window_start: datetime = Field(sa_type=UTCDateTime)
     hits: int = 0
+
+
+class ChallengeState(SQLModel, table=True):
+    """Whether a contest's entry form asks for the proof of work now (contest.botguard), as
+    every app process reads it, and how many entries the challenge stopped."""
+
+    contest_id: int = Field(foreign_key="contest.id", primary_key=True)
+    required: bool = False
+    reason: str = Field(default="", max_length=16)  # the signal that turned it on
+    switched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    checked_at: datetime = Field(sa_type=UTCDateTime)
+    stopped_entries: int = 0
+    stopped_invitations: int = 0
+
+
+class SpentChallenge(SQLModel, table=True):
+    """A proof of work already used (contest.proofofwork): each solves one form, once. Kept
+    until its challenge expires, then purged."""
+
+    signature: str = Field(max_length=128, primary_key=True)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class AuditEvent(SQLModel, table=True):

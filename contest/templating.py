@@ -48,6 +48,7 @@ class Templates:
                 i18n.translations(language), newstyle=True
             )
             env.globals.update(globals_ or {})
+            env.globals.setdefault("altcha_available", False)  # the proof-of-work widget
             env.globals["language"] = language
             # The contest settings' declarations: the workspace form draws its fields from them.
             env.globals["contest_settings"] = SETTINGS

@@ -19,7 +19,7 @@ import httpx
 from sqlalchemy import Engine, case
 from sqlmodel import Session, col, func, select
 
-from contest import configuration, dashboard
+from contest import botguard, configuration, dashboard
 from contest.contests import ContestSettings, ContestView, load_contest
 from contest.contests.formats import questions_of_row
 from contest.draw import results
@@ -171,6 +171,7 @@ class ContestOverview:
     drawable: bool
     can_close: bool
     announcement: Announcement | None  # the public value its rules announced
+    challenge: botguard.ChallengeReport  # the bot guard: on or off, and what it stopped
 
 
 def contest_overview(
@@ -193,6 +194,7 @@ def contest_overview(
         drawable=may_draw(row, now),
         can_close=may_close(row, now),
         announcement=Announcement.from_json(row.draw_beacon) if row.draw_beacon else None,
+        challenge=botguard.report(connection, row.id),
     )
 
 

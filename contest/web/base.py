@@ -17,9 +17,11 @@ from sqlalchemy import Engine
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from contest.botguard import ChallengeGate
 from contest.clock import Clock
 from contest.contests import ContestCache
 from contest.eligibility import RATE_LIMITED, RULE_REFUSED
+from contest.entries import CHALLENGE_REQUIRED
 from contest.funnel import FunnelCounter
 from contest.leads.subscriptions import PreferenceLinks
 from contest.mail import Sender
@@ -49,6 +51,7 @@ class AppState:
     box: SecretBox  # seals and opens the connections' secrets
     outbound: Callable[[], httpx.Client]  # for calls to shops, CRMs and webhooks
     dns: TxtLookup  # reads sending domains' records (contest.sendingdomains)
+    challenges: ChallengeGate  # whether a contest's forms ask for a proof of work now
 
 
 def state_of(request: Request) -> AppState:
@@ -110,7 +113,13 @@ def client_network(request: Request) -> str:
 
 
 # The HTTP status of each refusal code; any other refusal conflicts with the current state.
-REFUSAL_STATUS = {RATE_LIMITED: 429, RULE_REFUSED: 403, "forbidden": 403, "not_found": 404}
+REFUSAL_STATUS = {
+    RATE_LIMITED: 429,
+    CHALLENGE_REQUIRED: 429,
+    RULE_REFUSED: 403,
+    "forbidden": 403,
+    "not_found": 404,
+}
 
 
 def refusal_status(refusal: Refusal) -> int:

@@ -25,12 +25,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from contest import botguard
 from contest.contests import ContestView
 from contest.i18n import LANGUAGES, gettext
 from contest.invitations import NoInvitingEntry, invite_friend
+from contest.proofofwork import INVITATION
 from contest.ratelimit import Limit, hit
 from contest.tokens import Purpose, TokenInvalid
 from contest.transactions import reading, writing
+from contest.web import challenge
 from contest.web.base import client_network, now_of, state_of
 from contest.web.pages import contest_of, language_of, message_page, render, site_language
 from viral import fraud, invitations, links, referrals
@@ -229,6 +232,9 @@ async def invite(request: Request) -> Response:
     except TokenInvalid as exc:
         raise HTTPException(400) from exc
     form = await request.form(max_fields=10, max_files=0)
+    stopped = await _invitation_challenge(request, contest, str(form.get(challenge.FIELD) or ""))
+    if stopped is not None:
+        return stopped
     try:
         await run_in_threadpool(
             writing,
@@ -248,6 +254,46 @@ async def invite(request: Request) -> Response:
         return _invitation_page(request, contest, language, refusal)
     state.sender.wake.set()
     return _invitation_page(request, contest, language, None)
+
+
+# Invitations always ask for the proof of work (contest.botguard); one sent without it (no
+# JavaScript) is taken under this stricter limit per network.
+UNPROVEN_INVITATIONS = InvitationRefused(
+    "CHALLENGE_LIMIT",
+    "Trop d'invitations envoyées depuis votre réseau sans JavaScript. Activez JavaScript "
+    "pour que votre navigateur prouve qu'il n'est pas un robot, ou réessayez plus tard.",
+    "Too many invitations were sent from your network without JavaScript. Turn on JavaScript "
+    "so that your browser can prove it is not a robot, or try again later.",
+    None,
+)
+
+
+async def _invitation_challenge(
+    request: Request, contest: ContestView, payload: str
+) -> Response | None:
+    """The answer when the invitation form's proof of work stops it, else None."""
+    language, now = language_of(request, contest), now_of(request)
+    engine = state_of(request).engine
+    payload = payload.strip()
+    if payload:
+        if await challenge.proven(request, contest, payload, INVITATION):
+            return None
+        text = gettext(language, challenge.FAILED)
+        title = gettext(language, "Invitation")
+        return message_page(request, language, 400, title, text, contest=contest)
+    network = client_network(request)
+    if not network:
+        return None
+    key = state_of(request).settings.secret_keys[0].reveal().encode()
+    digest = hmac.new(key, f"invite|{contest.id}|{network}".encode(), hashlib.sha256)
+    bucket = "invite:unproven:" + digest.hexdigest()[:32]
+    rule = botguard.UNPROVEN_INVITATIONS_PER_NETWORK
+    admitted = await run_in_threadpool(
+        writing, engine, botguard.admit_unproven, contest.id, bucket, rule, now
+    )
+    if admitted:
+        return None
+    return _invitation_page(request, contest, language, UNPROVEN_INVITATIONS)
 
 
 def _invitation_page(

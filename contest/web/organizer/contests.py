@@ -243,6 +243,7 @@ async def contest_view(request: Request, organizer: OrganizerIdentity) -> Respon
         leaders=shown.leaders,
         can_close=shown.can_close,
         announcement=shown.announcement,
+        challenge=shown.challenge,
         chart=_day_chart(shown.stats, language),
         hours_chart=_hour_chart(shown.stats, language),
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from contest.web import sharing
+from contest.web import challenge, sharing
 from contest.web.participant.contest_page import (
     contest_page,
     form_context,
@@ -63,6 +63,7 @@ routes = [
     Route("/c/{slug}", contest_page, name="contest", methods=["GET"]),
     Route("/c/{slug}/entries", enter, name="enter", methods=["POST"]),
     Route("/c/{slug}/started", form_started, name="started", methods=["POST"]),
+    Route("/c/{slug}/challenge", challenge.challenge, name="challenge", methods=["GET"]),
     Route("/c/{slug}/entered", entered, name="entered", methods=["GET"]),
     Route("/c/{slug}/rules", rules, name="rules", methods=["GET"]),
     Route("/c/{slug}/rules/versions", rules_versions, name="rules_versions", methods=["GET"]),

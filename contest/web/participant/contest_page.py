@@ -25,7 +25,7 @@ from contest.officialrules import rules_text as computed_rules_text
 from contest.officialrules import rules_version as computed_rules_version
 from contest.tokens import Purpose, TokenInvalid
 from contest.transactions import reading
-from contest.web import sharing
+from contest.web import challenge, sharing
 from contest.web.base import now_of, state_of
 from contest.web.pages import contest_of, language_of, render, render_themed
 from rules import client_only_notice
@@ -51,6 +51,7 @@ def form_context(
 ) -> dict[str, Any]:
     """What the entry form's template needs: the fields, what was typed, the messages."""
     state = state_of(request)
+    phase = contest.phase(now_of(request))
     return {
         "came_from": came_from or sharing.Attribution(),
         "contest": contest,
@@ -71,8 +72,10 @@ def form_context(
         ),
         "refused_rule": refused_rule,
         "preview": False,
-        "phase": contest.phase(now_of(request)),
+        "phase": phase,
         "action": request.url_for("participant:enter", slug=contest.slug).path,
+        # the proof-of-work widget, while the contest asks for it (contest.botguard)
+        "challenge": phase == "open" and challenge.required(request, contest),
     }
 
 
@@ -83,6 +86,7 @@ def preview(request: Request, contest: ContestView) -> Response:
     context["phase"] = "open" if context["phase"] == "upcoming" else context["phase"]
     context["action"] = "#"
     context["preview"] = True
+    context["challenge"] = False
     return render_themed(request, language, "participant/contest.html", leaders=(), **context)
 
 

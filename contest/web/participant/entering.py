@@ -1,9 +1,10 @@
 """Entering a contest and confirming the entry (double opt-in).
 
 The form is checked here as far as the web can (a readable form, from a live page of this
-contest, while it is open, well filled); the entry writer takes it from there. What is not
-taken comes back as the form, as typed, with why: 400 (unreadable, or an expired page), 415
-(not a form), 403 (closed), 422 (a field), or the refusal's status.
+contest, while it is open, well filled, with its proof of work when the contest asks for one:
+contest.web.challenge); the entry writer takes it from there. What is not taken comes back as
+the form, as typed, with why: 400 (unreadable, an expired page, a proof of work that proves
+nothing), 415 (not a form), 403 (closed), 422 (a field), or the refusal's status.
 """
 
 from __future__ import annotations
@@ -19,10 +20,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from contest import botguard
 from contest.contests import ContestView
 from contest.contests.fields import RANKING
 from contest.eligibility import EntryRefused
-from contest.entries import EntryContext, EntryGone, EntryLimits, EntryOutcome, confirm_entry
+from contest.entries import (
+    CHALLENGE_REQUIRED,
+    EntryContext,
+    EntryGone,
+    EntryLimits,
+    EntryOutcome,
+    confirm_entry,
+)
 from contest.forms import (
     CATALOGUE,
     CONTEST_ANSWER,
@@ -34,9 +43,10 @@ from contest.forms import (
 from contest.i18n import gettext
 from contest.models import EntryStatus
 from contest.people import mask_email
+from contest.proofofwork import ENTRY
 from contest.tokens import Purpose, TokenInvalid
 from contest.transactions import writing
-from contest.web import sharing
+from contest.web import challenge, sharing
 from contest.web.base import client_network, is_htmx, now_of, redirect, refusal_status, state_of
 from contest.web.pages import contest_of, language_of, render, render_themed
 from contest.web.participant import links
@@ -68,6 +78,9 @@ async def enter(request: Request) -> Response:
     try:
         outcome = await state_of(request).writer.submit(contest, form, context)
     except EntryRefused as refusal:
+        if refusal.code == CHALLENGE_REQUIRED:  # sent without the widget, past the limit
+            engine, now = state_of(request).engine, now_of(request)
+            await run_in_threadpool(writing, engine, botguard.count_stopped, contest.id, now)
         return _refused(request, contest, typed, refusal)
     except (WriterStopped, OperationalError, PoolTimeout) as exc:  # stopping, or database busy
         log.warning("entry not saved, asked to retry: %s", type(exc).__name__)
@@ -195,6 +208,14 @@ async def _read(
         referrer_code=sharing.referral_code(request, contest, typed.came_from.ref),
         source=sharing.source_of(request, contest, typed.came_from.src, None),
     )
+    if challenge.required(request, contest):
+        payload = challenge.sent_solution(data)
+        if not payload:  # the widget did not run: taken under the stricter limit
+            limits = replace(context.limits, unproven_per_network=botguard.UNPROVEN_PER_NETWORK)
+            context = replace(context, limits=limits)
+        elif not await challenge.proven(request, contest, payload, ENTRY):
+            failed = gettext(typed.language, challenge.FAILED)
+            return _form_again(request, contest, typed, 400, form_error=failed)
     return typed, form, context
 
 

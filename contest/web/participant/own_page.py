@@ -50,6 +50,7 @@ async def me(request: Request) -> Response:
     won = None
     if confirmed and instantwin.is_instant(contest):  # decided at the confirmation, shown at once
         won = await run_in_threadpool(reading, engine, instantwin.won_by, contest.id, entry.id)
+    can_invite = kit is not None and invitation_refusal(contest, now_of(request)) is None
     return render_themed(
         request,
         language,
@@ -60,7 +61,8 @@ async def me(request: Request) -> Response:
         referrals=summary.credited,
         summary=summary,
         kit=kit,
-        can_invite=kit is not None and invitation_refusal(contest, now_of(request)) is None,
+        can_invite=can_invite,
+        challenge=can_invite,  # invitations always ask for the proof of work (contest.botguard)
         receipt=receipt_of(entry.public_id, weight) if weight is not None else None,
         in_review=[sharing.explain_reasons(r, language) for r in summary.in_review],
         not_credited=[sharing.explain_reasons(r, language) for r in summary.not_credited],

@@ -1,0 +1,113 @@
+"""In Chromium, with the challenge on: the ALTCHA widget, served from this site within its
+Content-Security-Policy, solves the proof of work and the entry goes through with it."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, expect
+
+from contest import botguard
+from contest.botguard import RATE_ON
+from contest.templating import STATIC_DIR
+from tests.browser.live import PHONE, LiveServer, screenshot
+from tests.helpers import form_token, free_port
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (Path(STATIC_DIR) / "js" / "altcha.min.js").exists(),
+        reason="the ALTCHA widget is not installed (make static/js/altcha.min.js, needs npm)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def flooded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server of its own (the shared one must stay calm) whose demo contest has just taken
+    a flood of entries from one network, with no ordinary limit per network."""
+    data_dir = tmp_path_factory.mktemp("flooded")
+    port = free_port()
+    env = {
+        **os.environ,
+        "CONTEST_DATA_DIR": str(data_dir),
+        "CONTEST_BASE_URL": f"http://127.0.0.1:{port}",
+        "CONTEST_DRAND_URLS": "none",
+        "CONTEST_ENTRY_LIMIT_PER_NETWORK": "off",
+    }
+    command = [sys.executable, "-m", "contest.cli"]
+    subprocess.run([*command, "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run([*command, "demo"], env=env, check=True, capture_output=True)
+    log = (data_dir / "server.log").open("w")
+    server = subprocess.Popen(
+        [*command, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError((data_dir / "server.log").read_text())
+            time.sleep(0.2)
+        with httpx.Client(base_url=url) as client:
+            token = form_token(client.get("/c/demo").text)
+            for n in range(RATE_ON):
+                data = {"form_token": token, "email": f"bot{n}@example.org", "accept_rules": "on"}
+                assert client.post("/c/demo/entries", data=data).status_code in (200, 303)
+            # The guard judges the traffic again every few seconds (botguard.RECHECK).
+            deadline = time.monotonic() + botguard.RECHECK.total_seconds() + 15
+            while "<altcha-widget" not in client.get("/c/demo").text:
+                assert time.monotonic() < deadline, "the challenge did not turn on"
+                time.sleep(0.5)
+        yield LiveServer(url, data_dir)
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        log.close()
+
+
+def test_the_widget_solves_the_challenge_and_the_entry_goes_through(
+    browser: Browser, flooded: LiveServer
+) -> None:
+    context = browser.new_context(viewport=PHONE, locale="fr-FR")
+    page = context.new_page()
+    problems: list[str] = []
+
+    def watch(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(message.text)
+
+    page.on("console", watch)
+    page.goto(f"{flooded.url}/c/demo")
+    widget = page.locator("altcha-widget")
+    expect(widget).to_have_count(1)
+
+    page.get_by_label("Adresse e-mail").fill("person@example.org")
+    page.get_by_label("Prénom").fill("Camille")
+    page.get_by_label("J'ai 18 ans ou plus", exact=False).check()
+    # The widget starts on the form's first focus and fills its field when the work is done.
+    solution = page.locator("input[name=altcha]")
+    expect(solution).to_have_value(re.compile(r"^[A-Za-z0-9+/=]{100,}$"), timeout=60_000)
+    screenshot(page, "bot-challenge-solved")
+    page.get_by_role("button", name="Je participe").click()
+    expect(page.get_by_role("heading", name="Consultez votre boîte mail")).to_be_visible()
+
+    assert flooded.query("SELECT count(*) FROM spentchallenge") == [(1,)], "checked and spent"
+    entered = "SELECT count(*) FROM person WHERE email = 'person@example.org'"
+    assert flooded.query(entered) == [(1,)]
+    assert not [text for text in problems if "Content Security Policy" in text], problems
+    assert not problems, problems
+    context.close()
