@@ -2,8 +2,9 @@
 # The system packages the tests need: PostgreSQL's server binaries (the suite runs on SQLite
 # and PostgreSQL), Debian's Chromium (browser tests, Lighthouse), libfaketime (`make
 # test-future` runs the suite with the clock 400 days ahead), a Java runtime (the W3C Nu HTML
-# checker) and npm (the page checkers of tools/checkers); with --bench, also wrk (the HTTP load
-# generator of `make bench`). Installed when missing and root.
+# checker), npm (the page checkers of tools/checkers) and nginx (the deployment recipe of
+# docs/deploy.md is tested behind it); with --bench, also wrk (the HTTP load generator of `make
+# bench`). Installed when missing and root.
 set -eu
 missing=""
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
@@ -23,6 +24,10 @@ fi
 if ! command -v npm >/dev/null 2>&1; then
   missing="$missing npm"
 fi
+# nginx lives in /usr/sbin, outside a user's PATH.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  missing="$missing nginx"
+fi
 if [ "${1:-}" = "--bench" ] && ! command -v wrk >/dev/null 2>&1; then
   missing="$missing wrk"
 fi
@@ -37,6 +42,13 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
       pg_ctlcluster "$ver" "$name" stop >/dev/null 2>&1 || true
     done
   fi
+  # Nor is the packaged nginx site on port 80: tests and benchmarks start their own nginx.
+  case "$missing" in
+    *nginx*)
+      { systemctl disable --now nginx || service nginx stop || /usr/sbin/nginx -s quit; } \
+        >/dev/null 2>&1 || true
+      ;;
+  esac
 else
   echo "Missing system packages:$missing" >&2
   echo "Install them with: sudo apt-get install$missing" >&2
