@@ -2,7 +2,8 @@
 
 The same load as ``measure_postgresql`` of bench/run.py (wrk, ``bench/entries.lua``, the
 ``demo`` contest, a throwaway PostgreSQL server) on two app processes, each a ``contest
-serve`` of its own on a loopback port, with Debian's nginx in front using
+serve`` of its own on a loopback port (``CONTEST_APP_SENDS_MAIL=no``: one ``contest worker``
+sends the outbox meanwhile), with Debian's nginx in front using
 ``deploy/nginx-site.conf`` (TLS included; only the names, ports and paths replaced, as
 ``tests/deploy/nginx.py`` does for the test). wrk's requests each claim their own client
 address in ``X-Forwarded-For``; here nginx takes it from wrk (the realip module, as behind a
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,6 +44,7 @@ def load_through_nginx(tmp: Path, load: Load, database_url: str) -> LoadResult:
     http_port, https_port = loads.free_port(), loads.free_port()
     env = app_environment(data_dir, ports[0], database_url)
     env["CONTEST_BASE_URL"] = f"https://127.0.0.1:{https_port}"
+    env["CONTEST_APP_SENDS_MAIL"] = "no"  # as docs/deploy.md: a worker sends the outbox
     contest = contest_command()
     for step in (["migrate"], ["demo"]):
         subprocess.run([*contest, *step], env=env, check=True, capture_output=True, cwd=tmp)
@@ -50,6 +53,7 @@ def load_through_nginx(tmp: Path, load: Load, database_url: str) -> LoadResult:
             serve = [*contest, "serve", "--host", "127.0.0.1", "--port", str(port)]
             log = tmp / f"{prefix}-{n}.log"
             stack.enter_context(loads.serving(serve, env, port, log, "/healthz"))
+        stack.enter_context(_worker(contest, env, tmp / f"{prefix}-worker.log"))
         upstreams = [f"127.0.0.1:{port}" for port in ports]
         say(f"  {PROCESSES} app processes ({', '.join(upstreams)}) behind nginx, https")
         proxy = stack.enter_context(
@@ -64,6 +68,24 @@ def load_through_nginx(tmp: Path, load: Load, database_url: str) -> LoadResult:
         token = _form_token(proxy.url, proxy.certificate)
         wrk = loads.measure(proxy.url, token, prefix, load)
     return LoadResult(wrk, loads.count_stored(database_url, prefix))
+
+
+@contextlib.contextmanager
+def _worker(contest: list[str], env: dict[str, str], log: Path) -> Iterator[None]:
+    """One `contest worker` sending the outbox during the load, stopped gracefully after."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*contest, "worker"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent
+        )
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _form_token(base: str, certificate: Path) -> str:

@@ -78,6 +78,7 @@ def environment(tmp_path: Path, database: str, smtp_port: int) -> dict[str, str]
         "CONTEST_BASE_URL": f"https://{PUBLIC_NAME}",
         "CONTEST_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
         "CONTEST_TRUSTED_PROXIES": "127.0.0.1",
+        "CONTEST_APP_SENDS_MAIL": "no",  # the worker sends every mail below
         "CONTEST_DATA_DIR": str(tmp_path / "data"),
         "CONTEST_DRAND_URLS": "none",
         "CONTEST_ENTRY_LIMIT_PER_NETWORK": f"{PER_NETWORK}/10m",
@@ -263,7 +264,7 @@ def check_through(
         assert enter(late, token, "after-the-kill@example.org").status_code == 200
         wait_until(lambda: "after-the-kill@example.org" in mailed(), "the mail after the kill")
 
-        # With no app process left, the worker alone delivers what is queued.
+        # With no app process left, the worker still delivers what is queued.
         second.stop()
         with engine.begin() as connection:
             confirm = connection.execute(
