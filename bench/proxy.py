@@ -53,7 +53,7 @@ def load_through_nginx(tmp: Path, load: Load, database_url: str) -> LoadResult:
             serve = [*contest, "serve", "--host", "127.0.0.1", "--port", str(port)]
             log = tmp / f"{prefix}-{n}.log"
             stack.enter_context(loads.serving(serve, env, port, log, "/healthz"))
-        stack.enter_context(_worker(contest, env, tmp / f"{prefix}-worker.log"))
+        stack.enter_context(sending_worker(contest, env, tmp / f"{prefix}-worker.log"))
         upstreams = [f"127.0.0.1:{port}" for port in ports]
         say(f"  {PROCESSES} app processes ({', '.join(upstreams)}) behind nginx, https")
         proxy = stack.enter_context(
@@ -71,14 +71,15 @@ def load_through_nginx(tmp: Path, load: Load, database_url: str) -> LoadResult:
 
 
 @contextlib.contextmanager
-def _worker(contest: list[str], env: dict[str, str], log: Path) -> Iterator[None]:
-    """One `contest worker` sending the outbox during the load, stopped gracefully after."""
+def sending_worker(contest: list[str], env: dict[str, str], log: Path) -> Iterator[int]:
+    """One `contest worker` sending the outbox during the load (its pid), stopped gracefully
+    after."""
     with log.open("wb") as out:
         process = subprocess.Popen(
             [*contest, "worker"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent
         )
     try:
-        yield
+        yield process.pid
     finally:
         process.terminate()
         try:

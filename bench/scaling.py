@@ -1,0 +1,160 @@
+"""Entries on PostgreSQL with 1, 2 and 3 app processes, and where each entry's CPU goes.
+
+The same load as ``measure_postgresql`` (wrk, ``bench/entries.lua``, the ``demo`` contest of
+a fresh throwaway PostgreSQL server for each count), on ``contest serve --workers N`` with
+``CONTEST_APP_SENDS_MAIL=no`` and one ``contest worker`` sending the outbox, as
+docs/deploy.md runs them. Besides entries/s, each run reports the CPU time one entry costs
+in the app processes, in PostgreSQL and in the worker (from /proc: each process tree's own
+and its reaped children's time): on a machine with more cores, entries/s is bounded by the
+cores divided by that sum, as long as no lock serialises the writes, which the figures for 1,
+2 and 3 processes on this two-core machine show or refute.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bench import load as loads
+from bench.load import Load, WrkResult
+
+if TYPE_CHECKING:
+    from bench.run import Group
+
+NAME = "scaling"
+COUNTS = (1, 2, 3)
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Run:
+    processes: int
+    wrk: WrkResult
+    app_ms: float  # CPU milliseconds per stored entry, app processes
+    database_ms: float  # ... PostgreSQL
+    worker_ms: float  # ... the worker
+
+
+def _stat(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                tree.setdefault(int(_stat(int(name))[1]), []).append(int(name))
+    return tree
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU time of a process, its live descendants, and the children it has reaped."""
+    tree = _children()
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        with contextlib.suppress(OSError, IndexError):
+            fields = _stat(pid)
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime: reaped children
+        stack.extend(tree.get(pid, ()))
+    return total / TICK
+
+
+def postmaster(database_url: str) -> int:
+    """The pid of the PostgreSQL server listening on the URL's port."""
+    port = re.search(r":(\d+)/", database_url)
+    assert port is not None, database_url
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            argv = Path(f"/proc/{name}/cmdline").read_bytes().split(b"\0")
+            if argv[0].endswith(b"postgres") and f"-p {port.group(1)}".encode() in b" ".join(argv):
+                return int(name)
+    raise RuntimeError(f"no PostgreSQL server on port {port.group(1)}")
+
+
+def measure_processes(tmp: Path, load: Load, processes: int) -> Run:
+    from bench.proxy import sending_worker
+    from bench.run import app_environment, contest_command
+    from tests.pgserver import postgres_server
+
+    prefix = f"scale{processes}"
+    port = loads.free_port()
+    contest = contest_command()
+    with postgres_server() as url:
+        env = app_environment(tmp / f"app-{prefix}", port, url)
+        env["CONTEST_APP_SENDS_MAIL"] = "no"
+        for step in (["migrate"], ["demo"]):
+            subprocess.run([*contest, *step], env=env, check=True, capture_output=True, cwd=tmp)
+        serve = [*contest, "serve", "--host", "127.0.0.1", "--port", str(port)]
+        serve += ["--workers", str(processes)]
+        log = tmp / f"{prefix}.log"
+        with (
+            loads.serving(serve, env, port, log, "/healthz") as base,
+            sending_worker(contest, env, tmp / f"{prefix}-worker.log") as worker,
+        ):
+            token = loads.form_token(base)
+            if load.warmup > 0:
+                loads.run_wrk(base, token, f"warm{prefix}", load, load.warmup)
+            app = _serving_pid(port)
+            database = postmaster(url)
+            before = [cpu_seconds(pid) for pid in (app, database, worker)]
+            wrk = loads.run_wrk(base, token, prefix, load, load.duration)
+            after = [cpu_seconds(pid) for pid in (app, database, worker)]
+        stored = loads.count_stored(url, prefix).entries
+    per_entry = [1000 * (b - a) / max(stored, 1) for a, b in zip(before, after, strict=True)]
+    return Run(processes, wrk, *per_entry)
+
+
+def _serving_pid(port: int) -> int:
+    """The `contest serve` process listening on ``port`` (uvicorn's workers are its children)."""
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            argv = Path(f"/proc/{name}/cmdline").read_bytes().split(b"\0")
+            if b"serve" in argv and str(port).encode() in argv:
+                return int(name)
+    found = subprocess.run(["pgrep", "-af", str(port)], capture_output=True, text=True).stdout
+    raise RuntimeError(f"no contest serve on port {port}: {found}")
+
+
+def measure_scaling(tmp: Path, load: Load) -> Group:
+    """Entries/s with 1, 2 and 3 app processes, and the CPU one entry costs where."""
+    from bench.report import Figure
+    from bench.run import Group, command, say
+
+    group = Group()
+    runs: list[Run] = []
+    for processes in COUNTS:
+        say(f"Entries, PostgreSQL: {processes} app process(es) and a worker")
+        runs.append(measure_processes(tmp, load, processes))
+    one = runs[0].wrk.rate
+    for run in runs:
+        cpu = run.app_ms + run.database_ms + run.worker_ms
+        group.figures.append(
+            Figure(
+                f"Entries/s, PostgreSQL, {run.processes} app process(es) and a worker",
+                f"{run.wrk.rate:,.0f}/s, p99 {run.wrk.p99_ms:,.0f} ms; CPU per entry: "
+                f"app {run.app_ms:.2f} ms, PostgreSQL {run.database_ms:.2f} ms, "
+                f"worker {run.worker_ms:.2f} ms (total {cpu:.2f} ms)",
+                f"{one:,.0f}/s (1 process)",
+                f"{run.wrk.rate / one:.2f}×",
+                command(NAME),
+            )
+        )
+        if run.wrk.other or run.wrk.socket_errors or run.wrk.timeouts:
+            group.problems.append(
+                f"{run.processes} process(es): {run.wrk.other} non-2xx, "
+                f"{run.wrk.socket_errors} socket errors, {run.wrk.timeouts} timeouts"
+            )
+    return group
