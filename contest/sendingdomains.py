@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -540,15 +541,25 @@ def signing_key(connection: Connection, box: SecretBox, domain: str) -> DkimKey 
 
 
 class DkimKeys:
-    """The delivery's look-up of the key for a From domain (:func:`signing_key`)."""
+    """The delivery's look-up of the key for a From domain (:func:`signing_key`), kept for
+    ``ttl`` seconds: a worker sends thousands of messages From the same few domains, and a key
+    made or verified meanwhile is in use within the minute."""
 
-    def __init__(self, engine: Engine, box: SecretBox) -> None:
+    def __init__(self, engine: Engine, box: SecretBox, ttl: float = 30.0) -> None:
         self.engine = engine
         self.box = box
+        self.ttl = ttl
+        self._kept: dict[str, tuple[float, DkimKey | None]] = {}
 
     def __call__(self, domain: str) -> DkimKey | None:
+        moment = time.monotonic()
+        kept = self._kept.get(domain)
+        if kept is not None and moment - kept[0] < self.ttl:
+            return kept[1]
         with self.engine.connect() as connection:
-            return signing_key(connection, self.box, domain)
+            key = signing_key(connection, self.box, domain)
+        self._kept[domain] = (moment, key)
+        return key
 
 
 KeyLookup = Callable[[str], DkimKey | None]
