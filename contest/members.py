@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from secrets import token_hex
 from typing import Any
 
 import sqlalchemy as sa
@@ -139,7 +140,8 @@ def _send_invitation(
     ).one()
     outbox.enqueue(
         connection,
-        key=f"member-invitation:{member_id}:{version}:{now.timestamp():.6f}",
+        # A removed member's id may be given again (SQLite): the nonce keeps keys apart.
+        key=f"member-invitation:{member_id}:{version}:{now.timestamp():.6f}:{token_hex(4)}",
         template="member_invitation",
         recipient=address,
         language=language,

@@ -18,9 +18,11 @@ the idempotency key, so that a receiver can recognise the second copy.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -35,6 +37,8 @@ SEND_WINDOW = LEASE / 2
 # Given up after about three days of failures (30 s, 1 min, 2 min, ... then hourly): a mail
 # server or a shop down over a weekend night loses nothing.
 MAX_ATTEMPTS = 80
+# The payload key of the name a row keeps once its address is forgotten (mark_failed).
+PSEUDONYM = "pseudonym"
 
 
 class Undeliverable(Exception):
@@ -213,17 +217,33 @@ def mark_sent(
 
 
 def mark_failed(engine: Engine, item: OutboxItem, now: datetime, error: str) -> None:
-    """Schedules a retry with backoff, or gives up after MAX_ATTEMPTS."""
+    """Schedules a retry with backoff, or gives up after MAX_ATTEMPTS. A row that keeps its
+    address only until it is delivered (its payload names a ``pseudonym``: a CRM erasure) is
+    forgotten when given up: the pseudonym takes the address's place everywhere in the row."""
     outbox = tables.outboxmessage
     final = item.attempts >= MAX_ATTEMPTS
+    values: dict[str, Any] = {
+        "status": OutboxStatus.FAILED if final else OutboxStatus.PENDING,
+        "next_attempt_at": now + backoff(item.attempts),
+        "locked_until": None,
+        "last_error": error[:500],
+    }
+    pseudonym = item.payload.get(PSEUDONYM)
+    if final and pseudonym:
+        values |= {
+            "recipient": str(pseudonym),
+            "payload": {**item.payload, "data": {}},
+            "last_error": _without(error, item.recipient, str(pseudonym))[:500],
+        }
     with engine.begin() as connection:
-        connection.execute(
-            sa.update(outbox)
-            .where(outbox.c.id == item.id)
-            .values(
-                status=OutboxStatus.FAILED if final else OutboxStatus.PENDING,
-                next_attempt_at=now + backoff(item.attempts),
-                locked_until=None,
-                last_error=error[:500],
-            )
-        )
+        connection.execute(sa.update(outbox).where(outbox.c.id == item.id).values(**values))
+
+
+def _without(text: str, address: str, pseudonym: str) -> str:
+    """``text`` (an error, which may quote the address, as is or in a URL) with the pseudonym
+    in the address's place."""
+    if not address:
+        return text
+    for form in {address, quote(address), quote(address, safe="")}:
+        text = re.sub(re.escape(form), pseudonym, text, flags=re.IGNORECASE)
+    return text

@@ -231,8 +231,13 @@ class Setting:
                     base["maximum"] = self.high
             case Kind.BOOLEAN:
                 return {"type": "boolean"}
-            case Kind.MOMENT:
-                return {"type": ["string", "null"], "format": "date-time"}
+            case Kind.MOMENT:  # as the form reads it: the offset may be left out
+                return {
+                    "type": ["string", "null"],
+                    "pattern": MOMENT_PATTERN,
+                    "description": "A date and time, ISO 8601; without an offset, in the "
+                    "contest's time zone.",
+                }
             case Kind.COLOR:
                 return {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
             case Kind.MONEY:
@@ -279,6 +284,11 @@ class ConfigErrors(Exception):
         self.errors.setdefault(name, (french, english))
 
 
+# What :func:`_moment` reads (datetime.fromisoformat), as the API's schema states it.
+MOMENT_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?$"
+)
 CONTROL_PROBLEM = (
     "Ce champ contient des caractères non autorisés.",
     "This field contains characters that are not allowed.",

@@ -7,8 +7,9 @@ Events: ``lead.created`` (a confirmed marketing consent, with the lead's answers
 contest's qualifying questions), ``consent.changed`` (a withdrawal) and ``lead.erased`` (an
 erasure: Brevo deletes the contact by its address; the webhook carries only a pseudonym keyed
 with its secret, :func:`erased_pseudonym`). Once delivered, the event's personal data (the
-erased address included) are removed from the outbox row; the organizer's delivery log keeps
-the event type, the outcome and the dates.
+erased address included) are removed from the outbox row; an erasure given up (refused, or
+failing past its retries) keeps the event's key in the address's place. The organizer's
+delivery log keeps the event type, the outcome and the dates.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from contest.prizes.shops import sign_webhook
 from contest.prizes.shops.common import check_setting_names, shop_url
 from contest.secretbox import SealBroken
 
-EVENTS = ("lead.created", "consent.changed", "lead.erased")
+ERASED = "lead.erased"
+EVENTS = ("lead.created", "consent.changed", ERASED)
 BREVO_URL = "https://api.brevo.com/v3"
 # kind: (required settings, optional settings), as for the shop connectors.
 CRM_SETTINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -70,7 +72,8 @@ def enqueue_event(
     ``person_id`` lets the delivery add the person's preferences link (never sent itself). A
     ``lead.created`` event for a person and a ``contest`` also carries what they answered to
     its qualifying questions (:func:`qualifying_answers`). ``recipient`` is the address a
-    ``lead.erased`` event erases: kept in the outbox row only until it is delivered."""
+    ``lead.erased`` event erases: kept in the outbox row only until it is delivered, or given
+    up (then the row names the event by its key, ``lead.erased:{key}``)."""
     if event not in EVENTS:
         raise ValueError(f"unknown CRM event {event}")
     crm = tables.crmconnection
@@ -95,6 +98,7 @@ def enqueue_event(
             "data": dict(data),
             "at": now.isoformat(),
             **({"person": person_id} if person_id is not None else {}),
+            **({outbox.PSEUDONYM: f"{event}:{key}"} if event == ERASED and recipient else {}),
         },
         now=now,
         kind="crm",
@@ -184,9 +188,6 @@ def _check(response: httpx.Response, accepted: set[int]) -> None:
     if response.status_code == 429 or response.status_code >= 500:
         raise CrmRetryable(f"CRM answered {response.status_code}")
     raise CrmRefused(f"CRM refused the event ({response.status_code}): {response.text[:200]}")
-
-
-ERASED = "lead.erased"
 
 
 def erased_pseudonym(secret: str, address: str) -> str:

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from contest import tables
+from contest import outbox, tables
 from contest.demo import demo_password
 from contest.mail import Sender
 from contest.prizes.shops import verify_webhook_signature
@@ -77,6 +77,10 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:  # DELETE /v3/contacts/{email}: 204, or 404 when unknown
         self.server.received.append(("DELETE", self.path, dict(self.headers), b""))
         email = unquote(self.path.removeprefix("/v3/contacts/"))
+        if self.server.fail_next is not None:  # an error that quotes the contact, as APIs do
+            status, self.server.fail_next = self.server.fail_next, None
+            self._answer(status, {"code": "invalid_parameter", "message": f"{email}: refused"})
+            return
         if self.server.contacts.pop(email, None) is None:
             self._answer(404, {"code": "document_not_found", "message": "Contact does not exist"})
         else:
@@ -286,3 +290,37 @@ def test_an_erasure_reaches_the_webhook_as_a_pseudonym_only_its_receiver_can_mat
     assert len(erased) == 1 and "example.org" not in json.dumps(erased[0]).lower()
     expected = hmac.new(secret.encode(), b"lead@example.org", hashlib.sha256).hexdigest()
     assert erased[0]["data"] == {"email_hmac_sha256": expected}
+
+
+@pytest.mark.parametrize("give_up", ["refused", "retried past the last attempt"])
+def test_an_erasure_the_crm_never_takes_forgets_the_address_when_given_up(
+    client: TestClient,
+    sender: Sender,
+    settings: Settings,
+    engine: Engine,
+    crm_server: FakeCrm,
+    give_up: str,
+) -> None:
+    connect(engine, "brevo", {"api_key": "brevo-key", "base_url": f"{crm_server.url}/v3"})
+    own = enter_and_confirm_with_marketing(client, sender, settings, "lead@example.org")
+    sender.run_once()
+    erase(client, own)
+    outbox_t = tables.outboxmessage
+    erasure = sa.and_(outbox_t.c.kind == "crm", outbox_t.c.template == "lead.erased")
+    if give_up == "refused":
+        crm_server.fail_next = 400  # for good: not retried
+    else:
+        crm_server.fail_next = 503  # retried, but this is the last attempt
+        with engine.begin() as connection:
+            connection.execute(
+                sa.update(outbox_t).where(erasure).values(attempts=outbox.MAX_ATTEMPTS - 1)
+            )
+    sender.run_once()
+    assert ("DELETE", "/v3/contacts/lead%40example.org") in [r[:2] for r in crm_server.received]
+    with engine.connect() as connection:
+        [row] = connection.execute(sa.select(outbox_t).where(erasure)).mappings().all()
+    assert row["status"] == "failed", "given up, and still shown to the organizer"
+    assert row["recipient"].startswith("lead.erased:"), "a pseudonym: the event's key"
+    assert str(400 if give_up == "refused" else 503) in row["last_error"]
+    everything = json.dumps({name: str(value) for name, value in row.items()}).lower()
+    assert "lead@example.org" not in everything and "lead%40example.org" not in everything

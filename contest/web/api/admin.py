@@ -91,7 +91,10 @@ SCHEMAS: dict[str, Any] = {
     "MemberInput": {
         "type": "object",
         "additionalProperties": False,
-        "properties": {"email": {"type": "string", "maxLength": 254}, "role": ROLE},
+        "properties": {
+            "email": {"type": "string", "format": "email", "minLength": 3, "maxLength": 254},
+            "role": ROLE,
+        },
         "required": ["email", "role"],
     },
     "MemberChange": {

@@ -11,14 +11,16 @@ An operation is declared once, on its handler::
 
 Reading needs a viewer's token and changing an editor's, unless ``role`` says otherwise. The
 answers every operation may give (401, 403, 503; 400, 413, 415 with a body; 404 with an id in
-the path) are added to its document entry.
+the path) are added to its document entry. What the entry declares is enforced
+(contest.web.api.validation): query parameters before the handler runs (400), the body when
+the handler reads it with :func:`json_body` (422), after the handler's own 404s.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -34,6 +36,7 @@ from contest.actors import act_as
 from contest.organizer_contests import ContestNotFound
 from contest.roles import Role, not_allowed
 from contest.transactions import writing
+from contest.web.api import validation
 from contest.web.base import now_of, refusal_json, session_for, state_of
 from rules import Finding, Verdict
 
@@ -85,12 +88,22 @@ def invalid(errors: dict[str, tuple[str, str]]) -> JSONResponse:
 class BadRequest(Exception):
     """A request the API cannot take as sent; ``response`` says why."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
         super().__init__(message)
-        self.response = error(status, code, message)
+        self.response = error(status, code, message, **extra)
+
+
+def _fields(found: Iterable[validation.Problem]) -> dict[str, dict[str, str]]:
+    """Problems as the ``fields`` of an error: the first one found for each place."""
+    fields: dict[str, dict[str, str]] = {}
+    for where, french, english in found:
+        fields.setdefault(where, {"fr": french, "en": english})
+    return fields
 
 
 async def json_body(request: Request) -> Any:
+    """The body, parsed and checked against the operation's declared schema (BadRequest:
+    415 not JSON, 413 too large, 400 not parseable, 422 refused by the schema)."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise BadRequest(
             415, "unsupported_media_type", "Send JSON (Content-Type: application/json)."
@@ -99,9 +112,15 @@ async def json_body(request: Request) -> Any:
     if len(body) > MAX_BODY:
         raise BadRequest(413, "too_large", "The body is too large.")
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(400, "invalid_json", "The body is not valid JSON.") from exc
+    contract: Contract | None = request.scope.get(CONTRACT)
+    if contract is not None and contract.body is not None:
+        fields = _fields(validation.problems(data, contract.body, contract.components))
+        if fields:
+            raise BadRequest(422, "invalid", "Some fields are not valid.", fields=fields)
+    return data
 
 
 async def json_object(request: Request) -> dict[str, Any]:
@@ -184,8 +203,47 @@ class Caller:
 Handler = Callable[[Request, Caller], Awaitable[Response]]
 
 
-def api_route(handler: Handler, role: Role) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticates the bearer token and checks its role; the handler receives the caller."""
+@dataclass(frozen=True)
+class Contract:
+    """What an operation's document entry says a request holds: the body's schema (a
+    component's name or inline), its query parameters, and the components named."""
+
+    body: dict[str, Any] | None = None
+    query: tuple[dict[str, Any], ...] = ()
+    components: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        body: str | dict[str, Any] | None,
+        query: tuple[dict[str, Any], ...],
+        components: Mapping[str, Any],
+    ) -> Contract:
+        schema = {"$ref": f"{validation.REF}{body}"} if isinstance(body, str) else body
+        return cls(schema, query, components)
+
+    def query_refused(self, request: Request) -> JSONResponse | None:
+        """A 400 for the query parameters the document refuses, None when all are valid."""
+        found: list[validation.Problem] = []
+        for parameter in self.query:
+            name = parameter["name"]
+            texts = request.query_params.getlist(name)
+            if texts:
+                found.extend(validation.query_problems(texts, parameter["schema"], name))
+        if not found:
+            return None
+        return error(400, "invalid_query", "Invalid query parameters.", fields=_fields(found))
+
+
+CONTRACT = "contest.api.contract"  # where a request's Contract is kept, in its scope
+
+
+def api_route(
+    handler: Handler, role: Role, contract: Contract | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticates the bearer token and checks its role, then the query parameters against
+    the operation's contract (the body is checked when the handler reads it, after its own
+    404s); the handler receives the caller."""
 
     async def guarded(request: Request) -> Response:
         header = request.headers.get("authorization", "")
@@ -198,6 +256,11 @@ def api_route(handler: Handler, role: Role) -> Callable[[Request], Awaitable[Res
             return error(401, "unauthorized", "This API token is unknown or revoked.")
         if not holder.role.allows(role):
             return refusal_json(not_allowed(role))
+        if contract is not None:
+            request.scope[CONTRACT] = contract
+            refused_query = contract.query_refused(request)
+            if refused_query is not None:
+                return refused_query
         caller = Caller(holder.organizer_id, holder.role, f"api:{holder.name}")
         act_as(caller.actor)
         try:
@@ -269,7 +332,7 @@ class ApiSection:
                     operation_id,
                     summary,
                     needed,
-                    api_route(handler, needed),
+                    api_route(handler, needed, Contract.of(body, query, self.schemas)),
                     ok,
                     errors or {},
                     body,

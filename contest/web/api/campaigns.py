@@ -15,7 +15,7 @@ from contest import campaigns
 from contest.campaigns import CampaignSettings
 from contest.contests.formats import changed_settings, settings_as_json, settings_schema
 from contest.contests.setting import ConfigErrors
-from contest.leads.pressure import PolicyRefused, policy_of, set_policy
+from contest.leads.pressure import MAX_LIMIT, PolicyRefused, policy_of, set_policy
 from contest.roles import Role
 from contest.transactions import reading, writing
 from contest.web.api.base import (
@@ -28,19 +28,21 @@ from contest.web.api.base import (
     json_object,
     path_id,
 )
+from contest.web.api.schemas import blank_as_null
 from contest.web.base import now_of, refusal_json, state_of
 
 COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
 NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
 SETTINGS = settings_schema(CampaignSettings)
+INPUT = blank_as_null(SETTINGS, CampaignSettings)
 SCHEMAS: dict[str, Any] = {
     "CampaignInput": {
         "type": "object",
         "additionalProperties": False,
-        "properties": SETTINGS,
+        "properties": INPUT,
         "required": ["name", "contest"],
     },
-    "CampaignChange": {"type": "object", "additionalProperties": False, "properties": SETTINGS},
+    "CampaignChange": {"type": "object", "additionalProperties": False, "properties": INPUT},
     "Campaign": {
         "type": "object",
         "properties": {
@@ -72,10 +74,15 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "limit": {"type": "integer", "minimum": 1, "maximum": 4},
+            "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
             "days": {"type": "integer", "minimum": 7, "maximum": 365},
         },
         "required": ["limit", "days"],
+        "description": "At least 7 days per message: 14 days for 2, 21 for 3, 28 for 4.",
+        "anyOf": [
+            {"properties": {"limit": {"enum": [limit]}, "days": {"minimum": 7 * limit}}}
+            for limit in range(1, MAX_LIMIT + 1)
+        ],
     },
 }
 
@@ -275,10 +282,8 @@ async def read_contact_limit(request: Request, caller: Caller) -> Response:
     errors={"422": "A limit the platform does not allow."},
 )
 async def set_contact_limit(request: Request, caller: Caller) -> Response:
-    data = await json_object(request)
-    limit, days = data.get("limit"), data.get("days")
-    if type(limit) is not int or type(days) is not int:  # bool is an int, not a number here
-        return error(422, "invalid", "limit and days are whole numbers.")
+    data = await json_object(request)  # two whole numbers in their bounds (ContactLimit)
+    limit, days = int(data["limit"]), int(data["days"])
     try:
         await run_in_threadpool(
             writing, state_of(request).engine, set_policy, caller.organizer_id, limit, days

@@ -73,6 +73,9 @@ def _responses(operation: Operation) -> dict[str, Any]:
         common["400"] = "Invalid query parameters."
     for status, description in (common | operation.errors).items():
         responses[status] = _error(description)
+    if "413" in responses:  # the server's own limit answers before the API reads the body
+        responses["413"]["content"]["text/plain"] = {"schema": {"type": "string"}}
+        responses["413"]["description"] += " A body over the server's limit is refused in text."
     return responses
 
 

@@ -5,13 +5,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from contest.contests import ContestSettings
 from contest.contests.formats import json_schema, settings_schema
+from contest.contests.setting import Kind, settings_of
 from contest.organization import OrganizationSettings
+from viral.links import KINDS as LINK_KINDS
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 DATETIME = {"type": ["string", "null"], "format": "date-time"}
-CONTEST_FIELDS = json_schema(output=False)
+
+
+def blank_as_null(properties: dict[str, Any], declaration: type) -> dict[str, Any]:
+    """Input properties where a setting that may be left empty may also be sent as null: it
+    then takes its blank value (a blank minimum age is the usual 18), as an emptied form
+    field does."""
+    out = dict(properties)
+    for name, spec in settings_of(declaration).items():
+        kinds = out.get(name, {}).get("type")
+        if spec.required or spec.many or spec.kind is Kind.BOOLEAN or not isinstance(kinds, str):
+            continue
+        out[name] = {**out[name], "type": [kinds, "null"]}
+        if "enum" in out[name]:
+            out[name]["enum"] = [*out[name]["enum"], None]
+    return out
+
+
+CONTEST_FIELDS = blank_as_null(json_schema(output=False), ContestSettings)
 ORGANIZATION_FIELDS = settings_schema(OrganizationSettings)
+ORGANIZATION_INPUT = blank_as_null(ORGANIZATION_FIELDS, OrganizationSettings)
 
 FINDING = {
     "type": "object",
@@ -159,7 +180,7 @@ ORGANIZATION_SCHEMAS: dict[str, Any] = {
     "OrganizationChange": {
         "type": "object",
         "additionalProperties": False,
-        "properties": ORGANIZATION_FIELDS,
+        "properties": ORGANIZATION_INPUT,
     },
     "Organization": {
         "type": "object",
@@ -196,6 +217,8 @@ SENDING_DOMAIN_SCHEMAS: dict[str, Any] = {
         "properties": {
             "address": {
                 "type": "string",
+                "format": "email",
+                "minLength": 3,
                 "maxLength": 254,
                 "description": "The address e-mails are sent from, on the organization's "
                 "own domain.",
@@ -316,11 +339,15 @@ ACTIVITY_SCHEMAS: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "label": {"type": "string", "maxLength": 100},
-            "kind": {"type": "string"},
+            "label": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"},
+            "kind": {
+                "type": "string",
+                "enum": sorted(LINK_KINDS),
+                "description": "partner when left out.",
+            },
             "utm_source": {"type": "string", "maxLength": 100},
             "utm_medium": {"type": "string", "maxLength": 100},
-            "utm_campaign": {"type": "string", "maxLength": 100},
+            "utm_campaign": {"type": "string", "maxLength": 40, "pattern": r"^$|^[A-Za-z0-9_.-]+$"},
         },
         "required": ["label"],
     },
