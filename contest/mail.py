@@ -44,6 +44,7 @@ from contest.leads.subscriptions import (
     unsubscribe_token,
     unsubscribe_url,
 )
+from contest.members import invitation_key
 from contest.outbox import OutboxItem, Undeliverable
 from contest.prizes import claims
 from contest.sendingdomains import KeyLookup
@@ -144,7 +145,8 @@ class MessageBuilder:
             }
         if item.template == "member_invitation":
             payload = item.payload
-            token = self.signer.sign(Purpose.JOIN, [payload["member"], payload["version"]])
+            key = invitation_key(item.recipient)
+            token = self.signer.sign(Purpose.JOIN, [payload["member"], payload["version"], key])
             role = roles.LABELS[roles.Role(payload["role"])]
             return {
                 "join_url": f"{self.settings.base_url}/admin/join/{token}?lang={item.language}",

@@ -10,6 +10,8 @@ Every change is audited.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from secrets import token_hex
@@ -215,8 +217,15 @@ class Invitation:
     workspace: str
 
 
-def invitation(connection: Connection, member_id: int, version: int) -> Invitation | None:
-    """The pending invitation a link names; None once used, withdrawn or sent again."""
+def invitation_key(address: str) -> str:
+    """What an invitation link carries of the invited address. SQLite may give a removed
+    member's id to the next one invited: the link of the removed one must not open it."""
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:16]
+
+
+def invitation(connection: Connection, member_id: int, version: int, key: str) -> Invitation | None:
+    """The pending invitation a link names; None once used, withdrawn, sent again, or given
+    to another address since."""
     member, organizer = tables.member, tables.organizer
     row = connection.execute(
         sa.select(member.c.id, member.c.email, organizer.c.legal_name, organizer.c.email)
@@ -227,16 +236,16 @@ def invitation(connection: Connection, member_id: int, version: int) -> Invitati
             member.c.joined_at.is_(None),
         )
     ).first()
-    if row is None:
+    if row is None or not hmac.compare_digest(invitation_key(row[1]), key):
         return None
     return Invitation(row[0], row[1], row[2] or row[3])
 
 
 def accept_invitation(
-    connection: Connection, member_id: int, version: int, password: str, now: datetime
+    connection: Connection, member_id: int, version: int, key: str, password: str, now: datetime
 ) -> OrganizerIdentity:
     """Joins with the chosen password (WeakPassword for a short one); the link works once."""
-    found = invitation(connection, member_id, version)
+    found = invitation(connection, member_id, version, key)
     if found is None:
         raise MemberRefused(
             "invitation_used",

@@ -208,3 +208,27 @@ def test_members_are_managed_through_the_api(
         "/api/v1/members", json={"email": "demo@example.org", "role": "viewer"}, headers=bearer
     )
     assert taken.status_code == 409
+
+
+def test_a_withdrawn_invitation_never_opens_the_next_one(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine
+) -> None:
+    """SQLite gives a removed member's id to the next one invited: the first link, still
+    within its seven days, must not open the second person's invitation."""
+    owner = TestClient(client.app, base_url="http://testserver")
+    sign_in(owner, "demo@example.org", demo_password(settings))
+    invite(owner, "withdrawn@shop.example", "viewer")
+    sender.run_once()
+    first = [m for m in read_eml(settings.mail_dir) if m["To"] == "withdrawn@shop.example"][-1]
+    old_link = link_in(first, r"http://testserver/admin/join/[^\s\"<]+")
+    with engine.connect() as connection:
+        first_id = connection.execute(
+            sa.text("SELECT id FROM member WHERE email = 'withdrawn@shop.example'")
+        ).scalar_one()
+    owner.post(f"/admin/members/{first_id}/remove", data={"csrf": csrf_of(owner, "/admin/members")})
+    invite(owner, "next@shop.example", "editor")
+    opened = client.get(old_link)
+    assert opened.status_code == 400 and "next@shop.example" not in opened.text
+    taken = client.post(old_link, data={"password": PASSWORD, "password2": PASSWORD})
+    assert taken.status_code == 400
+    join_from_mail(client, sender, settings, "next@shop.example")  # theirs still works

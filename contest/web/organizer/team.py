@@ -115,12 +115,12 @@ async def member_action(request: Request, organizer: OrganizerIdentity, form: Fo
     return redirect(request, "organizer:members")
 
 
-def _invitation_token(request: Request) -> tuple[int, int] | None:
+def _invitation_token(request: Request) -> tuple[int, int, str] | None:
     try:
-        member_id, version = state_of(request).signer.verify(
+        member_id, version, key = state_of(request).signer.verify(
             Purpose.JOIN, request.path_params["token"]
         )
-        return int(member_id), int(version)
+        return int(member_id), int(version), str(key)
     except (TokenInvalid, TypeError, ValueError):
         return None
 
@@ -131,9 +131,9 @@ async def join(request: Request) -> Response:
     found = _invitation_token(request)
     invitation = None
     if found is not None:
-        member_id, version = found
+        member_id, version, key = found
         invitation = await run_in_threadpool(
-            reading, state.engine, members.invitation, member_id, version
+            reading, state.engine, members.invitation, member_id, version, key
         )
     if found is None or invitation is None:
         return page(
@@ -162,6 +162,7 @@ async def join(request: Request) -> Response:
                 members.accept_invitation,
                 member_id,
                 version,
+                key,
                 password,
                 now_of(request),
             )
