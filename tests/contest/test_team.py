@@ -208,6 +208,13 @@ def test_members_are_managed_through_the_api(
         "/api/v1/members", json={"email": "demo@example.org", "role": "viewer"}, headers=bearer
     )
     assert taken.status_code == 409
+    english = {"email": "en@agency.example", "role": "viewer", "language": "en"}
+    assert client.post("/api/v1/members", json=english, headers=bearer).status_code == 201
+    sender.run_once()
+    (mail,) = [m for m in read_eml(settings.mail_dir) if m["To"] == "en@agency.example"]
+    assert "viewer" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    unknown = {"email": "de@agency.example", "role": "viewer", "language": "de"}
+    assert client.post("/api/v1/members", json=unknown, headers=bearer).status_code == 422
 
 
 def test_a_withdrawn_invitation_never_opens_the_next_one(

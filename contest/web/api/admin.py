@@ -94,6 +94,11 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "email": {"type": "string", "format": "email", "minLength": 3, "maxLength": 254},
             "role": ROLE,
+            "language": {
+                "type": "string",
+                "enum": ["fr", "en"],
+                "description": "The language of the invitation e-mail (default fr).",
+            },
         },
         "required": ["email", "role"],
     },
@@ -387,7 +392,7 @@ async def invite_member(request: Request, caller: Caller) -> Response:
     data = await json_object(request)
     role, state = _role(data), state_of(request)
     inviter = await _inviter(request, caller)
-    language = str(data.get("language") or "fr")
+    language = str(data.get("language") or "fr")  # the schema admits fr and en only
     try:
         line = await run_in_threadpool(
             writing,
@@ -396,7 +401,7 @@ async def invite_member(request: Request, caller: Caller) -> Response:
             inviter,
             str(data.get("email") or "")[:254],
             role,
-            language if language in {"fr", "en"} else "fr",
+            language,
             now_of(request),
         )
     except members.MemberRefused as refusal:
