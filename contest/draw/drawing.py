@@ -54,12 +54,13 @@ import hashlib
 import hmac
 import logging
 from collections import Counter
-from collections.abc import Callable, Generator, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import sqlalchemy as sa
@@ -70,7 +71,7 @@ from contest import instantwin, tables
 from contest.compliance import contest_facts
 from contest.contests import ContestView, load_contest
 from contest.contests.fields import RANKING
-from contest.draw import beacon, poolfile
+from contest.draw import beacon, blocks, poolfile
 from contest.draw import protocol as core
 from contest.models import ContestStatus, EntryStatus
 from contest.officialrules import rules_version as computed_rules_version
@@ -186,10 +187,10 @@ def run_draw(
             randomness = revealed.evidence
         prizes = _prize_units(contest, _instant_leftovers(connection, contest))
         wanted = max(len(prizes), 3) if alternates is None else max(alternates, 0)
-        freeze = freeze_pool(engine, contest, now)
+        freeze, digest = _freeze(engine, contest, now)
         ranking = _ranking_facts(connection, contest) if contest.game == RANKING else None
-        frozen, listing, result = _draw_frozen(
-            engine, contest.id, freeze, secret, public_value, len(prizes), wanted, ranking
+        pool, result = _draw_frozen(
+            engine, contest.id, freeze, secret, public_value, len(prizes), wanted, ranking, digest
         )
         assert contest.closes_at is not None  # ALL-DRAW-POOL-1 refused an unscheduled one
         record = core.DrawRecord(
@@ -203,7 +204,7 @@ def run_draw(
             secret=secret,
             public_value=public_value,
             public_value_source=public_value_source or ("" if public_value else OFFLINE_SOURCE),
-            pool=core.PoolSummary.of(frozen, listing),
+            pool=pool,
             exclusions=freeze.exclusions,
             prizes=tuple(prize for prize, _ in prizes),
             alternates_requested=wanted,
@@ -211,9 +212,9 @@ def run_draw(
             alternates=result.alternates,
             anomalies=_anomalies(result, len(prizes)),
             randomness=randomness,
-            ranking=None if ranking is None else _published_ranking(ranking, listing),
+            ranking=None if ranking is None else _published_ranking(ranking, pool.entries),
         ).sign(signing_key, key_id)
-    if listing is not None:  # before publishing, as docs/draw.md advises
+    if pool.entries is not None:  # before publishing, as docs/draw.md advises
         problems = core.verify_record(record).problems
         if problems:
             raise RuntimeError(f"the new draw record does not verify: {problems}")
@@ -249,7 +250,9 @@ def _ranking_facts(connection: Connection, contest: ContestView) -> RankingFacts
     return RankingFacts(truth=len(rows), estimates=estimates)
 
 
-def _published_ranking(facts: RankingFacts, listing: list[core.PoolEntry] | None) -> dict[str, Any]:
+def _published_ranking(
+    facts: RankingFacts, listing: tuple[core.PoolEntry, ...] | None
+) -> dict[str, Any]:
     """The ranking as the record publishes it: the truth and the pool's answers."""
     assert listing is not None  # a ranking reads its whole pool (refused above the limit)
     return {
@@ -268,41 +271,118 @@ def _draw_frozen(
     winners: int,
     alternates: int,
     ranking: RankingFacts | None = None,
-) -> tuple[core.PoolDigest, list[core.PoolEntry] | None, core.DrawResult]:
-    """Draws from the pool frozen at the close, read back from its stored file: the seed
-    needs only its digest, so one pass draws while checking the digest (and keeping the
-    listing, if small enough); a second pass proves the placements of a pool too large to
-    list against its Merkle root."""
+    digest: core.PoolDigest | None = None,
+) -> tuple[core.PoolSummary, core.DrawResult]:
+    """Draws from the pool frozen at the close, read back from its stored file, which must
+    give the digest frozen then: the seed needs only that digest, so one pass over the file
+    draws (in blocks, ``contest.draw.blocks``) while checking it, and keeps the listing of a
+    pool small enough to list. The placements of a larger pool are proven against the Merkle
+    root from the subtree roots of ``digest`` (the freeze of this same call, if it froze the
+    pool) and the blocks the draw kept; without them, one more pass over the file."""
     if freeze.entries == 0:
         raise _refused("no_entries", excluded=sum(freeze.exclusions.values()))
+    if ranking is not None:
+        return _rank_frozen(
+            engine, contest_id, freeze, secret, public_value, winners, alternates, ranking
+        )
+    seed = core.draw_seed(secret, freeze.digest, public_value)
+    if digest is not None and (digest.digest, digest.count) != (freeze.digest, freeze.entries):
+        digest = None  # not the freeze that was stored
+    weights = digest.subtree_weights if digest is not None else []
+    listing: list[core.PoolEntry] | None = [] if freeze.entries <= POOL_LISTING_LIMIT else None
+    reader = poolfile.PoolReader(engine, contest_id)
+
+    def read() -> Iterator[blocks.Block]:
+        for number, lines in enumerate(reader.blocks(core.SUBTREE_LEAVES)):
+            if listing is not None:
+                listing.extend(map(_pool_entry, lines))
+            yield blocks.Block(lines, weights[number] if number < len(weights) else None)
+
+    try:
+        drawn = blocks.draw(read(), seed, winners, alternates)
+    except (ValueError, ArithmeticError, LookupError) as exc:  # not the pool file frozen?
+        reader.finish()
+        _check_read(reader, freeze)
+        raise _refused("pool", detail=str(exc)) from exc
+    _check_read(reader, freeze)
+    result = drawn.result
+    if result.total_weight != freeze.total_weight:
+        raise RuntimeError("the stored pool does not match the digest frozen at the close")
+    if listing is None:
+        roots = digest.subtree_roots if digest is not None else None
+        held = drawn.held
+        if roots is None or held is None:
+            roots, held = _subtrees(engine, contest_id, freeze, result, roots)
+        result = blocks.prove(result, roots, held, freeze.entries)
+    summary = core.PoolSummary(
+        freeze.entries,
+        freeze.total_weight,
+        freeze.digest,
+        freeze.merkle_root,
+        None if listing is None else tuple(listing),
+    )
+    return summary, result
+
+
+def _pool_entry(line: bytes) -> core.PoolEntry:
+    ticket, _, weight = line.partition(b"\t")
+    return core.PoolEntry(ticket.decode("ascii"), int(weight))
+
+
+def _check_read(reader: poolfile.PoolReader, freeze: FrozenPool) -> None:
+    if (reader.digest, reader.lines) != (freeze.digest, freeze.entries):
+        raise RuntimeError("the stored pool does not match the digest frozen at the close")
+
+
+def _subtrees(
+    engine: Engine,
+    contest_id: int,
+    freeze: FrozenPool,
+    result: core.DrawResult,
+    roots: list[bytes] | None,
+) -> tuple[list[bytes], dict[int, list[bytes]]]:
+    """One more pass over the pool file: the roots of its subtrees (when not known, checked
+    against the frozen Merkle root) and the lines of the blocks that hold the placements."""
+    wanted = {p.index // core.SUBTREE_LEAVES for p in result.winners + result.alternates}
+    found: list[bytes] = []
+    held: dict[int, list[bytes]] = {}
+    reader = poolfile.PoolReader(engine, contest_id)
+    for number, lines in enumerate(reader.blocks(core.SUBTREE_LEAVES)):
+        if number in wanted:
+            held[number] = lines
+        if roots is None:
+            found.append(core.subtree_hash(blocks.leaf_hashes(lines)))
+    _check_read(reader, freeze)
+    if roots is None and core.subtree_hash(found).hex() != freeze.merkle_root:
+        raise RuntimeError("the stored pool does not match the Merkle root frozen at the close")
+    return (found if roots is None else roots), held
+
+
+def _rank_frozen(
+    engine: Engine,
+    contest_id: int,
+    freeze: FrozenPool,
+    secret: str,
+    public_value: str,
+    winners: int,
+    alternates: int,
+    ranking: RankingFacts,
+) -> tuple[core.PoolSummary, core.DrawResult]:
+    """A ranking by the tie-breaker question, from the frozen pool file (listed: a ranking
+    reads its whole pool, so it is limited to POOL_LISTING_LIMIT entries)."""
+    if freeze.entries > POOL_LISTING_LIMIT:
+        raise _refused("ranking_too_large", limit=POOL_LISTING_LIMIT)
     seed = core.draw_seed(secret, freeze.digest, public_value)
     checked = core.PoolDigest()
-    listing: list[core.PoolEntry] | None = []
-
-    def read() -> Iterator[core.PoolEntry]:
-        nonlocal listing
-        for entry in poolfile.entries(engine, contest_id):
-            checked.add(entry)
-            if listing is not None:
-                listing.append(entry)
-                if len(listing) > POOL_LISTING_LIMIT:
-                    listing = None
-            yield entry
-
-    if ranking is not None and freeze.entries > POOL_LISTING_LIMIT:
-        raise _refused("ranking_too_large", limit=POOL_LISTING_LIMIT)
     try:
-        if ranking is not None:  # the closest answers win, ex aequo ordered by the seed
-            result = core.rank(read(), seed, ranking.truth, ranking.estimates, winners, alternates)
-        else:
-            result = core.draw(read(), seed, winners, alternates)
-        if (checked.digest, checked.count) != (freeze.digest, freeze.entries):
-            raise RuntimeError("the stored pool does not match the digest frozen at the close")
-        if listing is None:
-            result = core.attach_proofs(result, poolfile.entries(engine, contest_id))
+        listing = list(poolfile.entries(engine, contest_id))
+        checked.add_all(listing)
+        result = core.rank(listing, seed, ranking.truth, ranking.estimates, winners, alternates)
     except core.PoolError as exc:
         raise _refused("pool", detail=str(exc)) from exc
-    return checked, listing, result
+    if (checked.digest, checked.count) != (freeze.digest, freeze.entries):
+        raise RuntimeError("the stored pool does not match the digest frozen at the close")
+    return core.PoolSummary.of(checked, listing), result
 
 
 def stored_record(connection: Connection, contest_id: int) -> core.DrawRecord | None:
@@ -476,32 +556,36 @@ class _Pool:
         self._eligibility = _Eligibility(contest, contest_facts(contest), contest.closes_at)
         self.exclusions: Counter[str] = Counter()
 
-    def entries(self, *, first_pass: bool = False) -> Generator[core.PoolEntry, None, None]:
-        """The first pass judges every entry and counts exclusions; later passes judge again
-        (memoised, in the same snapshot) only if something was excluded. Close the iterator
-        (``contextlib.closing``) when not consuming it to the end."""
-        if not first_pass and not self.exclusions:
-            with self._rows(self._lean_query()) as rows:
-                for ticket, weight in rows:
-                    yield core.PoolEntry(ticket, weight)
-            return
-        judge = self._eligibility.refusal
-        with self._rows(self._full_query()) as rows:
-            for row in rows:
-                refusal = judge(row, first_pass)
-                if refusal is None:
-                    yield core.PoolEntry(row[0], row[1])
-                elif first_pass:
-                    self.exclusions[refusal] += 1
+    def batches(self) -> Generator[tuple[list[str], list[int]], None, None]:
+        """The pool's entries in ticket order, in batches of (tickets, weights), each entry
+        judged and each exclusion counted. Close the iterator (``contextlib.closing``) when not
+        consuming it to the end."""
+        refusals = self._eligibility.refusals
+        for rows in self._rows(self._full_query()):
+            verdicts = refusals(rows)
+            if not any(verdicts):
+                yield [row[0] for row in rows], [row[1] for row in rows]
+                continue
+            admitted = [row for row, refusal in zip(rows, verdicts, strict=True) if not refusal]
+            self.exclusions.update(refusal[0][0] for refusal in verdicts if refusal)
+            yield [row[0] for row in admitted], [row[1] for row in admitted]
 
-    @contextmanager
-    def _rows(self, query: sa.Select[Any]) -> Iterator[Any]:
-        # A server-side cursor on PostgreSQL, batches of rows on SQLite: memory stays flat.
-        result = self._connection.execute(query.execution_options(yield_per=STREAM_BATCH))
-        try:
-            yield result
-        finally:
-            result.close()
+    def _rows(self, query: sa.Select[Any]) -> Iterator[Sequence[Any]]:
+        """The query's rows in batches of STREAM_BATCH, memory staying flat: on SQLite, the
+        driver's own rows, as its cursor steps through the result (building SQLAlchemy rows
+        costs as much as SQLite's work; the client-only query's dates and lists need them);
+        elsewhere SQLAlchemy's rows from a server-side cursor."""
+        if self._connection.dialect.name == "sqlite" and not self._contest.clients_only:
+            result = self._connection.execute(query)
+            try:
+                while rows := result.cursor.fetchmany(STREAM_BATCH):
+                    yield rows
+            finally:
+                result.close()
+            return
+        streamed = query.execution_options(yield_per=STREAM_BATCH)
+        with self._connection.execute(streamed) as result:
+            yield from result.partitions()
 
     def _select(self, *columns: Any) -> sa.Select[Any]:
         """The entries confirmed before the close, their weight as it stood then: today's
@@ -540,12 +624,14 @@ class _Pool:
             .order_by(in_bytes)  # the canonical order: ticket bytes (SQLite compares bytes)
         )
 
-    def _lean_query(self) -> sa.Select[Any]:
-        return self._select()
-
     def _full_query(self) -> sa.Select[Any]:
+        """The pool's rows: ticket, weight, the person's key, then what the eligibility memo
+        looks verdicts up by (see ``_Eligibility``): staff or not, the excluded e-mail domain
+        of the address (or ""), the birth date and the US state given, and for a client-only
+        contest the client facts as known at the cut-off."""
+        memo_key = (*self._eligibility.person_columns(_person.c.email_key), _birth_date, _region)
         if not self._contest.clients_only:
-            return self._select(_person.c.email_key, _birth_date, _region).join(
+            return self._select(_person.c.email_key, *memo_key).join(
                 _person, _person.c.id == _entry.c.person_id
             )
         # The client facts as the shop had given them before the cut-off (contest.eligibility).
@@ -562,8 +648,7 @@ class _Pool:
         return (
             self._select(
                 _person.c.email_key,
-                _birth_date,
-                _region,
+                *memo_key,
                 _version.c.client_since,
                 _version.c.orders_count,
                 _version.c.segments,
@@ -608,15 +693,23 @@ def freeze_pool(engine: Engine, contest: ContestView, now: datetime) -> FrozenPo
     them; nothing that happens after the close (a late confirmation or credit, a client
     re-import) changes them. The worker freezes each contest as it closes; the draw freezes
     first if it comes earlier. Refuses (DrawRefused) a contest not yet closed at ``now``."""
+    return _freeze(engine, contest, now)[0]
+
+
+def _freeze(
+    engine: Engine, contest: ContestView, now: datetime
+) -> tuple[FrozenPool, core.PoolDigest | None]:
+    """``freeze_pool``, and the digest that froze it when this call did (None when the pool
+    was frozen before, or by another process meanwhile)."""
     with engine.connect() as connection:
         existing = frozen_pool(connection, contest.id)
     if existing is not None:
-        return existing
+        return existing, None
     if contest.status not in DRAWABLE or contest.closes_at is None or contest.closes_at > now:
         raise _refused("not_closed", status=contest.status)
     pool_file = poolfile.PoolFile()
     try:
-        frozen = pool_at_close(engine, contest, now, pool_file)
+        frozen, digest = _pool_at_close(engine, contest, now, pool_file)
     except BaseException:  # refused, or an eligibility memo error: nothing is kept
         pool_file.discard()
         raise
@@ -625,17 +718,17 @@ def freeze_pool(engine: Engine, contest: ContestView, now: datetime) -> FrozenPo
             with connection.begin():
                 first = frozen_pool(connection, contest.id)
                 if first is not None:  # another process froze it meanwhile
-                    return first
+                    return first, None
                 _store_freeze(connection, contest, frozen, pool_file)
     except sa.exc.IntegrityError:  # ... at the same moment: theirs stands
         with engine.connect() as connection:
             first = frozen_pool(connection, contest.id)
         if first is None:
             raise
-        return first
+        return first, None
     finally:
         pool_file.discard()
-    return frozen
+    return frozen, digest
 
 
 def pool_at_close(
@@ -648,6 +741,16 @@ def pool_at_close(
     entries' confirmation times, the referral credits' times, the client versions learned
     before the cut-off): the same whenever it is computed after the close. Its lines go
     through ``pool_file`` when given. Nothing is written."""
+    return _pool_at_close(engine, contest, now, pool_file)[0]
+
+
+def _pool_at_close(
+    engine: Engine,
+    contest: ContestView,
+    now: datetime,
+    pool_file: poolfile.PoolFile | None = None,
+) -> tuple[FrozenPool, core.PoolDigest]:
+    """``pool_at_close``, and the digest that froze it (its subtrees' roots and weights)."""
     assert contest.closes_at is not None
     digest = core.PoolDigest()
     try:
@@ -655,14 +758,17 @@ def pool_at_close(
             if connection.dialect.name == "postgresql":  # one snapshot for the whole pass
                 connection.execution_options(isolation_level="REPEATABLE READ")
             pool = _Pool(connection, contest)
-            with closing(pool.entries(first_pass=True)) as entries:
-                digest.add_all(pool_file.tee(entries) if pool_file else entries)
+            with closing(pool.batches()) as batches:
+                for tickets, weights in batches:
+                    lines = digest.add_batch(tickets, weights)
+                    if pool_file is not None:
+                        pool_file.write(lines)
             wrong = _wrong_answers(connection, contest)
             if wrong:
                 pool.exclusions[WRONG_ANSWER] += wrong
     except core.PoolError as exc:
         raise _refused("pool", detail=str(exc)) from exc
-    return FrozenPool(
+    frozen = FrozenPool(
         closed_at=contest.closes_at,
         frozen_at=now,
         digest=digest.digest,
@@ -671,6 +777,7 @@ def pool_at_close(
         total_weight=digest.total_weight,
         exclusions=dict(sorted(pool.exclusions.items())),
     )
+    return frozen, digest
 
 
 def weight_at_close(connection: Connection, contest: ContestView, ticket: str) -> int | None:
@@ -763,45 +870,78 @@ def _wrong_answers(connection: Connection, contest: ContestView) -> int:
     )
 
 
+Verdict = tuple[tuple[str, str], ...]  # the draw-time refusals: (rule id, variant), first first
+
+
 class _Eligibility:
-    """``rules.evaluate_draw`` per entry, memoised on the facts the rules compare (see the
-    module docstring), with one entry in CROSS_CHECK_EVERY judged on its own full facts."""
+    """``rules.evaluate_draw`` per entry, memoised (see the module docstring) on the row's
+    memo columns as the database gives them (staff or not, the excluded e-mail domain, the
+    birth date, the US state, the client facts), then on what the rules compare (the age on
+    the draw day rather than the birth date); one entry in CROSS_CHECK_EVERY, the first
+    always, is also judged on its own full facts."""
 
     def __init__(self, contest: ContestView, facts: ContestFacts, now: datetime) -> None:
         self._facts, self._now, self._today = facts, now, now.date()
         contact = contest.organizer_contact
         self._staff = email_key(contact) if contact and "@" in contact else None
-        self._memo: dict[tuple[Any, ...], tuple[tuple[str, str], ...]] = {}
+        self._memo: dict[tuple[Any, ...], Verdict] = {}  # what the rules compare -> verdict
+        self._rows: dict[tuple[Any, ...], Verdict] = {}  # the row's memo columns -> verdict
         self._births: dict[str, date | None] = {}
         self._judged = 0
+        self._row_key = self._client_row_key if contest.clients_only else itemgetter(slice(3, None))
 
-    def refusal(self, row: Any, cross_check: bool) -> str | None:
-        """The id of the first rule that refuses this entry at draw time, or None."""
+    def person_columns(self, key: sa.ColumnElement[str]) -> tuple[sa.ColumnElement[Any], ...]:
+        """The memo columns of the person's identity key: staff or not, and the address's
+        domain when it is an excluded one, else "" (the domain after the last "@")."""
+        staff = sa.false() if self._staff is None else key == self._staff
+        domains = sorted(d for d in self._facts.excluded_email_domains if "@" not in d)
+        after_at = [
+            (sa.or_(key == d, sa.func.substr(key, sa.func.length(key) - len(d)) == "@" + d), d)
+            for d in domains
+        ]
+        domain = sa.case(*after_at, else_="") if after_at else sa.literal("")
+        return staff.label("staff"), domain.label("excluded_domain")
+
+    def refusals(self, rows: Sequence[Any]) -> list[Verdict]:
+        """Each row's draw-time refusals, empty when the rules admit the entry. Raises
+        EligibilityMemoError when a cross-checked row's own facts give another verdict."""
+        memo, row_key = self._rows, self._row_key
+        verdicts: list[Verdict | None] = [memo.get(row_key(row)) for row in rows]
+        if None in verdicts:
+            for at, verdict in enumerate(verdicts):
+                if verdict is None:
+                    verdicts[at] = self._verdict(rows[at])
+        for at in range(-self._judged % CROSS_CHECK_EVERY, len(rows), CROSS_CHECK_EVERY):
+            own = self._judge(rows[at])
+            if own != verdicts[at]:
+                raise EligibilityMemoError(
+                    f"ticket {rows[at][0]}: memoised verdict {verdicts[at]}, its own facts "
+                    f"give {own}"
+                )
+        self._judged += len(rows)
+        return cast(list[Verdict], verdicts)
+
+    def _verdict(self, row: Any) -> Verdict:
         key = self._key(row)
         verdict = self._memo.get(key)
         if verdict is None:
             if len(self._memo) >= MEMO_LIMIT:
                 self._memo.clear()
             verdict = self._memo[key] = self._judge(row)
-        elif cross_check and self._judged % CROSS_CHECK_EVERY == 0:
-            own = self._judge(row)
-            if own != verdict:
-                raise EligibilityMemoError(
-                    f"ticket {row[0]}: memoised verdict {verdict}, its own facts give {own}"
-                )
-        self._judged += 1
-        return verdict[0][0] if verdict else None
+        if len(self._rows) >= MEMO_LIMIT:
+            self._rows.clear()
+        self._rows[self._row_key(row)] = verdict
+        return verdict
+
+    @staticmethod
+    def _client_row_key(row: Any) -> tuple[Any, ...]:
+        *facts, segments = row[3:]
+        return (*facts, tuple(segments or ()))
 
     def _key(self, row: Any) -> tuple[Any, ...]:
-        _, _, person_key, birth, region, *client = row
-        domain = person_key.rpartition("@")[2]
+        _, _, _, staff, domain, birth, region, *client = row
         born = self._birth(birth)
-        key = (
-            person_key == self._staff,
-            domain if domain in self._facts.excluded_email_domains else "",
-            None if born is None else age_on(born, self._today),
-            region,
-        )
+        key = (bool(staff), domain, None if born is None else age_on(born, self._today), region)
         if not client:
             return key
         since, orders, segments = client
@@ -821,8 +961,8 @@ class _Eligibility:
                 self._births[text] = None
         return self._births[text]
 
-    def _judge(self, row: Any) -> tuple[tuple[str, str], ...]:
-        _, _, person_key, birth, region, *client = row
+    def _judge(self, row: Any) -> Verdict:
+        _, _, person_key, _, _, birth, region, *client = row
         since, orders, segments = client or (None, 0, ())
         person = PersonFacts(
             email_normalized=person_key,
@@ -951,14 +1091,13 @@ def _write(
         )
     )
     drawn = record.winners + record.alternates
-    entry_ids = dict(
-        connection.execute(
-            sa.select(_entry.c.public_id, _entry.c.id).where(
-                _entry.c.contest_id == contest.id,
-                _entry.c.public_id.in_([p.ticket for p in drawn]),
-            )
-        ).all()
+    # By ticket alone (unique), so that the ticket's index serves rather than the contest's.
+    found = connection.execute(
+        sa.select(_entry.c.public_id, _entry.c.id, _entry.c.contest_id).where(
+            _entry.c.public_id.in_([p.ticket for p in drawn])
+        )
     )
+    entry_ids = {ticket: id_ for ticket, id_, cid in found if cid == contest.id}
     rows = [
         {
             "contest_id": contest.id,

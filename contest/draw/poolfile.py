@@ -11,6 +11,7 @@ and weights only: no personal data.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -27,24 +28,20 @@ PART_BYTES = 1 << 20  # one stored part: about a mebibyte of gzip
 
 
 class PoolFile:
-    """Collects the pool lines an iteration passes through, gzip-compressed on disk."""
+    """Collects the pool file's bytes as the pool is frozen, gzip-compressed on disk.
+
+    Compressed at level 1: the tickets are random, so a higher level saves little (a few
+    percent) and costs twice the time of the whole freeze's hashing."""
 
     def __init__(self) -> None:
         self._file: IO[bytes] = tempfile.TemporaryFile()
-        self._compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip
+        self._compressor = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip
         self.lines = 0
 
-    def tee(self, entries: Iterable[core.PoolEntry]) -> Iterator[core.PoolEntry]:
-        """Yields ``entries`` unchanged, writing each one's pool line on the way."""
-        buffer: list[bytes] = []
-        for entry in entries:
-            buffer.append(core.pool_line(entry))
-            if len(buffer) >= 4096:
-                self._file.write(self._compressor.compress(b"".join(buffer)))
-                buffer.clear()
-            self.lines += 1
-            yield entry
-        self._file.write(self._compressor.compress(b"".join(buffer)))
+    def write(self, data: bytes) -> None:
+        """Appends pool lines (whole lines)."""
+        self._file.write(self._compressor.compress(data))
+        self.lines += data.count(b"\n")
 
     def discard(self) -> None:
         """Drops what is left of the file (once stored, or when another process froze the
@@ -96,6 +93,49 @@ def read(engine: Engine, contest_id: int) -> Iterator[bytes]:
 def entries(engine: Engine, contest_id: int) -> Iterator[core.PoolEntry]:
     """The stored pool's entries, in order, read back from its parts (constant memory)."""
     return core.read_pool(_lines(read(engine, contest_id)))
+
+
+class PoolReader:
+    """Reads the stored pool file back in blocks of lines, hashing it on the way: once the
+    blocks are read (``finish`` reads what is left), ``digest`` and ``lines`` say whether it
+    is the file frozen at the close."""
+
+    def __init__(self, engine: Engine, contest_id: int) -> None:
+        self._chunks = read(engine, contest_id)
+        self._sha = hashlib.sha256()
+        self.lines = 0
+
+    def blocks(self, size: int) -> Iterator[list[bytes]]:
+        """The file's lines, without their newline, in lists of ``size`` (the last one
+        shorter); a last line without its newline is given as it is (the digest tells)."""
+        pending: list[bytes] = []
+        rest = b""
+        for chunk in self._chunks:
+            self._sha.update(chunk)
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            self.lines += len(lines)
+            pending += lines
+            if len(pending) >= size:
+                whole = len(pending) - len(pending) % size
+                for start in range(0, whole, size):
+                    yield pending[start : start + size]
+                pending = pending[whole:]
+        if rest:
+            self.lines += 1
+            pending.append(rest)
+        if pending:
+            yield pending
+
+    def finish(self) -> None:
+        """Reads (and hashes) the rest of the file, when the blocks were not all read."""
+        for chunk in self._chunks:
+            self._sha.update(chunk)
+            self.lines += chunk.count(b"\n")
+
+    @property
+    def digest(self) -> str:
+        return self._sha.hexdigest()
 
 
 def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -21,10 +21,12 @@ import heapq
 import hmac
 import json
 import math
+import operator
 import re
 import secrets
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from itertools import islice
 from typing import Any, TypeVar
 
 FORMAT = "contest-draw-record/1"
@@ -142,54 +144,61 @@ def _node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
-class _MerkleStack:
-    """RFC 6962 Merkle Tree Hash built leaf by leaf: a stack of perfect subtrees, O(log n).
+# The tree is hashed in perfect subtrees of this many leaves (a power of two), level by level.
+SUBTREE_LEAVES = 1 << 12
+_CANONICAL_LINES = re.compile("(?:\x00[!-~]{1,128}\t[1-9][0-9]{0,9}\n)*")
 
-    Completed subtrees whose (start, width) is in ``wanted`` are kept in ``found`` (for proofs).
-    """
 
-    def __init__(self, wanted: frozenset[tuple[int, int]] = frozenset()) -> None:
-        self.size = 0
-        self._stack: list[tuple[int, int, bytes]] = []  # (start, width, hash), widths decreasing
-        self._wanted = wanted
-        self.found: dict[tuple[int, int], bytes] = {}
+def _next_level(nodes: list[bytes]) -> list[bytes]:
+    """One level up: each pair hashed into its parent, an odd last node promoted unchanged."""
+    sha, pairs = hashlib.sha256, zip(nodes[::2], nodes[1::2], strict=False)  # odd: last left alone
+    parents = [sha(b"\x01" + left + right).digest() for left, right in pairs]
+    if len(nodes) % 2:
+        parents.append(nodes[-1])
+    return parents
 
-    def push(self, leaf: bytes) -> None:
-        start, width, node = self.size, 1, leaf
-        self.size += 1
-        while True:
-            if self._wanted and (start, width) in self._wanted:
-                self.found[start, width] = node
-            if not self._stack or self._stack[-1][1] != width:
-                break
-            start, _, left = self._stack.pop()
-            node, width = _node_hash(left, node), width * 2
-        self._stack.append((start, width, node))
 
-    def suffix(self, start: int) -> bytes:
-        """Hash of the leaves from ``start`` (a subtree boundary) to the end."""
-        node = b""
-        for begin, _, subtree in reversed(self._stack):
-            node = _node_hash(subtree, node) if node else subtree
-            if begin == start:
-                return node
-        raise ValueError(f"{start} is not a subtree boundary")
+def subtree_hash(nodes: list[bytes]) -> bytes:
+    """The Merkle Tree Hash (RFC 6962) of consecutive leaves, or of the consecutive subtrees
+    of ``SUBTREE_LEAVES`` leaves (the last one possibly smaller) that cover them, built level by
+    level. Pairing level by level and promoting an odd last node is MTH itself: MTH splits
+    ``n`` leaves at the largest power of two below ``n``, which is always a pair boundary of
+    every level below it (and a subtree boundary when ``n`` exceeds a subtree)."""
+    if not nodes:
+        return _EMPTY_ROOT
+    while len(nodes) > 1:
+        nodes = _next_level(nodes)
+    return nodes[0]
 
-    def root(self) -> bytes:
-        return self.suffix(0) if self._stack else _EMPTY_ROOT
+
+def audit_path(nodes: list[bytes], index: int) -> list[bytes]:
+    """The sibling hashes of node ``index`` from its level to the top of ``subtree_hash(nodes)``,
+    skipping the levels where the node has no sibling (it is promoted): RFC 9162's path."""
+    path = []
+    while len(nodes) > 1:
+        if index ^ 1 < len(nodes):
+            path.append(nodes[index ^ 1])
+        nodes, index = _next_level(nodes), index >> 1
+    return path
 
 
 class PoolDigest:
     """Freezes a pool in one streaming pass: digest, count, total weight and Merkle root.
 
-    Feed the entries sorted by ticket. ``add`` raises EntryOutOfOrder for an unsorted or
-    duplicate ticket, and InvalidEntry for a bad ticket, a weight outside 1..MAX_WEIGHT, or a
-    total weight above MAX_TOTAL_WEIGHT. Memory is O(log n).
+    Feed the entries sorted by ticket, one by one (``add``) or in batches (``add_batch``,
+    much faster). ``add`` raises EntryOutOfOrder for an unsorted or duplicate ticket, and
+    InvalidEntry for a bad ticket, a weight outside 1..MAX_WEIGHT, or a total weight above
+    MAX_TOTAL_WEIGHT. The Merkle tree is hashed in perfect subtrees of ``SUBTREE_LEAVES``
+    leaves; memory holds one subtree's leaf hashes and 32 bytes per subtree (their roots,
+    kept for proofs: ``subtree_roots``).
     """
 
     def __init__(self) -> None:
         self._sha = hashlib.sha256()
-        self._tree = _MerkleStack()
+        self._leaves: list[bytes] = []  # the leaf hashes of the subtree being filled
+        self._weights: list[int] = []  # and their weights
+        self._roots: list[bytes] = []  # of the complete subtrees
+        self._subtree_weights: list[int] = []
         self._last: str | None = None
         self.count = 0
         self.total_weight = 0
@@ -202,14 +211,81 @@ class PoolDigest:
             raise InvalidEntry(f"the total weight exceeds {MAX_TOTAL_WEIGHT}")
         self._last = entry.ticket
         self._sha.update(line)
-        self._tree.push(_leaf_hash(line))
+        self._leaves.append(_leaf_hash(line))
+        self._weights.append(entry.weight)
         self.count += 1
         self.total_weight += entry.weight
+        if len(self._leaves) == SUBTREE_LEAVES:
+            self._close_subtrees()
 
     def add_all(self, entries: Iterable[PoolEntry]) -> PoolDigest:
         for entry in entries:
             self.add(entry)
         return self
+
+    def add_batch(self, tickets: Sequence[str], weights: Sequence[int]) -> bytes:
+        """Adds the entries ``zip(tickets, weights)`` in order, as ``add`` would one by one
+        (with the same refusals), and returns their pool lines: the pool file's next bytes.
+
+        The lines are checked with one regular expression over the batch, and hashed in one
+        comprehension; a batch that fails a check goes through ``add`` entry by entry, which
+        names the first offending entry.
+        """
+        if len(tickets) != len(weights):
+            raise ValueError("as many weights as tickets are needed")
+        if not tickets:
+            return b""
+        try:  # NUL (the leaf prefix), then the line
+            lines = [
+                "\x00" + ticket + "\t" + str(weight) + "\n"
+                for ticket, weight in zip(tickets, weights, strict=True)
+            ]
+        except TypeError:  # a ticket that is not a string
+            lines = []
+        text = "".join(lines)
+        if not (
+            lines
+            and _CANONICAL_LINES.fullmatch(text)
+            and max(weights) <= MAX_WEIGHT
+            and (self._last is None or tickets[0] > self._last)
+            and all(map(operator.lt, tickets, islice(tickets, 1, None)))
+            and self.total_weight + sum(weights) <= MAX_TOTAL_WEIGHT
+        ):
+            entries = map(PoolEntry, tickets, weights)
+            return b"".join(self._add_checked(entry) for entry in entries)
+        data = text.replace("\x00", "").encode("ascii")
+        sha = hashlib.sha256
+        self._sha.update(data)
+        self._leaves += [sha(line.encode("ascii")).digest() for line in lines]
+        self._weights += weights
+        self._last = tickets[-1]
+        self.count += len(tickets)
+        self.total_weight += sum(weights)
+        if len(self._leaves) >= SUBTREE_LEAVES:
+            self._close_subtrees()
+        return data
+
+    def _add_checked(self, entry: PoolEntry) -> bytes:
+        self.add(entry)
+        return pool_line(entry)
+
+    def _close_subtrees(self) -> None:
+        while len(self._leaves) >= SUBTREE_LEAVES:
+            self._roots.append(subtree_hash(self._leaves[:SUBTREE_LEAVES]))
+            self._subtree_weights.append(sum(self._weights[:SUBTREE_LEAVES]))
+            del self._leaves[:SUBTREE_LEAVES], self._weights[:SUBTREE_LEAVES]
+
+    @property
+    def subtree_roots(self) -> list[bytes]:
+        """The roots of the pool's consecutive subtrees of ``SUBTREE_LEAVES`` leaves, the
+        last one possibly smaller: the tree above them is ``subtree_hash`` of this list."""
+        tail = [subtree_hash(self._leaves)] if self._leaves else []
+        return self._roots + tail
+
+    @property
+    def subtree_weights(self) -> list[int]:
+        """The total weight of each subtree of ``subtree_roots``."""
+        return self._subtree_weights + ([sum(self._weights)] if self._weights else [])
 
     @property
     def digest(self) -> str:
@@ -218,7 +294,7 @@ class PoolDigest:
 
     @property
     def merkle_root(self) -> str:
-        return self._tree.root().hex()
+        return subtree_hash(self.subtree_roots).hex()
 
 
 def receipt(ticket: str, weight: int) -> str:
@@ -246,28 +322,51 @@ class MerkleProof:
 def inclusion_proofs(
     entries: Iterable[PoolEntry], indices: Iterable[int]
 ) -> dict[int, MerkleProof]:
-    """Proofs for several leaves in one pass over the pool: O(n) time, O(p log n) memory.
+    """Proofs for several leaves in one pass over the pool: O(n) time; the memory of one
+    subtree of ``SUBTREE_LEAVES`` leaf hashes per proven subtree.
 
     Raises IndexError for an index outside the pool, InvalidEntry for a malformed entry.
     """
     wanted_indices = sorted(set(indices))
-    tree = _MerkleStack(
-        frozenset((((i >> h) ^ 1) << h, 1 << h) for i in wanted_indices for h in range(64))
-    )
+    wanted = {index // SUBTREE_LEAVES for index in wanted_indices}
+    roots: list[bytes] = []
+    kept: dict[int, list[bytes]] = {}
+    leaves: list[bytes] = []
+    size = 0
     for entry in entries:
-        tree.push(_leaf_hash(pool_line(entry)))
-    size, proofs = tree.size, {}
-    for index in wanted_indices:
+        leaves.append(_leaf_hash(pool_line(entry)))
+        size += 1
+        if len(leaves) == SUBTREE_LEAVES:
+            roots.append(_close(leaves, len(roots), wanted, kept))
+            leaves = []
+    if leaves:
+        roots.append(_close(leaves, len(roots), wanted, kept))
+    return subtree_proofs(roots, kept, size, wanted_indices)
+
+
+def _close(
+    leaves: list[bytes], number: int, wanted: set[int], kept: dict[int, list[bytes]]
+) -> bytes:
+    if number in wanted:
+        kept[number] = leaves
+    return subtree_hash(leaves)
+
+
+def subtree_proofs(
+    roots: list[bytes], leaves: Mapping[int, list[bytes]], size: int, indices: Iterable[int]
+) -> dict[int, MerkleProof]:
+    """Inclusion proofs from the roots of a pool's subtrees (``PoolDigest.subtree_roots``) and
+    the leaf hashes of the subtrees that hold the proven leaves (``leaves[subtree number]``).
+
+    Raises IndexError for an index outside the pool of ``size`` leaves.
+    """
+    proofs = {}
+    for index in sorted(set(indices)):
         if not 0 <= index < size:
             raise IndexError(f"leaf {index} is outside a pool of {size}")
-        path, height = [], 0
-        while (1 << height) < size:
-            start, width = ((index >> height) ^ 1) << height, 1 << height
-            if start < size:  # else the node has no sibling at this height: it is promoted
-                full = start + width <= size
-                path.append((tree.found[start, width] if full else tree.suffix(start)).hex())
-            height += 1
-        proofs[index] = MerkleProof(index, size, tuple(path))
+        number, at = divmod(index, SUBTREE_LEAVES)
+        path = audit_path(leaves[number], at) + audit_path(roots, number)
+        proofs[index] = MerkleProof(index, size, tuple(node.hex() for node in path))
     return proofs
 
 
@@ -328,7 +427,7 @@ class DrawResult:
     total_weight: int
 
 
-def _uniforms(seed: bytes) -> Iterator[float]:
+def uniforms(seed: bytes) -> Iterator[float]:
     """U(j) = (2 * (first 8 bytes of HMAC-SHA256(seed, j as uint64 BE) >> 12) + 1) / 2**53."""
     j = 0
     while True:
@@ -356,7 +455,7 @@ def draw(
     """
     if len(seed) != 32 or winners < 1 or alternates < 0:
         raise ValueError("a draw needs a 32-byte seed, winners >= 1 and alternates >= 0")
-    size, uniforms, log = winners + alternates, _uniforms(seed), math.log
+    size, stream, log = winners + alternates, uniforms(seed), math.log
     reservoir: list[tuple[float, int, str, int]] = []  # min-heap of (key, -index, ticket, weight)
     entries, previous, index, total = iter(entries), "", -1, 0
     for index, entry in enumerate(entries):  # the first m entries fill the reservoir
@@ -364,15 +463,15 @@ def draw(
         if ticket <= previous or weight < 1:
             _refuse(previous, entry)
         previous, total = ticket, total + weight
-        heapq.heappush(reservoir, (log(next(uniforms)) / weight, -index, ticket, weight))
+        heapq.heappush(reservoir, (log(next(stream)) / weight, -index, ticket, weight))
         if index + 1 == size:
             break
     else:
-        return _result(reservoir, winners, index + 1, total)
+        return reservoir_result(reservoir, winners, index + 1, total)
     log1p, expm1, ceil = math.log1p, math.expm1, math.ceil
     while True:  # then jump over the entries that cannot beat the smallest key
         threshold = reservoir[0][0]
-        need, reached, first = ceil(log(next(uniforms)) / threshold), 0, index + 1
+        need, reached, first = ceil(log(next(stream)) / threshold), 0, index + 1
         for index, entry in enumerate(entries, first):  # noqa: B007 (index is used below)
             ticket, weight = entry.ticket, entry.weight
             if ticket <= previous or weight < 1:
@@ -381,15 +480,18 @@ def draw(
             if reached >= need:
                 break
         else:
-            return _result(reservoir, winners, index + 1, total + reached)
+            return reservoir_result(reservoir, winners, index + 1, total + reached)
         total += reached
-        key = log1p(expm1(threshold * weight) * next(uniforms)) / weight
+        key = log1p(expm1(threshold * weight) * next(stream)) / weight
         heapq.heapreplace(reservoir, (key, -index, ticket, weight))
 
 
-def _result(
+def reservoir_result(
     reservoir: list[tuple[float, int, str, int]], winners: int, count: int, total: int
 ) -> DrawResult:
+    """The draw's result from its final reservoir of (key, -index, ticket, weight): ranked by
+    key, largest first (on a tie, the smaller index first). Raises InvalidEntry for a total
+    weight above MAX_TOTAL_WEIGHT."""
     if total > MAX_TOTAL_WEIGHT:
         raise InvalidEntry(f"the total weight exceeds {MAX_TOTAL_WEIGHT}")
     ranked = sorted(reservoir, reverse=True)  # largest key first; on a tie, lower index first

@@ -36,7 +36,8 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -511,7 +512,10 @@ def export_leads(
     # The qualifying answers go with the organizer's own marketing only: neither a partner nor
     # the delivery of prizes needs them (GDPR Art. 5(1)(c)).
     own_marketing = by_consent and purpose != PARTNERS
-    answers = _answers_of(organizer_id, contest_id) if own_marketing else _no_answers
+    answers = _answers_of(organizer_id, contest_id) if own_marketing else None
+    # Only what the file shows: the recency (a time per row to convert) is already in the score.
+    shown = [c for c in query.selected_columns if c.key != "last_activity_at"]
+    query = query.with_only_columns(*shown)
     return _stream(engine, query, note, lambda ids: links.urls(organizer_id, ids), answers)
 
 
@@ -677,7 +681,9 @@ def _later(a: sa.ColumnElement[Any], b: sa.ColumnElement[Any]) -> sa.ColumnEleme
 # --- CSV ---------------------------------------------------------------------------------
 
 
-AnswersOf = Callable[[Connection, list[int]], list[str]]
+# The ``answers`` cells: given a connection, the answered entries' (person_id, contest slug,
+# answers) ordered by person, or None when the file leaves the column empty.
+AnswersOf = Callable[[Connection], Generator[Any, None, None]] | None
 
 
 def _stream(
@@ -693,65 +699,90 @@ def _stream(
     writer.writerow(CSV_COLUMNS)
     yield _drain(buffer)
     # yield_per streams: a server-side cursor on PostgreSQL, stepwise fetches on SQLite; the
-    # answers are read on a second connection while the cursor is open.
+    # answers are streamed alongside on a second connection, in the same person order.
     with engine.connect() as connection, engine.connect() as reader:
         streaming = connection.execution_options(yield_per=CHUNK_ROWS)
-        with streaming.execute(query) as result:  # closes the cursor if the reader stops
+        given = answers(reader) if answers is not None else _nothing()
+        answered = _Answers(given)
+        with closing(given), streaming.execute(query) as result:  # closed if the reader stops
             for rows in result.partitions():
                 ids = [row.person_id for row in rows]
-                cells = zip(rows, links(ids), answers(reader, ids), strict=True)
+                cells = zip(rows, links(ids), answered.cells(ids), strict=True)
                 writer.writerows(_csv_row(row) + [url, given] for row, url, given in cells)
                 yield _drain(buffer)
 
 
-def _no_answers(connection: Connection, person_ids: list[int]) -> list[str]:
-    return [""] * len(person_ids)
+def _nothing() -> Generator[Any, None, None]:
+    yield from ()
+
+
+class _Answers:
+    """The ``answers`` cells of successive chunks of persons (in increasing id order), read
+    from one stream of answered entries in the same order: what each person answered to the
+    qualifying questions, as JSON by contest slug, or empty."""
+
+    def __init__(self, rows: Iterator[Any]) -> None:
+        self._rows = rows
+        self._next = next(rows, None)
+
+    def cells(self, person_ids: list[int]) -> list[str]:
+        if self._next is None:  # nobody (left) answered anything
+            return [""] * len(person_ids)
+        cells = []
+        for person_id in person_ids:
+            found: dict[str, Any] = {}
+            while self._next is not None and self._next[0] <= person_id:
+                _, slug, answers = self._next
+                if self._next[0] == person_id and isinstance(answers.get(QUESTIONS), dict):
+                    found[slug] = answers[QUESTIONS]
+                self._next = next(self._rows, None)
+            cells.append(json.dumps(found, ensure_ascii=False, sort_keys=True) if found else "")
+        return cells
 
 
 def _answers_of(organizer_id: int, contest_id: int | None) -> AnswersOf:
-    """The ``answers`` cells of a chunk of persons: what each answered to the qualifying
-    questions of the organizer's contests (of ``contest_id`` only, when given), as JSON by
-    contest slug, or empty."""
+    """The answered entries of the organizer's contests (of ``contest_id`` only, when given),
+    by person then entry: one streamed query for the whole file."""
 
-    def cells(connection: Connection, person_ids: list[int]) -> list[str]:
+    def rows(connection: Connection) -> Generator[Any, None, None]:
         query = (
             sa.select(_entry.c.person_id, _contest.c.slug, _entry.c.answers)
             .join(_contest, _contest.c.id == _entry.c.contest_id)
             .where(
-                _entry.c.person_id.in_(person_ids),
                 _contest.c.organizer_id == organizer_id,
                 _entry.c.answers[QUESTIONS].as_string().is_not(None),
             )
-            .order_by(_entry.c.id)
+            .order_by(_entry.c.person_id, _entry.c.id)
         )
         if contest_id is not None:
             query = query.where(_entry.c.contest_id == contest_id)
-        found: dict[int, dict[str, Any]] = {}
-        for person_id, slug, answers in connection.execute(query):
-            if isinstance(answers.get(QUESTIONS), dict):
-                found.setdefault(person_id, {})[slug] = answers[QUESTIONS]
-        return [
-            json.dumps(found[p], ensure_ascii=False, sort_keys=True) if p in found else ""
-            for p in person_ids
-        ]
+        with connection.execution_options(yield_per=CHUNK_ROWS).execute(query) as result:
+            yield from result
 
-    return cells
+    return rows
 
 
 def _csv_row(row: sa.Row[Any]) -> list[object]:
     since = row.consent_since.isoformat() if row.consent_since is not None else ""
     return [
-        spreadsheet_safe(row.email),
-        spreadsheet_safe(row.first_name),
+        _safe(row.email),
+        _safe(row.first_name),
         row.segment,
         row.score,
-        spreadsheet_safe(row.consent_purpose),
+        _safe(row.consent_purpose),
         row.consent_state,
         since,
         row.consent_version or "",
-        spreadsheet_safe(row.first_source or ""),
+        _safe(row.first_source or ""),
         row.contests,
     ]
+
+
+def _safe(text: str) -> str:
+    """``spreadsheet_safe``, at once for the usual cell: one starting with an ASCII letter or
+    digit is never read as a formula (nor skipped before one), so it is left as it is."""
+    first = text[:1]
+    return text if first.isascii() and first.isalnum() else spreadsheet_safe(text)
 
 
 def _drain(buffer: io.StringIO) -> str:
