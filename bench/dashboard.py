@@ -53,6 +53,9 @@ PANEL_GOAL_MS = 300.0
 SEED = 21
 FIRST_NAMES = ("Léa", "Hugo", "Chloé", "Louis", "Emma Martin", "Jules", "Inès", "Adam", "Zoé")
 NAME = "dashboard"
+CONTEST_STATS = "contest_stats (the figures above together)"
+VIRAL_STATS = "viral_stats (the viral figures together)"
+SUMS = (CONTEST_STATS, VIRAL_STATS)  # several panels at once: figures, not goals
 BENCH_KEY = "bench-dashboard-key-for-a-throwaway-database"
 
 
@@ -308,7 +311,7 @@ def panels(contest_id: int, now: datetime, tz: str) -> dict[str, Callable[[Conne
             c, contest_id, now, ZoneInfo(tz), 30
         ),
         "entries per hour of the day": lambda c: dashboard._per_hour(c, contest_id, ZoneInfo(tz)),
-        "contest_stats (the figures above together)": lambda c: dashboard.contest_stats(
+        CONTEST_STATS: lambda c: dashboard.contest_stats(
             c, contest_id, now, tz, invitations=invitations.invitations_sent
         ),
         "viral: referral counts and K": lambda c: _viral_counts(c, contest_id),
@@ -317,7 +320,7 @@ def panels(contest_id: int, now: datetime, tz: str) -> dict[str, Callable[[Conne
         "viral: cycle time": lambda c: stats._cycle_time(c, contest_id),
         "viral: top 1% of referrers": lambda c: stats._top_referrers(c, contest_id),
         "viral: fraud share": lambda c: stats._fraud(c, contest_id),
-        "viral_stats (the viral figures together)": lambda c: stats.viral_stats(c, contest_id, now),
+        VIRAL_STATS: lambda c: stats.viral_stats(c, contest_id, now),
         "leaderboard (top 10 referrers)": lambda c: stats.leaderboard(c, contest_id, limit=10),
         "prizes awarded": lambda c: claims.awards(c, contest_id),
         "configuration and compliance verdict": configuration,
@@ -465,7 +468,18 @@ def _measure(folder: Path) -> Group:
             command(NAME),
         )
     )
-    slowest = max(times, key=lambda name: times[name])
+    # One goal per panel; the two sums (several panels together) are figures only.
+    for name, ms in times.items():
+        if name in SUMS:
+            continue
+        group.goals.append(
+            Goal(
+                f"Dashboard panel under {PANEL_GOAL_MS:,.0f} ms: {name} ({label})",
+                f"{ms:,.0f} ms",
+                ms < PANEL_GOAL_MS,
+            )
+        )
+    slowest = max((name for name in times if name not in SUMS), key=lambda name: times[name])
     group.goals.append(
         Goal(
             f"Every dashboard panel under {PANEL_GOAL_MS:,.0f} ms ({label})",

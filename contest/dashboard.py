@@ -1,10 +1,11 @@
 """The organizer's figures for one contest, each one computed by the database.
 
 Every number comes from an aggregate query (``COUNT``, ``SUM`` over ``CASE``, ``GROUP BY``);
-Python only folds the grouped rows (a few per source, one per day, one per minute of the day),
-never entry rows. The queries read the indexes on entry (contest, status, ...), (contest,
-source, status) and (contest, creation time, status) alone: a contest of a million entries
-gives each figure in well under 300 ms on SQLite (``python -m bench.dashboard``).
+Python only folds the grouped rows (a few per source, one per day, one per local hour),
+never entry rows, and no query sorts entries. The queries read the indexes on entry (contest,
+status, ...), (contest, source, status) and (contest, creation time, status) alone: a contest
+of a million entries gives each figure in well under 300 ms on SQLite
+(``python -m bench.dashboard``).
 
 Local time. Timestamps are stored as naive UTC, and the local days and hours are computed
 without any time zone support from the database, so SQLite and PostgreSQL agree:
@@ -13,11 +14,11 @@ without any time zone support from the database, so SQLite and PostgreSQL agree:
   its UTC instant (``zoneinfo``, so the 23- and 25-hour days of a DST change are exact) and
   the database counts each interval's entries, one index range each;
 - a local hour is the UTC hour and minute plus the zone's offset at that instant. Python finds
-  where the offset changes between the first and the last entry, the database counts the
-  entries per UTC minute of the day within each period of one offset, and Python adds the
-  period's offset to each minute, modulo 24 hours (so offsets such as +05:30 work). On the
-  autumn change the repeated local hour (02:00-03:00 in Paris) gathers both real hours, as a
-  wall clock shows them.
+  where the offset changes between the first and the last entry and, from that, the UTC
+  instant where each local hour starts; the database counts the entries between two such
+  instants (one range of the index each, no sort) and Python adds up the counts of each hour
+  of the day (offsets such as +05:30 work). On the autumn change the repeated local hour
+  (02:00-03:00 in Paris) gathers both real hours, as a wall clock shows them.
 
 Limit: offset changes are looked for one day apart, then located to the second; a zone that
 changed its offset and back within 24 hours would go unnoticed (no zone in the tz database
@@ -38,6 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from contest import tables
+from contest.columns import UTCDateTime
 from contest.csvcells import safe_row
 from contest.models import EntryStatus
 from viral import links
@@ -55,6 +57,9 @@ CSV_COLUMNS = (
     "language",
 )
 _DAY_SECONDS = 86_400
+# Local hours counted per statement (three parameters each, far below any database's limit).
+_RANGES_PER_QUERY = 1000
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)  # the end of the last local hour
 
 
 @dataclass(frozen=True)
@@ -342,52 +347,57 @@ def _per_hour(connection: Connection, contest_id: int, zone: ZoneInfo) -> tuple[
     ).one()
     counts: dict[int, int] = {}
     if first is not None:
-        changes = _offset_changes(zone, first, last)
-        # The database counts the entries per UTC minute of the day in each period of one
-        # offset (one range of the index each); the local hour of each minute is computed
-        # here, from at most 1,440 rows per period. + 1440 keeps the dividend positive.
-        minute = _utc_minute(connection.dialect.name, entry.c.created_at).label("minute")
-        periods = []
-        for index, (since, _offset) in enumerate(changes):
-            during = [mine]
-            if index > 0:
-                during.append(entry.c.created_at >= since)
-            if index + 1 < len(changes):
-                during.append(entry.c.created_at < changes[index + 1][0])
-            periods.append(
-                sa.select(
-                    sa.literal_column(str(index), sa.Integer).label("period"),
-                    minute,
-                    sa.func.count().label("entries"),
+        hours = _local_hours(zone, first, last)
+        # One range of the index on (contest, creation time, status) per local hour, counted
+        # by a correlated subquery: the database reads each entry once in index order and
+        # never sorts them (grouping by the minute of the day made SQLite sort every entry).
+        for start in range(0, len(hours), _RANGES_PER_QUERY):
+            chunk = hours[start : start + _RANGES_PER_QUERY]
+            ends = [since for since, _hour in hours[start + 1 : start + len(chunk) + 1]]
+            ends += [_END_OF_TIME] * (len(chunk) - len(ends))
+            bounds = (
+                sa.values(
+                    sa.column("hour", sa.Integer),
+                    sa.column("since", UTCDateTime()),
+                    sa.column("until", UTCDateTime()),
+                    name="bounds",
                 )
-                .where(*during)
-                .group_by(minute)
+                .data(
+                    [(hour, since, until) for (since, hour), until in zip(chunk, ends, strict=True)]
+                )
+                .cte("bounds")
             )
-        rows = connection.execute(sa.union_all(*periods)).all()
-        for index, at, count in rows:
-            offset = changes[int(index)][1]
-            hour = ((_minutes(at) + offset + 1440) % 1440) // 60
-            counts[hour] = counts.get(hour, 0) + int(count)
+            entries = (
+                sa.select(sa.func.count())
+                .where(
+                    mine, entry.c.created_at >= bounds.c.since, entry.c.created_at < bounds.c.until
+                )
+                .scalar_subquery()
+            )
+            for hour, count in connection.execute(sa.select(bounds.c.hour, entries)):
+                counts[int(hour)] = counts.get(int(hour), 0) + int(count)
     return tuple(HourCount(hour, counts.get(hour, 0)) for hour in range(24))
 
 
-def _utc_minute(dialect: str, column: sa.ColumnElement[datetime]) -> sa.ColumnElement[Any]:
-    """The minute of the UTC day of ``column``: an integer, or on SQLite its ``HH:MM`` text,
-    cut from the stored ``YYYY-MM-DD HH:MM:SS`` (parsing each date with ``strftime`` took
-    most of the time of the query)."""
-    if dialect == "sqlite":
-        return sa.func.substr(sa.cast(column, sa.String), 12, 5)
-    return sa.cast(sa.extract("hour", column), sa.Integer) * 60 + sa.cast(
-        sa.extract("minute", column), sa.Integer
-    )
+def _local_hours(zone: ZoneInfo, first: datetime, last: datetime) -> list[tuple[datetime, int]]:
+    """Where each local hour from ``first`` to ``last`` starts (UTC), with its hour (0-23).
 
-
-def _minutes(minute: int | str) -> int:
-    """A value of :func:`_utc_minute` as minutes since midnight."""
-    if isinstance(minute, str):
-        hours, minutes = minute.split(":")
-        return int(hours) * 60 + int(minutes)
-    return int(minute)
+    The first one starts at ``first``; each one lasts until the next one starts, the last one
+    for ever. An entry's local hour is the UTC hour and minute of its creation plus the zone's
+    offset then (in whole minutes), modulo 24 hours: the hour changes where the offset does
+    and, within one period of one offset, where the UTC minute plus the offset is a multiple
+    of 60. On the autumn change the repeated local hour gets both real hours."""
+    changes = _offset_changes(zone, first, last)
+    starts: list[tuple[datetime, int]] = []
+    for index, (since, offset) in enumerate(changes):
+        until = changes[index + 1][0] if index + 1 < len(changes) else last + timedelta(hours=1)
+        minute = since.hour * 60 + since.minute
+        starts.append((since, (minute + offset) % 1440 // 60))
+        at = since.replace(second=0, microsecond=0) + timedelta(minutes=60 - (minute + offset) % 60)
+        while at < until and at <= last:
+            starts.append((at, (at.hour * 60 + at.minute + offset) % 1440 // 60))
+            at += timedelta(hours=1)
+    return starts
 
 
 # --- Time zone arithmetic ----------------------------------------------------------------

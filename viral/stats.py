@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from contest.columns import UTCDateTime
 from viral import fraud, models
 from viral.referrals import BONUS_OFF, CAP_REACHED
 
@@ -191,58 +192,170 @@ def viral_stats(connection: Connection, contest_id: int, now: datetime) -> Viral
 
 
 def _cohorts(connection: Connection, contest_id: int, now: datetime) -> tuple[Cohort, ...]:
-    participant, referred = (
-        models.engine_table("entry").alias("participant"),
-        models.engine_table("entry").alias("referred"),
-    )
-    day = sa.func.date(participant.c.confirmed_at, type_=sa.Date)
-    tomorrow = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time(), UTC)
-    rows = connection.execute(
-        sa.select(
-            day.label("day"),
-            sa.func.count(participant.c.id.distinct()).label("participants"),
-            sa.func.count(referred.c.id).label("referred"),
-        )
-        .select_from(
-            participant.outerjoin(
-                referred,
-                sa.and_(
-                    referred.c.referrer_entry_id == participant.c.id,
-                    referred.c.contest_id == contest_id,
-                    referred.c.status == "confirmed",
-                ),
+    """The cohorts, counted per day in windows of days that end at the latest confirmation:
+    one window when the last ``COHORT_DAYS`` days each had a confirmation, another one further
+    back for every gap. Each window is read without sorting the participants (see
+    :func:`_participants_per_day` and :func:`_referred_per_day`)."""
+    entry = models.engine_table("entry")
+    confirmed = (entry.c.contest_id == contest_id, entry.c.status == "confirmed")
+    before = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time(), UTC)
+    cohorts: dict[date, tuple[int, int]] = {}
+    while len(cohorts) < COHORT_DAYS:
+        # The latest confirmation before ``before``: one look-up at the end of the index for
+        # the participants without referrer, a scan of the (fewer) referral entries for the rest.
+        latest = [
+            connection.execute(
+                sa.select(sa.func.max(entry.c.confirmed_at)).where(
+                    *confirmed, branch, entry.c.confirmed_at < before
+                )
+            ).scalar_one()
+            for branch in (
+                entry.c.referrer_entry_id.is_(None),
+                entry.c.referrer_entry_id.is_not(None),
             )
+        ]
+        found = [moment for moment in latest if moment is not None]
+        if not found:
+            break
+        last_day = max(found).astimezone(UTC).date()
+        days = [last_day - timedelta(days=n) for n in range(COHORT_DAYS - len(cohorts) - 1, -1, -1)]
+        participants = _participants_per_day(connection, contest_id, days)
+        referred = _referred_per_day(connection, contest_id, days)
+        for day in days:
+            if participants.get(day):
+                cohorts[day] = (participants[day], referred.get(day, 0))
+        before = _midnight(days[0])
+    return tuple(
+        Cohort(day, participants, referred, referred / participants)
+        for day, (participants, referred) in sorted(cohorts.items())
+    )
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), UTC)
+
+
+def _participants_per_day(
+    connection: Connection, contest_id: int, days: list[date]
+) -> dict[date, int]:
+    """Participants confirmed on each of ``days`` (consecutive UTC days, oldest first).
+
+    Those without referrer are one range of the index on (contest, status, referrer,
+    confirmation time) per day; those with a referrer are grouped by day (they are fewer)."""
+    entry = models.engine_table("entry")
+    confirmed = (entry.c.contest_id == contest_id, entry.c.status == "confirmed")
+    bounds = (
+        sa.values(
+            sa.column("position", sa.Integer),
+            sa.column("since", UTCDateTime()),
+            sa.column("until", UTCDateTime()),
+            name="bounds",
         )
+        .data(
+            [
+                (position, _midnight(day), _midnight(day + timedelta(days=1)))
+                for position, day in enumerate(days)
+            ]
+        )
+        .cte("bounds")
+    )
+    without_referrer = (
+        sa.select(sa.func.count())
         .where(
-            participant.c.contest_id == contest_id,
-            participant.c.status == "confirmed",
-            participant.c.confirmed_at < tomorrow,
+            *confirmed,
+            entry.c.referrer_entry_id.is_(None),
+            entry.c.confirmed_at >= bounds.c.since,
+            entry.c.confirmed_at < bounds.c.until,
+        )
+        .scalar_subquery()
+    )
+    counts = {
+        days[int(position)]: int(count)
+        for position, count in connection.execute(sa.select(bounds.c.position, without_referrer))
+    }
+    day = sa.func.date(entry.c.confirmed_at, type_=sa.Date)
+    with_referrer = connection.execute(
+        sa.select(day, sa.func.count())
+        .where(
+            *confirmed,
+            entry.c.referrer_entry_id.is_not(None),
+            entry.c.confirmed_at >= _midnight(days[0]),
+            entry.c.confirmed_at < _midnight(days[-1] + timedelta(days=1)),
         )
         .group_by(day)
-        .order_by(day.desc())
-        .limit(COHORT_DAYS)
-    ).all()
-    return tuple(
-        Cohort(row.day, int(row.participants), int(row.referred), row.referred / row.participants)
-        for row in reversed(rows)
+    )
+    for when, count in with_referrer:
+        counts[when] = counts.get(when, 0) + int(count)
+    return counts
+
+
+def _referred_per_day(connection: Connection, contest_id: int, days: list[date]) -> dict[date, int]:
+    """Confirmed referral entries per day of their referrer's confirmation, within ``days``.
+
+    They are counted per referrer first (the index on (contest, status, referrer) in order),
+    then each referrer is looked up once by its id. A referred entry is always of its
+    referrer's contest, so the referrer needs no contest filter (one would lead SQLite to
+    scan the contest's participants instead)."""
+    entry = models.engine_table("entry")
+    referrer = entry.alias("referrer")
+    per_referrer = _per_referrer(contest_id)
+    day = sa.func.date(referrer.c.confirmed_at, type_=sa.Date)
+    rows = connection.execute(
+        sa.select(day, sa.func.sum(per_referrer.c.brought))
+        .select_from(per_referrer.join(referrer, referrer.c.id == per_referrer.c.referrer_id))
+        .where(
+            referrer.c.status == "confirmed",
+            referrer.c.confirmed_at >= _midnight(days[0]),
+            referrer.c.confirmed_at < _midnight(days[-1] + timedelta(days=1)),
+        )
+        .group_by(day)
+    )
+    return {when: int(count) for when, count in rows}
+
+
+def _per_referrer(contest_id: int) -> sa.Subquery:
+    """(referrer_id, brought): confirmed referral entries of the contest per referrer."""
+    entry = models.engine_table("entry")
+    return (
+        sa.select(
+            entry.c.referrer_entry_id.label("referrer_id"),
+            sa.func.count().label("brought"),
+        )
+        .where(
+            entry.c.contest_id == contest_id,
+            entry.c.status == "confirmed",
+            entry.c.referrer_entry_id.is_not(None),
+        )
+        .group_by(entry.c.referrer_entry_id)
+        .subquery("per_referrer")
     )
 
 
 def _generations(connection: Connection, contest_id: int) -> tuple[int, ...]:
     entry = models.engine_table("entry")
-    child = entry.alias("child")
+    parent, child = entry.alias("parent"), entry.alias("child")
+    confirmed = (entry.c.contest_id == contest_id, entry.c.status == "confirmed")
+    roots = connection.execute(
+        sa.select(sa.func.count()).where(*confirmed, entry.c.referrer_entry_id.is_(None))
+    ).scalar_one()
+    if not roots:
+        return ()
+    # Generation 1 is found from the (fewer) referral entries, each looking its referrer up by
+    # id, rather than from every participant looking for children; the recursive step then
+    # walks from each tree row to its children through the index on referrer_entry_id. A
+    # referred entry is always of its referrer's contest, so no contest filter is needed there
+    # (one would lead SQLite to scan the contest per tree row).
     tree = (
-        sa.select(entry.c.id, sa.literal_column("0", sa.Integer).label("generation"))
+        sa.select(entry.c.id, sa.literal_column("1", sa.Integer).label("generation"))
+        .select_from(entry.join(parent, parent.c.id == entry.c.referrer_entry_id))
         .where(
-            entry.c.contest_id == contest_id,
-            entry.c.status == "confirmed",
-            entry.c.referrer_entry_id.is_(None),
+            *confirmed,
+            entry.c.referrer_entry_id.is_not(None),
+            parent.c.status == "confirmed",
+            parent.c.referrer_entry_id.is_(None),
         )
         .cte("tree", recursive=True)
     )
-    # The recursive step walks from each tree row to its children through the index on
-    # referrer_entry_id; a referred entry is always of its referrer's contest, so no contest
-    # filter is needed here (one would lead SQLite to scan the contest per tree row).
     tree = tree.union_all(
         sa.select(child.c.id, tree.c.generation + 1)
         .select_from(tree.join(child, child.c.referrer_entry_id == tree.c.id))
@@ -253,7 +366,7 @@ def _generations(connection: Connection, contest_id: int) -> tuple[int, ...]:
         .group_by(tree.c.generation)
         .order_by(tree.c.generation)
     ).all()
-    return tuple(int(count) for _generation, count in rows)
+    return (int(roots), *(int(count) for _generation, count in rows))
 
 
 def _cycle_time(connection: Connection, contest_id: int) -> float | None:
@@ -296,20 +409,7 @@ def _cycle_time(connection: Connection, contest_id: int) -> float | None:
 
 def _top_referrers(connection: Connection, contest_id: int) -> tuple[int, int, int]:
     """(referrers, size of the top 1%, confirmed referral entries the top 1% brought)."""
-    entry = models.engine_table("entry")
-    per_referrer = (
-        sa.select(
-            entry.c.referrer_entry_id.label("referrer_id"),
-            sa.func.count().label("brought"),
-        )
-        .where(
-            entry.c.contest_id == contest_id,
-            entry.c.status == "confirmed",
-            entry.c.referrer_entry_id.is_not(None),
-        )
-        .group_by(entry.c.referrer_entry_id)
-        .subquery("per_referrer")
-    )
+    per_referrer = _per_referrer(contest_id)
     referrers = int(
         connection.execute(sa.select(sa.func.count()).select_from(per_referrer)).scalar_one()
     )
@@ -388,17 +488,28 @@ def leaderboard(
     )
     credited = sa.func.count()
     last_credit = sa.func.max(sa.func.coalesce(referral.c.decided_at, referral.c.created_at))
+    # The best referrers first, then only their names: each referral row is read once, and
+    # only ``limit`` referrers are looked up (every referral's entry exists: foreign keys).
+    best = (
+        sa.select(
+            referral.c.referrer_entry_id.label("referrer_id"),
+            credited.label("credited"),
+            last_credit.label("last_credit"),
+        )
+        .where(referral.c.contest_id == contest_id, referral.c.status == "credited")
+        .group_by(referral.c.referrer_entry_id)
+        .order_by(credited.desc(), last_credit, referral.c.referrer_entry_id)
+        .limit(limit)
+        .subquery("best")
+    )
     rows = connection.execute(
-        sa.select(person.c.first_name, credited.label("credited"))
+        sa.select(person.c.first_name, best.c.credited)
         .select_from(
-            referral.join(entry, entry.c.id == referral.c.referrer_entry_id).join(
+            best.join(entry, entry.c.id == best.c.referrer_id).join(
                 person, person.c.id == entry.c.person_id
             )
         )
-        .where(referral.c.contest_id == contest_id, referral.c.status == "credited")
-        .group_by(referral.c.referrer_entry_id, person.c.first_name)
-        .order_by(credited.desc(), last_credit, referral.c.referrer_entry_id)
-        .limit(limit)
+        .order_by(best.c.credited.desc(), best.c.last_credit, best.c.referrer_id)
     ).all()
     return tuple(
         LeaderboardRow(rank, display_name(row.first_name), int(row.credited))

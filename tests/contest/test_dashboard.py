@@ -6,11 +6,15 @@ import csv
 import io
 import itertools
 import xml.etree.ElementTree as ET
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
@@ -191,6 +195,35 @@ def test_hours_are_local_across_dst_and_in_a_half_hour_zone(
     }
     assert kolkata.days[-1] == DayCount(date(2026, 11, 23), pending=1, confirmed=2)
     assert kolkata.timezone == "Asia/Kolkata"
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    offsets=st.lists(st.integers(0, 70 * 86_400_000_000), max_size=30),
+    tz=st.sampled_from(
+        ["Europe/Paris", "Asia/Kolkata", "America/St_Johns", "Australia/Lord_Howe", "UTC"]
+    ),
+)
+def test_hours_are_the_wall_clock_hour_of_each_entry(
+    engine: Engine, demo: None, offsets: list[int], tz: str
+) -> None:
+    """Entries over 70 days (more local hours than one statement counts), across a change of
+    offset, in zones of whole, half-hour and half-hour-DST offsets."""
+    start = datetime(2026, 9, 20, tzinfo=UTC)
+    entry = tables.entry
+    with engine.connect() as connection, connection.begin() as transaction:
+        for offset in offsets:
+            add_entry(connection, "demo", start + timedelta(microseconds=offset))
+        contest_id = contest_ids(connection)["demo"][0]
+        stats = contest_stats(connection, contest_id, NOW, tz)
+        created = connection.execute(
+            sa.select(entry.c.created_at).where(entry.c.contest_id == contest_id)
+        ).scalars()
+        wall_clock = Counter(moment.astimezone(ZoneInfo(tz)).hour for moment in created)
+        transaction.rollback()
+    assert [h.entries for h in stats.hours] == [wall_clock[hour] for hour in range(24)]
 
 
 def test_spring_forward_hours(engine: Engine, seeded: dict[str, int]) -> None:
