@@ -77,12 +77,13 @@ def table(figures: Sequence[Figure], date: str, machine_line: str) -> str:
 PREAMBLE = """\
 # Benchmarks
 
-Figures from one run of `make bench` (two to three minutes; everything on 127.0.0.1). Run it
+Figures from one run of `make bench` (ten minutes or so; everything on 127.0.0.1). Run it
 again to refresh this file; `.venv/bin/python -m bench.run --only NAME` (names: `sqlite`,
-`postgresql`, `draw`, `export`, `import`) measures one group and prints its rows without
-writing this file. The code is in `bench/`. The machine is shared and has two cores, which
-wrk and the servers share too: compare the ratios, which come from the same run, rather
-than figures of different runs.
+`postgresql`, `proxy`, `draw`, `drawdb`, `export`, `import`, `campaign`, `dashboard`, and
+`drawdb-large`, which only `--only` or `--large` runs: it adds about five minutes) measures
+one group and prints its rows without writing this file. The code is in `bench/`. The machine
+is shared and has two cores, which wrk and the servers share too: compare the ratios, which
+come from the same run, rather than figures of different runs.
 
 What each figure means:
 
@@ -105,18 +106,51 @@ What each figure means:
   addresses: every 200 must have its entry, each entry its two consent records (rules,
   marketing) and its confirmation message in the outbox. There may be a few more entries than
   200 answers: requests in flight when wrk stops are stored without wrk counting the answer.
-- **PostgreSQL**: the same load on `contest serve --workers 2` (two app processes, each
-  with its entry writer and its outbox sender) over a throwaway PostgreSQL server started from
-  the machine's binaries (`tests/pgserver.py`, durability off as in the tests).
+- **PostgreSQL**: the same load on `contest serve --workers N` (N = 1, 2 and 3 app processes,
+  each with its entry writer) with `CONTEST_APP_SENDS_MAIL=no` and one `contest worker`
+  sending the outbox meanwhile, as `docs/deploy.md` runs them, over a fresh throwaway
+  PostgreSQL server for each N, started from the machine's binaries (`tests/pgserver.py`,
+  durability off as in the tests). Each row also gives the CPU time one stored entry cost in
+  the app processes, in PostgreSQL and in the worker (from /proc, each process tree with its
+  reaped children): on a machine with more cores, entries/s is bounded by the cores divided
+  by their sum, as long as no lock serialises the writes.
+- **PostgreSQL behind nginx**: the same load through Debian's nginx with
+  `deploy/nginx-site.conf` over TLS in front of two `contest serve` processes and a worker
+  (nginx takes wrk's per-request client address with its realip module, so the entry limits
+  apply as in the direct run).
+- **Dashboard**: each panel of a SQLite contest of 1,000,000 entries and 200,000 referrals
+  (median of 5 runs after a warm-up; goal under 300 ms each), and the signed-in page through
+  the app.
 - **Draw**: `contest.draw.protocol.draw` drawing 10 winners from 10,000,000 synthetic weighted
   entries (1 to 4 chances) read from a generator, beside a bare scan of the same generator that only
   sums the weights; seconds and peak resident memory (VmHWM) of a process of its own, with
   what the run added to the process in brackets; each is run twice, in turn, and the faster
   run of each counts.
+- **Draw from the database**: `contest.draw.drawing.run_draw`, what `contest draw` runs, end
+  to end on a closed contest of 1,000,000 confirmed entries: freezing the pool (the entries
+  read in ticket order, each judged by the draw-time rules, the pool file written and stored,
+  its digest and Merkle root), the draw, the winners' and alternates' inclusion proofs, the
+  signed record and its storage; the record's proofs are then checked against its root. The
+  entries are inserted beforehand, not timed (`bench.batch.make_draw_entries`): a person each,
+  random 16-character tickets, half with a birth date (one in 5,000 of a minor, excluded by the
+  age rule), one in two brought by a referral credited one chance (one credit in a hundred
+  after the close, which the pool does not count). **Baseline**: the bare `SELECT` of the same
+  rows with the columns the draw reads (ticket, chances less the late credits, the person's
+  key, birth date and state, in ticket order) through `sqlite3`, fetched in batches and
+  nothing else. Each is run twice, in turn, and the faster run of each counts.
+  `drawdb-large` draws 10,000,000 entries once, against its goals of a minute and 200 MB.
 - **Lead export**: `contest.leads.export.export_leads` streaming the 1,000,000 consenting leads of a
   contest as CSV (to /dev/null), SQLite; the rows are inserted beforehand, not timed.
+  **Baseline**: the same file made plainly: one `sqlite3` query of the contest's people whose
+  latest marketing consent record is "confirmed" (and whose address has not bounced), with
+  that record, their source and number of contests, written with `csv.writer`, a segment and a
+  score from the number of contests, and an HMAC-SHA256 link per row. Twice each, in turn; the
+  faster counts.
 - **Client import**: `contest.leads.clients.import_clients` reading a 100,000-row client CSV (built
-  in memory beforehand) into an empty client list, SQLite.
+  in memory beforehand) into an empty client list, SQLite. **Baseline**: the same file through
+  `csv.reader` (the address lowercased, the date parsed, the segments split) and `executemany`
+  into the client list and its versions, in one `sqlite3` transaction. Twice each, each into a
+  fresh database; the faster counts.
 
 """
 

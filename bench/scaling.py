@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench import load as loads
-from bench.load import Load, WrkResult
+from bench.load import Load, LoadResult
 
 if TYPE_CHECKING:
     from bench.run import Group
 
-NAME = "scaling"
+NAME = "postgresql"
 COUNTS = (1, 2, 3)
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -34,7 +34,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 @dataclass(frozen=True)
 class Run:
     processes: int
-    wrk: WrkResult
+    result: LoadResult
     app_ms: float  # CPU milliseconds per stored entry, app processes
     database_ms: float  # ... PostgreSQL
     worker_ms: float  # ... the worker
@@ -110,9 +110,10 @@ def measure_processes(tmp: Path, load: Load, processes: int) -> Run:
             before = [cpu_seconds(pid) for pid in (app, database, worker)]
             wrk = loads.run_wrk(base, token, prefix, load, load.duration)
             after = [cpu_seconds(pid) for pid in (app, database, worker)]
-        stored = loads.count_stored(url, prefix).entries
-    per_entry = [1000 * (b - a) / max(stored, 1) for a, b in zip(before, after, strict=True)]
-    return Run(processes, wrk, *per_entry)
+        stored = loads.count_stored(url, prefix)
+    entries = max(stored.entries, 1)
+    per_entry = [1000 * (b - a) / entries for a, b in zip(before, after, strict=True)]
+    return Run(processes, LoadResult(wrk, stored), *per_entry)
 
 
 def _serving_pid(port: int) -> int:
@@ -128,33 +129,49 @@ def _serving_pid(port: int) -> int:
     raise RuntimeError(f"no contest serve on port {port}: {found}")
 
 
-def measure_scaling(tmp: Path, load: Load) -> Group:
-    """Entries/s with 1, 2 and 3 app processes, and the CPU one entry costs where."""
-    from bench.report import Figure
-    from bench.run import Group, command, say
+def measure_postgresql(tmp: Path, load: Load) -> Group:
+    """Entries/s with 1, 2 and 3 app processes and a worker, the CPU one entry costs where,
+    and the product's goal on two processes."""
+    from bench.report import Figure, Goal
+    from bench.run import (
+        CONSENTS_PER_ENTRY,
+        POSTGRESQL_GOAL,
+        Group,
+        _check_stored,
+        _entry_figures,
+        command,
+        say,
+    )
 
     group = Group()
     runs: list[Run] = []
     for processes in COUNTS:
         say(f"Entries, PostgreSQL: {processes} app process(es) and a worker")
-        runs.append(measure_processes(tmp, load, processes))
-    one = runs[0].wrk.rate
+        run = measure_processes(tmp, load, processes)
+        _check_stored(group, f"PostgreSQL, {processes} process(es)", run.result, CONSENTS_PER_ENTRY)
+        runs.append(run)
+    one = runs[0].result.wrk.rate
     for run in runs:
         cpu = run.app_ms + run.database_ms + run.worker_ms
+        label = f"PostgreSQL, {run.processes} app process(es) and a worker"
         group.figures.append(
             Figure(
-                f"Entries/s, PostgreSQL, {run.processes} app process(es) and a worker",
-                f"{run.wrk.rate:,.0f}/s, p99 {run.wrk.p99_ms:,.0f} ms; CPU per entry: "
-                f"app {run.app_ms:.2f} ms, PostgreSQL {run.database_ms:.2f} ms, "
-                f"worker {run.worker_ms:.2f} ms (total {cpu:.2f} ms)",
-                f"{one:,.0f}/s (1 process)",
-                f"{run.wrk.rate / one:.2f}×",
+                f"Entries/s, {label}",
+                f"{run.result.wrk.rate:,.0f}/s; CPU per entry: app {run.app_ms:.2f} ms, "
+                f"PostgreSQL {run.database_ms:.2f} ms, worker {run.worker_ms:.2f} ms "
+                f"(total {cpu:.2f} ms)",
+                f"{one:,.0f}/s (1 process)" if run.processes > 1 else "—",
+                f"{run.result.wrk.rate / one:.2f}×" if run.processes > 1 else "—",
                 command(NAME),
             )
         )
-        if run.wrk.other or run.wrk.socket_errors or run.wrk.timeouts:
-            group.problems.append(
-                f"{run.processes} process(es): {run.wrk.other} non-2xx, "
-                f"{run.wrk.socket_errors} socket errors, {run.wrk.timeouts} timeouts"
-            )
+        group.figures += _entry_figures(label, NAME, run.result, None)
+    two = next(run for run in runs if run.processes == 2).result.wrk.rate
+    group.goals.append(
+        Goal(
+            f"PostgreSQL entries/s ≥ {POSTGRESQL_GOAL:,.0f} with two app processes",
+            f"{two:,.0f}/s",
+            two >= POSTGRESQL_GOAL,
+        )
+    )
     return group
