@@ -265,11 +265,24 @@ class ChallengeGate:
         self._lock = threading.Lock()
         self._items: dict[int, tuple[float, datetime, bool]] = {}
 
-    def required(self, contest_id: int, now: datetime) -> bool:
+    def cached(self, contest_id: int, now: datetime) -> bool | None:
+        """The decision this process holds, while fresh; None when it must be read."""
         hit = self._items.get(contest_id)
-        moment = time.monotonic()
-        if hit is not None and hit[0] > moment and timedelta(0) <= now - hit[1] < RECHECK / 3:
+        if (
+            hit is not None
+            and hit[0] > time.monotonic()
+            and timedelta(0) <= now - hit[1] < RECHECK / 3
+        ):
             return hit[2]
+        return None
+
+    def required(self, contest_id: int, now: datetime) -> bool:
+        """The decision, read (and judged again when due) from the database when the copy
+        this process holds is stale: the web layer calls it off the event loop."""
+        kept = self.cached(contest_id, now)
+        if kept is not None:
+            return kept
+        moment = time.monotonic()
         with self._engine.connect() as connection:
             decision = stored(connection, contest_id, now)
         if decision is None:

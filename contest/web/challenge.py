@@ -38,10 +38,28 @@ async def challenge(request: Request) -> Response:
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
-def required(request: Request, contest: ContestView) -> bool:
-    """Whether the contest's entry form asks for the proof of work now (read from the
-    database at most every few seconds per process, as the contest itself is)."""
-    return state_of(request).challenges.required(contest.id, now_of(request))
+async def required(request: Request, contest: ContestView) -> bool:
+    """Whether the contest's entry form asks for the proof of work now: the process's copy,
+    else read from the database (at most every few seconds per process, as the contest itself
+    is) in a thread, since judging it again may wait for the write lock. Kept for the rest of
+    the request (:func:`shown`)."""
+    kept: bool | None = getattr(request.state, "challenge_required", None)
+    if kept is None:
+        gate, now = state_of(request).challenges, now_of(request)
+        kept = gate.cached(contest.id, now)
+        if kept is None:
+            kept = await run_in_threadpool(gate.required, contest.id, now)
+        request.state.challenge_required = kept
+    return kept
+
+
+def shown(request: Request, contest: ContestView) -> bool:
+    """Whether the form being rendered carries the widget: as the handler read it with
+    :func:`required`, else read now."""
+    kept: bool | None = getattr(request.state, "challenge_required", None)
+    if kept is None:
+        kept = state_of(request).challenges.required(contest.id, now_of(request))
+    return kept
 
 
 def sent_solution(data: dict[str, list[str]]) -> str:

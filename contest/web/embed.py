@@ -28,7 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from contest.tokens import Purpose
-from contest.web import sharing
+from contest.web import challenge, sharing
 from contest.web.base import state_of
 from contest.web.pages import contest_of, language_of, render_themed
 from contest.web.participant import form_context
@@ -96,6 +96,7 @@ async def frame(request: Request) -> Response:
     state = state_of(request)
     language = language_of(request, contest)
     source = state.signer.sign(Purpose.SOURCE, SOURCE)
+    await challenge.required(request, contest)  # read off the event loop, for the form
     context = form_context(request, contest, language, came_from=sharing.Attribution(src=source))
     origins = frame_origins(contest.embed_origins)
     delay_hours = max(1, contest.popin_delay_hours)

@@ -75,7 +75,7 @@ def form_context(
         "phase": phase,
         "action": request.url_for("participant:enter", slug=contest.slug).path,
         # the proof-of-work widget, while the contest asks for it (contest.botguard)
-        "challenge": phase == "open" and challenge.required(request, contest),
+        "challenge": phase == "open" and challenge.shown(request, contest),
     }
 
 
@@ -122,6 +122,7 @@ async def contest_page(request: Request) -> Response:
     language = language_of(request, contest)
     _count(request, contest, "page_view")
     came_from = await sharing.attribution(request, contest)
+    await challenge.required(request, contest)  # read off the event loop, for the form
     board = showcase.NOTHING
     engine = state_of(request).engine
     if showcase.has_board(contest):

@@ -208,7 +208,7 @@ async def _read(
         referrer_code=sharing.referral_code(request, contest, typed.came_from.ref),
         source=sharing.source_of(request, contest, typed.came_from.src, None),
     )
-    if challenge.required(request, contest):
+    if await challenge.required(request, contest):
         payload = challenge.sent_solution(data)
         if not payload:  # the widget did not run: taken under the stricter limit
             limits = replace(context.limits, unproven_per_network=botguard.UNPROVEN_PER_NETWORK)
