@@ -146,6 +146,7 @@ def _node_hash(left: bytes, right: bytes) -> bytes:
 
 # The tree is hashed in perfect subtrees of this many leaves (a power of two), level by level.
 SUBTREE_LEAVES = 1 << 12
+assert SUBTREE_LEAVES & (SUBTREE_LEAVES - 1) == 0, "subtrees of a power of two leaves only"
 _CANONICAL_LINES = re.compile("(?:\x00[!-~]{1,128}\t[1-9][0-9]{0,9}\n)*")
 
 
@@ -245,7 +246,9 @@ class PoolDigest:
         text = "".join(lines)
         if not (
             lines
+            and text.count("\n") == len(lines)  # no ticket holding a line of its own
             and _CANONICAL_LINES.fullmatch(text)
+            and all(type(weight) is int for weight in weights)
             and max(weights) <= MAX_WEIGHT
             and (self._last is None or tickets[0] > self._last)
             and all(map(operator.lt, tickets, islice(tickets, 1, None)))

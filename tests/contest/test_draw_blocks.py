@@ -83,6 +83,9 @@ def test_proofs_from_subtrees_verify_for_every_leaf(n, subtree):
         (["a", "b"], [1, True], InvalidEntry),
         (["a", "b"], [1, 10**9 + 1], InvalidEntry),
         (["a", "b"], [1, 2.0], InvalidEntry),
+        (["a", "b"], [1, "3"], InvalidEntry),
+        # A ticket holding a whole line of its own would read as two entries in the file.
+        (["a\t1\n\x00b"], [2], InvalidEntry),
     ],
 )
 def test_a_batch_is_refused_as_entry_by_entry_adding_refuses_it(tickets, weights, error):
