@@ -133,11 +133,14 @@ def _is_date_time(text: str) -> bool:
 
 
 def _number_problems(value: float, schema: Mapping[str, Any], where: str) -> Iterator[Problem]:
-    if "minimum" in schema and value < schema["minimum"]:
-        low = schema["minimum"]
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if (low is None or value >= low) and (high is None or value <= high):
+        return
+    if low is not None and high is not None:  # the whole range, as the workspace says it
+        yield where, f"Entre {low} et {high}.", f"Between {low} and {high}."
+    elif low is not None:
         yield where, f"Au moins {low}.", f"At least {low}."
-    elif "maximum" in schema and value > schema["maximum"]:
-        high = schema["maximum"]
+    else:
         yield where, f"Au plus {high}.", f"At most {high}."
 
 
