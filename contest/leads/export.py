@@ -36,10 +36,10 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -237,7 +237,10 @@ def lead_query(
         raise ValueError(f"unknown segment {segment!r}")
     purpose = consent or MARKETING_EMAIL
     owned = sa.select(_contest.c.id).where(_contest.c.organizer_id == organizer_id)
-    figures = _figures(organizer_id, purpose, owned)
+    # A person with no fact at all (no entry, referral or consent record) can only be listed
+    # when neither the consent nor the contest is asked for: only then are they gathered.
+    everyone = consent is None and contest_id is None
+    figures = _figures(organizer_id, purpose, owned, everyone=everyone)
     current = _consent.alias("current_consent")
     first = _entry.alias("first_entry")
     client = _client
@@ -316,6 +319,8 @@ def lead_query(
         .select_from(joined)
         .order_by(figures.c.person_id)
     )
+    if not everyone:  # the persons of the facts: the organizer's, not erased
+        query = query.where(_person.c.organizer_id == organizer_id, _person.c.erased_at.is_(None))
     if segment is not None:
         query = query.where(segment_of == segment)
     if deliverable:
@@ -581,10 +586,15 @@ def unknown_contest(slug: str) -> LeadExportRefused:
 # --- Queries -----------------------------------------------------------------------------
 
 
-def _figures(organizer_id: int, purpose: str, owned: sa.Select[Any]) -> sa.Subquery:
-    """One row per person of the organizer (not erased) with what the score, the segment and
-    the consent columns need, from a single ``GROUP BY`` over the union of the facts: the
-    person, their entries, the confirmed entries they brought, their consent records."""
+def _figures(
+    organizer_id: int, purpose: str, owned: sa.Select[Any], *, everyone: bool
+) -> sa.Subquery:
+    """One row per person with what the score, the segment and the consent columns need, from
+    a single ``GROUP BY`` over the union of the facts: their entries, the confirmed entries
+    they brought, their consent records (only those of ``purpose`` or confirmations, the
+    others add nothing). With ``everyone``, every person of the organizer (not erased), also
+    those without any fact; otherwise the persons of the facts, whom the caller keeps to the
+    organizer's persons not erased (fewer rows to group on a large list)."""
     entry, consent = _entry, _consent
     referred, referrer = _entry.alias("referred"), _entry.alias("referrer")
     zero, one = sa.literal_column("0", sa.Integer), sa.literal_column("1", sa.Integer)
@@ -615,18 +625,18 @@ def _figures(organizer_id: int, purpose: str, owned: sa.Select[Any]) -> sa.Subqu
         no_id.label("consent_id"),
         no_time.label("confirmed_at"),
     ).where(_person.c.organizer_id == organizer_id, _person.c.erased_at.is_(None))
-    entries = sa.select(
-        entry.c.person_id,
-        zero,
-        one,
-        *(given(name) for name in SCORED_FIELDS),
-        interested(),
-        sa.case((entry.c.status == EntryStatus.CONFIRMED, 1), else_=0),
-        sa.func.coalesce(entry.c.confirmed_at, entry.c.created_at),
-        entry.c.id,
-        zero,
-        no_id,
-        no_time,
+    entries = sa.select(  # labelled too: the first branch when persons are not gathered
+        entry.c.person_id.label("person_id"),
+        zero.label("listed"),
+        one.label("entries"),
+        *(given(name).label(name) for name in SCORED_FIELDS),
+        interested().label("interest"),
+        sa.case((entry.c.status == EntryStatus.CONFIRMED, 1), else_=0).label("confirmed"),
+        sa.func.coalesce(entry.c.confirmed_at, entry.c.created_at).label("last_entry_at"),
+        entry.c.id.label("entry_id"),
+        zero.label("referrals"),
+        no_id.label("consent_id"),
+        no_time.label("confirmed_at"),
     ).where(entry.c.contest_id.in_(owned))
     flagged = sa.exists().where(
         _referral.c.referred_entry_id == referred.c.id,
@@ -651,11 +661,21 @@ def _figures(organizer_id: int, purpose: str, owned: sa.Select[Any]) -> sa.Subqu
         zero,
         sa.case((consent.c.purpose == purpose, consent.c.id)),
         sa.case((consent.c.event == CONFIRMED, consent.c.created_at)),
-    ).where(consent.c.organizer_id == organizer_id)
-    facts = sa.union_all(persons, entries, referrals, ledger).subquery("facts")
+    ).where(
+        consent.c.organizer_id == organizer_id,
+        sa.or_(consent.c.purpose == purpose, consent.c.event == CONFIRMED),
+    )
+    branches = (persons, entries, referrals, ledger) if everyone else (entries, referrals, ledger)
+    facts = sa.union_all(*branches).subquery("facts")
+    grouped = (
+        sa.select(facts.c.person_id)
+        .group_by(facts.c.person_id)
+        .having(sa.func.max(facts.c.listed) == 1)  # erased persons are left out
+        if everyone
+        else sa.select(facts.c.person_id).group_by(facts.c.person_id)
+    )
     return (
-        sa.select(
-            facts.c.person_id,
+        grouped.add_columns(
             sa.func.sum(facts.c.entries).label("contests"),
             *(sa.func.max(facts.c[name]).label(name) for name in SCORED_FIELDS),
             sa.func.max(facts.c.interest).label("interest"),
@@ -667,10 +687,7 @@ def _figures(organizer_id: int, purpose: str, owned: sa.Select[Any]) -> sa.Subqu
             sa.func.max(facts.c.consent_id).label("latest_id"),
             sa.func.max(facts.c.confirmed_at).label("last_confirmed_at"),
         )
-        .group_by(facts.c.person_id)
-        .having(sa.func.max(facts.c.listed) == 1)  # erased persons are left out
-        .subquery("figures")
-    )
+    ).subquery("figures")
 
 
 def _later(a: sa.ColumnElement[Any], b: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
@@ -701,15 +718,41 @@ def _stream(
     # yield_per streams: a server-side cursor on PostgreSQL, stepwise fetches on SQLite; the
     # answers are streamed alongside on a second connection, in the same person order.
     with engine.connect() as connection, engine.connect() as reader:
-        streaming = connection.execution_options(yield_per=CHUNK_ROWS)
         given = answers(reader) if answers is not None else _nothing()
         answered = _Answers(given)
-        with closing(given), streaming.execute(query) as result:  # closed if the reader stops
-            for rows in result.partitions():
-                ids = [row.person_id for row in rows]
-                cells = zip(rows, links(ids), answered.cells(ids), strict=True)
-                writer.writerows(_csv_row(row) + [url, given] for row, url, given in cells)
+        chunks = _lead_rows(connection, query)
+        with closing(given), closing(chunks):  # closed if the reader stops
+            for rows, time_text in chunks:
+                ids = [row[0] for row in rows]
+                writer.writerows(_csv_rows(rows, time_text, links(ids), answered.cells(ids)))
                 yield _drain(buffer)
+
+
+def _lead_rows(
+    connection: Connection, query: sa.Select[Any]
+) -> Generator[tuple[Sequence[Any], Callable[[Any], str]], None, None]:
+    """The rows of ``query`` as tuples, ``CHUNK_ROWS`` at a time, each chunk with the function
+    that writes one of its times as ISO text in UTC. Streamed: a server-side cursor on
+    PostgreSQL; on SQLite the driver's own rows, stepped through (times as SQLAlchemy stores
+    them: naive UTC text), which spares the per-value type processing of a large file."""
+    if connection.dialect.name == "sqlite":
+        with connection.execute(query) as result:
+            cursor = result.cursor
+            while rows := cursor.fetchmany(CHUNK_ROWS):
+                yield rows, _stored_time_text
+        return
+    with connection.execution_options(yield_per=CHUNK_ROWS).execute(query) as result:
+        for rows in result.partitions():
+            yield rows, _time_text
+
+
+def _stored_time_text(stored: str | None) -> str:
+    """A time as SQLite holds it (naive UTC text), as :func:`_time_text` writes it."""
+    return "" if stored is None else _time_text(datetime.fromisoformat(stored).replace(tzinfo=UTC))
+
+
+def _time_text(moment: datetime | None) -> str:
+    return "" if moment is None else moment.isoformat()
 
 
 def _nothing() -> Generator[Any, None, None]:
@@ -762,20 +805,28 @@ def _answers_of(organizer_id: int, contest_id: int | None) -> AnswersOf:
     return rows
 
 
-def _csv_row(row: sa.Row[Any]) -> list[object]:
-    since = row.consent_since.isoformat() if row.consent_since is not None else ""
-    return [
-        _safe(row.email),
-        _safe(row.first_name),
-        row.segment,
-        row.score,
-        _safe(row.consent_purpose),
-        row.consent_state,
-        since,
-        row.consent_version or "",
-        _safe(row.first_source or ""),
-        row.contests,
-    ]
+def _csv_rows(
+    rows: Sequence[Any], time_text: Callable[[Any], str], urls: list[str], answers: list[str]
+) -> Iterator[list[object]]:
+    """The CSV rows of :func:`lead_query`'s rows (without ``last_activity_at``), with each
+    person's preferences link and answers."""
+    safe = _safe
+    for row, url, given in zip(rows, urls, answers, strict=True):
+        _, email, first_name, segment, score, purpose, state, since, version, contests, source = row
+        yield [
+            safe(email),
+            safe(first_name),
+            segment,
+            score,
+            safe(purpose),
+            state,
+            time_text(since),
+            version or "",
+            safe(source or ""),
+            contests,
+            url,
+            given,
+        ]
 
 
 def _safe(text: str) -> str:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import string
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -15,6 +19,7 @@ from contest import tables
 from contest.leads import clients
 from contest.leads.clients import MAX_ERRORS, export_clients, import_clients
 from contest.models import Organizer
+from contest.people import EmailCleaner, InvalidEmail, clean_email
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 CLIENTS_CSV = (
@@ -258,3 +263,105 @@ def test_twenty_thousand_rows_stream_from_a_generator(engine: Engine) -> None:
         client = tables.client
         stored = sa.select(sa.func.count()).where(client.c.organizer_id == oid)
         assert connection.execute(stored).scalar_one() == 20_000
+
+
+# --- The fast paths give what the plain ones give -------------------------------------------
+
+_ATEXT = string.ascii_letters + string.digits + "!#$%&'*+-/=?^_`{|}~"
+_LABEL = st.text(string.ascii_letters + string.digits + "-", min_size=1, max_size=12)
+_DOMAINS = st.one_of(
+    st.sampled_from(
+        [
+            "example.org",
+            "Example.ORG",
+            "gmail.com",
+            "xn--bcher-kva.example",
+            "xn--mnchen-3ya.de",
+            "münchen.de",
+            "bücher.example",
+            "localhost",
+            "example.test",
+            "x.invalid",
+            "mail.example.local",
+            "x.onion",
+            "x.arpa",
+            "a..b.org",
+            "-x.org",
+            "x-.org",
+            "x.org.",
+            "[127.0.0.1]",
+            "x.123",
+            "ＥＸＡＭＰＬＥ.org",
+            "x" * 64 + ".org",
+            ("a" * 60 + ".") * 4 + "org",
+        ]
+    ),
+    st.lists(_LABEL, min_size=1, max_size=4).map(".".join),
+)
+_LOCALS = st.one_of(
+    st.sampled_from(
+        ['"a b"', '"a\\"b"', '"ann"', "Ann.Lee", "INFO", "Postmaster", "a..b", ".a", "a.", "é"]
+        + ["ann+shop", "x" * 70, " ann", "ann ", "a b", "a@b", "ann\u0301", ""]
+    ),
+    st.text(_ATEXT + ".", min_size=1, max_size=20),
+    st.text(min_size=1, max_size=8),
+)
+
+
+def _outcome(clean: Any, raw: str) -> tuple[str, str]:
+    try:
+        return ("valid", clean(raw))
+    except InvalidEmail as refused:
+        return ("refused", str(refused))
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    local=_LOCALS,
+    domain=_DOMAINS,
+    around=st.sampled_from(["", " ", "  ", "\t"]),
+    joiner=st.sampled_from(["@", "@", "@", "@@", "＠", " @"]),
+)
+def test_the_cached_address_check_gives_exactly_what_clean_email_gives(
+    local: str, domain: str, around: str, joiner: str
+) -> None:
+    raw = around + local + joiner + domain + around
+    cleaner = EmailCleaner(max_domains=3)
+    first = _outcome(cleaner, raw)
+    assert first == _outcome(clean_email, raw)
+    assert _outcome(cleaner, raw) == first, "the same once the domain is cached"
+    assert _outcome(cleaner, raw.upper()) == _outcome(clean_email, raw.upper())
+
+
+def test_the_sqlite_fast_write_stores_what_sqlalchemy_stores(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the driver's executemany is SQLite's path only")
+    rows = [
+        clients._Client("ann@example.org", datetime(2024, 5, 1, tzinfo=UTC), 3, ["vip", "é"]),
+        clients._Client("bob@example.org", datetime(1900, 1, 1, 0, 0, 0, 1, tzinfo=UTC), 0, []),
+    ]
+    now = NOW.astimezone(timezone(timedelta(hours=-5)))
+    fast, plain = new_organizer(engine), new_organizer(engine, "plain@example.org")
+    with engine.connect() as connection, connection.begin():
+        upsert = clients._upsert_statement(connection.dialect.name)
+        clients._write_sqlite(connection, upsert, fast, rows, now)
+        for oid in (plain,):  # through SQLAlchemy's types, as on PostgreSQL
+            for table, at in ((tables.client, "updated_at"), (tables.clientversion, "learned_at")):
+                connection.execute(
+                    table.insert() if table is tables.clientversion else upsert,
+                    [{"organizer_id": oid, at: now, **row._asdict()} for row in rows],
+                )
+
+    def stored(table: sa.Table, oid: int) -> list[tuple[Any, ...]]:
+        columns = "email_key, client_since, orders_count, CAST(segments AS TEXT), "
+        columns += "updated_at" if table is tables.client else "learned_at"
+        with engine.connect() as connection:
+            return list(
+                connection.exec_driver_sql(
+                    f"SELECT {columns} FROM {table.name} WHERE organizer_id = {oid} ORDER BY id"
+                ).all()
+            )
+
+    for table in (tables.client, tables.clientversion):
+        assert stored(table, fast) == stored(table, plain)
+        assert len(stored(table, fast)) == 2
