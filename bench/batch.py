@@ -429,6 +429,7 @@ def measure_campaign(data_dir: str, slug: str, count: int) -> dict[str, Any]:
     from sqlmodel import Session
 
     from contest import campaigns
+    from contest.clock import FixedClock
     from contest.demo import seed_demo
     from contest.settings import Settings
     from contest.storage import create_db_engine, migrate
@@ -476,18 +477,22 @@ def measure_campaign(data_dir: str, slug: str, count: int) -> dict[str, Any]:
         )
         campaigns.start(connection, organizer_id, campaign_id, now)
     templates = Templates({"htmx_available": False, "base_url": settings.base_url})
-    sender = build_sender(settings, engine, templates, Signer(settings.secret_keys))
+    # The worker's minutes pass at once: the sender reads the same clock as the batches, so
+    # the messages a minute queues are due when it sends.
+    clock = FixedClock(now)
+    sender = build_sender(settings, engine, templates, Signer(settings.secret_keys, clock), clock)
 
     def run() -> dict[str, Any]:
-        moment, queued, sent = now, 0, 0
+        queued, sent = 0, 0
         started = time.perf_counter()
         while True:  # what the worker does each minute: queue a batch, then send
-            batch = campaigns.send_due(engine, moment)
+            batch = campaigns.send_due(engine, clock.now())
             queued += batch
             sent += sender.run_once()
-            if batch == 0 and campaigns.send_due(engine, moment + timedelta(minutes=1)) == 0:
+            later = clock.now() + timedelta(minutes=1)
+            if batch == 0 and campaigns.send_due(engine, later) == 0:
                 break
-            moment += timedelta(minutes=1)
+            clock.advance(timedelta(minutes=1))
         return {
             "queued": queued,
             "sent": sent,
