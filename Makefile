@@ -44,8 +44,12 @@ run: $(STAMP) $(HTMX) $(ALTCHA)
 system-deps:
 	@sh tools/system-deps.sh
 
+# The suite's workers: one per core, at most four (each starts its own PostgreSQL server,
+# app server and browser); each test file runs whole on one worker.
+TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
+
 test: $(STAMP) $(HTMX) $(ALTCHA) system-deps $(CHECKERS)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_JOBS) --dist loadfile
 	@$(MAKE) --no-print-directory test-future
 
 # The date-bomb leg: the suite again with the machine's clock 400 days ahead (libfaketime), so
@@ -54,13 +58,16 @@ test: $(STAMP) $(HTMX) $(ALTCHA) system-deps $(CHECKERS)
 # through the same date logic. No browser tests: Chromium would run preloaded too, for minutes
 # more. The reliability tests stay: the `contest serve` they start inherits the faked clock.
 # The monotonic clock is shifted as well: with FAKETIME_DONT_FAKE_MONOTONIC=1, libfaketime
-# 0.9.10 (Debian 12) makes every time.sleep() fail with EINVAL.
+# 0.9.10 (Debian 12) makes every time.sleep() fail with EINVAL. The API's contract fuzzing
+# (schemathesis, tests/contest/test_api.py) stays in the main leg: under libfaketime its
+# stateful phase's threads stall past the test timeout, and it reads no date of its own.
 FAKETIME_LIB = $(firstword $(wildcard /usr/lib/*/faketime/libfaketime.so.1))
 
 test-future: $(STAMP) $(HTMX) $(ALTCHA) system-deps $(CHECKERS)
 	@test -n "$(FAKETIME_LIB)" || { echo "libfaketime not found: apt-get install faketime" >&2; exit 1; }
 	LD_PRELOAD=$(FAKETIME_LIB) FAKETIME=+400d \
-		$(BIN)/pytest -m "not browser" -k "not postgresql"
+		$(BIN)/pytest -n $(TEST_JOBS) --dist loadfile -m "not browser" \
+			-k "not postgresql and not openapi_document"
 
 # Measures entries (SQLite and PostgreSQL, against a bare baseline), the draw, the lead export
 # and the client import on this machine, and writes BENCHMARKS.md (a few minutes).

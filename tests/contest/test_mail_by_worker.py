@@ -6,6 +6,7 @@ sent by as many workers as the operator runs (each claims its rows, see the outb
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -20,9 +21,12 @@ from tests.helpers import enter
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    # The machine's environment passes on (a faked clock included: the demo's dates must be
+    # those of the test process), the project's settings do not.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("CONTEST_")}
     done = subprocess.run(
         [sys.executable, "-m", "contest.cli", *args],
-        env={"PATH": "/usr/bin:/bin", **env},
+        env={**inherited, **env},
         capture_output=True,
         text=True,
         timeout=120,
