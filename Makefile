@@ -48,7 +48,8 @@ system-deps:
 # app server and browser); each test file runs whole on one worker.
 TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 
-test: $(STAMP) $(HTMX) $(ALTCHA) system-deps $(CHECKERS)
+# system-deps first: npm, which fetches htmx and the widget, may be what it installs.
+test: system-deps $(STAMP) $(HTMX) $(ALTCHA) $(CHECKERS)
 	$(BIN)/pytest -n $(TEST_JOBS) --dist loadfile
 	@$(MAKE) --no-print-directory test-future
 
@@ -63,7 +64,7 @@ test: $(STAMP) $(HTMX) $(ALTCHA) system-deps $(CHECKERS)
 # stateful phase's threads stall past the test timeout, and it reads no date of its own.
 FAKETIME_LIB = $(firstword $(wildcard /usr/lib/*/faketime/libfaketime.so.1))
 
-test-future: $(STAMP) $(HTMX) $(ALTCHA) system-deps $(CHECKERS)
+test-future: system-deps $(STAMP) $(HTMX) $(ALTCHA) $(CHECKERS)
 	@test -n "$(FAKETIME_LIB)" || { echo "libfaketime not found: apt-get install faketime" >&2; exit 1; }
 	LD_PRELOAD=$(FAKETIME_LIB) FAKETIME=+400d \
 		$(BIN)/pytest -n $(TEST_JOBS) --dist loadfile -m "not browser" \
@@ -71,7 +72,7 @@ test-future: $(STAMP) $(HTMX) $(ALTCHA) system-deps $(CHECKERS)
 
 # Measures entries (SQLite and PostgreSQL, against a bare baseline), the draw, the lead export
 # and the client import on this machine, and writes BENCHMARKS.md (a few minutes).
-bench: $(STAMP) $(HTMX) $(ALTCHA) system-deps
+bench: system-deps $(STAMP) $(HTMX) $(ALTCHA)
 	@sh tools/system-deps.sh --bench
 	$(BIN)/python -m bench.run
 

@@ -314,7 +314,7 @@ def panels(contest_id: int, now: datetime, tz: str) -> dict[str, Callable[[Conne
         CONTEST_STATS: lambda c: dashboard.contest_stats(
             c, contest_id, now, tz, invitations=invitations.invitations_sent
         ),
-        "viral: referral counts and K": lambda c: _viral_counts(c, contest_id),
+        "viral: referral counts and K": lambda c: stats._counts(c, contest_id),
         "viral: daily cohorts": lambda c: stats._cohorts(c, contest_id, now),
         "viral: generations": lambda c: stats._generations(c, contest_id),
         "viral: cycle time": lambda c: stats._cycle_time(c, contest_id),
@@ -333,38 +333,6 @@ def _organizer_of(connection: Connection, contest_id: int) -> int:
             sa.text("SELECT organizer_id FROM contest WHERE id = :id"), {"id": contest_id}
         ).scalar_one()
     )
-
-
-def _viral_counts(connection: Connection, contest_id: int) -> object:
-    """The first two queries of ``viral_stats``: invitations and clicks, then the entries."""
-    from viral import models
-
-    entry = models.engine_table("entry")
-    invitation, linkclick = models.invitation, models.linkclick
-    clicks = connection.execute(
-        sa.select(
-            sa.select(sa.func.count())
-            .select_from(invitation)
-            .where(invitation.c.contest_id == contest_id)
-            .scalar_subquery(),
-            sa.select(sa.func.count())
-            .select_from(linkclick)
-            .where(linkclick.c.contest_id == contest_id, linkclick.c.kind == "referral")
-            .scalar_subquery(),
-        )
-    ).one()
-    confirmed = entry.c.status == "confirmed"
-    referred = entry.c.referrer_entry_id.is_not(None)
-
-    def count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
-        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-    counts = connection.execute(
-        sa.select(count_if(confirmed), count_if(referred), count_if(sa.and_(confirmed, referred)))
-        .select_from(entry)
-        .where(entry.c.contest_id == contest_id)
-    ).one()
-    return clicks, counts
 
 
 def time_panels(engine: Engine, contest_id: int, now: datetime, tz: str) -> dict[str, float]:

@@ -131,14 +131,9 @@ def _seconds_between(
     )
 
 
-def viral_stats(connection: Connection, contest_id: int, now: datetime) -> ViralStats:
-    """The figures of :class:`ViralStats` for one contest, as of ``now`` (for the cohorts).
-
-    Refuses a naive ``now`` (ValueError): the cohorts are UTC days. An unknown or empty
-    contest gives zeros, empty tuples and ``None`` ratios.
-    """
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+def _counts(connection: Connection, contest_id: int) -> tuple[int, int, int, int, int]:
+    """Invitations sent, referral link clicks, confirmed participants, entries through a
+    referral and those confirmed: two statements."""
     entry = models.engine_table("entry")
     confirmed = entry.c.status == "confirmed"
     referred = entry.c.referrer_entry_id.is_not(None)
@@ -165,6 +160,30 @@ def viral_stats(connection: Connection, contest_id: int, now: datetime) -> Viral
         .select_from(entry)
         .where(entry.c.contest_id == contest_id)
     ).one()
+    return (
+        int(invitations_sent),
+        int(referral_clicks),
+        int(participants),
+        int(referral_entries),
+        int(referral_confirmations),
+    )
+
+
+def viral_stats(connection: Connection, contest_id: int, now: datetime) -> ViralStats:
+    """The figures of :class:`ViralStats` for one contest, as of ``now`` (for the cohorts).
+
+    Refuses a naive ``now`` (ValueError): the cohorts are UTC days. An unknown or empty
+    contest gives zeros, empty tuples and ``None`` ratios.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    (
+        invitations_sent,
+        referral_clicks,
+        participants,
+        referral_entries,
+        referral_confirmations,
+    ) = _counts(connection, contest_id)
 
     referrers, top_referrers, top_sum = _top_referrers(connection, contest_id)
     generations = _generations(connection, contest_id)
@@ -172,19 +191,19 @@ def viral_stats(connection: Connection, contest_id: int, now: datetime) -> Viral
     return ViralStats(
         contest_id=contest_id,
         as_of=now,
-        invitations_sent=int(invitations_sent),
-        referral_clicks=int(referral_clicks),
-        referral_entries=int(referral_entries),
-        referral_confirmations=int(referral_confirmations),
-        participants=int(participants),
-        k=_ratio(int(referral_confirmations), int(participants)),
+        invitations_sent=invitations_sent,
+        referral_clicks=referral_clicks,
+        referral_entries=referral_entries,
+        referral_confirmations=referral_confirmations,
+        participants=participants,
+        k=_ratio(referral_confirmations, participants),
         cohorts=_cohorts(connection, contest_id, now),
         generations=generations,
         depth=max(len(generations) - 1, 0),
         cycle_time_seconds=_cycle_time(connection, contest_id),
         referrers=referrers,
         top_referrers=top_referrers,
-        top_referrer_share=_ratio(top_sum, int(referral_confirmations)),
+        top_referrer_share=_ratio(top_sum, referral_confirmations),
         referrals=referrals,
         fraud_removed=removed,
         fraud_share=_ratio(removed, referrals),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -37,9 +39,10 @@ def chromium_path() -> str:
     )
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    data_dir = tmp_path_factory.mktemp("live")
+@contextlib.contextmanager
+def demo_server(data_dir: Path, **settings: str) -> Iterator[LiveServer]:
+    """`contest migrate`, `contest demo` and `contest serve` on a free loopback port, with
+    ``settings`` (CONTEST_* variables) on top of the tests' own; stopped on exit."""
     port = free_port()
     env = {
         **os.environ,
@@ -47,6 +50,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "CONTEST_BASE_URL": f"http://127.0.0.1:{port}",
         "CONTEST_OUTBOUND_ALLOW": "127.0.0.1",  # the tests' local shops and webhooks
         "CONTEST_DRAND_URLS": "none",  # no test reaches the internet
+        **settings,
     }
     command = [sys.executable, "-m", "contest.cli"]
     subprocess.run([*command, "migrate"], env=env, check=True, capture_output=True)
@@ -72,6 +76,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         server.terminate()
         server.wait(timeout=15)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with demo_server(tmp_path_factory.mktemp("live")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,7 @@ Content-Security-Policy, solves the proof of work and the entry goes through wit
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,51 +15,28 @@ from playwright.sync_api import Browser, ConsoleMessage, expect
 from contest import botguard
 from contest.botguard import RATE_ON
 from contest.templating import STATIC_DIR
+from tests.browser.conftest import demo_server
 from tests.browser.live import PHONE, LiveServer, screenshot
-from tests.helpers import form_token, free_port
+from tests.helpers import form_token
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not (Path(STATIC_DIR) / "js" / "altcha.min.js").exists(),
-        reason="the ALTCHA widget is not installed (make static/js/altcha.min.js, needs npm)",
-    ),
-]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module", autouse=True)
+def widget_installed() -> None:
+    """`make test` fetches the widget (after installing npm): missing, the test fails."""
+    if not (Path(STATIC_DIR) / "js" / "altcha.min.js").exists():
+        pytest.fail("the ALTCHA widget is not installed: make static/js/altcha.min.js (npm)")
 
 
 @pytest.fixture(scope="module")
 def flooded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A server of its own (the shared one must stay calm) whose demo contest has just taken
     a flood of entries from one network, with no ordinary limit per network."""
-    data_dir = tmp_path_factory.mktemp("flooded")
-    port = free_port()
-    env = {
-        **os.environ,
-        "CONTEST_DATA_DIR": str(data_dir),
-        "CONTEST_BASE_URL": f"http://127.0.0.1:{port}",
-        "CONTEST_DRAND_URLS": "none",
-        "CONTEST_ENTRY_LIMIT_PER_NETWORK": "off",
-    }
-    command = [sys.executable, "-m", "contest.cli"]
-    subprocess.run([*command, "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run([*command, "demo"], env=env, check=True, capture_output=True)
-    log = (data_dir / "server.log").open("w")
-    server = subprocess.Popen(
-        [*command, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError((data_dir / "server.log").read_text())
-            time.sleep(0.2)
-        with httpx.Client(base_url=url) as client:
+    with demo_server(
+        tmp_path_factory.mktemp("flooded"), CONTEST_ENTRY_LIMIT_PER_NETWORK="off"
+    ) as server:
+        with httpx.Client(base_url=server.url) as client:
             token = form_token(client.get("/c/demo").text)
             for n in range(RATE_ON):
                 data = {"form_token": token, "email": f"bot{n}@example.org", "accept_rules": "on"}
@@ -72,11 +46,7 @@ def flooded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             while "<altcha-widget" not in client.get("/c/demo").text:
                 assert time.monotonic() < deadline, "the challenge did not turn on"
                 time.sleep(0.5)
-        yield LiveServer(url, data_dir)
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
-        log.close()
+        yield server
 
 
 def test_the_widget_solves_the_challenge_and_the_entry_goes_through(

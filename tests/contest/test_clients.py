@@ -333,9 +333,8 @@ def test_the_cached_address_check_gives_exactly_what_clean_email_gives(
     assert _outcome(cleaner, raw.upper()) == _outcome(clean_email, raw.upper())
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's path only
 def test_the_sqlite_fast_write_stores_what_sqlalchemy_stores(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("the driver's executemany is SQLite's path only")
     rows = [
         clients._Client("ann@example.org", datetime(2024, 5, 1, tzinfo=UTC), 3, ["vip", "é"]),
         clients._Client("bob@example.org", datetime(1900, 1, 1, 0, 0, 0, 1, tzinfo=UTC), 0, []),
