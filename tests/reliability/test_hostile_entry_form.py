@@ -41,6 +41,7 @@ HYPOTHESIS = settings(
 REFUSALS = [
     "This field was sent twice.",
     "This field contains characters that are not allowed.",
+    "This field takes one line: remove the line break.",
     "This field is too long (at most %(max)s characters).",
     "Please enter your e-mail address.",
     "This e-mail address does not look right. Please check it.",
