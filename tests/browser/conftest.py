@@ -42,12 +42,14 @@ def chromium_path() -> str:
 @contextlib.contextmanager
 def demo_server(data_dir: Path, **settings: str) -> Iterator[LiveServer]:
     """`contest migrate`, `contest demo` and `contest serve` on a free loopback port, with
-    ``settings`` (CONTEST_* variables) on top of the tests' own; stopped on exit."""
-    port = free_port()
+    ``settings`` (CONTEST_* variables) on top of the tests' own; stopped on exit.
+
+    Test workers run side by side: a port found free may be taken by another worker's server
+    before this one binds it, and that server would answer the health check. The server is
+    ready once its own log says it listens; if it exited instead, another port is tried."""
     env = {
         **os.environ,
         "CONTEST_DATA_DIR": str(data_dir),
-        "CONTEST_BASE_URL": f"http://127.0.0.1:{port}",
         "CONTEST_OUTBOUND_ALLOW": "127.0.0.1",  # the tests' local shops and webhooks
         "CONTEST_DRAND_URLS": "none",  # no test reaches the internet
         **settings,
@@ -55,27 +57,43 @@ def demo_server(data_dir: Path, **settings: str) -> Iterator[LiveServer]:
     command = [sys.executable, "-m", "contest.cli"]
     subprocess.run([*command, "migrate"], env=env, check=True, capture_output=True)
     subprocess.run([*command, "demo"], env=env, check=True, capture_output=True)
-    log = (data_dir / "server.log").open("w")
-    server = subprocess.Popen(
-        [*command, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
+    for _ in range(3):
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        env["CONTEST_BASE_URL"] = url
+        with (data_dir / "server.log").open("w") as log:
+            server = subprocess.Popen(
+                [*command, "serve", "--port", str(port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            if _listening(server, data_dir / "server.log", url):
+                yield LiveServer(url, data_dir)
+                return
+        finally:
+            if server.poll() is None:
+                server.terminate()
+                server.wait(timeout=15)
+    raise RuntimeError((data_dir / "server.log").read_text())
+
+
+def _listening(server: subprocess.Popen[bytes], log: Path, url: str) -> bool:
+    """Whether ``server`` itself listens on ``url`` (its log says so and it answers); False
+    when it exited (its port was taken meanwhile)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            return False
+        if f"running on {url}" in log.read_text(errors="replace"):
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
+                    return True
             except httpx.TransportError:
                 pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError((data_dir / "server.log").read_text())
-            time.sleep(0.2)
-        yield LiveServer(url, data_dir)
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
-        log.close()
+        time.sleep(0.2)
+    raise RuntimeError(log.read_text())
 
 
 @pytest.fixture(scope="session")
