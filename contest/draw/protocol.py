@@ -150,10 +150,17 @@ assert SUBTREE_LEAVES & (SUBTREE_LEAVES - 1) == 0, "subtrees of a power of two l
 _CANONICAL_LINES = re.compile("(?:\x00[!-~]{1,128}\t[1-9][0-9]{0,9}\n)*")
 
 
+_NODE_PREFIX = hashlib.sha256(b"\x01")
+
+
 def _next_level(nodes: list[bytes]) -> list[bytes]:
     """One level up: each pair hashed into its parent, an odd last node promoted unchanged."""
-    sha, pairs = hashlib.sha256, zip(nodes[::2], nodes[1::2], strict=False)  # odd: last left alone
-    parents = [sha(b"\x01" + left + right).digest() for left, right in pairs]
+    parents = []
+    for left, right in zip(nodes[::2], nodes[1::2], strict=False):  # odd: last left alone
+        sha = _NODE_PREFIX.copy()  # cheaper than hashing a concatenation
+        sha.update(left)
+        sha.update(right)
+        parents.append(sha.digest())
     if len(nodes) % 2:
         parents.append(nodes[-1])
     return parents
@@ -236,13 +243,12 @@ class PoolDigest:
             raise ValueError("as many weights as tickets are needed")
         if not tickets:
             return b""
-        try:  # NUL (the leaf prefix), then the line
-            lines = [
-                "\x00" + ticket + "\t" + str(weight) + "\n"
-                for ticket, weight in zip(tickets, weights, strict=True)
-            ]
-        except TypeError:  # a ticket that is not a string
-            lines = []
+        pairs = zip(tickets, weights, strict=True)  # lengths checked above
+        lines = (  # NUL (the leaf prefix), then the line; a ticket not a string: checked below
+            [f"\x00{ticket}\t{weight}\n" for ticket, weight in pairs]
+            if all(type(ticket) is str for ticket in tickets)
+            else []
+        )
         text = "".join(lines)
         if not (
             lines
