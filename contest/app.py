@@ -7,6 +7,7 @@ the lifespan and handed to handlers through typed state (:class:`AppState`).
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -162,9 +163,11 @@ def create_app(
     engine: Engine | None = None,
     send_mail: bool = True,
     clock: Clock = SYSTEM_CLOCK,
+    tune_collector: bool = False,
 ) -> Starlette:
     """The web app. ``send_mail=False`` leaves the outbox to a separate ``contest worker``;
-    ``clock`` is the time every request is judged at (tests hold it still)."""
+    ``clock`` is the time every request is judged at (tests hold it still);
+    ``tune_collector`` when the process serves this app alone (``contest serve``)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -199,6 +202,8 @@ def create_app(
         sending = None
         if send_mail:
             sending = start_sender_thread(sender)
+        if tune_collector:
+            _tune_collector()
         try:
             yield
         finally:
@@ -250,4 +255,17 @@ def create_app(
 def create_app_from_env() -> Starlette:
     """Factory for ``uvicorn --factory`` and ``contest serve``."""
     settings = Settings.from_env()
-    return create_app(settings, send_mail=settings.app_sends_mail)
+    return create_app(settings, send_mail=settings.app_sends_mail, tune_collector=True)
+
+
+def _tune_collector() -> None:
+    """Tunes the garbage collector of a process serving the app, once started.
+
+    What startup made (modules, templates, routes, caches) lives as long as the process: once
+    frozen, the collector's full passes scan only what requests made, instead of stalling every
+    request in flight for tens of milliseconds. Collections are rarer too, since a request
+    makes many short-lived objects and few cycles (measured by ``make bench``: the p99 of
+    entries under load halved)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 
 from contest import i18n, roles
 from contest.contests.fields import PRIZE_SETTINGS, QUESTION_SETTINGS, SETTINGS, US_STATE_CODES
@@ -74,7 +75,27 @@ class Templates:
                 i18n.format_percent(v, lang) if v is not None else "—"
             )
             self._envs[language] = env
+        self._filled: dict[tuple[str, str, str], tuple[str, str] | None] = {}
 
     def render(self, language: str, name: str, **context: Any) -> str:
         env = self._envs.get(language) or self._envs[i18n.DEFAULT_LANGUAGE]
         return env.get_template(name).render(**context)
+
+    def render_filled(self, language: str, name: str, slot: str, value: str) -> str:
+        """``render(language, name, **{slot: value})`` for a template that depends on nothing
+        else and shows a non-empty ``value`` once, escaped, whatever it is: rendered once per
+        language with a marker in its place, then filled in. The answer of every entry, so it
+        costs a string join instead of a render. An empty value, or a template that shows the
+        value otherwise (filtered, or not once), is rendered each time."""
+        if not value:
+            return self.render(language, name, **{slot: value})
+        key = (language, name, slot)
+        if key not in self._filled:
+            marker = f"\x1e{slot}\x1e"
+            html = self.render(language, name, **{slot: marker})
+            head, found, tail = html.partition(marker)
+            self._filled[key] = (head, tail) if found and marker not in tail else None
+        parts = self._filled[key]
+        if parts is None:
+            return self.render(language, name, **{slot: value})
+        return parts[0] + str(escape(value)) + parts[1]

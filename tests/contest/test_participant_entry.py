@@ -7,18 +7,23 @@ import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from contest.clock import FixedClock
 from contest.mail import Sender
 from contest.settings import Settings
+from contest.templating import Templates
 from tests.helpers import enter, form_token, link_in, read_eml, shown
 
 DEMO_ENTRIES = (
     "SELECT id FROM entry WHERE contest_id = (SELECT id FROM contest WHERE slug = 'demo')"
 )
 DEMO_ONLY = f"entry_id IN ({DEMO_ENTRIES})"
+TEMPLATES = Templates()
 
 
 def count(engine: Engine, table: str) -> int:
@@ -94,6 +99,34 @@ def test_htmx_entry_swaps_the_check_your_inbox_fragment(client: TestClient) -> N
     assert answer.text.lstrip().startswith('<section id="entry"')
     assert "<html" not in answer.text
     assert answer.headers["vary"] == "HX-Request, Cookie, Accept-Language"
+    assert "Nous avons envoyé un e-mail à b**@example.org." in shown(answer)
+
+    english = client.post(
+        "/c/demo/entries?lang=en",
+        data={
+            "form_token": form_token(client.get("/c/demo?lang=en").text),
+            "email": "o'hara@example.org",
+            "first_name": "Kim",
+            "accept_rules": "on",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert english.status_code == 200
+    assert "We sent an e-mail to o*****@example.org." in shown(english)
+    assert "Nous avons" not in english.text
+
+
+@examples(max_examples=200, deadline=None)
+@given(value=st.text(min_size=0, max_size=40), language=st.sampled_from(["fr", "en"]))
+def test_the_prerendered_check_your_inbox_fragment_is_the_rendered_one(
+    value: str, language: str
+) -> None:
+    """The entry's answer is filled into a fragment rendered once: the same bytes as a
+    render, whatever the masked address holds (markup, the marker itself, nothing)."""
+    fragment = "participant/_entered.html"
+    for shown_value in (value, f"\x1emasked\x1e{value}", f"<b>{value}&"):
+        filled = TEMPLATES.render_filled(language, fragment, "masked", shown_value)
+        assert filled == TEMPLATES.render(language, fragment, masked=shown_value)
 
 
 def test_only_ticked_consents_are_recorded(client: TestClient, engine: Engine) -> None:

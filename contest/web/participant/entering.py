@@ -47,8 +47,16 @@ from contest.proofofwork import ENTRY
 from contest.tokens import Purpose, TokenInvalid
 from contest.transactions import writing
 from contest.web import challenge, sharing
-from contest.web.base import client_network, is_htmx, now_of, redirect, refusal_status, state_of
-from contest.web.pages import contest_of, language_of, render, render_themed
+from contest.web.base import (
+    client_network,
+    html_page,
+    is_htmx,
+    now_of,
+    redirect,
+    refusal_status,
+    state_of,
+)
+from contest.web.pages import contest_of, language_of, remember_language, render, render_themed
 from contest.web.participant import links
 from contest.web.participant.contest_page import form_context, rules_version
 from contest.writer import WriterStopped
@@ -265,9 +273,11 @@ def _check_inbox(
     learns from the page whether an address is a client or a participant."""
     masked = mask_email(email)
     if is_htmx(request):
-        return render(
-            request, language, "participant/_entered.html", contest=contest, masked=masked
-        )
+        templates = state_of(request).templates
+        html = templates.render_filled(language, "participant/_entered.html", "masked", masked)
+        response = html_page(html)
+        remember_language(request, response, language)
+        return response
     # Only the masked address, to spot a typo (a***@exmaple.org): never the address itself.
     token = state_of(request).signer.sign(Purpose.ENTERED, [language, masked])
     url = request.url_for("participant:entered", slug=contest.slug).include_query_params(t=token)
