@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import email.policy
 import html
+import itertools
 import json
+import os
 import re
 import socket
 import subprocess
@@ -60,10 +62,30 @@ def link_in(message: Message, pattern: str) -> str:
     raise AssertionError(f"no link matching {pattern}")
 
 
+_PORT_BLOCK = 1_000
+_next_port = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port on 127.0.0.1 that nothing listens on, for a server a test starts.
+
+    Taken from a block of its own per xdist worker, below the kernel's ephemeral range
+    (32768 and up): a port asked of the kernel (bind to port 0), closed, then bound again by
+    the server could meanwhile be handed to another worker's server or to any connection's
+    local end. Here no other worker and no connection gets it, and each call gives the next
+    port of the block, so a server stopped a moment ago leaves its port alone."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    first = 20_000 + (int(worker) if worker.isdigit() else 0) % 12 * _PORT_BLOCK
+    for _ in range(_PORT_BLOCK):
+        port = first + next(_next_port) % _PORT_BLOCK
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:  # taken (a server of this worker, or another program)
+                continue
+            return port
+    raise RuntimeError(f"no free port between {first} and {first + _PORT_BLOCK - 1}")
 
 
 def shown(response: object) -> str:

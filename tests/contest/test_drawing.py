@@ -253,6 +253,56 @@ def test_ineligible_entries_are_left_out_and_counted_by_rule(
     assert core.verify_record(record).ok
 
 
+@pytest.mark.rule("ALL-ELIGIBILITY-1")
+@pytest.mark.parametrize("searched", [drawing.MARKED_SEARCHED, 1])
+def test_the_staff_and_excluded_domains_are_found_in_every_batch(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, clock: FixedClock, searched: int
+) -> None:
+    """The staff's address and the excluded domains are searched per batch of rows: each is
+    left out wherever it falls in a batch, a look-alike is not (a subdomain, the domain
+    before the "@"), and each verdict agrees with the entry's own facts."""
+    monkeypatch.setattr(drawing, "STREAM_BATCH", 3)
+    monkeypatch.setattr(drawing, "CROSS_CHECK_EVERY", 1)
+    monkeypatch.setattr(drawing, "MARKED_SEARCHED", searched)  # 1: row by row past the first
+    cid = contest_id(engine)
+    staff = scalar(
+        engine,
+        "SELECT o.contact_email FROM organizer o JOIN contest c ON c.organizer_id = o.id "
+        "WHERE c.id = :c",
+        c=cid,
+    )
+    execute(
+        engine,
+        sa.update(tables.contest)
+        .where(tables.contest.c.id == cid)
+        .values(excluded_email_domains=["agency.test", "shop.test"]),
+    )
+    tickets = sorted(confirmed(engine))
+    keys = {
+        tickets[0]: "ann@agency.test",
+        tickets[1]: "bob@shop.test",
+        tickets[2]: "cat@sub.agency.test",  # a subdomain: not excluded
+        tickets[3]: "agency.test@example.org",  # the domain as the local part: not excluded
+        tickets[5]: "dan@agency.test",
+        tickets[8]: staff.lower(),
+        tickets[9]: "eve@shop.test",
+    }
+    for ticket, key in keys.items():
+        execute(
+            engine,
+            sa.text(
+                "UPDATE person SET email_key = :key "
+                "WHERE id = (SELECT person_id FROM entry WHERE public_id = :ticket)"
+            ),
+            {"key": key, "ticket": ticket},
+        )
+    record = draw(engine, clock).record
+    out = {tickets[0], tickets[1], tickets[5], tickets[8], tickets[9]}
+    assert record.exclusions == {"ALL-ELIGIBILITY-1": len(out)}
+    assert record.pool.entries is not None
+    assert {entry.ticket for entry in record.pool.entries} == set(tickets) - out
+
+
 def close_demo_clients(engine: Engine, clock: FixedClock) -> None:
     """Closes the demo's client contest an hour ago, its announced drand round (still to come
     in the demo's dates) put aside: announced values are test_draw_randomness's subject."""
