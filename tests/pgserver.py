@@ -18,6 +18,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.helpers import free_port
+
 INSTALL_HINT = (
     "PostgreSQL server binaries not found: install Debian's 'postgresql' package "
     "(apt-get install postgresql), or run `make test` as root to have it installed."
@@ -33,12 +35,6 @@ def find_bindir() -> Path:
         if (folder / "initdb").exists() and (folder / "postgres").exists():
             return folder
     raise RuntimeError(INSTALL_HINT)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -58,7 +54,7 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(root, "postgres")
         shutil.chown(sockets, "postgres")
         root.chmod(0o755)
-    port = _free_port()
+    port = free_port()
 
     def run(*args: str) -> None:
         subprocess.run(

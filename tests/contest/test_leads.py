@@ -655,6 +655,12 @@ def test_export_of_50000_leads_streams_in_constant_memory(engine: Engine) -> Non
     seeded = new_shop(engine, "bulk@example.org", {"bulk": []})
     with engine.begin() as connection:
         generate_leads(connection, seeded.organizer_id, seeded.contests["bulk"], 50_000)
+    if engine.dialect.name == "postgresql":
+        # As autovacuum would after rows arriving over a contest's life: without statistics,
+        # the planner takes the 50,000 rows written in one go for one and nests loops over
+        # them, and this export took over two minutes instead of about one second.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("ANALYZE")
     cursors: list[str] = []
 
     @event.listens_for(engine, "before_cursor_execute")
