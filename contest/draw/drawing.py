@@ -941,7 +941,12 @@ class _Eligibility:
         return sorted(found)
 
     def _is_marked(self, key: str) -> bool:
-        return key == self._staff or key.rpartition("@")[2] in self._domains
+        return key == self._staff or bool(self._excluded_domain(key))
+
+    def _excluded_domain(self, key: str) -> str:
+        """The key's domain (after the last "@") when it is an excluded one, else ""."""
+        domain = key.rpartition("@")[2]
+        return domain if domain in self._domains else ""
 
     def _verdict(self, row: Any, marked: bool = False) -> Verdict:
         key = self._key(row)
@@ -963,9 +968,7 @@ class _Eligibility:
 
     def _key(self, row: Any) -> tuple[Any, ...]:
         _, _, person_key, birth, region, *client = row
-        staff = person_key == self._staff
-        domain = person_key.rpartition("@")[2]
-        excluded = domain if domain in self._domains else ""
+        staff, excluded = person_key == self._staff, self._excluded_domain(person_key)
         born = self._birth(birth)
         key = (staff, excluded, None if born is None else age_on(born, self._today), region)
         if not client:

@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection
 
 from contest import tables
 from contest.csvcells import safe_row, spreadsheet_value
-from contest.people import EmailCleaner, InvalidEmail, clean_email, email_key
+from contest.people import EmailCleaner, InvalidEmail, email_key
 from contest.storage import write_options
 
 MAX_ROWS = 1_000_000
@@ -379,8 +379,13 @@ class _RowParser:
     def __init__(self, columns: dict[int, tuple[str, str]], now: datetime) -> None:
         self._columns = {index: column for index, (column, _) in columns.items()}
         self._names = {column: name for column, name in columns.values()}
-        self._now = now
-        self._clean_email = EmailCleaner()  # each domain checked once per file
+        clean = EmailCleaner()  # each domain checked once per file
+        self._checks: tuple[tuple[str, Callable[[str], Any]], ...] = (
+            ("email", lambda text: _check_email(text, clean)),
+            ("client_since", lambda text: _check_since(text, now)),
+            ("orders_count", _check_orders),
+            ("segments", _check_segments),
+        )
 
     def __call__(self, cells: list[str], line: int) -> _Client | list[RowError]:
         values = dict.fromkeys(COLUMNS, "")
@@ -403,23 +408,13 @@ class _RowParser:
                         "delete it, or quote a cell that contains the separator.",
                     )
                 )
-        try:
-            email: Any = _check_email(values["email"], self._clean_email)
-        except _CellProblem as problem:
-            errors.append(self._error(line, "email", problem))
-        try:
-            since: Any = _check_since(values["client_since"], self._now)
-        except _CellProblem as problem:
-            errors.append(self._error(line, "client_since", problem))
-        try:
-            orders: Any = _check_orders(values["orders_count"])
-        except _CellProblem as problem:
-            errors.append(self._error(line, "orders_count", problem))
-        try:
-            segments: Any = _check_segments(values["segments"])
-        except _CellProblem as problem:
-            errors.append(self._error(line, "segments", problem))
-        return errors if errors else _Client(email, since, orders, segments)
+        parsed: list[Any] = []
+        for column, check in self._checks:
+            try:
+                parsed.append(check(values[column]))
+            except _CellProblem as problem:
+                errors.append(self._error(line, column, problem))
+        return errors if errors else _Client(*parsed)
 
     def _error(self, line: int, column: str, problem: _CellProblem) -> RowError:
         return RowError(line, self._names.get(column, column), *problem.messages)
@@ -430,7 +425,7 @@ def _shown(value: str) -> str:
     return value if len(value) <= 60 else value[:59] + "…"
 
 
-def _check_email(text: str, clean: Callable[[str], str] = clean_email) -> str:
+def _check_email(text: str, clean: Callable[[str], str]) -> str:
     if not text:
         raise _CellProblem(
             "L'adresse e-mail est vide : indiquez l'adresse du client ou supprimez la ligne.",
