@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,10 @@ from contest.forms import EntryForm
 from contest.storage import busy, worth_retrying, write_options
 
 log = logging.getLogger(__name__)
+# A group the database aborted (deadlock, serialization failure) runs again at most this
+# often, the n-th time after n pauses of this many seconds.
+RERUNS = 3
+RERUN_PAUSE = 0.02
 
 
 @dataclass
@@ -123,28 +128,29 @@ class EntryWriter:
         since our read) rolls the group back and replays it with one savepoint per entry.
 
         The database's own refusals concern the whole group: a deadlock or a serialization
-        failure runs it again once; a lock held beyond the lock timeout fails every entry of
-        the group at once (each request then asks its participant to try again in a moment),
-        rather than making each entry wait for the same lock in turn. A failed group leaves
-        nothing written.
+        failure runs it again, after a pause that lets the other party go ahead (without it,
+        the rerun can take the same rows back before the other session wakes, and meet the
+        same deadlock), at most ``RERUNS`` times; a lock held beyond the lock timeout fails
+        every entry of the group at once (each request then asks its participant to try again
+        in a moment), rather than making each entry wait for the same lock in turn. A failed
+        group leaves nothing written.
         """
         careful, reruns = False, 0
         while True:
             try:
                 return self._transaction(jobs, careful=careful)
             except _Replay as replay:
-                cause = replay.__cause__
-                if cause is not None and busy(cause) and not worth_retrying(cause):
-                    return _failed(jobs, cause)
-                if cause is not None and worth_retrying(cause):
-                    reruns += 1
-                careful = True
-            except Exception as exc:  # the commit failed: no entry of the group was kept
-                if worth_retrying(exc) and reruns == 0:
-                    reruns += 1
+                error = replay.__cause__
+                if error is None or not busy(error):  # replay with a savepoint per entry
                     careful = True
                     continue
-                return _failed(jobs, exc)
+            except Exception as exc:  # the commit failed: no entry of the group was kept
+                error = exc
+            if not worth_retrying(error) or reruns == RERUNS:
+                return _failed(jobs, error)
+            reruns += 1
+            careful = True
+            time.sleep(RERUN_PAUSE * reruns)
 
     def _transaction(self, jobs: list[_Job], careful: bool) -> list[_Result]:
         results: list[_Result] = []
