@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from contest.botguard import ChallengeGate
 from contest.clock import SYSTEM_CLOCK, Clock
@@ -51,12 +51,7 @@ from contest.web import (
     unsubscribe,
 )
 from contest.web.base import AppState, state_of
-from contest.web.security import (
-    BodyLimit,
-    CrossSiteGuard,
-    ForwardedClientGuard,
-    SecurityHeaders,
-)
+from contest.web.security import Guard
 from contest.worker import build_sender
 from contest.writer import EntryWriter
 
@@ -133,28 +128,6 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
         )
     response.headers["Retry-After"] = str(RETRY_AFTER)
     return response
-
-
-class RetryAfter:
-    """Every 503 answer says when to come back (``Retry-After``), whichever handler made it."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_retry_after(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 503:
-                headers = list(message.get("headers", []))
-                if not any(name.lower() == b"retry-after" for name, _ in headers):
-                    headers.append((b"retry-after", str(RETRY_AFTER).encode()))
-                    message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_retry_after)
 
 
 def create_app(
@@ -243,12 +216,10 @@ def create_app(
             PoolTimeout: database_unavailable,
         },
     )
-    app.add_middleware(RetryAfter)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
-    app.add_middleware(BodyLimit)
-    app.add_middleware(ForwardedClientGuard)
-    app.add_middleware(CrossSiteGuard, base_url=settings.base_url)
-    app.add_middleware(SecurityHeaders, https=settings.https)
+    app.add_middleware(
+        Guard, base_url=settings.base_url, https=settings.https, retry_after=RETRY_AFTER
+    )
     return app
 
 

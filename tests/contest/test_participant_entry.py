@@ -193,6 +193,21 @@ def test_body_over_one_megabyte_is_refused_with_413(client: TestClient, engine: 
     assert count(engine, "entry") == 20
 
 
+def test_a_streamed_body_over_one_megabyte_is_refused_with_413(
+    client: TestClient, engine: Engine
+) -> None:
+    """Sent in chunks, with no length declared: counted as it arrives."""
+    chunks = [b"email=", *([b"a" * 65536] * 17)]
+    answer = client.post(
+        "/c/demo/entries",
+        content=iter(chunks),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 413
+    assert "1 MB" in answer.text
+    assert count(engine, "entry") == 20
+
+
 def test_a_field_sent_twice_is_refused(client: TestClient, engine: Engine) -> None:
     token = form_token(client.get("/c/demo").text)
     body = (
