@@ -9,7 +9,7 @@ from __future__ import annotations
 import types
 import typing
 from datetime import date, datetime
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -79,9 +79,12 @@ def override_given(reason: str) -> bool:
     return len(reason.split()) >= OVERRIDE_MIN_WORDS
 
 
-@lru_cache(maxsize=512)
 def contest_facts(contest: ContestView) -> ContestFacts:
-    """The facts the rules judge, for a contest snapshot (cached: snapshots are immutable)."""
+    """The facts the rules judge, for a contest snapshot (kept on it: snapshots never change)."""
+    return contest.derived(_contest_facts)
+
+
+def _contest_facts(contest: ContestView) -> ContestFacts:
     return ContestFacts(
         **settings_facts(contest),
         languages=offered_languages(contest),

@@ -15,16 +15,19 @@ qualifying questions are ``contest.forms.Question``, theirs in :data:`QUESTION_S
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Self
+from typing import Any, Self, TypeVar
 
 from contest.contests.setting import Kind, Setting, setting, settings_of
 from contest.forms import CATALOGUE, Question
 from contest.i18n import N_
 from rules import US_STATES, Prize
 from rules.facts import PAID_ENTRY_CHANNELS
+
+T = TypeVar("T")
 
 MAX_PRIZES = 10
 MAX_QUESTIONS, MAX_CHOICES, MAX_CHOICE_LENGTH = 5, 8, 100  # qualifying questions
@@ -520,6 +523,20 @@ class ContestSettings:
     @property
     def second_language(self) -> str:
         return "en" if self.language == "fr" else "fr"
+
+    def derived(self, compute: Callable[[Any], T]) -> T:
+        """``compute(self)``, worked out once per snapshot (it never changes) and kept on it.
+
+        Kept on the instance rather than in a cache keyed by the snapshot: such a key is
+        hashed, field by field, at every look-up, and each reload of an unchanged contest
+        (every few seconds) is compared with the first one field by field as well.
+        """
+        kept: dict[Callable[[Any], Any], Any] = self.__dict__.setdefault("_derived", {})
+        try:
+            value: T = kept[compute]
+        except KeyError:
+            value = kept[compute] = compute(self)
+        return value
 
     def in_language(self, language: str) -> Self:
         """The same contest with its texts in ``language``: the second language's version of

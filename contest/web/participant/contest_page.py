@@ -4,7 +4,6 @@ official rules, and the organizer's preview of it."""
 from __future__ import annotations
 
 import textwrap
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,10 +30,9 @@ from contest.web.pages import contest_of, language_of, render, render_themed
 from rules import client_only_notice
 
 
-@lru_cache(maxsize=512)
 def rules_version(contest: ContestView) -> str:
-    """The version of the contest's official rules (snapshots are immutable: cached)."""
-    return computed_rules_version(contest)
+    """The version of the contest's official rules (kept on the snapshot: it never changes)."""
+    return contest.derived(computed_rules_version)
 
 
 def form_context(
