@@ -7,6 +7,7 @@ Written once so that the participant pages, the workspace and the API answer ali
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -104,6 +105,12 @@ def client_network(request: Request) -> str:
     """The client's network (/24 for IPv4, /48 for IPv6): rate limits and fraud signals key on
     it, never on the full address. Empty when the address is not an IP address."""
     host = request.client.host if request.client else ""
+    try:  # IPv4, the common case, without the ipaddress module: this runs at every entry
+        first, second, third, _ = socket.inet_pton(socket.AF_INET, host)
+    except OSError:
+        pass
+    else:
+        return f"{first}.{second}.{third}.0"
     try:
         address = ipaddress.ip_address(host)
     except ValueError:

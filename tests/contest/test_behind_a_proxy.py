@@ -4,17 +4,22 @@ IP address is refused rather than keyed to one shared, empty rate-limit bucket."
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine
+from starlette.requests import Request
 from starlette.testclient import TestClient
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from contest.app import create_app
 from contest.clock import FixedClock
 from contest.settings import Settings, SettingsError
+from contest.web.base import client_network
 
 
 @pytest.fixture
@@ -49,3 +54,21 @@ def test_the_trusted_proxies_are_checked_when_the_app_starts(tmp_path: Path) -> 
     assert uvicorns.trusted_proxies == ("192.0.2.10",)
     with pytest.raises(SettingsError, match="not an address or network: proxy.internal"):
         Settings.from_env(base | {"CONTEST_TRUSTED_PROXIES": "127.0.0.1,proxy.internal"})
+
+
+@given(
+    st.ip_addresses().map(str)
+    | st.builds(".".join, st.lists(st.text("0123456789x", max_size=4), min_size=1, max_size=5))
+    | st.text(max_size=12)
+)
+def test_the_network_kept_of_a_client_is_its_24_or_48_and_nothing_for_a_name(host: str) -> None:
+    """Rate limits and fraud signals key on the client's network, never its address."""
+    request = Request({"type": "http", "client": (host, 4242), "headers": []})
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        expected = ""
+    else:
+        prefix = 24 if address.version == 4 else 48
+        expected = str(ipaddress.ip_network(f"{host}/{prefix}", strict=False).network_address)
+    assert client_network(request) == expected
