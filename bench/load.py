@@ -84,6 +84,8 @@ class Stored:
 class LoadResult:
     wrk: WrkResult
     stored: Stored
+    # Confirmation e-mails already sent when wrk stopped (the rest go out after the load).
+    sent_during_load: int | None = None
 
 
 def free_port() -> int:
@@ -184,6 +186,24 @@ def run_wrk(base: str, token: str, prefix: str, load: Load, duration: float) -> 
         socket_errors=sum(int(fields[k]) for k in ("connect", "read", "write")),
         timeouts=int(fields["timeout"]),
     )
+
+
+def count_sent(database_url: str, prefix: str) -> int:
+    """Confirmation messages to the addresses ``prefix-...`` sent so far."""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.execute(
+                    sa.text(
+                        "SELECT count(*) FROM outboxmessage WHERE template = 'confirm'"
+                        " AND status = 'sent' AND recipient LIKE :pattern"
+                    ),
+                    {"pattern": f"{prefix}-%"},
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
 
 
 def count_stored(database_url: str, prefix: str) -> Stored:

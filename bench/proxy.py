@@ -67,7 +67,8 @@ def load_through_nginx(tmp: Path, load: Load, database_url: str) -> LoadResult:
         )
         token = _form_token(proxy.url, proxy.certificate)
         wrk = loads.measure(proxy.url, token, prefix, load)
-    return LoadResult(wrk, loads.count_stored(database_url, prefix))
+        sent = loads.count_sent(database_url, prefix)
+    return LoadResult(wrk, loads.count_stored(database_url, prefix), sent)
 
 
 @contextlib.contextmanager

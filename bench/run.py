@@ -105,11 +105,12 @@ def load_app(
     serve = [*contest, "serve", "--host", "127.0.0.1", "--port", str(port)]
     serve += ["--workers", str(workers)]
     say(f"  serving with {' '.join(serve[len(contest) - 1 :])}")
+    url = database_url or f"sqlite:///{data_dir / 'contest.db'}"
     with loads.serving(serve, env, port, tmp / f"{prefix}.log", "/healthz") as base:
         token = loads.form_token(base)
         wrk = loads.measure(base, token, prefix, load)
-    url = database_url or f"sqlite:///{data_dir / 'contest.db'}"
-    return LoadResult(wrk, loads.count_stored(url, prefix)), token
+        sent = loads.count_sent(url, prefix)
+    return LoadResult(wrk, loads.count_stored(url, prefix), sent), token
 
 
 def load_baseline(tmp: Path, load: Load, token: str) -> LoadResult:
@@ -128,10 +129,13 @@ def load_baseline(tmp: Path, load: Load, token: str) -> LoadResult:
 def lost_line(result: LoadResult) -> str:
     s = result.stored
     consents = "no consent records" if s.consents is None else f"consent records: {s.consents:,}"
-    return (
+    line = (
         f"2xx answers: {result.wrk.ok:,}, entries: {s.entries:,}, {consents}, "
         f"outbox messages: {s.outbox:,}"
     )
+    if result.sent_during_load is not None:
+        line += f" ({result.sent_during_load:,} sent by the end of the load)"
+    return line
 
 
 def _stored_cell(result: LoadResult, consents_per_entry: int | None) -> str:

@@ -110,10 +110,11 @@ def measure_processes(tmp: Path, load: Load, processes: int) -> Run:
             before = [cpu_seconds(pid) for pid in (app, database, worker)]
             wrk = loads.run_wrk(base, token, prefix, load, load.duration)
             after = [cpu_seconds(pid) for pid in (app, database, worker)]
+            sent = loads.count_sent(url, prefix)
         stored = loads.count_stored(url, prefix)
     entries = max(stored.entries, 1)
     per_entry = [1000 * (b - a) / entries for a, b in zip(before, after, strict=True)]
-    return Run(processes, LoadResult(wrk, stored), *per_entry)
+    return Run(processes, LoadResult(wrk, stored, sent), *per_entry)
 
 
 def _serving_pid(port: int) -> int:
