@@ -84,8 +84,9 @@ class Stored:
 class LoadResult:
     wrk: WrkResult
     stored: Stored
-    # Confirmation e-mails already sent when wrk stopped (the rest go out after the load).
-    sent_during_load: int | None = None
+    # Confirmation e-mails sent, and queued, when wrk stopped (warm-up included): the rest go
+    # out after the load.
+    mail_at_end: tuple[int, int] | None = None
 
 
 def free_port() -> int:
@@ -188,20 +189,20 @@ def run_wrk(base: str, token: str, prefix: str, load: Load, duration: float) -> 
     )
 
 
-def count_sent(database_url: str, prefix: str) -> int:
-    """Confirmation messages to the addresses ``prefix-...`` sent so far."""
+def count_sent(database_url: str, prefix: str) -> tuple[int, int]:
+    """Confirmation messages sent so far, and queued in all, to the addresses of the run
+    ``prefix`` and of its warm-up (which come first in the outbox)."""
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as connection:
-            return int(
-                connection.execute(
-                    sa.text(
-                        "SELECT count(*) FROM outboxmessage WHERE template = 'confirm'"
-                        " AND status = 'sent' AND recipient LIKE :pattern"
-                    ),
-                    {"pattern": f"{prefix}-%"},
-                ).scalar_one()
-            )
+            row = connection.execute(
+                sa.text(
+                    "SELECT count(*) FILTER (WHERE status = 'sent'), count(*) FROM outboxmessage"
+                    " WHERE template = 'confirm' AND (recipient LIKE :run OR recipient LIKE :warm)"
+                ),
+                {"run": f"{prefix}-%", "warm": f"warm{prefix}-%"},
+            ).one()
+            return int(row[0]), int(row[1])
     finally:
         engine.dispose()
 

@@ -98,7 +98,7 @@ What each figure means:
   counts as success. The app's process also sends the confirmation e-mails meanwhile
   (written as `.eml` files: `CONTEST_SMTP_URL` unset, `CONTEST_MAIL_FILES=yes`), as far as
   the database's write lock lets it: "Nothing lost" says how many were sent by the end of the
-  load; the others go out after it.
+  load (the warm-up's first, in the order they were queued); the others go out after it.
 - **Baseline** of the entry figures: `bench/baseline.py`, a bare Starlette app served by
   uvicorn the same way (one worker) that parses the same form and inserts one entry row and
   one outbox row with `sqlite3` in WAL mode, one transaction per request, same wrk settings.

@@ -133,8 +133,9 @@ def lost_line(result: LoadResult) -> str:
         f"2xx answers: {result.wrk.ok:,}, entries: {s.entries:,}, {consents}, "
         f"outbox messages: {s.outbox:,}"
     )
-    if result.sent_during_load is not None:
-        line += f" ({result.sent_during_load:,} sent by the end of the load)"
+    if result.mail_at_end is not None:
+        sent, queued = result.mail_at_end
+        line += f"; confirmations sent by the end of the load: {sent:,} of {queued:,} (warm-up too)"
     return line
 
 

@@ -162,7 +162,7 @@ def measure_postgresql(tmp: Path, load: Load) -> Group:
                 f"PostgreSQL {run.database_ms:.2f} ms, worker {run.worker_ms:.2f} ms "
                 f"(total {cpu:.2f} ms)",
                 f"{one:,.0f}/s (1 process)" if run.processes > 1 else "—",
-                f"{run.result.wrk.rate / one:.2f}×" if run.processes > 1 else "—",
+                f"{run.result.wrk.rate / one:.2f}×" if run.processes > 1 and one else "—",
                 command(NAME),
             )
         )
