@@ -103,6 +103,12 @@ class MessageBuilder:
         self.signer = signer
         self.contests = ContestCache(engine)
         self._campaign_texts: dict[tuple[int, str], campaigns.CampaignMessage] = {}
+        # Each organizer's verified sending address, read once per batch of messages.
+        self._own_addresses: dict[int, str | None] = {}
+
+    def new_batch(self) -> None:
+        """Forgets what was read for the previous batch (a domain verified since counts)."""
+        self._own_addresses.clear()
 
     # template -> (token purpose, payload key, path of the confirmation link under /c/{slug}/)
     LINKS = {
@@ -298,8 +304,12 @@ class MessageBuilder:
         organizer_id = getattr(contest, "organizer_id", None)
         own = None
         if isinstance(organizer_id, int):
-            with self.engine.connect() as connection:
-                own = sendingdomains.verified_address(connection, organizer_id)
+            if organizer_id in self._own_addresses:
+                own = self._own_addresses[organizer_id]
+            else:
+                with self.engine.connect() as connection:
+                    own = sendingdomains.verified_address(connection, organizer_id)
+                self._own_addresses[organizer_id] = own
         if not name:
             return own or self.settings.mail_from
         return formataddr((name, own or parseaddr(self.settings.mail_from)[1]))
@@ -612,6 +622,7 @@ class Sender:
             items = outbox.claim_due(self.engine, self.clock())
             if not items:
                 return sent
+            self.builder.new_batch()
             for index, item in enumerate(items):
                 stopping = stop is not None and stop.is_set()
                 if stopping or not outbox.may_start(item, self.clock()):
