@@ -6,8 +6,6 @@ Written once so that the participant pages, the workspace and the API answer ali
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +30,7 @@ from contest.settings import Settings
 from contest.templating import Templates
 from contest.tokens import Signer
 from contest.transactions import in_session, in_write_session
+from contest.web.security import network_of
 from contest.writer import EntryWriter
 from rules import Refusal
 
@@ -104,19 +103,7 @@ def redirect(request: Request, name: str, **params: Any) -> Response:
 def client_network(request: Request) -> str:
     """The client's network (/24 for IPv4, /48 for IPv6): rate limits and fraud signals key on
     it, never on the full address. Empty when the address is not an IP address."""
-    host = request.client.host if request.client else ""
-    try:  # IPv4, the common case, without the ipaddress module: this runs at every entry
-        first, second, third, _ = socket.inet_pton(socket.AF_INET, host)
-    except OSError:
-        pass
-    else:
-        return f"{first}.{second}.{third}.0"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return ""
-    prefix = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{host}/{prefix}", strict=False).network_address)
+    return network_of(request.client.host if request.client else "")
 
 
 # The HTTP status of each refusal code; any other refusal conflicts with the current state.

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 from starlette.requests import Request
@@ -61,6 +61,7 @@ def test_the_trusted_proxies_are_checked_when_the_app_starts(tmp_path: Path) -> 
     | st.builds(".".join, st.lists(st.text("0123456789x", max_size=4), min_size=1, max_size=5))
     | st.text(max_size=12)
 )
+@example("10.0.0.1\x00")  # a NUL in the text: not an address, not an error
 def test_the_network_kept_of_a_client_is_its_24_or_48_and_nothing_for_a_name(host: str) -> None:
     """Rate limits and fraud signals key on the client's network, never its address."""
     request = Request({"type": "http", "client": (host, 4242), "headers": []})
