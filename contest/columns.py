@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -20,6 +21,22 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(UTC).replace(tzinfo=None)
+
+    def bind_processor(self, dialect: sa.Dialect) -> Callable[[datetime | None], object] | None:
+        """On SQLite, the text SQLAlchemy would store ("2026-12-04 15:30:00.000000"), written by
+        ``datetime.isoformat`` in C rather than through two Python steps: the entry writer
+        binds several timestamps per entry."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            return value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]  # no "+00:00"
+
+        return process
 
     def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         if value is None:

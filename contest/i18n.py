@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -55,6 +55,12 @@ def from_accept_language(header: str | None, offered: Collection[str]) -> str | 
     weights, then its order), or None. ``fr-CA`` counts for ``fr``; ``q=0`` means "not this"."""
     if not header:
         return None
+    return _preferred(header[:1000], tuple(offered))
+
+
+@lru_cache(maxsize=512)
+def _preferred(header: str, offered: tuple[str, ...]) -> str | None:
+    """Cached: browsers send a handful of distinct headers, read again at every page."""
     ranked: list[tuple[float, int, str]] = []
     for index, part in enumerate(header.split(",")[:20]):
         tag, _, params = part.strip().partition(";")

@@ -48,6 +48,9 @@ from contest.web.participant.results import (
 __all__ = ["form_context", "preview", "routes"]
 
 routes = [
+    # The busiest two first: the router tries each route in turn.
+    Route("/c/{slug}", contest_page, name="contest", methods=["GET"]),
+    Route("/c/{slug}/entries", enter, name="enter", methods=["POST"]),
     Route("/c/{slug}/claim/{token}", claim_prize, name="claim", methods=["GET", "POST"]),
     Route("/c/{slug}/draw.json", draw_record, name="draw_record", methods=["GET"]),
     Route(
@@ -60,8 +63,6 @@ routes = [
     Route("/c/{slug}/me/{token}/data.json", my_data, name="my_data", methods=["GET"]),
     Route("/c/{slug}/me/{token}/erase", erase_me, name="erase_me", methods=["GET", "POST"]),
     Route("/c/{slug}/me/{token}/consents", my_consents, name="my_consents", methods=["POST"]),
-    Route("/c/{slug}", contest_page, name="contest", methods=["GET"]),
-    Route("/c/{slug}/entries", enter, name="enter", methods=["POST"]),
     Route("/c/{slug}/started", form_started, name="started", methods=["POST"]),
     Route("/c/{slug}/challenge", challenge.challenge, name="challenge", methods=["GET"]),
     Route("/c/{slug}/entered", entered, name="entered", methods=["GET"]),

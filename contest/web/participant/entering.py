@@ -68,12 +68,28 @@ URLENCODED = "application/x-www-form-urlencoded"
 
 @dataclass(frozen=True)
 class Typed:
-    """The form as the person sent it, to show it again when it is not taken."""
+    """The form as the person sent it, to show it again when it is not taken: its fields are
+    only gathered then (:attr:`values`, :attr:`ticked`), most entries are taken."""
 
     language: str
-    values: dict[str, str]
-    ticked: frozenset[str]
     came_from: sharing.Attribution
+    data: dict[str, list[str]]
+    questions: tuple[str, ...]
+
+    @property
+    def values(self) -> dict[str, str]:
+        data = self.data
+        # A question's answers, one per line (check boxes send several), to tick them again.
+        answered = {name: "\n".join(data.get(name, ()))[:500] for name in self.questions}
+        return {
+            k: v[0][:300]
+            for k, v in data.items()
+            if k in CATALOGUE or k in ("email", CONTEST_ANSWER, TIEBREAKER)
+        } | answered
+
+    @property
+    def ticked(self) -> frozenset[str]:
+        return frozenset(k.removeprefix("consent_") for k in self.data if k.startswith("consent_"))
 
 
 async def enter(request: Request) -> Response:
@@ -162,7 +178,14 @@ def field_value(data: dict[str, list[str]], name: str) -> str:
     return (data.get(name) or [""])[0]
 
 
-def entry_context(request: Request, contest: ContestView, language: str) -> EntryContext:
+def entry_context(
+    request: Request,
+    contest: ContestView,
+    language: str,
+    *,
+    referrer_code: str | None = None,
+    source: str = "direct",
+) -> EntryContext:
     """What the entry records of the request: when, where from, in which language."""
     settings = state_of(request).settings
     return EntryContext(
@@ -170,9 +193,10 @@ def entry_context(request: Request, contest: ContestView, language: str) -> Entr
         language=language,
         rules_version=rules_version(contest),
         page_url=f"{settings.base_url}/c/{contest.slug}",  # the public address, as shown
-        source="direct",
+        source=source,
         ip_truncated=client_network(request),
         user_agent=request.headers.get("user-agent", "")[:300],
+        referrer_code=referrer_code,
         limits=EntryLimits(settings.entry_limit_per_network, settings.entry_limit_per_address),
     )
 
@@ -211,8 +235,10 @@ async def _read(
             for name, (message, params) in problems.errors.items()
         }
         return _form_again(request, contest, typed, 422, errors=errors)
-    context = replace(
-        entry_context(request, contest, typed.language),
+    context = entry_context(
+        request,
+        contest,
+        typed.language,
         referrer_code=sharing.referral_code(request, contest, typed.came_from.ref),
         source=sharing.source_of(request, contest, typed.came_from.src, None),
     )
@@ -228,22 +254,13 @@ async def _read(
 
 
 def _typed(request: Request, contest: ContestView, data: dict[str, list[str]]) -> Typed:
-    # A question's answers, one per line (check boxes send several), to tick them again.
-    answered = {
-        q.field_name: "\n".join(data.get(q.field_name, ()))[:500] for q in contest.questions
-    }
     return Typed(
         language=language_of(request, contest, field_value(data, "lang")),
-        values={
-            k: v[0][:300]
-            for k, v in data.items()
-            if k in CATALOGUE or k in ("email", CONTEST_ANSWER, TIEBREAKER)
-        }
-        | answered,
-        ticked=frozenset(k.removeprefix("consent_") for k in data if k.startswith("consent_")),
         came_from=sharing.Attribution(
             ref=field_value(data, "ref")[:300], src=field_value(data, "src")[:300]
         ),
+        data=data,
+        questions=tuple(q.field_name for q in contest.questions),
     )
 
 
