@@ -120,13 +120,13 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, timeout: 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited ({process.returncode}):\n{_tail(log)}")
+            raise RuntimeError(f"the server exited ({process.returncode}):\n{tail(log)}")
         with contextlib.suppress(OSError):
             with urllib.request.urlopen(url, timeout=5) as answer:
                 if answer.status == 200:
                     return
         time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer {url} within {timeout:g} s:\n{_tail(log)}")
+    raise RuntimeError(f"the server did not answer {url} within {timeout:g} s:\n{tail(log)}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -140,7 +140,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _tail(log: Path, lines: int = 30) -> str:
+def tail(log: Path, lines: int = 30) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 

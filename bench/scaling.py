@@ -105,7 +105,7 @@ def measure_processes(tmp: Path, load: Load, processes: int) -> Run:
             token = loads.form_token(base)
             if load.warmup > 0:
                 loads.run_wrk(base, token, f"warm{prefix}", load, load.warmup)
-            app = _serving_pid(port)
+            app = _serving_pid(port, log)
             database = postmaster(url)
             before = [cpu_seconds(pid) for pid in (app, database, worker)]
             wrk = loads.run_wrk(base, token, prefix, load, load.duration)
@@ -117,8 +117,10 @@ def measure_processes(tmp: Path, load: Load, processes: int) -> Run:
     return Run(processes, LoadResult(wrk, stored, sent), *per_entry)
 
 
-def _serving_pid(port: int) -> int:
-    """The `contest serve` process listening on ``port`` (uvicorn's workers are its children)."""
+def _serving_pid(port: int, log: Path) -> int:
+    """The `contest serve` process listening on ``port`` (uvicorn's workers are its children);
+    when there is none, the error quotes the end of its ``log`` (the bench's folder is gone
+    once the run ends)."""
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -127,7 +129,10 @@ def _serving_pid(port: int) -> int:
             if b"serve" in argv and str(port).encode() in argv:
                 return int(name)
     found = subprocess.run(["pgrep", "-af", str(port)], capture_output=True, text=True).stdout
-    raise RuntimeError(f"no contest serve on port {port}: {found}")
+    raise RuntimeError(
+        f"no contest serve on port {port} ({found.strip() or 'no process names it'}); "
+        f"the end of its log:\n{loads.tail(log)}"
+    )
 
 
 def measure_postgresql(tmp: Path, load: Load) -> Group:
