@@ -76,12 +76,49 @@ class HeaderClasses(HeaderRegistry):
 
 
 HEADERS = HeaderClasses()
+# The headers the builder writes itself (the MIME ones are set by the email package).
+VERBATIM = frozenset(
+    {
+        "auto-submitted",
+        "date",
+        "from",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+        "message-id",
+        "reply-to",
+        "subject",
+        "to",
+    }
+)
+LONGEST_LINE = 998  # RFC 5322, CRLF aside
+
+
+class MailPolicy(email.policy.EmailPolicy):
+    """``email.policy.SMTP`` that keeps the builder's own headers as the text it gives when
+    that text is printable ASCII on one line (addresses and names already encoded by
+    ``formataddr``): it goes out as given, rather than parsed into a header object and folded
+    again, which was a third of a message's making. Anything else (a subject with accents, a
+    line break) is parsed as before: encoded words, and header injection refused. Reading a
+    header back (``message["To"]``) still gives the parsed header."""
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if (
+            isinstance(value, str)
+            and name.lower() in VERBATIM
+            and value.isascii()
+            and value.isprintable()
+            and len(name) + 2 + len(value) <= LONGEST_LINE
+        ):
+            return name, value
+        return super().header_store_parse(name, value)
+
+
 # SMTP line endings; long headers (List-Unsubscribe URLs) are never folded into encoded words.
-MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998, header_factory=HEADERS)
+MAIL_POLICY = MailPolicy(linesep="\r\n", max_line_length=LONGEST_LINE, header_factory=HEADERS)
 # What the bodies are encoded under: 7-bit safe (quoted-printable or base64 for any text that
 # is not plain ASCII) in lines of at most 78 characters, so that no relay has to convert them
 # (which would break their DKIM signature) and no receiver needs 8BITMIME.
-BODY_POLICY = email.policy.SMTP.clone(cte_type="7bit", header_factory=HEADERS)
+BODY_POLICY = MailPolicy(linesep="\r\n", cte_type="7bit", header_factory=HEADERS)
 # With an address that is not ASCII (SMTPUTF8): headers in UTF-8.
 INTERNATIONAL_POLICY = MAIL_POLICY.clone(utf8=True)
 
@@ -427,17 +464,18 @@ class Delivery:
         self._used_at = 0.0
 
     def __call__(self, message: EmailMessage, key: str) -> None:
-        international = _international(message)
+        sender, recipients = _envelope(message)
+        international = not all(address.isascii() for address in (sender, *recipients))
         raw = self.wire_bytes(message, international)
         if self.settings.smtp_url is None:
             self._write_eml(raw, key)
         else:
-            self._send_smtp(message, raw, international)
+            self._send_smtp(sender, recipients, raw, international)
 
     def wire_bytes(self, message: EmailMessage, international: bool = False) -> bytes:
         """The message as it goes out (CRLF line ends), signed when a key is found."""
         raw = message.as_bytes(policy=INTERNATIONAL_POLICY if international else MAIL_POLICY)
-        domain = parseaddr(str(message.get("From", "")))[1].rpartition("@")[2].lower()
+        domain = parseaddr(next(iter(_stored(message, "From")), ""))[1].rpartition("@")[2].lower()
         found = self.keys(domain) if self.keys is not None and domain else None
         if found is None:
             return raw
@@ -461,8 +499,9 @@ class Delivery:
         os.replace(temporary, target)
         (index / name).write_text(target.name)
 
-    def _send_smtp(self, message: EmailMessage, raw: bytes, international: bool) -> None:
-        sender, recipients = _envelope(message)
+    def _send_smtp(
+        self, sender: str, recipients: list[str], raw: bytes, international: bool
+    ) -> None:
         try:
             self._send_on(self._session(), sender, recipients, raw, international)
         except (smtplib.SMTPServerDisconnected, ConnectionError):
@@ -544,16 +583,17 @@ class Delivery:
 
 
 def _envelope(message: EmailMessage) -> tuple[str, list[str]]:
-    """MAIL FROM (the From address) and RCPT TO (every To and Cc address)."""
-    sender = parseaddr(str(message.get("Sender") or message.get("From", "")))[1]
-    fields = [str(value) for name in ("To", "Cc") for value in message.get_all(name, [])]
+    """MAIL FROM (the Sender, else the From address) and RCPT TO (every To and Cc address)."""
+    sender = parseaddr(next(iter(_stored(message, "Sender") + _stored(message, "From")), ""))[1]
+    fields = _stored(message, "To") + _stored(message, "Cc")
     return sender, [address for _name, address in getaddresses(fields) if address]
 
 
-def _international(message: EmailMessage) -> bool:
-    """Whether an address of the message is not ASCII (it then needs SMTPUTF8)."""
-    sender, recipients = _envelope(message)
-    return not all(address.isascii() for address in (sender, *recipients))
+def _stored(message: EmailMessage, name: str) -> list[str]:
+    """The values of the header ``name`` as text, read as stored: ``message[name]`` would parse
+    each again (:class:`MailPolicy` keeps the builder's ASCII headers as given)."""
+    wanted = name.lower()
+    return [str(value) for key, value in message.raw_items() if key.lower() == wanted]
 
 
 def forget_copies(folder: Path, address: str) -> int:
