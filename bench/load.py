@@ -14,6 +14,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
@@ -130,7 +131,8 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, timeout: 
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
+    if process.poll() is not None:  # it should not have: say how it ended
+        sys.stderr.write(f"  the server (pid {process.pid}) had exited: {process.returncode}\n")
         return
     process.send_signal(signal.SIGTERM)
     try:

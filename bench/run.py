@@ -86,6 +86,7 @@ def app_environment(data_dir: Path, port: int, database_url: str | None) -> dict
         CONTEST_MAIL_FILES="yes",  # the confirmation mails written as files, not sent
         CONTEST_SECRET_KEY=secrets.token_urlsafe(48),
         CONTEST_BASE_URL=f"http://127.0.0.1:{port}",
+        PYTHONFAULTHANDLER="1",  # a crash in C code leaves its stack in the server's log
     )
     if database_url is not None:
         env["CONTEST_DATABASE_URL"] = database_url
