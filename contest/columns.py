@@ -16,11 +16,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        return None if value is None else _in_utc(value).replace(tzinfo=None)
 
     def bind_processor(self, dialect: sa.Dialect) -> Callable[[datetime | None], object] | None:
         """On SQLite, the text SQLAlchemy would store ("2026-12-04 15:30:00.000000"), written by
@@ -32,9 +28,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTC column")
-            return value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]  # no "+00:00"
+            return _in_utc(value).isoformat(" ", "microseconds")[:-6]  # without "+00:00"
 
         return process
 
@@ -42,6 +36,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def _in_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC)
 
 
 def utcnow() -> datetime:

@@ -475,7 +475,7 @@ class Delivery:
     def wire_bytes(self, message: EmailMessage, international: bool = False) -> bytes:
         """The message as it goes out (CRLF line ends), signed when a key is found."""
         raw = message.as_bytes(policy=INTERNATIONAL_POLICY if international else MAIL_POLICY)
-        domain = parseaddr(next(iter(_stored(message, "From")), ""))[1].rpartition("@")[2].lower()
+        domain = parseaddr(_first_stored(message, "From"))[1].rpartition("@")[2].lower()
         found = self.keys(domain) if self.keys is not None and domain else None
         if found is None:
             return raw
@@ -584,9 +584,14 @@ class Delivery:
 
 def _envelope(message: EmailMessage) -> tuple[str, list[str]]:
     """MAIL FROM (the Sender, else the From address) and RCPT TO (every To and Cc address)."""
-    sender = parseaddr(next(iter(_stored(message, "Sender") + _stored(message, "From")), ""))[1]
+    sender = parseaddr(_first_stored(message, "Sender", "From"))[1]
     fields = _stored(message, "To") + _stored(message, "Cc")
     return sender, [address for _name, address in getaddresses(fields) if address]
+
+
+def _first_stored(message: EmailMessage, *names: str) -> str:
+    """The first non-empty value among the headers ``names``, in that order, or ""."""
+    return next((value for name in names for value in _stored(message, name) if value), "")
 
 
 def _stored(message: EmailMessage, name: str) -> list[str]:

@@ -68,28 +68,12 @@ URLENCODED = "application/x-www-form-urlencoded"
 
 @dataclass(frozen=True)
 class Typed:
-    """The form as the person sent it, to show it again when it is not taken: its fields are
-    only gathered then (:attr:`values`, :attr:`ticked`), most entries are taken."""
+    """The form as the person sent it, to show it again when it is not taken (its fields are
+    gathered then, by :func:`_form_again`: most entries are taken)."""
 
     language: str
     came_from: sharing.Attribution
     data: dict[str, list[str]]
-    questions: tuple[str, ...]
-
-    @property
-    def values(self) -> dict[str, str]:
-        data = self.data
-        # A question's answers, one per line (check boxes send several), to tick them again.
-        answered = {name: "\n".join(data.get(name, ()))[:500] for name in self.questions}
-        return {
-            k: v[0][:300]
-            for k, v in data.items()
-            if k in CATALOGUE or k in ("email", CONTEST_ANSWER, TIEBREAKER)
-        } | answered
-
-    @property
-    def ticked(self) -> frozenset[str]:
-        return frozenset(k.removeprefix("consent_") for k in self.data if k.startswith("consent_"))
 
 
 async def enter(request: Request) -> Response:
@@ -260,7 +244,6 @@ def _typed(request: Request, contest: ContestView, data: dict[str, list[str]]) -
             ref=field_value(data, "ref")[:300], src=field_value(data, "src")[:300]
         ),
         data=data,
-        questions=tuple(q.field_name for q in contest.questions),
     )
 
 
@@ -342,13 +325,23 @@ def _unreadable(request: Request, contest: ContestView) -> Response:
 def _form_again(
     request: Request, contest: ContestView, typed: Typed, status: int, **form: Any
 ) -> Response:
+    data = typed.data
+    # A question's answers, one per line (check boxes send several), to tick them again.
+    answered = {
+        q.field_name: "\n".join(data.get(q.field_name, ()))[:500] for q in contest.questions
+    }
+    values = {
+        k: v[0][:300]
+        for k, v in data.items()
+        if k in CATALOGUE or k in ("email", CONTEST_ANSWER, TIEBREAKER)
+    }
     return _form_response(
         request,
         contest,
         typed.language,
         status,
-        values=typed.values,
-        ticked=typed.ticked,
+        values=values | answered,
+        ticked=frozenset(k.removeprefix("consent_") for k in data if k.startswith("consent_")),
         came_from=typed.came_from,
         **form,
     )
