@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
+import select
 import signal
 import sys
 import threading
@@ -562,12 +564,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `contest rules list | head` ends quietly
+    # SIGPIPE stays ignored, as Python sets it: a client or an SMTP server hanging up in the
+    # middle of an answer must fail that one connection, not end `contest serve` or the worker
+    # without a word. A reader of our output that stops early is met here instead.
     logs.configure()
     args = build_parser().parse_args(argv)
     act_as("cli")  # the audit log's name for what the command line does
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        if not _stdout_gone():
+            raise
+        # `contest rules list | head`: the reader has what it wanted; end quietly, and keep
+        # the interpreter's last flush from complaining about the same pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return result
+
+
+def _stdout_gone() -> bool:
+    """Whether our standard output is a pipe whose reader has closed it (poll says POLLERR)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError):
+        return False
 
 
 if __name__ == "__main__":
