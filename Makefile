@@ -49,26 +49,29 @@ system-deps:
 TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 
 # system-deps first: npm, which fetches htmx and the widget, may be what it installs.
+# Each test runs once, in one of two legs: the browser, PostgreSQL and API-fuzzing tests at
+# today's date, then every other test (SQLite) with the clock 400 days ahead (test-future).
 test: system-deps $(STAMP) $(HTMX) $(ALTCHA) $(CHECKERS)
-	$(BIN)/pytest -n $(TEST_JOBS) --dist loadfile
+	$(BIN)/pytest -n $(TEST_JOBS) --dist loadfile -k "$(TODAY_LEG)"
 	@$(MAKE) --no-print-directory test-future
 
-# The date-bomb leg: the suite again with the machine's clock 400 days ahead (libfaketime), so
-# that a test or a code path reading today's date instead of the injected clock fails now, not
-# on the day the calendar gets there (a few minutes). SQLite only: the PostgreSQL variants go
-# through the same date logic. No browser tests: Chromium would run preloaded too, for minutes
-# more. The reliability tests stay: the `contest serve` they start inherits the faked clock.
-# The monotonic clock is shifted as well: with FAKETIME_DONT_FAKE_MONOTONIC=1, libfaketime
-# 0.9.10 (Debian 12) makes every time.sleep() fail with EINVAL. The API's contract fuzzing
-# (schemathesis, tests/contest/test_api.py) stays in the main leg: under libfaketime its
-# stateful phase's threads stall past the test timeout, and it reads no date of its own.
+# The date-bomb leg: the machine's clock 400 days ahead (libfaketime), so that a test or a code
+# path reading today's date instead of the injected clock fails now, not on the day the
+# calendar gets there. It takes the SQLite variants: the PostgreSQL ones, at today's date, go
+# through the same date logic, so each test runs once and the date logic at both dates. No
+# browser tests: Chromium would run preloaded too, for minutes more. The reliability tests
+# stay: the `contest serve` they start inherits the faked clock. The monotonic clock is
+# shifted as well: with FAKETIME_DONT_FAKE_MONOTONIC=1, libfaketime 0.9.10 (Debian 12) makes
+# every time.sleep() fail with EINVAL. The API's contract fuzzing (schemathesis,
+# tests/contest/test_api.py) runs at today's date: under libfaketime its stateful phase's
+# threads stall past the test timeout, and it reads no date of its own.
+TODAY_LEG = browser or postgresql or openapi_document
 FAKETIME_LIB = $(firstword $(wildcard /usr/lib/*/faketime/libfaketime.so.1))
 
 test-future: system-deps $(STAMP) $(HTMX) $(ALTCHA) $(CHECKERS)
 	@test -n "$(FAKETIME_LIB)" || { echo "libfaketime not found: apt-get install faketime" >&2; exit 1; }
 	LD_PRELOAD=$(FAKETIME_LIB) FAKETIME=+400d \
-		$(BIN)/pytest -n $(TEST_JOBS) --dist loadfile -m "not browser" \
-			-k "not postgresql and not openapi_document"
+		$(BIN)/pytest -n $(TEST_JOBS) --dist loadfile -k "not ($(TODAY_LEG))"
 
 # Measures entries (SQLite and PostgreSQL, against a bare baseline), the draw, the lead export
 # and the client import on this machine, and writes BENCHMARKS.md (a few minutes).
