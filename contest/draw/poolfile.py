@@ -12,7 +12,9 @@ and weights only: no personal data.
 from __future__ import annotations
 
 import hashlib
+import queue
 import tempfile
+import threading
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import IO
@@ -31,25 +33,48 @@ class PoolFile:
     """Collects the pool file's bytes as the pool is frozen, gzip-compressed on disk.
 
     Compressed at level 1: the tickets are random, so a higher level saves little (a few
-    percent) and costs twice the time of the whole freeze's hashing."""
+    percent) and costs twice the time of the whole freeze's hashing. Compressed by a thread
+    of its own, a few writes behind: zlib works outside the GIL, so the compression overlaps
+    the hashing of the next entries instead of adding to it."""
 
     def __init__(self) -> None:
         self._file: IO[bytes] = tempfile.TemporaryFile()
         self._compressor = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip
+        self._pending: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._compress, name="pool-file", daemon=True)
+        self._thread.start()
         self.lines = 0
+
+    def _compress(self) -> None:
+        while (data := self._pending.get()) is not None:
+            if self._failure is None:
+                try:
+                    self._file.write(self._compressor.compress(data))
+                except BaseException as exc:  # a full disk: raised by ``parts``
+                    self._failure = exc
 
     def write(self, data: bytes) -> None:
         """Appends pool lines (whole lines)."""
-        self._file.write(self._compressor.compress(data))
+        self._pending.put(data)
         self.lines += data.count(b"\n")
+
+    def _finish(self) -> None:
+        if self._thread.is_alive():
+            self._pending.put(None)
+            self._thread.join()
 
     def discard(self) -> None:
         """Drops what is left of the file (once stored, or when another process froze the
         pool meanwhile); harmless twice."""
+        self._finish()
         self._file.close()
 
     def parts(self) -> Iterator[bytes]:
         """The gzip bytes in parts of ``PART_BYTES``; call once, after the iteration."""
+        self._finish()
+        if self._failure is not None:
+            raise self._failure
         self._file.write(self._compressor.flush())
         self._file.seek(0)
         while part := self._file.read(PART_BYTES):

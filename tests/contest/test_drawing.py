@@ -460,3 +460,29 @@ def test_a_contest_published_before_its_opening_is_drawn_once_its_dates_have_pas
     when it has closed (ALL-DRAW-POOL-1), not the status."""
     execute(engine, sa.text("UPDATE contest SET status = 'scheduled' WHERE slug = 'demo-closed'"))
     assert draw(engine, clock).created
+
+
+def test_a_full_disk_while_the_pool_file_is_written_freezes_and_draws_nothing(
+    engine: Engine, client: Any, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool file is compressed by a thread of its own: an error there (no space left)
+    still reaches the draw, which then keeps nothing; once space is back, it draws."""
+
+    class FullDisk:
+        def write(self, data: bytes) -> int:
+            raise OSError(28, "No space left on device")
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(poolfile.tempfile, "TemporaryFile", FullDisk)
+    with pytest.raises(OSError, match="No space left"):
+        draw(engine, clock)
+    assert scalar(engine, "SELECT count(*) FROM poolfreeze") == 0
+    assert scalar(engine, "SELECT count(*) FROM drawrecord") == 0
+    assert client.get("/c/demo-closed/pool.tsv").status_code == 404
+
+    monkeypatch.undo()
+    record = draw(engine, clock).record
+    frozen = client.get("/c/demo-closed/pool.tsv")
+    assert hashlib.sha256(frozen.content).hexdigest() == record.pool.digest
