@@ -41,7 +41,10 @@ def flooded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             for n in range(RATE_ON):
                 data = {"form_token": token, "email": f"bot{n}@example.org", "accept_rules": "on"}
                 assert client.post("/c/demo/entries", data=data).status_code in (200, 303)
-            # The guard judges the traffic again every few seconds (botguard.RECHECK).
+            # The guard judges the traffic again every few seconds (botguard.RECHECK): its
+            # stored decision is made old, so that the next look (once this process's copy of
+            # it expires, a third of that) judges the flood.
+            server.execute("UPDATE challengestate SET checked_at = '2000-01-01 00:00:00.000000'")
             deadline = time.monotonic() + botguard.RECHECK.total_seconds() + 15
             while "<altcha-widget" not in client.get("/c/demo").text:
                 assert time.monotonic() < deadline, "the challenge did not turn on"
