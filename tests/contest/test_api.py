@@ -176,6 +176,14 @@ BEYOND_THE_SCHEMA = {
 }
 
 
+# Operations that read what a contest gets later, not when it is created: schemathesis links
+# them to the contest's creation and would expect them there at once. Their 404 until then is
+# documented, and tested for itself (test_draws_run_once_and_read_through_the_api).
+NOT_THERE_YET = {
+    "readDraw": "a contest has no draw record until it is drawn: 404 not_drawn",
+}
+
+
 def schemathesis_failures(client: TestClient, bearer: dict[str, str]) -> list[str]:
     """Every check schemathesis has, in all its phases (examples, coverage, fuzzing with
     valid and invalid data, stateful sequences): the failures found, one line each."""
@@ -190,7 +198,11 @@ def schemathesis_failures(client: TestClient, bearer: dict[str, str]) -> list[st
                 {
                     "include-operation-id": sorted(BEYOND_THE_SCHEMA),
                     "checks": {"positive_data_acceptance": {"enabled": False}},
-                }
+                },
+                {
+                    "include-operation-id": sorted(NOT_THERE_YET),
+                    "checks": {"ensure_resource_availability": {"enabled": False}},
+                },
             ],
         }
     )
