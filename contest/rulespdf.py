@@ -14,6 +14,7 @@ as its unaccented base letter, or "?".
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import unicodedata
 from collections.abc import Sequence
@@ -73,7 +74,21 @@ def render(
 ) -> bytes:
     """The PDF of one version of the rules: for each language, its title and sections; every
     page's footer carries the version (the SHA-256 of the rules' text). Deterministic: the same
-    arguments give the same bytes (the creation date is the publication)."""
+    arguments give the same bytes (the creation date is the publication), so the last few are
+    kept: laying out a page of rules takes tens of milliseconds, and a version stored before
+    PDFs were kept is rendered again at each download."""
+    languages = tuple((language, tuple(sections)) for language, sections in by_language)
+    return _rendered(title, languages, version, published_at, timezone)
+
+
+@functools.lru_cache(maxsize=16)
+def _rendered(
+    title: str,
+    by_language: tuple[tuple[str, tuple[Section, ...]], ...],
+    version: str,
+    published_at: datetime,
+    timezone: str,
+) -> bytes:
     document = _RulesDocument(f"Version {version}")
     document.set_creation_date(published_at)
     document.set_title(printable(title))
