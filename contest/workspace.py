@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import httpx
 from sqlalchemy import Engine, case
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, col, func, select
 
 from contest import botguard, configuration, dashboard
@@ -210,19 +211,25 @@ _BESIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dashboard")
 def _beside(session: Session, figures: Callable[..., T], *args: Any) -> Callable[[], T]:
     """``figures(connection, *args)`` on a connection of its own in another thread, started
     now; call the result for its value. The database then works on two cores: SQLite releases
-    the interpreter while it counts, PostgreSQL counts in a backend of its own. Run in place,
-    on the session's connection, when the session is not bound to a pooled file or server
-    database (an in-memory SQLite database is one per connection)."""
+    the interpreter while it counts, PostgreSQL counts in a backend of its own.
+
+    Only while fewer connections are in use than the engine's pool holds (one is then idle, or
+    may be opened at once); otherwise run in place, on the session's connection. A request
+    holding its connection while it waits for a second one could wait on other requests doing
+    the same, each holding what the others need, until the pool's timeout. An engine without
+    such a pool (over an in-memory SQLite database, one per connection) runs in place too."""
     bind = session.get_bind()
-    if not isinstance(bind, Engine) or bind.url.database in (None, "", ":memory:"):
-        value = figures(session.connection(), *args)
-        return lambda: value
+    pool = bind.pool if isinstance(bind, Engine) else None
+    if isinstance(bind, Engine) and isinstance(pool, QueuePool) and pool.checkedout() < pool.size():
+        engine = bind
 
-    def counted() -> T:
-        with bind.connect() as connection:
-            return figures(connection, *args)
+        def counted() -> T:
+            with engine.connect() as connection:
+                return figures(connection, *args)
 
-    return _BESIDE.submit(counted).result
+        return _BESIDE.submit(counted).result
+    value = figures(session.connection(), *args)
+    return lambda: value
 
 
 def preview_of(session: Session, organizer_id: int, contest_id: int) -> ContestView | None:

@@ -28,6 +28,7 @@ from contest.dashboard import (
     contest_stats,
     entries_csv,
 )
+from contest.settings import Settings
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 SVG = "{http://www.w3.org/2000/svg}"
@@ -410,3 +411,30 @@ def test_chart_refuses_negative_values_and_mismatched_series() -> None:
         bar_chart_svg([("a", -1)], title="t", description="d")
     with pytest.raises(ValueError, match="labels"):
         bar_chart_svg([("a", 1)], title="t", description="d", stacked=[("b", 1)])
+
+
+def test_a_dashboard_counts_on_its_one_connection_when_the_pool_has_no_other(
+    engine: Engine, demo: None, settings: Settings
+) -> None:
+    """The viral figures go to a second connection only when one is free at once: a request
+    holding the last one must not wait for another (each such request would hold what the
+    others wait for), it counts on its own."""
+    from sqlmodel import Session
+
+    from contest.workspace import contest_overview
+    from viral.stats import viral_stats
+
+    with engine.connect() as connection:
+        organizer_id, contest_id = connection.execute(
+            sa.text("SELECT organizer_id, id FROM contest WHERE slug = 'demo'")
+        ).one()
+        expected = viral_stats(connection, contest_id, NOW)
+    single = sa.create_engine(
+        settings.database_url.reveal(), pool_size=1, max_overflow=0, pool_timeout=2
+    )
+    try:
+        with Session(single) as session:
+            shown = contest_overview(session, organizer_id, contest_id, NOW)
+    finally:
+        single.dispose()
+    assert shown.viral == expected
