@@ -53,6 +53,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     engine = create_db_engine(settings.database_url.reveal())
     migrate(engine)
     engine.dispose()
+    if args.workers > 1 and engine.dialect.name == "sqlite":
+        # SQLite takes one writer at a time: a second process waits for the first one's lock.
+        print(
+            "Note: on SQLite, more processes do not take more entries (one writer at a time);"
+            " use PostgreSQL to spread the load (docs/deploy.md)."
+        )
     print(f"Serving on http://{args.host}:{args.port}  (public address: {settings.base_url})")
     uvicorn.run(
         "contest.app:create_app_from_env",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,7 @@ import sqlalchemy as sa
 from contest.clock import FixedClock
 from contest.settings import Settings, SettingsError
 from contest.storage import NotMigrated, create_db_engine, ensure_migrated
+from tests.helpers import free_port
 
 
 def test_defaults_follow_the_contract(tmp_path: Path) -> None:
@@ -129,3 +132,32 @@ def test_migrate_demo_and_create_organizer_from_the_command_line(tmp_path: Path)
     )
     assert weak.returncode != 0 and "at least" in weak.stderr
     engine.dispose()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serving_sqlite_with_several_processes_says_they_take_no_more_entries(
+    tmp_path: Path, workers: int
+) -> None:
+    """SQLite takes one writer at a time: `contest serve --workers 2` over it would only make
+    two processes wait for each other's lock, and says so when it starts."""
+    assert run_cli("migrate", data_dir=tmp_path).returncode == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "contest.cli", "serve", "--port", str(free_port())]
+        + ["--workers", str(workers)],
+        env={"CONTEST_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        while not lines or not lines[-1].startswith("Serving on"):
+            lines.append(process.stdout.readline())
+            assert lines[-1], "the server stopped before serving"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.communicate(timeout=30)
+    said = any("on SQLite, more processes do not take more entries" in line for line in lines)
+    assert said == (workers > 1)
