@@ -53,6 +53,17 @@ FIND_ENTRY = sa.select(
 ).where(
     _entry.c.contest_id == sa.bindparam("contest_id"), _entry.c.person_id == sa.bindparam("pid")
 )
+# The entry group's look-ups, built once: a statement built per group costs its construction
+# and its cache key, a good share of a small group's time.
+_GROUP_PERSONS = sa.select(_person.c.id, _person.c.email_key).where(
+    _person.c.organizer_id == sa.bindparam("organizer_id"),
+    _person.c.email_key.in_(sa.bindparam("keys", expanding=True)),
+)
+_GROUP_ENTRIES = sa.select(
+    _entry.c.contest_id, _entry.c.person_id, *FIND_ENTRY.selected_columns
+).where(
+    sa.tuple_(_entry.c.contest_id, _entry.c.person_id).in_(sa.bindparam("pairs", expanding=True))
+)
 INSERT_PERSON = sa.insert(_person)
 INSERT_ENTRY = sa.insert(_entry)
 INSERT_CONSENT = sa.insert(_consent)
@@ -172,11 +183,7 @@ def prepare_group(
     persons: dict[tuple[int, str], int] = {}
     for organizer_id in {organizer for organizer, _ in keys}:
         wanted = sorted({key for organizer, key in keys if organizer == organizer_id})
-        rows = connection.execute(
-            sa.select(_person.c.id, _person.c.email_key).where(
-                _person.c.organizer_id == organizer_id, _person.c.email_key.in_(wanted)
-            )
-        )
+        rows = connection.execute(_GROUP_PERSONS, {"organizer_id": organizer_id, "keys": wanted})
         persons.update({(organizer_id, row.email_key): row.id for row in rows})
     pairs = sorted(
         {
@@ -187,11 +194,7 @@ def prepare_group(
     )
     entries: dict[tuple[int, int], Any] = {}
     if pairs:
-        rows = connection.execute(
-            sa.select(_entry.c.contest_id, _entry.c.person_id, *FIND_ENTRY.selected_columns).where(
-                sa.tuple_(_entry.c.contest_id, _entry.c.person_id).in_(pairs)
-            )
-        )
+        rows = connection.execute(_GROUP_ENTRIES, {"pairs": pairs})
         entries = {(row.contest_id, row.person_id): _Found(**row._mapping) for row in rows}
 
     seen: set[tuple[int, str]] = set()

@@ -237,13 +237,16 @@ def _failed(jobs: list[_Job], error: BaseException) -> list[_Result]:
     return [(job, None, error) for job in jobs]
 
 
+_CONTEST_STATES = sa.select(
+    tables.contest.c.id,
+    tables.contest.c.status,
+    tables.contest.c.opens_at,
+    tables.contest.c.closes_at,
+).where(tables.contest.c.id.in_(sa.bindparam("ids", expanding=True)))
+
+
 def _refresh_contests(connection: Any, ids: set[int]) -> dict[int, Any]:
-    contest = tables.contest
-    rows = connection.execute(
-        sa.select(contest.c.id, contest.c.status, contest.c.opens_at, contest.c.closes_at).where(
-            contest.c.id.in_(ids)
-        )
-    )
+    rows = connection.execute(_CONTEST_STATES, {"ids": sorted(ids)})
     return {row.id: row for row in rows}
 
 
