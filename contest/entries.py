@@ -639,6 +639,25 @@ def find_entry(connection: Connection, contest: ContestView, public_id: str) -> 
     return EntryState(**row._mapping)
 
 
+def _still_granted(connection: Connection, entry_id: int, person_id: int) -> list[Any]:
+    """The entry's consent records that no withdrawal has ended since (EU-WITHDRAW-1):
+    a person who unsubscribed from the confirmation e-mail and then follows its confirmation
+    link has confirmed the entry, not given again what they took back."""
+    consent = tables.consentrecord
+    granted = connection.execute(
+        sa.select(consent).where(consent.c.entry_id == entry_id, consent.c.event == "granted")
+    ).all()
+    withdrawn: dict[str, int] = {
+        purpose: last
+        for purpose, last in connection.execute(
+            sa.select(consent.c.purpose, sa.func.max(consent.c.id))
+            .where(consent.c.person_id == person_id, consent.c.event == "withdrawn")
+            .group_by(consent.c.purpose)
+        )
+    }
+    return [row for row in granted if row.id > withdrawn.get(row.purpose, 0)]
+
+
 class EntryGone(Exception):
     """The entry behind a link no longer exists (erased, or never existed)."""
 
@@ -672,11 +691,7 @@ def confirm_entry(
         if rules.active:
             referrals.issue_code(connection, entry.id)
         referrals.on_confirmed(connection, entry.id, rules, now)
-        granted = connection.execute(
-            sa.select(consent_t).where(
-                consent_t.c.entry_id == entry.id, consent_t.c.event == "granted"
-            )
-        ).all()
+        granted = _still_granted(connection, entry.id, entry.person_id)
         marketing = [row.purpose for row in granted if row.purpose != "rules"]
         if marketing:
             crm.enqueue_event(

@@ -87,3 +87,32 @@ def test_an_unknown_purpose_or_action_is_refused_and_changes_nothing(
         assert client.post(own + "/consents", data=data).status_code == 400
     assert state(engine, dana.id, "marketing_email").confirmed
     assert client.post("/c/demo/me/forged-token/consents", data=data).status_code in (400, 404)
+
+
+def test_unsubscribing_before_confirming_stays_unsubscribed_once_confirmed(
+    client: TestClient, sender: Sender, settings: Settings, engine: Engine, clock: FixedClock
+) -> None:
+    """The confirmation e-mail carries both links: following the unsubscribe link and then the
+    confirmation link confirms the entry, not the consents taken back in between."""
+    enter(client, email="dana@example.net", consent_marketing_email="on")
+    sender.run_once()
+    [mail] = [m for m in read_eml(settings.mail_dir) if m["To"] == "dana@example.net"]
+    unsubscribe = link_in(mail, r"http://testserver/unsubscribe/\S+")
+    assert client.post(unsubscribe.removeprefix("http://testserver")).status_code == 200
+    dana = person(engine, "dana@example.net")
+    assert not state(engine, dana.id, "marketing_email").granted
+
+    confirm = link_in(mail, r"http://testserver/c/demo/confirm/\S+")
+    own = client.post(confirm.removeprefix("http://testserver"), follow_redirects=False)
+    assert own.status_code == 303
+    panel = shown(client.get(own.headers["location"].removeprefix("http://testserver")))
+    assert "Vous participez" in panel and "retiré le" in panel and "donné le" not in panel
+    assert not state(engine, dana.id, "marketing_email").granted
+    assert "dana@example.net" not in exported(engine, clock)
+
+    # Given again afterwards, from the own page, it counts at once (the entry is confirmed).
+    client.post(
+        own.headers["location"].removeprefix("http://testserver") + "/consents",
+        data={"purpose": "marketing_email", "action": "give"},
+    )
+    assert state(engine, dana.id, "marketing_email").confirmed
