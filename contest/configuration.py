@@ -19,7 +19,7 @@ from contest import instantwin, rulespdf
 from contest.compliance import contest_facts, override_given
 from contest.contests.fields import PRIZE_SETTINGS, SETTINGS, ContestSettings
 from contest.contests.formats import prize_of_row, row_values, settings_of_row
-from contest.contests.setting import ConfigErrors
+from contest.contests.setting import ConfigErrors, Kind, shown_as_stored
 from contest.contests.view import ContestView, load_contest
 from contest.draw.beacon import Announcement, announce
 from contest.draw.protocol import commitment, new_secret
@@ -316,6 +316,7 @@ def update_contest(
     """
     assert organizer.id is not None and row.id is not None
     published = row.status != ContestStatus.DRAFT
+    contest = _moments_as_stored(contest, input_of(row, ()))
     if published:
         contest = replace(contest, slug=row.slug)
         before = facts_of(input_of(row, prizes_of(session, row.id)), organizer)
@@ -354,6 +355,19 @@ def update_contest(
         freeze_rules(session, row, now, reason.strip())
     session.commit()
     return row
+
+
+def _moments_as_stored(contest: ContestSettings, stored: ContestSettings) -> ContestSettings:
+    """The dates sent back as the form showed them (to the millisecond) keep their stored
+    value: a date stored with microseconds (the moment a contest was published, say) is not
+    changed by saving the form that shows it."""
+    kept = {
+        name: getattr(stored, name)
+        for name, spec in SETTINGS.items()
+        if spec.kind is Kind.MOMENT
+        and shown_as_stored(getattr(contest, name), getattr(stored, name))
+    }
+    return replace(contest, **kept) if kept else contest
 
 
 def _audit_override(session: Session, organizer_id: int, row: Contest) -> None:

@@ -339,11 +339,22 @@ def _money(name: str, raw: str, errors: ConfigErrors) -> Decimal | None:
 
 def _local_moment(value: datetime, zone: ZoneInfo) -> str:
     """A moment as the form types it, to the minute unless it carries seconds: a stored
-    11:00:30 shown as 11:00 would come back a change (the draw brought forward)."""
+    11:00:30 shown as 11:00 would come back a change (the draw brought forward).
+
+    At most milliseconds: a browser's date-time field takes no more, and empties a value
+    with microseconds, so the form would send the date back blank. A moment sent back as
+    shown keeps its stored microseconds (:func:`shown_as_stored`)."""
     local = value.astimezone(zone).replace(tzinfo=None)
     if local.second or local.microsecond:
-        return local.isoformat(timespec="microseconds" if local.microsecond else "seconds")
+        return local.isoformat(timespec="milliseconds" if local.microsecond else "seconds")
     return local.strftime("%Y-%m-%dT%H:%M")
+
+
+def shown_as_stored(sent: datetime | None, stored: datetime | None) -> bool:
+    """Whether ``sent`` is the stored moment as the form showed it (to the millisecond)."""
+    if sent is None or stored is None:
+        return False
+    return sent == stored.replace(microsecond=stored.microsecond // 1000 * 1000)
 
 
 def _moment(name: str, raw: str, zone: ZoneInfo, errors: ConfigErrors) -> datetime | None:

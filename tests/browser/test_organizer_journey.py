@@ -66,3 +66,32 @@ def test_organizer_creates_a_contest_guided_by_the_compliance_panel(
     page.goto(f"{live_server.url}/c/noel")
     expect(page.get_by_role("heading", level=1)).to_have_text("Jeu de Noël")
     context.close()
+
+
+def test_saving_a_published_contest_as_shown_keeps_its_dates(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    """The demo's dates were stored with microseconds (the moment it was seeded); a browser's
+    date-time field takes at most milliseconds, and used to empty them, so saving the form
+    sent the dates back blank and was refused."""
+    context = browser.new_context(viewport=DESKTOP, locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/admin/login?lang=en")
+    page.get_by_label("E-mail address").fill("demo@example.org")
+    page.get_by_label("Password").fill(demo_password(live_server))
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live_server.url}/admin/contests/1/edit?lang=en")
+    opens = page.get_by_label("Opens on")
+    shown = opens.input_value()
+    assert shown, "the stored opening is in its field"
+    page.locator("#f-description").fill("Now with a longer description.")
+    page.get_by_label("Reason for the change (published with the rules)").fill(
+        "A clearer description."
+    )
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Edit", timeout=10_000)
+    assert "/edit" not in page.url, page.locator("main").inner_text()[:500]
+    page.goto(f"{live_server.url}/admin/contests/1/edit?lang=en")
+    assert page.get_by_label("Opens on").input_value() == shown
+    assert page.locator("#f-description").input_value() == ("Now with a longer description.")
+    context.close()
