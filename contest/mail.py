@@ -52,7 +52,6 @@ from contest.sendingdomains import KeyLookup
 from contest.settings import Settings
 from contest.templating import Templates
 from contest.tokens import Purpose, Signer
-from rules import PROSPECT_SENTENCE_EN, PROSPECT_SENTENCE_FR
 
 log = logging.getLogger(__name__)
 
@@ -353,8 +352,9 @@ class MessageBuilder:
 
     def _truth(self, item: OutboxItem) -> dict[str, object]:
         """What the page did not say, so as not to tell a stranger about the address: that it
-        cannot take part in a client-only contest (with why, the one sentence prospects may
-        read, and a way to hear of client-only contests), or that it had already entered."""
+        cannot take part in a client-only contest (with why, which for a prospect ends with the
+        one sentence prospects may read, and a way to hear of client-only contests), or that it
+        had already entered."""
         contest = self.contests.get(item.payload["slug"])
         if contest is None:
             raise Undeliverable("contest gone")
@@ -369,10 +369,9 @@ class MessageBuilder:
         token = self.signer.sign(Purpose.INTEREST, [contest.slug, item.recipient])
         return {
             **values,
+            # The refusal of a prospect ends with the fixed FR-CLIENTS-2 sentence; a client
+            # outside the contest's segment is not told to become one.
             "reason": item.payload["reason"],
-            "prospect_sentence": PROSPECT_SENTENCE_FR
-            if item.language == "fr"
-            else PROSPECT_SENTENCE_EN,
             "interest_url": f"{base}/interest?token={token}&lang={item.language}",
         }
 

@@ -67,7 +67,8 @@ def test_client_since_after_the_offer_is_refused_by_mail_and_nothing_is_kept(
     [mail] = [m for m in read_eml(settings.mail_dir) if m["To"] == "recent@example.org"]  # type: ignore[attr-defined]
     body = text_of(mail)
     assert "Ce jeu est réservé aux personnes déjà clientes avant le" in body
-    assert "En devenant client, vous pourrez participer à nos jeux réservés aux clients." in body
+    prospect = "En devenant client, vous pourrez participer à nos jeux réservés aux clients."
+    assert body.count(prospect) == 1, "the fixed sentence once, within the reason"
     assert "achat" not in body, "never a call to buy"
 
 
