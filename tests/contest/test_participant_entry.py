@@ -370,3 +370,16 @@ def test_page_views_and_form_starts_reach_the_funnel(client: TestClient, engine:
             connection.execute(sa.text("SELECT metric, count FROM funnelcount")).all()  # type: ignore[arg-type]
         )
     assert counts == {"page_view": 2, "form_start": 1}
+
+
+def test_the_form_address_opened_leads_back_to_the_contest_page(client: TestClient) -> None:
+    """Without JavaScript, an answer with errors is shown at the form's address: reloading it
+    or sharing it opens the contest page again, not a bare "Method not allowed"."""
+    refused = enter(client, email="not an address")
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    again = client.get("/c/demo/entries", follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"].endswith("/c/demo")
+    english = client.get("/c/demo/entries?lang=en")
+    assert english.status_code == 200 and "Check your inbox" not in english.text
+    assert '<html lang="en"' in english.text
+    assert client.get("/c/nowhere/entries", follow_redirects=False).status_code == 404

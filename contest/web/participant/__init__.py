@@ -29,7 +29,7 @@ from contest.web.participant.contest_page import (
     rules_versions,
     share_card,
 )
-from contest.web.participant.entering import confirm, enter, entered
+from contest.web.participant.entering import back_to_the_form, confirm, enter, entered
 from contest.web.participant.own_page import (
     erase_me,
     interest,
@@ -51,6 +51,7 @@ routes = [
     # The busiest two first: the router tries each route in turn.
     Route("/c/{slug}", contest_page, name="contest", methods=["GET"]),
     Route("/c/{slug}/entries", enter, name="enter", methods=["POST"]),
+    Route("/c/{slug}/entries", back_to_the_form, methods=["GET"]),
     Route("/c/{slug}/claim/{token}", claim_prize, name="claim", methods=["GET", "POST"]),
     Route("/c/{slug}/draw.json", draw_record, name="draw_record", methods=["GET"]),
     Route(

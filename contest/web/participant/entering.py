@@ -99,6 +99,17 @@ async def enter(request: Request) -> Response:
     return _check_inbox(request, contest, typed.language, outcome, form.email)
 
 
+async def back_to_the_form(request: Request) -> Response:
+    """The form's own address opened (an answer with errors reloaded, bookmarked or shared,
+    without JavaScript): the contest page, in the language asked for, rather than a 405."""
+    contest = contest_of(request)
+    url = request.url_for("participant:contest", slug=contest.slug)
+    language = request.query_params.get("lang")
+    if language:
+        url = url.include_query_params(lang=language)
+    return RedirectResponse(str(url), status_code=303)
+
+
 async def entered(request: Request) -> Response:
     """After entering without JavaScript: "check your inbox"."""
     contest = contest_of(request)
