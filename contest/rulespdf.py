@@ -67,24 +67,27 @@ class _RulesDocument(FPDF):
 
 def render(
     title: str,
-    by_language: Sequence[tuple[str, Sequence[Section]]],
+    by_language: Sequence[tuple[str, str, Sequence[Section]]],
     version: str,
     published_at: datetime,
     timezone: str,
 ) -> bytes:
-    """The PDF of one version of the rules: for each language, its title and sections; every
+    """The PDF of one version of the rules (``title`` names the document): for each language,
+    the contest's title in that language and its sections; every
     page's footer carries the version (the SHA-256 of the rules' text). Deterministic: the same
     arguments give the same bytes (the creation date is the publication), so the last few are
     kept: laying out a page of rules takes tens of milliseconds, and a version stored before
     PDFs were kept is rendered again at each download."""
-    languages = tuple((language, tuple(sections)) for language, sections in by_language)
+    languages = tuple(
+        (language, heading, tuple(sections)) for language, heading, sections in by_language
+    )
     return _rendered(title, languages, version, published_at, timezone)
 
 
 @functools.lru_cache(maxsize=16)
 def _rendered(
     title: str,
-    by_language: tuple[tuple[str, tuple[Section, ...]], ...],
+    by_language: tuple[tuple[str, str, tuple[Section, ...]], ...],
     version: str,
     published_at: datetime,
     timezone: str,
@@ -94,11 +97,11 @@ def _rendered(
     document.set_title(printable(title))
     document.set_subject(f"Official rules, version {version}")
     document.set_producer("contest")
-    for language, sections in by_language:
+    for language, contest_title, sections in by_language:
         document.add_page()
         document.set_font("Helvetica", style="B", size=16)
-        heading = gettext(language, "Official rules:")
-        document.multi_cell(0, 8, printable(f"{heading} {title}"), new_x="LMARGIN", new_y="NEXT")
+        heading = f"{gettext(language, 'Official rules:')} {contest_title}"
+        document.multi_cell(0, 8, printable(heading), new_x="LMARGIN", new_y="NEXT")
         document.set_font("Helvetica", size=9)
         document.set_text_color(70)
         published = gettext(
@@ -123,14 +126,17 @@ def _rendered(
 
 def of_contest(contest: ContestView, version: str, published_at: datetime) -> bytes:
     """The PDF of the rules as they stand, in every language of the contest."""
-    by_language = [(language, official_rules(contest, language)) for language in contest.languages]
+    by_language = [
+        (language, contest.in_language(language).title, official_rules(contest, language))
+        for language in contest.languages
+    ]
     return render(contest.title, by_language, version, published_at, contest.timezone)
 
 
 def from_text(title: str, text: str, version: str, published_at: datetime, timezone: str) -> bytes:
     """The PDF of a version stored before PDFs were kept: its text, one paragraph per line."""
     lines = tuple(line for line in text.splitlines() if line.strip())
-    return render(title, (("en", (Section("", lines),)),), version, published_at, timezone)
+    return render(title, (("en", title, (Section("", lines),)),), version, published_at, timezone)
 
 
 def sha256(pdf: bytes) -> str:

@@ -451,3 +451,12 @@ def test_the_rules_pdf_is_kept_byte_for_byte_with_each_version_and_its_hash_show
     assert client.get("/c/summer/rules/versions/3.pdf").status_code == 404
     versions = client.get("/c/summer/rules/versions?lang=en").text
     assert digest in versions and hashlib.sha256(in_force).hexdigest() in versions
+
+
+def test_each_language_of_the_rules_pdf_is_headed_by_the_title_in_that_language(
+    client: TestClient,
+) -> None:
+    drawn = pdf_text(client.get("/c/demo/rules.pdf").content)
+    english = drawn[drawn.index("Official rules:") :]
+    assert english.startswith("Official rules: Win €500 of vouchers at La Boutique Démo")
+    assert "Gagnez" in drawn[: drawn.index("Official rules:")], "the French half keeps its own"
