@@ -97,6 +97,21 @@ FIELDS: dict[str, tuple[str, str]] = {
     "list_id": (N_("Brevo list id"), N_("The list new leads join.")),
 }
 
+# A CRM's base_url is its API's address, not the shop's.
+_CRM_FIELDS = {
+    **FIELDS,
+    "base_url": (
+        N_("API address"),
+        N_("Leave empty for Brevo's own API (https://api.brevo.com/v3)."),
+    ),
+}
+
+
+def fields_of(family: Family) -> dict[str, tuple[str, str]]:
+    """Each setting's label and hint, as a connection of ``family`` means it."""
+    return _CRM_FIELDS if family is Family.CRM else FIELDS
+
+
 NOT_FOUND = Refusal("not_found", "Aucune connexion de ce type.", "No such connection.")
 
 

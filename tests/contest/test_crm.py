@@ -229,12 +229,16 @@ def test_the_brevo_connection_is_set_up_and_tested_from_the_workspace(
 ) -> None:
     sign_in(client, "demo@example.org", demo_password(settings))
     path = "/admin/connections/crm/new?kind=brevo"
-    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)  # type: ignore[union-attr]
+    form = client.get(path).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    assert "Adresse de l'API" in form, "Brevo's address, not the shop's"
+    assert "Adresse de la boutique" not in form
     fields = {"csrf": csrf, "base_url": crm_server.url + "/v3", "list_id": "4"}
     saved = client.post(path, data={**fields, "api_key": "brevo-key"}, follow_redirects=False)
     assert saved.status_code == 303
     page = client.get("/admin/connections").text
     assert "brevo-key" not in page
+    assert "<dt>Adresse de l'API</dt>" in page
     connection_id = re.search(r"/admin/connections/crm/(\d+)/test", page).group(1)  # type: ignore[union-attr]
 
     missing_list = client.post(f"/admin/connections/crm/{connection_id}/test", data={"csrf": csrf})

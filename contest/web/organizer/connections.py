@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from contest import connections
-from contest.connections import FIELDS, KINDS, ConnectionView, Family, TestOutcome
+from contest.connections import KINDS, ConnectionView, Family, TestOutcome, fields_of
 from contest.roles import Role
 from contest.transactions import reading, writing
 from contest.web.auth import organizer_page
@@ -53,7 +53,7 @@ async def _overview(
         "organizer/connections.html",
         current=current,
         kinds=KINDS,
-        fields=FIELDS,
+        fields={family.value: fields_of(family) for family in Family},
         tested=tested,
     )
 
@@ -83,7 +83,7 @@ def _form_page(
         family=family,
         kind=kind,
         spec=spec,
-        fields=FIELDS,
+        fields=fields_of(family),
         values=values,
         current=current,
         error=error,
