@@ -58,6 +58,11 @@ def test_three_winners_claim_three_distinct_voucher_codes(
     sender.run_once()  # voucher e-mails and the shop jobs (CSV: no shop configured)
     voucher_mails = [m for m in read_eml(settings.mail_dir) if "bon d'achat" in m["Subject"]]
     assert len(voucher_mails) == 3
+    # No shop holds the codes yet: the winner is not told to type one in the basket today.
+    body = voucher_mails[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "La boutique enregistre ce code" in body and "Saisissez ce code" not in body
+    page = shown(client.get(link))
+    assert "La boutique enregistre ce code" in page and "Saisissez ce code" not in page
     with engine.connect() as connection:
         statuses = connection.execute(sa.select(tables.prizeaward.c.status)).scalars().all()
     assert sorted(statuses) == ["to_import"] * 3, "never delivered while no shop confirmed it"
