@@ -12,8 +12,12 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from contest.ratelimit import Limit, parse_limit
 
@@ -137,17 +141,23 @@ class Settings:
         env = os.environ if environ is None else environ
         data_dir = Path(env.get("CONTEST_DATA_DIR", "var"))
         mode = env.get("CONTEST_ENV", "development")
+        if mode not in MODES:  # "prod" would quietly turn every production safeguard off
+            raise SettingsError(f"CONTEST_ENV must be development or production, not {mode!r}")
         database_url = env.get("CONTEST_DATABASE_URL") or f"sqlite:///{data_dir / 'contest.db'}"
-        base_url = env.get("CONTEST_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-        if urlsplit(base_url).scheme not in {"http", "https"}:
-            raise SettingsError(f"CONTEST_BASE_URL must start with http:// or https://: {base_url}")
+        _check_database_url(database_url)
+        base_url = _base_url(env.get("CONTEST_BASE_URL", "http://127.0.0.1:8000").rstrip("/"))
         smtp = env.get("CONTEST_SMTP_URL") or None
-        if smtp and urlsplit(smtp).scheme not in {"smtp", "smtps"}:
-            raise SettingsError("CONTEST_SMTP_URL must look like smtp://user:pass@host:port")
-        raw_key = env.get("CONTEST_SECRET_KEY")
+        if smtp:
+            _check_smtp_url(smtp)
+        mail_from = env.get("CONTEST_MAIL_FROM", "").strip()
+        if mail_from and not _is_address(mail_from):
+            raise SettingsError(
+                f"CONTEST_MAIL_FROM must be an e-mail address (name@example.org), not {mail_from!r}"
+            )
+        raw_key = (env.get("CONTEST_SECRET_KEY") or "").strip()
         if raw_key:
             # Several keys separated by spaces: the first signs, all verify (rotation).
-            keys = tuple(Secret(k) for k in raw_key.split())
+            keys = tuple(Secret(k) for k in _secret_keys(raw_key))
         elif mode == "production":
             raise SettingsError(
                 "CONTEST_SECRET_KEY must be set when CONTEST_ENV=production "
@@ -169,7 +179,7 @@ class Settings:
             base_url=base_url,
             smtp_url=Secret(smtp) if smtp else None,
             env=mode,
-            mail_from=env.get("CONTEST_MAIL_FROM", ""),
+            mail_from=mail_from,
             entry_limit_per_network=_limit(env, "CONTEST_ENTRY_LIMIT_PER_NETWORK", "60/10m"),
             entry_limit_per_address=_limit(env, "CONTEST_ENTRY_LIMIT_PER_ADDRESS", "10/1h"),
             outbound_allow=tuple(
@@ -184,6 +194,72 @@ class Settings:
             trusted_proxies=_trusted_proxies(env),
             app_sends_mail=_yes_or_no(env, "CONTEST_APP_SENDS_MAIL", default=True),
         )
+
+
+MODES = frozenset({"development", "production"})
+SECRET_KEY_MIN_LENGTH = 32
+
+
+def _secret_keys(raw: str) -> list[str]:
+    """The keys of ``CONTEST_SECRET_KEY``, each long enough to be a key: a short word is a
+    mistake, such as a comment on the same line of a systemd EnvironmentFile (which becomes
+    part of the value), and anyone could sign links with it."""
+    keys = raw.split()
+    short = [n for n, key in enumerate(keys, start=1) if len(key) < SECRET_KEY_MIN_LENGTH]
+    if short:
+        which = "the key" if len(keys) == 1 else f"key number {short[0]} of {len(keys)}"
+        raise SettingsError(
+            f"CONTEST_SECRET_KEY: {which} is shorter than {SECRET_KEY_MIN_LENGTH} characters. "
+            "Keys are separated by spaces, so no comment may follow them on the same line. "
+            "Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    return keys
+
+
+def _check_database_url(url: str) -> None:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise SettingsError(
+            "CONTEST_DATABASE_URL must look like sqlite:///path/contest.db or "
+            "postgresql+psycopg://user:password@host/database"
+        ) from None
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise SettingsError(
+            f"CONTEST_DATABASE_URL: SQLite or PostgreSQL, not {parsed.get_backend_name()!r}"
+        )
+
+
+def _base_url(url: str) -> str:
+    problem = (
+        f"CONTEST_BASE_URL must be the public address, like https://contest.example.org: {url!r}"
+    )
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise SettingsError(problem) from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname or any(c.isspace() for c in url):
+        raise SettingsError(problem)
+    return url
+
+
+def _check_smtp_url(url: str) -> None:
+    problem = "CONTEST_SMTP_URL must look like smtp://user:password@host:port (or smtps://)"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise SettingsError(problem) from None
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise SettingsError(problem)
+
+
+def _is_address(text: str) -> bool:
+    """A bare address or "Name <address>", with one @ and a dotted or bracketed domain."""
+    _, address = parseaddr(text)
+    local, at, domain = address.rpartition("@")
+    return bool(at and local and domain and ("." in domain or domain.startswith("[")))
 
 
 def _yes_or_no(env: Mapping[str, str], name: str, *, default: bool) -> bool:

@@ -145,4 +145,4 @@ def test_limits_are_read_from_the_environment(text: str, expected: Limit | None)
 @pytest.mark.parametrize("text", ["sixty", "60/", "60/10x", "-1/1m", "60/0m"])
 def test_a_malformed_limit_stops_the_app_with_the_variable_named(text: str) -> None:
     with pytest.raises(SettingsError, match="CONTEST_ENTRY_LIMIT_PER_ADDRESS"):
-        Settings.from_env({"CONTEST_ENTRY_LIMIT_PER_ADDRESS": text, "CONTEST_SECRET_KEY": "k"})
+        Settings.from_env({"CONTEST_ENTRY_LIMIT_PER_ADDRESS": text, "CONTEST_SECRET_KEY": "k" * 40})

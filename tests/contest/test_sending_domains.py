@@ -459,7 +459,7 @@ def test_a_dns_that_does_not_answer_changes_nothing_and_a_missing_key_withdraws_
 
 
 def test_dns_servers_and_the_default_sender_come_from_the_environment() -> None:
-    base = {"CONTEST_SECRET_KEY": "k", "CONTEST_BASE_URL": "https://concours.laboutique.fr"}
+    base = {"CONTEST_SECRET_KEY": "k" * 40, "CONTEST_BASE_URL": "https://concours.laboutique.fr"}
     settings = Settings.from_env(
         {**base, "CONTEST_DNS_SERVERS": "192.0.2.53, 127.0.0.1:5353, [2001:db8::53]:54"}
     )

@@ -32,13 +32,13 @@ def test_secrets_never_print(tmp_path: Path) -> None:
     settings = Settings.from_env(
         {
             "CONTEST_DATA_DIR": str(tmp_path),
-            "CONTEST_SECRET_KEY": "very-secret-value",
+            "CONTEST_SECRET_KEY": "very-secret-value-" * 2,
             "CONTEST_DATABASE_URL": "postgresql+psycopg://u:dbpassword@h/db",
             "CONTEST_SMTP_URL": "smtp://u:smtppassword@h:25",
         }
     )
     shown = repr(settings) + str(settings)
-    for secret in ("very-secret-value", "dbpassword", "smtppassword"):
+    for secret in ("very-secret-value-" * 2, "dbpassword", "smtppassword"):
         assert secret not in shown
 
 
@@ -49,7 +49,7 @@ def test_production_refuses_a_generated_key(tmp_path: Path) -> None:
 
 def test_production_refuses_mail_written_to_files(tmp_path: Path) -> None:
     production = {"CONTEST_DATA_DIR": str(tmp_path), "CONTEST_ENV": "production",
-                  "CONTEST_SECRET_KEY": "a-shared-key"}  # fmt: skip
+                  "CONTEST_SECRET_KEY": "a-shared-key-" * 3}  # fmt: skip
     with pytest.raises(SettingsError, match="CONTEST_SMTP_URL must be set"):
         Settings.from_env(production)
     sending = Settings.from_env(production | {"CONTEST_SMTP_URL": "smtp://relay:25"})
@@ -58,13 +58,71 @@ def test_production_refuses_mail_written_to_files(tmp_path: Path) -> None:
     assert chosen.smtp_url is None
 
 
+KEY = "k" * 40
+
+
+@pytest.mark.parametrize(
+    ("env", "named", "says"),
+    [
+        # A comment after the key in a systemd EnvironmentFile is part of the value: its words
+        # ("#", "python3") would be keys anyone could sign links with.
+        (
+            {"CONTEST_SECRET_KEY": f"{KEY}   # python3 -c 'print(1)'"},
+            "CONTEST_SECRET_KEY",
+            "comment",
+        ),
+        ({"CONTEST_SECRET_KEY": "short"}, "CONTEST_SECRET_KEY", "shorter than 32"),
+        ({"CONTEST_SECRET_KEY": "   ", "CONTEST_ENV": "production"}, "CONTEST_SECRET_KEY", "set"),
+        ({"CONTEST_ENV": "prod"}, "CONTEST_ENV", "development or production"),
+        ({"CONTEST_SMTP_URL": "smtp://127.0.0.1:abc"}, "CONTEST_SMTP_URL", "host:port"),
+        ({"CONTEST_SMTP_URL": "smtp://"}, "CONTEST_SMTP_URL", "host:port"),
+        ({"CONTEST_MAIL_FROM": "notanaddress"}, "CONTEST_MAIL_FROM", "e-mail address"),
+        ({"CONTEST_BASE_URL": "http://"}, "CONTEST_BASE_URL", "public address"),
+        ({"CONTEST_BASE_URL": "http://exa mple.org"}, "CONTEST_BASE_URL", "public address"),
+        ({"CONTEST_BASE_URL": "http://[::1"}, "CONTEST_BASE_URL", "public address"),
+        ({"CONTEST_DATABASE_URL": "garbage"}, "CONTEST_DATABASE_URL", "sqlite:///"),
+        ({"CONTEST_DATABASE_URL": "mysql://u@h/db"}, "CONTEST_DATABASE_URL", "PostgreSQL"),
+    ],
+)
+def test_a_setting_that_would_fail_later_stops_the_command_at_once(
+    tmp_path: Path, env: dict[str, str], named: str, says: str
+) -> None:
+    """Refused when read, with the variable named and what to write, rather than a traceback
+    at the first e-mail or link; the command ends with status 2 and writes nothing."""
+    with pytest.raises(SettingsError, match=named) as refused:
+        Settings.from_env({"CONTEST_DATA_DIR": str(tmp_path), "CONTEST_SECRET_KEY": KEY} | env)
+    assert says in str(refused.value)
+    ran = subprocess.run(
+        [sys.executable, "-m", "contest.cli", "migrate"],
+        env={"CONTEST_DATA_DIR": str(tmp_path), "CONTEST_SECRET_KEY": KEY, "PATH": "/usr/bin:/bin"}
+        | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode != 0 and named in ran.stderr and "Traceback" not in ran.stderr
+    assert not (tmp_path / "contest.db").exists()
+
+
+def test_a_full_address_with_a_name_is_a_sender(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "CONTEST_DATA_DIR": str(tmp_path),
+            "CONTEST_SECRET_KEY": KEY,
+            "CONTEST_MAIL_FROM": "Concours <jeux@laboutique.fr>",
+        }  # fmt: skip
+    )
+    assert settings.mail_from == "Concours <jeux@laboutique.fr>"
+
+
 def test_rotated_keys_still_verify_old_links(tmp_path: Path, clock: FixedClock) -> None:
     from contest.tokens import Purpose, Signer
 
-    old = Settings.from_env({"CONTEST_DATA_DIR": str(tmp_path), "CONTEST_SECRET_KEY": "old-key"})
+    old_key, new_key = "old-key-" * 5, "new-key-" * 5
+    old = Settings.from_env({"CONTEST_DATA_DIR": str(tmp_path), "CONTEST_SECRET_KEY": old_key})
     token = Signer(old.secret_keys, clock).sign(Purpose.ME, "entry")
     new = Settings.from_env(
-        {"CONTEST_DATA_DIR": str(tmp_path), "CONTEST_SECRET_KEY": "new-key old-key"}
+        {"CONTEST_DATA_DIR": str(tmp_path), "CONTEST_SECRET_KEY": f"{new_key} {old_key}"}
     )
     assert Signer(new.secret_keys, clock).verify(Purpose.ME, token) == "entry"
 
