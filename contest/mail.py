@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import smtplib
+import socket
 import ssl
 import threading
 import time
@@ -443,6 +444,16 @@ class SmtpUtf8Missing(Undeliverable):
 
 # An SMTP session is kept for the next message if it comes within this many seconds.
 REUSE_FOR = 10.0
+# Seconds to wait for the relay: to connect, and for each of its answers.
+SMTP_TIMEOUT = 30.0
+# What says the relay itself is unreachable or hung, rather than refusing one message.
+RELAY_DOWN = (
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPServerDisconnected,
+)
 
 
 class Delivery:
@@ -501,10 +512,14 @@ class Delivery:
     def _send_smtp(
         self, sender: str, recipients: list[str], raw: bytes, international: bool
     ) -> None:
+        kept = self._client is not None and time.monotonic() - self._used_at <= REUSE_FOR
         try:
             self._send_on(self._session(), sender, recipients, raw, international)
         except (smtplib.SMTPServerDisconnected, ConnectionError):
-            self.close()  # the server hung up an idle session: once more on a new one
+            self.close()
+            if not kept:  # a new session failed: the relay is down or hung, not an idle hang-up
+                raise
+            # The server hung up a session kept from an earlier message: once more on a new one.
             self._send_on(self._session(), sender, recipients, raw, international)
 
     def _session(self) -> smtplib.SMTP:
@@ -528,11 +543,13 @@ class Delivery:
                 host,
                 url.port or 465,
                 local_hostname=greeting,
-                timeout=30,
+                timeout=SMTP_TIMEOUT,
                 context=ssl.create_default_context(),
             )
         else:
-            client = smtplib.SMTP(host, url.port or 25, local_hostname=greeting, timeout=30)
+            client = smtplib.SMTP(
+                host, url.port or 25, local_hostname=greeting, timeout=SMTP_TIMEOUT
+            )
         try:
             client.ehlo()
             if url.scheme == "smtp" and client.has_extn("starttls"):
@@ -662,6 +679,10 @@ class Sender:
 
     def _run(self, stop: threading.Event | None) -> int:
         sent = 0
+        # Once the relay is found down or hung, the e-mails left in this run wait for their
+        # next attempt without trying it again: one timeout per run, not one per message
+        # (shop and CRM calls, and stopping, would wait behind them).
+        relay_down: str | None = None
         while stop is None or not stop.is_set():
             items = outbox.claim_due(self.engine, self.clock())
             if not items:
@@ -674,6 +695,9 @@ class Sender:
                     # lease, when another worker may already have taken the row.
                     outbox.release(self.engine, items[index:])
                     break
+                if item.kind == "email" and relay_down is not None:
+                    outbox.mark_failed(self.engine, item, self.clock(), relay_down)
+                    continue
                 try:
                     if item.kind != "email":
                         handler = self.handlers.get(item.kind)
@@ -705,6 +729,10 @@ class Sender:
                     outbox.mark_failed(
                         self.engine, item, self.clock(), f"{type(exc).__name__}: {exc}"
                     )
+                    if item.kind == "email" and isinstance(exc, RELAY_DOWN):
+                        relay_down = (
+                            f"not tried: the mail relay was unreachable ({type(exc).__name__})"
+                        )
                 else:
                     # An invited friend's address is kept only until the message is sent.
                     scrub = item.template == "invitation"

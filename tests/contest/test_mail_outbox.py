@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -13,6 +15,7 @@ from aiosmtpd.handlers import Message as MessageHandler
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from contest import mail
 from contest.clock import FixedClock
 from contest.mail import Delivery, Sender
 from contest.settings import Secret, Settings
@@ -143,3 +146,44 @@ def test_a_hard_bounce_marks_the_address_undeliverable_and_is_not_retried(
             sa.text("SELECT undeliverable FROM person WHERE email = 'gone@example.org'")
         ).scalar_one()
     assert flag
+
+
+def test_a_hung_relay_costs_one_timeout_per_run_not_one_per_message(
+    client: TestClient,
+    sender: Sender,
+    settings: Settings,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A relay that accepts connections and never answers: the first message waits for it
+    once, and the others of the run wait for their next attempt without trying, so the shop
+    and CRM calls and a stop request are not held up by a timeout per message."""
+    monkeypatch.setattr(mail, "SMTP_TIMEOUT", 0.5)
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(16)
+    accepted: list[socket.socket] = []
+
+    def take() -> None:
+        while True:
+            try:
+                accepted.append(hung.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=take, daemon=True).start()
+    try:
+        for name in ("ann", "bob", "cid"):
+            enter(client, email=f"{name}@example.org")
+        assert smtp_sender(sender, settings, hung.getsockname()[1]).run_once() == 0
+        assert len(accepted) == 1, "one connection: no second try on a new session, no other"
+    finally:
+        hung.close()
+        for connection in accepted:
+            connection.close()
+    assert statuses(engine) == [("pending", 1)] * 3, "each waits for its next attempt"
+    with engine.connect() as connection:
+        errors = connection.execute(sa.text("SELECT last_error FROM outboxmessage ORDER BY id"))
+        first, *others = [row.last_error for row in errors]
+    assert "SMTPServerDisconnected" in first
+    assert all("not tried: the mail relay was unreachable" in error for error in others)

@@ -21,7 +21,7 @@ def server_env(settings: Settings) -> dict[str, str]:
         "CONTEST_DATABASE_URL": settings.database_url.reveal(),
         "CONTEST_SECRET_KEY": settings.secret_keys[0].reveal(),
         "CONTEST_BASE_URL": BASE_URL,
-        "CONTEST_ENV": "test",
+        "CONTEST_ENV": "development",
         "CONTEST_ENTRY_LIMIT_PER_ADDRESS": "off",
     }
 
