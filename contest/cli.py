@@ -1,4 +1,4 @@
-"""The ``contest`` command."""
+"""The contest command: serve the app, run the worker, draw, export, and the rest."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import select
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import TextIO
 
 from sqlalchemy import Engine
@@ -19,6 +20,7 @@ from contest.actors import act_as
 from contest.clock import SYSTEM_CLOCK, Clock
 from contest.settings import Settings, SettingsError
 from contest.storage import NotMigrated, create_db_engine, ensure_migrated, migrate
+from rules import catalogue
 
 
 def _settings() -> Settings:
@@ -107,7 +109,7 @@ def cmd_create_organizer(args: argparse.Namespace) -> int:
         email = clean_email(args.email)
     except InvalidEmail:
         sys.exit(f"contest: not a valid e-mail address: {args.email}")
-    given = {name: getattr(args, name) or "" for name in ORGANIZATION_SETTINGS}
+    given = {name: getattr(args, name, None) or "" for name in ORGANIZATION_SETTINGS}
     try:
         organization = parse_settings(OrganizationSettings, {k: v for k, v in given.items() if v})
     except ConfigErrors as problems:
@@ -116,6 +118,8 @@ def cmd_create_organizer(args: argparse.Namespace) -> int:
         return 2
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
+    elif not sys.stdin.isatty():
+        sys.exit("contest: no terminal to type the password in: use --password-stdin")
     else:
         password = getpass.getpass("Password: ")
         if getpass.getpass("Again: ") != password:
@@ -164,8 +168,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_rules_list(args: argparse.Namespace) -> int:
-    from rules import catalogue
-
     language = args.lang
     for rule in catalogue():
         if args.jurisdiction and rule.pack not in {"ALL", args.jurisdiction}:
@@ -343,8 +345,13 @@ def cmd_bounces(args: argparse.Namespace) -> int:
             if name == "-":
                 raw = sys.stdin.buffer.read(MAX_REPORT_BYTES)
             else:
-                with open(name, "rb") as message:
-                    raw = message.read(MAX_REPORT_BYTES)
+                try:
+                    with open(name, "rb") as message:
+                        raw = message.read(MAX_REPORT_BYTES)
+                except OSError as exc:
+                    print(f"contest: {name}: {exc.strerror or exc}", file=sys.stderr)
+                    status = 66  # EX_NOINPUT
+                    continue
             try:
                 outcome = handle_raw(engine, raw, SYSTEM_CLOCK.now(), door="cli")
             except Exception as exc:
@@ -451,10 +458,29 @@ def export_leads(
 
 
 def organization_options() -> list[tuple[str, str]]:
-    """The organization's settings as options of ``create-organizer``, from their declaration."""
+    """The organization's settings as options of ``create-organizer``, from their declaration
+    (those a person types: not the logo, set by its upload)."""
     from contest.organization import ORGANIZATION_SETTINGS
 
-    return [(name, spec.label) for name, spec in ORGANIZATION_SETTINGS.items()]
+    return [(name, spec.label) for name, spec in ORGANIZATION_SETTINGS.items() if spec.api]
+
+
+def _number(
+    kind: type[int] | type[float], low: float, high: float | None = None
+) -> Callable[[str], int | float]:
+    """An argparse type: a number within bounds, refused with a message naming them."""
+
+    def read(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"a number, not {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
+            raise argparse.ArgumentTypeError(f"{bounds}, not {text}")
+        return value
+
+    return read
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -463,8 +489,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="migrate if needed, then serve the app")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--port", type=_number(int, 1, 65535), default=8000)
+    serve.add_argument("--workers", type=_number(int, 1), default=1)
     serve.set_defaults(func=cmd_serve)
 
     commands.add_parser("migrate", help="upgrade the database schema").set_defaults(
@@ -487,7 +513,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run the due duties (reminders, results, expired claims...), send what is due, exit",
     )
-    worker.add_argument("--interval", type=float, default=1.0)
+    worker.add_argument(
+        "--interval", type=_number(float, 0.1, 3600), default=1.0, help="seconds between rounds"
+    )
     worker.set_defaults(func=cmd_worker)
 
     sending = commands.add_parser(
@@ -551,7 +579,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(func=cmd_verify_consents)
 
     purge = commands.add_parser("purge", help="apply the retention periods now")
-    purge.add_argument("--months", type=int, default=12, help="when a contest sets none")
+    purge.add_argument(
+        "--months", type=_number(int, 1, 1200), default=12, help="when a contest sets none"
+    )
     purge.set_defaults(func=cmd_purge)
 
     bounces = commands.add_parser(
@@ -564,7 +594,12 @@ def build_parser() -> argparse.ArgumentParser:
     rules_commands = rules.add_subparsers(dest="rules_command", required=True)
     listing = rules_commands.add_parser("list", help="print the catalogue")
     listing.add_argument("--lang", choices=["fr", "en"], default="en")
-    listing.add_argument("--jurisdiction", help="only the rules of one pack (FR, EU, US, ...)")
+    listing.add_argument(
+        "--jurisdiction",
+        type=str.upper,
+        choices=sorted({rule.pack for rule in catalogue()} - {"ALL"}),
+        help="only the rules of one pack, with those that apply everywhere",
+    )
     listing.set_defaults(func=cmd_rules_list)
     return parser
 

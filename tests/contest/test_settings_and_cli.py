@@ -219,3 +219,36 @@ def test_serving_sqlite_with_several_processes_says_they_take_no_more_entries(
         process.communicate(timeout=30)
     said = any("on SQLite, more processes do not take more entries" in line for line in lines)
     assert said == (workers > 1)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["serve", "--port", "99999"], "--port: from 1 to 65535, not 99999"),
+        (["serve", "--workers", "0"], "--workers: at least 1, not 0"),
+        (["worker", "--interval", "0"], "--interval: from 0.1 to 3600, not 0"),
+        (["purge", "--months", "-1"], "--months: from 1 to 1200, not -1"),
+        (["rules", "list", "--jurisdiction", "XX"], "invalid choice: 'XX'"),
+        (["bounces", "/nonexistent/report.eml"], "/nonexistent/report.eml: No such file"),
+        (["create-organizer", "shop@example.org"], "use --password-stdin"),
+    ],
+)
+def test_a_wrong_argument_is_refused_with_a_message_not_a_traceback(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    assert run_cli("migrate", data_dir=tmp_path).returncode == 0
+    refused = run_cli(*args, data_dir=tmp_path)  # stdin is no terminal
+    assert refused.returncode != 0 and says in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_the_rules_of_a_jurisdiction_are_listed_whatever_its_case(tmp_path: Path) -> None:
+    listed = run_cli("rules", "list", "--jurisdiction", "fr", data_dir=tmp_path)
+    assert listed.returncode == 0
+    packs = {line.split("[")[1].split(";")[0] for line in listed.stdout.splitlines() if "[" in line}
+    assert "FR" in packs and "US" not in packs
+
+
+def test_create_organizer_offers_only_what_a_person_types(tmp_path: Path) -> None:
+    offered = run_cli("create-organizer", "--help", data_dir=tmp_path).stdout
+    assert "--legal-name" in offered and "--logo-path" not in offered, "the logo is uploaded"
