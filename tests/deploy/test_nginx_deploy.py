@@ -288,3 +288,14 @@ def check_through(
         assert time.monotonic() - started < 30
     finally:
         engine.dispose()
+
+
+def test_the_recipe_fetches_the_page_assets_the_makefile_names() -> None:
+    """A production install has the htmx and ALTCHA files the app's pages load, at the versions
+    the Makefile pins."""
+    recipe = (ROOT / "docs" / "deploy.md").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    for name, asset in (("HTMX", "htmx.min.js"), ("ALTCHA", "altcha.min.js")):
+        version = re.search(rf"^{name}_VERSION := (\S+)$", makefile, re.M).group(1)  # type: ignore[union-attr]
+        fetch = f"sh tools/fetch-{name.lower()}.sh {version} static/js/{asset}"
+        assert fetch in recipe, fetch
