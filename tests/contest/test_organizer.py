@@ -81,6 +81,8 @@ def test_pages_need_a_signed_in_organizer(client: TestClient) -> None:
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/admin/login")
     assert client.post("/admin/contests/check", data={}).status_code == 401
+    login = shown(client.get("/admin/login"))
+    assert "Pas encore de compte ?" in login and "contest create-organizer" in login
 
 
 def test_wrong_password_is_refused_without_saying_which_part(client: TestClient) -> None:
