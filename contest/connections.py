@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from contest import tables
 from contest.audit import audit
-from contest.i18n import N_
+from contest.i18n import N_, gettext
 from contest.leads import crm
 from contest.outbound import OutboundRefused
 from contest.prizes import shops
@@ -208,7 +208,15 @@ def spec_of(family: Family, kind: str) -> KindSpec:
 
 def validate(family: Family, kind: str, settings: Mapping[str, str]) -> None:
     """Raises ConnectionInvalid naming what is wrong; the message never holds a secret."""
-    spec_of(family, kind)
+    spec = spec_of(family, kind)
+    missing = [name for name in spec.required if not (settings.get(name) or "").strip()]
+    if missing:  # named as the form labels them, in both languages
+        labels = [fields_of(family).get(name, (name, ""))[0] for name in missing]
+        raise ConnectionInvalid(
+            "invalid",
+            "À remplir : " + ", ".join(gettext("fr", label) for label in labels) + ".",
+            "To fill in: " + ", ".join(labels) + ".",
+        )
     try:
         if family is Family.SHOP:
             with httpx.Client() as unused:  # the connector checks its settings when made

@@ -236,6 +236,15 @@ def test_the_connections_screen_adds_tests_and_removes_a_webhook(
         data={"csrf": csrf, "url": "https://hooks.example/x", "secret": "short"},
     )
     assert short.status_code == 422 and "16" in shown(short)
+    empty = client.post(
+        "/admin/connections/shop/new?kind=woocommerce",
+        data={"csrf": csrf, "base_url": "", "consumer_key": "", "consumer_secret": ""},
+    )
+    assert empty.status_code == 422
+    assert (
+        "À remplir : Adresse de la boutique, Clé client (consumer key), "
+        "Secret client (consumer secret)." in shown(empty)
+    )
     with WebhookReceiver(SECRET) as shop:
         saved = client.post(
             "/admin/connections/shop/new?kind=webhook",
