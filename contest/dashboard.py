@@ -142,6 +142,7 @@ def contest_stats(
     tz: str = "Europe/Paris",
     *,
     days: int = 30,
+    until: datetime | None = None,
     invitations: Callable[[Connection, int], int] = no_invitations,
 ) -> ContestStats:
     """The dashboard figures of a contest, as of ``now``, in the time zone ``tz``.
@@ -155,8 +156,9 @@ def contest_stats(
     entries``: the referred participants brought per participant. It is None when there is
     no confirmed entry.
 
-    Refuses (ValueError) a naive ``now`` and ``days`` below 1; an unknown ``tz`` raises
-    ``zoneinfo.ZoneInfoNotFoundError``.
+    The ``days`` daily counts end on the day of ``until`` when it comes before ``now`` (a
+    contest's close). Refuses (ValueError) a naive ``now`` and ``days`` below 1; an unknown
+    ``tz`` raises ``zoneinfo.ZoneInfoNotFoundError``.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -178,7 +180,8 @@ def contest_stats(
         contest_id=contest_id,
         timezone=tz,
         as_of=now,
-        days=_per_day(connection, contest_id, now, zone, days),
+        # A contest closed for a while: its last days, not an empty month since.
+        days=_per_day(connection, contest_id, min(now, until or now), zone, days),
         hours=_per_hour(connection, contest_id, zone),
         totals=totals,
         sources=sources,

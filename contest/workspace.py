@@ -189,7 +189,12 @@ def contest_overview(
         contest=row,
         verdict=current.verdict,
         stats=dashboard.contest_stats(
-            connection, row.id, now, row.timezone, invitations=invitations.invitations_sent
+            connection,
+            row.id,
+            now,
+            row.timezone,
+            until=row.closes_at,
+            invitations=invitations.invitations_sent,
         ),
         viral=viral(),
         awards=claims.awards(connection, row.id),

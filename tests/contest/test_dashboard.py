@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -17,9 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
+from starlette.testclient import TestClient
 
 from contest import tables
 from contest.charts import bar_chart_svg
+from contest.clock import FixedClock
 from contest.dashboard import (
     CSV_COLUMNS,
     ContestStats,
@@ -28,7 +31,9 @@ from contest.dashboard import (
     contest_stats,
     entries_csv,
 )
+from contest.demo import demo_password
 from contest.settings import Settings
+from tests.helpers import sign_in
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 SVG = "{http://www.w3.org/2000/svg}"
@@ -438,3 +443,25 @@ def test_a_dashboard_counts_on_its_one_connection_when_the_pool_has_no_other(
     finally:
         single.dispose()
     assert shown.viral == expected
+
+
+def test_a_closed_contest_charts_its_last_days_not_the_month_since(
+    client: TestClient, engine: Engine, settings: Settings, clock: FixedClock
+) -> None:
+    """demo-closed closed yesterday; its 1,000 entries came a month ago. The chart of entries
+    per day ends on the day it closed, so they show."""
+    sign_in(client, "demo@example.org", demo_password(settings))
+    with engine.connect() as connection:
+        closed_id, closes_at = connection.execute(
+            sa.select(tables.contest.c.id, tables.contest.c.closes_at).where(
+                tables.contest.c.slug == "demo-closed"
+            )
+        ).one()
+    page = client.get(f"/admin/contests/{closed_id}").text
+    chart = page[page.index("Participations par jour") :]
+    chart = chart[: chart.index("</svg>")]
+    zone = ZoneInfo("Europe/Paris")
+    last_day = closes_at.replace(tzinfo=UTC).astimezone(zone)
+    assert f"{last_day:%d/%m}" in chart and f"{clock.now().astimezone(zone):%d/%m}" not in chart
+    confirmed = [int(n) for n in re.findall(r"confirmées: (\d+)</title>", chart)]
+    assert sum(confirmed) > 0, "the month's entries are drawn"
