@@ -344,7 +344,8 @@ def sending_address(text: str) -> tuple[str, str]:
     except EmailNotValidError as exc:
         raise SenderAddressInvalid(
             "invalid",
-            f"Une adresse e-mail sur votre domaine, par ex. concours@votre-boutique.fr ({exc}).",
+            # The validator's reason is in English only: the French message goes without it.
+            "Une adresse e-mail sur votre domaine, par ex. concours@votre-boutique.fr.",
             f"An e-mail address on your domain, e.g. contest@your-shop.example ({exc}).",
         ) from None
     domain = checked.ascii_domain.lower()

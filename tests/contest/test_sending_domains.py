@@ -35,7 +35,7 @@ from contest.tokens import Signer
 from contest.worker import build_sender
 from tests.conftest import TEST_KEY
 from tests.dns_server import Zone, dns_server
-from tests.helpers import enter, free_port, link_in, read_eml, sign_in
+from tests.helpers import enter, free_port, link_in, read_eml, shown, sign_in
 
 ADDRESS = "concours@laboutique.fr"
 DOMAIN = "laboutique.fr"
@@ -123,6 +123,9 @@ def test_the_owner_publishes_the_records_shown_and_the_check_verifies_the_domain
     )
     assert refused.status_code == 422 and 'aria-invalid="true"' in refused.text
     assert not ROW.findall(refused.text), "no domain, no records"
+    said = shown(refused)
+    assert "Une adresse e-mail sur votre domaine, par ex. concours@votre-boutique.fr." in said
+    assert "The part after the @" not in said, "the validator's English stays out of French"
 
     saved = client.post(
         "/admin/organization/sending-domain",
