@@ -382,12 +382,18 @@ class MessageBuilder:
         name = f"mail/{item.template}"
         language = item.language
         contest = context.get("contest")
+        french: dict[str, Any] | None = None
         if isinstance(contest, ContestView):  # its texts in the language of the message
             context["contest"] = contest.in_language(language)
+            if language != "fr" and "FR" in contest.jurisdictions:
+                # FR-LANG-1: a contest aimed at France writes in French; another language
+                # comes alongside, never instead.
+                french = {**context, "contest": contest.in_language("fr")}
         message = EmailMessage(policy=BODY_POLICY)
-        message["Subject"] = self.templates.render(
-            language, f"{name}.subject.txt", **context
-        ).strip()
+        subject = self.templates.render(language, f"{name}.subject.txt", **context).strip()
+        if french is not None:
+            subject += " / " + self.templates.render("fr", f"{name}.subject.txt", **french).strip()
+        message["Subject"] = subject
         message["From"] = self._sender(context.get("contest"))
         reply_to = getattr(context.get("contest"), "organizer_reply_to", "")
         if reply_to:
@@ -403,13 +409,31 @@ class MessageBuilder:
         if isinstance(headers, dict):  # a marketing e-mail to a known person
             for header, value in headers.items():
                 message[header] = value
-        message.set_content(self.templates.render(language, f"{name}.txt", **context))
-        message.add_alternative(
-            self.templates.render(language, f"{name}.html", **context), subtype="html"
-        )
+        text = self.templates.render(language, f"{name}.txt", **context)
+        html = self.templates.render(language, f"{name}.html", **context)
+        if french is not None:
+            text, html = _with_french(
+                text,
+                html,
+                self.templates.render("fr", f"{name}.txt", **french),
+                self.templates.render("fr", f"{name}.html", **french),
+            )
+        message.set_content(text)
+        message.add_alternative(html, subtype="html")
         one_mime_version(message)
         message.policy = MAIL_POLICY  # the bodies are encoded: long headers are not folded
         return message
+
+
+def _with_french(text: str, html: str, french_text: str, french_html: str) -> tuple[str, str]:
+    """The message followed by its French version: the text after a separator line, the
+    HTML's body in a ``lang="fr"`` block before the end of the first one's."""
+    text = f"{text.rstrip()}\n\n---------- En français ----------\n\n{french_text}"
+    start = french_html.find(">", french_html.find("<body")) + 1
+    inner = french_html[start : french_html.rfind("</body>")]
+    block = f'<hr><div lang="fr">{inner}</div>'
+    end = html.rfind("</body>")
+    return text, html[:end] + block + html[end:] if end >= 0 else html + block
 
 
 def message_id(item: OutboxItem, domain: str) -> str:

@@ -116,3 +116,28 @@ def test_unsubscribing_before_confirming_stays_unsubscribed_once_confirmed(
         data={"purpose": "marketing_email", "action": "give"},
     )
     assert state(engine, dana.id, "marketing_email").confirmed
+
+
+def test_a_french_contest_writes_in_french_beside_the_language_chosen(
+    client: TestClient, sender: Sender, settings: Settings
+) -> None:
+    """FR-LANG-1: the demo is aimed at France. Someone entering in English reads the
+    confirmation in English, with the French version alongside; in French, French only."""
+    enter(client, email="eve@example.net", lang="en")
+    enter(client, email="zoe@example.net")
+    sender.run_once()
+    mails = {m["To"]: m for m in read_eml(settings.mail_dir)}
+    english = mails["eve@example.net"]
+    assert english["Subject"] == (
+        "Confirm your entry: Win €500 of vouchers at La Boutique Démo"
+        " / Confirmez votre participation : Gagnez 500 € de bons d'achat chez La Boutique Démo"
+    )
+    text = english.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert text.index("To confirm your entry") < text.index("---------- En français")
+    assert text.index("En français") < text.index("Pour confirmer votre participation")
+    html = english.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert html.count("<body") == 1 and '<div lang="fr">' in html
+    assert html.index('<div lang="fr">') < html.index("Pour confirmer votre participation")
+    french = mails["zoe@example.net"]
+    assert " / " not in french["Subject"]
+    assert "En français" not in french.get_body(("plain",)).get_content()  # type: ignore[union-attr]
