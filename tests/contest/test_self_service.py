@@ -300,3 +300,25 @@ def test_a_shopify_shop_is_connected_and_tested_through_the_api(
     assert failed.json()["ok"] is False
     assert "Invalid API key or access token" in failed.json()["message"]
     assert "shpat_revoked_token_0000" not in failed.text
+
+
+def test_a_webhook_is_connected_through_the_api_with_its_settings_beside_its_kind(
+    client: TestClient, settings: Settings
+) -> None:
+    """The body the contract shows: ``kind``, its ``url`` and credentials side by side."""
+    token = token_via_workspace(client, "demo@example.org", demo_password(settings))
+    api = {"Authorization": f"Bearer {token}"}
+    with WebhookReceiver(SECRET) as shop:
+        made = client.post(
+            "/api/v1/shop-connections",
+            json={"kind": "webhook", "url": shop.endpoint, "secret": SECRET},
+            headers=api,
+        )
+        assert made.status_code == 201, made.text
+        assert made.json()["settings"] == {"url": shop.endpoint}
+        tested = client.post(f"/api/v1/shop-connections/{made.json()['id']}/test", headers=api)
+        assert tested.json()["ok"] is True, tested.text
+    typed = client.patch(
+        f"/api/v1/shop-connections/{made.json()['id']}", json={"url": 12}, headers=api
+    )
+    assert typed.status_code == 422

@@ -39,6 +39,23 @@ DATETIME = {"type": "string", "format": "date-time"}
 NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
 ROLE = {"type": "string", "enum": [role.value for role in ROLES]}
 
+FLAT_OR_NESTED = (
+    "The settings go inside `settings` or beside `kind`, as in "
+    '`{"kind": "webhook", "url": "https://…", "secret": "…"}`; a secret left empty keeps the '
+    "stored one."
+)
+
+
+def _setting_properties(families: list[Family]) -> dict[str, Any]:
+    names = {name for family in families for spec in KINDS[family].values() for name in spec.fields}
+    return {name: {"type": "string"} for name in sorted(names)}
+
+
+SETTING_PROPERTIES: dict[Family | None, dict[str, Any]] = {
+    None: _setting_properties(list(Family)),
+    **{family: _setting_properties([family]) for family in Family},
+}
+
 SCHEMAS: dict[str, Any] = {
     "Connection": {
         "type": "object",
@@ -61,8 +78,8 @@ SCHEMAS: dict[str, Any] = {
     "ConnectionChange": {
         "type": "object",
         "additionalProperties": False,
-        "properties": {"settings": STRINGS},
-        "required": ["settings"],
+        "description": FLAT_OR_NESTED,
+        "properties": {"settings": STRINGS, **SETTING_PROPERTIES[None]},
     },
     "ConnectionTest": {
         "type": "object",
@@ -136,11 +153,13 @@ for _family in Family:
     SCHEMAS[f"{_family.value.capitalize()}ConnectionInput"] = {
         "type": "object",
         "additionalProperties": False,
+        "description": FLAT_OR_NESTED,
         "properties": {
             "kind": {"type": "string", "enum": list(KINDS[_family])},
             "settings": STRINGS,
+            **SETTING_PROPERTIES[_family],
         },
-        "required": ["kind", "settings"],
+        "required": ["kind"],
     }
 
 section = ApiSection(schemas=SCHEMAS)
@@ -156,11 +175,17 @@ def connection_json(view: ConnectionView) -> dict[str, Any]:
     }
 
 
-def _strings(data: dict[str, Any], name: str) -> dict[str, str]:
-    value = data.get(name)
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise BadRequest(422, "invalid", f"{name} is an object of strings.")
-    return {str(k): v for k, v in value.items()}
+def _settings_of(data: dict[str, Any]) -> dict[str, str]:
+    """The settings sent beside ``kind`` and inside ``settings`` (those inside win)."""
+    flat = {k: v for k, v in data.items() if k not in {"kind", "settings"}}
+    nested = data.get("settings", {})
+    if not isinstance(nested, dict):
+        raise BadRequest(422, "invalid", "settings is an object of strings.")
+    merged = {**flat, **nested}
+    wrong = sorted(str(k) for k, v in merged.items() if not isinstance(v, str))
+    if wrong:
+        raise BadRequest(422, "invalid", f"{', '.join(wrong)}: a string is expected.")
+    return {str(k): v for k, v in merged.items()}
 
 
 def _refused(refusal: Refusal) -> Response:
@@ -191,7 +216,7 @@ def _connection_operations(family: Family) -> None:
 
     async def created(request: Request, caller: Caller) -> Response:
         data = await json_object(request)
-        kind, settings = data.get("kind"), _strings(data, "settings")
+        kind, settings = data.get("kind"), _settings_of(data)
         if not isinstance(kind, str):
             return error(422, "invalid", "kind is one of " + ", ".join(KINDS[family]) + ".")
         return await _save(request, caller, kind, settings, None, 201)
@@ -204,7 +229,7 @@ def _connection_operations(family: Family) -> None:
         )
         if view is None or view.id != wanted:  # before the body: another's id says nothing more
             return error(404, "not_found", "No such connection.")
-        settings = _strings(await json_object(request), "settings")
+        settings = _settings_of(await json_object(request))
         return await _save(request, caller, view.kind, settings, wanted, 200)
 
     async def _save(
