@@ -69,6 +69,7 @@ def test_purchase_refused_with_the_rule_id_then_fixed_published_and_entered(
     assert "FR-NOPURCHASE-1" in {f["rule_id"] for f in body["compliance"]["findings"]}
 
     path = f"/api/v1/contests/{body['id']}"
+    assert created.headers["location"] == "http://testserver" + path, "where to read it"
     refused = client.post(path + "/publish", headers=bearer)
     assert refused.status_code == 422
     rules = refused.json()["error"]["rules"]

@@ -161,8 +161,17 @@ async def create_contest(request: Request, caller: Caller) -> Response:
         )
     except REFUSED as exc:
         return refused_change(exc)
+    return _created(request, described)
+
+
+def _created(request: Request, described: ContestDescription) -> Response:
+    """201 with the new contest, and where the API reads it (``Location``)."""
     base_url = state_of(request).settings.base_url
-    return JSONResponse(contest_json(described, base_url), status_code=201)
+    return JSONResponse(
+        contest_json(described, base_url),
+        status_code=201,
+        headers={"Location": f"{base_url}/api/v1/contests/{described.id}"},
+    )
 
 
 @section.operation(
@@ -185,8 +194,7 @@ async def duplicate_contest(request: Request, caller: Caller) -> Response:
         )
     except ContestNotFound as exc:
         return refused_change(exc)
-    base_url = state_of(request).settings.base_url
-    return JSONResponse(contest_json(described, base_url), status_code=201)
+    return _created(request, described)
 
 
 @section.operation(
