@@ -38,9 +38,10 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
     def when(moment: datetime | None) -> str:
         return format_when(moment, language, contest.timezone) if moment else "—"
 
-    organizer = " ".join(
-        part for part in (contest.organizer_name or "—", contest.organizer_legal_form) if part
-    )
+    organizer = contest.organizer_name or "—"
+    form = contest.organizer_legal_form.strip()
+    if form and not organizer.casefold().endswith(form.casefold()):  # not "Boutique SAS SAS"
+        organizer = f"{organizer} {form}"
     registered = (
         (_("Company number: %(number)s.", number=contest.organizer_company_number),)
         if contest.organizer_company_number

@@ -460,3 +460,22 @@ def test_each_language_of_the_rules_pdf_is_headed_by_the_title_in_that_language(
     english = drawn[drawn.index("Official rules:") :]
     assert english.startswith("Official rules: Win €500 of vouchers at La Boutique Démo")
     assert "Gagnez" in drawn[: drawn.index("Official rules:")], "the French half keeps its own"
+
+
+def test_a_legal_name_that_ends_with_its_form_is_not_followed_by_it_again(
+    engine: Engine, demo: None
+) -> None:
+    import dataclasses
+
+    from contest.contests import ContestCache
+    from contest.officialrules import rules_text
+
+    demo = ContestCache(engine).get("demo")
+    assert demo is not None
+    named = dataclasses.replace(
+        demo, organizer_name="Boutique Newbie SAS", organizer_legal_form="SAS"
+    )
+    text = rules_text(named)
+    assert "Boutique Newbie SAS" in text and "SAS SAS" not in text
+    apart = rules_text(dataclasses.replace(named, organizer_name="Boutique Newbie"))
+    assert "Boutique Newbie SAS" in apart
