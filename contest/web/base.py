@@ -92,12 +92,36 @@ def html_page(html: str, status_code: int = 200) -> HTMLResponse:
     return response
 
 
-def redirect(request: Request, name: str, **params: Any) -> Response:
-    """After a successful form: a 303, or for htmx an ``HX-Redirect`` it follows itself."""
+# A short-lived cookie naming what the last form did, for the page it leads to to say so.
+DONE_COOKIE = "done"
+
+
+def redirect(request: Request, name: str, *, done: str | None = None, **params: Any) -> Response:
+    """After a successful form: a 303, or for htmx an ``HX-Redirect`` it follows itself;
+    ``done`` names what was done, for the next page to say (:func:`take_done`)."""
     url = request.url_for(name, **params).path
+    response: Response
     if is_htmx(request):
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
+        response = Response(status_code=204, headers={"HX-Redirect": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    if done is not None:
+        response.set_cookie(
+            DONE_COOKIE,
+            done,
+            max_age=60,
+            path=url,
+            httponly=True,
+            samesite="strict",
+            secure=state_of(request).settings.https,
+        )
+    return response
+
+
+def take_done(request: Request, response: Response) -> None:
+    """Forgets the ``done`` cookie once its page has said it."""
+    if DONE_COOKIE in request.cookies:
+        response.delete_cookie(DONE_COOKIE, path=request.url.path)
 
 
 def client_network(request: Request) -> str:

@@ -347,3 +347,14 @@ def test_switching_language_goes_back_only_to_a_page_of_this_site(
     answer = client.get("/admin/lang/en", headers={"Referer": referer}, follow_redirects=False)
     assert answer.status_code == 303
     assert answer.headers["location"] == back
+
+
+def test_the_dashboard_says_once_what_the_last_button_did(organizer: TestClient) -> None:
+    token = csrf(organizer)
+    created = organizer.post("/admin/contests/new", data={**VALID, "csrf": token})
+    assert created.status_code == 200 and '<div role="status"' in created.text
+    assert "Enregistré." in shown(created)
+    again = organizer.get(str(created.url))
+    assert "Enregistré." not in shown(again), "said once, not at each visit"
+    published = organizer.post(str(created.url) + "/publish", data={"csrf": token})
+    assert "Publié : le jeu prend les participations dès sa date d'ouverture." in shown(published)

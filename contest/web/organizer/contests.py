@@ -21,14 +21,14 @@ from contest.contests.fields import MAX_PRIZES
 from contest.contests.setting import ConfigErrors
 from contest.draw.drawing import DrawRefused
 from contest.forms import CATALOGUE, EMAIL
-from contest.i18n import gettext
+from contest.i18n import N_, gettext
 from contest.models import Contest
 from contest.organization import new_contest_settings
 from contest.organizer_contests import ContestNotFound, own_contest
 from contest.prizes import fulfilment
 from contest.roles import Role
 from contest.web.auth import organizer_page
-from contest.web.base import now_of, redirect, state_of
+from contest.web.base import DONE_COOKIE, now_of, redirect, state_of, take_done
 from contest.web.organizer.base import (
     csv_download,
     in_workspace,
@@ -186,7 +186,7 @@ async def contest_new(
         contest_id = await in_workspace(request, workspace.save_draft, organizer.id, contest, now)
     except SlugTaken:
         return _form_again(request, form, verdict=verdict, errors=SLUG_TAKEN, status_code=409)
-    return redirect(request, "organizer:contest", contest_id=str(contest_id))
+    return redirect(request, "organizer:contest", done="saved", contest_id=str(contest_id))
 
 
 @organizer_page
@@ -219,10 +219,21 @@ async def contest_edit(
             request, form, verdict=verdict, errors=SLUG_TAKEN, contest=row, status_code=409
         )
     state_of(request).contests.forget(row.slug)
-    return redirect(request, "organizer:contest", contest_id=request.path_params["contest_id"])
+    contest_path = request.path_params["contest_id"]
+    return redirect(request, "organizer:contest", done="saved", contest_id=contest_path)
 
 
 # --- One contest -----------------------------------------------------------------------------
+
+
+# What the dashboard says after the form or the button that led to it (its ``done`` cookie).
+DONE = {
+    "saved": N_("Saved."),
+    "publish": N_("Published: the contest takes entries from its opening date."),
+    "close": N_("Closed: the contest takes no more entries."),
+    "archive": N_("Archived."),
+    "drawn": N_("Drawn: the winners are being told by e-mail."),
+}
 
 
 @organizer_page
@@ -231,9 +242,11 @@ async def contest_view(request: Request, organizer: OrganizerIdentity) -> Respon
     contest_id, now = path_id(request, "contest_id"), now_of(request)
     shown = await in_workspace(request, workspace.contest_overview, organizer.id, contest_id, now)
     language = language_of(request)
-    return page(
+    done = DONE.get(request.cookies.get(DONE_COOKIE, ""))
+    response = page(
         request,
         "organizer/contest.html",
+        done=gettext(language, done) if done else None,
         contest=shown.contest,
         verdict=shown.verdict,
         stats=shown.stats,
@@ -247,6 +260,8 @@ async def contest_view(request: Request, organizer: OrganizerIdentity) -> Respon
         chart=_day_chart(shown.stats, language),
         hours_chart=_hour_chart(shown.stats, language),
     )
+    take_done(request, response)
+    return response
 
 
 def _day_chart(stats: dashboard.ContestStats, language: str) -> Markup:
@@ -292,7 +307,8 @@ async def contest_action(
         )
         return not_possible(request, text, _dashboard_path(request), verdict=None)
     state_of(request).contests.forget(slug)
-    return redirect(request, "organizer:contest", contest_id=request.path_params["contest_id"])
+    contest_path = request.path_params["contest_id"]
+    return redirect(request, "organizer:contest", done=action, contest_id=contest_path)
 
 
 @organizer_page
@@ -334,7 +350,8 @@ async def contest_draw(request: Request, organizer: OrganizerIdentity, form: For
         return not_possible(request, text, _dashboard_path(request))
     state.contests.forget(slug)
     state.sender.wake.set()
-    return redirect(request, "organizer:contest", contest_id=request.path_params["contest_id"])
+    contest_path = request.path_params["contest_id"]
+    return redirect(request, "organizer:contest", done="drawn", contest_id=contest_path)
 
 
 @organizer_page
