@@ -56,7 +56,7 @@ def test_the_own_page_withdraws_and_gives_again_and_the_export_follows(
     ann = person(engine, "camille@example.net")
     panel = shown(client.get(own))
     assert "Mes consentements" in panel and "Offres par e-mail" in panel
-    assert "Offres par e-mail</strong>&nbsp;:" in client.get(own).text, "French typography"
+    assert "Offres par e-mail</strong>&nbsp;: " in client.get(own).text, "French typography"
     assert "donné le" in panel
     assert "camille@example.net" in exported(engine, clock)
 
@@ -74,6 +74,8 @@ def test_the_own_page_withdraws_and_gives_again_and_the_export_follows(
     given = state(engine, ann.id, "marketing_email")
     assert given.confirmed and given.wording == wording.group(1)
     assert "camille@example.net" in exported(engine, clock)
+    english = client.get(own + "?lang=en").text
+    assert re.search(r"Offers by e-mail</strong>:\s+given on", english)
 
 
 def test_an_unknown_purpose_or_action_is_refused_and_changes_nothing(
