@@ -101,7 +101,7 @@ def test_a_campaign_counts_who_is_left_out_reaches_the_rest_and_measures_its_lin
     path = created.headers["location"]
     answer = client.get(path)
     page = answer.text
-    assert "2 personne(s) recevraient" in shown(answer)
+    assert "2 personnes recevraient" in shown(answer)
     assert figures(page, "reason") == {
         "bounced": 1,
         "unsubscribed": 1,

@@ -56,6 +56,7 @@ def test_the_own_page_withdraws_and_gives_again_and_the_export_follows(
     ann = person(engine, "camille@example.net")
     panel = shown(client.get(own))
     assert "Mes consentements" in panel and "Offres par e-mail" in panel
+    assert "vous donne 1 chance de plus, dans la limite de 10" in panel, "singular, not chance(s)"
     assert "Offres par e-mail</strong>&nbsp;: " in client.get(own).text, "French typography"
     assert "donné le" in panel
     assert "camille@example.net" in exported(engine, clock)

@@ -120,7 +120,7 @@ def test_an_allowed_change_is_published_with_its_reason_and_told_to_earlier_entr
     enter_and_confirm(client, sender, settings, "bob@example.org")  # under the new version
 
     rules = client.get("/c/summer/rules?lang=en")
-    assert "Changed since publication (1 change(s))" in rules.text
+    assert "Changed since publication (1 change)" in rules.text
     versions = client.get("/c/summer/rules/versions?lang=en")
     assert versions.status_code == 200
     assert "Version 2" in versions.text and "Version 1" in versions.text
