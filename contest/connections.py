@@ -90,12 +90,15 @@ FIELDS: dict[str, tuple[str, str]] = {
     ),
     "timezone": (N_("Shop time zone"), N_("For example Europe/Paris.")),
     "currency": (N_("Currency"), N_("For example EUR.")),
-    "individual_use": (N_("Not combinable with other coupons"), N_("true or false.")),
+    "individual_use": (N_("Not combinable with other coupons"), N_("Yes by default.")),
     "language_ids": (N_("Shop language ids"), N_("For example 1,2.")),
     "url": (N_("Receiver address"), N_("An https:// address that accepts signed POSTs.")),
     "secret": (N_("Signing secret"), N_("At least 16 characters, shared with the receiver.")),
     "list_id": (N_("Brevo list id"), N_("The list new leads join.")),
 }
+
+# Settings answered yes or no: the form offers a choice, the connector reads "true"/"false".
+YES_NO = frozenset({"individual_use"})
 
 # A CRM's base_url is its API's address, not the shop's.
 _CRM_FIELDS = {

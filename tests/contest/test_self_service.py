@@ -241,6 +241,9 @@ def test_the_connections_screen_adds_tests_and_removes_a_webhook(
         data={"csrf": csrf, "base_url": "", "consumer_key": "", "consumer_secret": ""},
     )
     assert empty.status_code == 422
+    choice = client.get("/admin/connections/shop/new?kind=woocommerce").text
+    assert re.search(r'<select id="c-individual_use" name="individual_use"', choice)
+    assert '<option value="false">Non</option>' in choice, "yes or no, not a word to type"
     assert (
         "À remplir : Adresse de la boutique, Clé client (consumer key), "
         "Secret client (consumer secret)." in shown(empty)

@@ -89,7 +89,7 @@ def connector_from_settings(
             client,
             timezone=timezone,
             currency=currency,
-            individual_use=_flag(settings.get("individual_use", "true"), "individual_use"),
+            individual_use=_flag(settings.get("individual_use") or "true", "individual_use"),
         )
     if kind == "prestashop":
         return PrestaShopConnector(

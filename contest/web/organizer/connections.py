@@ -15,7 +15,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from contest import connections
-from contest.connections import KINDS, ConnectionView, Family, TestOutcome, fields_of
+from contest.connections import (
+    KINDS,
+    YES_NO,
+    ConnectionView,
+    Family,
+    TestOutcome,
+    fields_of,
+)
 from contest.roles import Role
 from contest.transactions import reading, writing
 from contest.web.auth import organizer_page
@@ -84,6 +91,7 @@ def _form_page(
         kind=kind,
         spec=spec,
         fields=fields_of(family),
+        yes_no=YES_NO,
         values=values,
         current=current,
         error=error,
