@@ -98,12 +98,25 @@ def incomplete_translation(contest: ContestSettings) -> Finding | None:
             f"({len(missing)} texte(s) manquant(s)) : les visiteurs qui lisent "
             f"{'le français' if french_second else 'l’anglais'} les verront en "
             f"{'anglais' if french_second else 'français'}."
+            + (
+                " Un jeu destiné à la France n'est proposé en français qu'une fois chaque "
+                "texte traduit (FR-LANG-1) : remplissez les champs de la section "
+                "« Seconde langue »."
+                if french_second
+                else ""
+            )
         ),
         message_en=(
             f"The {'French' if french_second else 'English'} version is incomplete "
             f"({len(missing)} text(s) missing): visitors reading "
             f"{'French' if french_second else 'English'} will see them in "
             f"{'English' if french_second else 'French'}."
+            + (
+                " A contest aimed at France is offered in French only once every text is "
+                "translated (FR-LANG-1): fill in the fields of the “Second language” section."
+                if french_second
+                else ""
+            )
         ),
         source="Product practice (every text in each of the contest's languages)",
         field=missing[0],

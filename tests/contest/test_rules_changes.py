@@ -252,6 +252,11 @@ def test_a_french_contest_written_in_english_only_does_not_publish(
     path = f"/api/v1/contests/{created.json()['id']}"
     refused = client.post(path + "/publish", headers=headers)
     assert refused.status_code == 422 and "FR-LANG-1" in refused.text
+    [incomplete] = [
+        f for f in created.json()["compliance"]["findings"] if f["rule_id"] == "LANG-COMPLETE-1"
+    ]
+    assert "fill in the fields of the “Second language” section" in incomplete["message_en"]
+    assert "« Seconde langue »" in incomplete["message_fr"], "what to do, in the warning"
 
     prize = dict(english["prizes"][0], description_translation="Bon d'achat de 50 €")  # type: ignore[index]
     french = {
