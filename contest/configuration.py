@@ -329,7 +329,7 @@ def update_contest(
     """
     assert organizer.id is not None and row.id is not None
     published = row.status != ContestStatus.DRAFT
-    contest = _moments_as_stored(contest, input_of(row, ()))
+    contest = moments_as_stored(contest, input_of(row, ()))
     if published:
         contest = replace(contest, slug=row.slug)
         before = facts_of(input_of(row, prizes_of(session, row.id)), organizer)
@@ -370,7 +370,7 @@ def update_contest(
     return row
 
 
-def _moments_as_stored(contest: ContestSettings, stored: ContestSettings) -> ContestSettings:
+def moments_as_stored(contest: ContestSettings, stored: ContestSettings) -> ContestSettings:
     """The dates sent back as the form showed them (to the millisecond) keep their stored
     value: a date stored with microseconds (the moment a contest was published, say) is not
     changed by saving the form that shows it."""

@@ -127,7 +127,10 @@ def change_contest(
     organizer = _organizer(session, organizer_id)
     assert row.id is not None
     current = configuration.input_of(row, configuration.prizes_of(session, row.id))
-    settings = with_changes(current, changes, replaces_prizes=replaces_prizes)
+    # Dates go through their form text (to the millisecond): those unchanged keep their value.
+    settings = configuration.moments_as_stored(
+        with_changes(current, changes, replaces_prizes=replaces_prizes), current
+    )
     if row.status != ContestStatus.DRAFT:
         _refuse_frozen(current, settings)
     configuration.update_contest(session, organizer, row, settings, now, reason=reason)

@@ -205,7 +205,14 @@ def _secret_keys(raw: str) -> list[str]:
     mistake, such as a comment on the same line of a systemd EnvironmentFile (which becomes
     part of the value), and anyone could sign links with it."""
     keys = raw.split()
-    short = [n for n, key in enumerate(keys, start=1) if len(key) < SECRET_KEY_MIN_LENGTH]
+    # The first key signs; the later ones only verify old links and open old secrets, so a
+    # short key may stay behind a new one while it is rotated out. Words that look like a
+    # comment are refused wherever they stand.
+    short = [
+        n
+        for n, key in enumerate(keys, start=1)
+        if (n == 1 and len(key) < SECRET_KEY_MIN_LENGTH) or key.startswith("#")
+    ]
     if short:
         which = "the key" if len(keys) == 1 else f"key number {short[0]} of {len(keys)}"
         raise SettingsError(

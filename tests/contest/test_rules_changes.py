@@ -484,3 +484,23 @@ def test_a_legal_name_that_ends_with_its_form_is_not_followed_by_it_again(
     assert "Boutique Newbie SAS" in text and "SAS SAS" not in text
     apart = rules_text(dataclasses.replace(named, organizer_name="Boutique Newbie"))
     assert "Boutique Newbie SAS" in apart
+
+
+def test_a_published_contest_announced_at_a_microsecond_is_changed_through_the_api(
+    api: tuple[TestClient, dict[str, str]], clock: FixedClock, engine: Engine
+) -> None:
+    """Publishing with the real clock stores its announcement with microseconds; a change
+    sent through the API (its dates read back to the millisecond) keeps it."""
+    client, headers = api
+    path = published(client, headers, contest_body(clock))
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(tables.contest)
+            .where(tables.contest.c.slug == "summer")
+            .values(offered_at=clock.now().replace(microsecond=370549) - timedelta(hours=1))
+        )
+    later = (clock.now() + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M")
+    changed = client.patch(
+        path, json={"closes_at": later, "draw_at": later, "reason": "Prolongé."}, headers=headers
+    )
+    assert changed.status_code == 200, changed.text
