@@ -100,6 +100,17 @@ FIELDS: dict[str, tuple[str, str]] = {
 # Settings answered yes or no: the form offers a choice, the connector reads "true"/"false".
 YES_NO = frozenset({"individual_use"})
 
+
+def as_choices(settings: Mapping[str, str]) -> dict[str, str]:
+    """The settings as the form shows them: a yes/no one stored as any word the connector
+    reads ("no", "0", "off"...) as the choice it means, so that saving keeps it."""
+    words = {"1": "true", "yes": "true", "on": "true", "0": "false", "no": "false", "off": "false"}
+    return {
+        name: words.get(value.strip().lower(), value.strip().lower()) if name in YES_NO else value
+        for name, value in settings.items()
+    }
+
+
 # A CRM's base_url is its API's address, not the shop's.
 _CRM_FIELDS = {
     **FIELDS,

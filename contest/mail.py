@@ -13,6 +13,7 @@ one row carries the same one, and receivers (and people) can tell a resent copy 
 
 from __future__ import annotations
 
+import dataclasses
 import email.policy
 import hashlib
 import logging
@@ -387,8 +388,13 @@ class MessageBuilder:
             context["contest"] = contest.in_language(language)
             if language != "fr" and "FR" in contest.jurisdictions:
                 # FR-LANG-1: a contest aimed at France writes in French; another language
-                # comes alongside, never instead.
-                french = {**context, "contest": contest.in_language("fr")}
+                # comes alongside, never instead. Its values are the French ones (links,
+                # a campaign's French text), as for a message sent in French.
+                french = {
+                    **self._context(dataclasses.replace(item, language="fr")),
+                    "base_url": self.settings.base_url,
+                    "contest": contest.in_language("fr"),
+                }
         message = EmailMessage(policy=BODY_POLICY)
         subject = self.templates.render(language, f"{name}.subject.txt", **context).strip()
         if french is not None:
@@ -426,9 +432,11 @@ class MessageBuilder:
 
 
 def _with_french(text: str, html: str, french_text: str, french_html: str) -> tuple[str, str]:
-    """The message followed by its French version: the text after a separator line, the
-    HTML's body in a ``lang="fr"`` block before the end of the first one's."""
-    text = f"{text.rstrip()}\n\n---------- En français ----------\n\n{french_text}"
+    """The message followed by its French version: the text after a separator line, before
+    the signature (mail readers grey out what follows "-- "); the HTML's body in a
+    ``lang="fr"`` block before the end of the first one's."""
+    text = text.rstrip().rpartition("\n-- \n")[0] or text.rstrip()
+    text = f"{text}\n\n---------- En français ----------\n\n{french_text}"
     start = french_html.find(">", french_html.find("<body")) + 1
     inner = french_html[start : french_html.rfind("</body>")]
     block = f'<hr><div lang="fr">{inner}</div>'
@@ -540,7 +548,7 @@ class Delivery:
         try:
             self._send_on(self._session(), sender, recipients, raw, international)
         except (smtplib.SMTPServerDisconnected, ConnectionError):
-            self.close()
+            self._drop()  # no QUIT: a hung server would make it wait a second timeout
             if not kept:  # a new session failed: the relay is down or hung, not an idle hang-up
                 raise
             # The server hung up a session kept from an earlier message: once more on a new one.
@@ -585,6 +593,12 @@ class Delivery:
             client.close()
             raise
         return client
+
+    def _drop(self) -> None:
+        """Forgets the SMTP session, closing its socket without a word to the server."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
     def close(self) -> None:
         """Ends the SMTP session, if one is open."""

@@ -40,7 +40,7 @@ def official_rules(contest: ContestView, language: str) -> tuple[Section, ...]:
 
     organizer = contest.organizer_name or "—"
     form = contest.organizer_legal_form.strip()
-    if form and not organizer.casefold().endswith(form.casefold()):  # not "Boutique SAS SAS"
+    if form and organizer.casefold().split()[-1:] != [form.casefold()]:  # not "Boutique SAS SAS"
         organizer = f"{organizer} {form}"
     registered = (
         (_("Company number: %(number)s.", number=contest.organizer_company_number),)

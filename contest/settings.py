@@ -226,7 +226,8 @@ def _secret_keys(raw: str) -> list[str]:
 def _check_database_url(url: str) -> None:
     try:
         parsed = make_url(url)
-    except ArgumentError:
+        parsed.port  # noqa: B018 - raises on a port that is not a number
+    except (ArgumentError, ValueError):
         raise SettingsError(
             "CONTEST_DATABASE_URL must look like sqlite:///path/contest.db or "
             "postgresql+psycopg://user:password@host/database"

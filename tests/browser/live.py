@@ -13,6 +13,8 @@ from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import Page
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -67,6 +69,15 @@ def demo_password(server: LiveServer) -> str:
 
 
 CONFIRM_LINK = r"http://\S+/confirm/\S+"
+
+
+def sign_in_demo(page: Page, server: LiveServer, language: str = "en") -> None:
+    """Signs the demo organizer in through the sign-in page (in ``language``)."""
+    page.goto(f"{server.url}/admin/login?lang={language}")
+    page.locator("#l-email").fill("demo@example.org")
+    page.locator("#l-password").fill(demo_password(server))
+    page.locator("form[action^='/admin/login'] button[type=submit]").click()
+    page.wait_for_load_state()
 
 
 def wait_for_link(

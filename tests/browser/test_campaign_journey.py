@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.live import DESKTOP, LiveServer, demo_password, screenshot
+from tests.browser.live import DESKTOP, LiveServer, screenshot, sign_in_demo
 
 pytestmark = pytest.mark.browser
 
@@ -18,10 +18,7 @@ def test_an_organizer_writes_counts_and_sends_a_campaign(
 ) -> None:
     context = browser.new_context(viewport=DESKTOP, locale="fr-FR")
     page = context.new_page()
-    page.goto(f"{live_server.url}/admin/")
-    page.get_by_label("Adresse e-mail").fill("demo@example.org")
-    page.get_by_label("Mot de passe").fill(demo_password(live_server))
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in_demo(page, live_server, "fr")
     page.get_by_role("navigation", name="Espace de travail").get_by_role(
         "link", name="Campagnes"
     ).click()

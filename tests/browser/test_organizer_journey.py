@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.live import DESKTOP, LiveServer, demo_password, screenshot
+from tests.browser.live import DESKTOP, LiveServer, demo_password, screenshot, sign_in_demo
 
 pytestmark = pytest.mark.browser
 
@@ -76,10 +76,7 @@ def test_saving_a_published_contest_as_shown_keeps_its_dates(
     sent the dates back blank and was refused."""
     context = browser.new_context(viewport=DESKTOP, locale="en-GB")
     page = context.new_page()
-    page.goto(f"{live_server.url}/admin/login?lang=en")
-    page.get_by_label("E-mail address").fill("demo@example.org")
-    page.get_by_label("Password").fill(demo_password(live_server))
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_demo(page, live_server)
     page.goto(f"{live_server.url}/admin/contests/1/edit?lang=en")
     opens = page.get_by_label("Opens on")
     shown = opens.input_value()

@@ -484,6 +484,8 @@ def test_a_legal_name_that_ends_with_its_form_is_not_followed_by_it_again(
     assert "Boutique Newbie SAS" in text and "SAS SAS" not in text
     apart = rules_text(dataclasses.replace(named, organizer_name="Boutique Newbie"))
     assert "Boutique Newbie SAS" in apart
+    kansas = rules_text(dataclasses.replace(named, organizer_name="Boutique Kansas"))
+    assert "Boutique Kansas SAS" in kansas, "a name merely ending in the letters keeps its form"
 
 
 def test_a_published_contest_announced_at_a_microsecond_is_changed_through_the_api(

@@ -82,6 +82,7 @@ KEY = "k" * 40
         ({"CONTEST_BASE_URL": "http://[::1"}, "CONTEST_BASE_URL", "public address"),
         ({"CONTEST_DATABASE_URL": "garbage"}, "CONTEST_DATABASE_URL", "sqlite:///"),
         ({"CONTEST_DATABASE_URL": "mysql://u@h/db"}, "CONTEST_DATABASE_URL", "PostgreSQL"),
+        ({"CONTEST_DATABASE_URL": "postgresql://u@h:abc/db"}, "CONTEST_DATABASE_URL", "sqlite:///"),
     ],
 )
 def test_a_setting_that_would_fail_later_stops_the_command_at_once(
@@ -227,6 +228,7 @@ def test_serving_sqlite_with_several_processes_says_they_take_no_more_entries(
         (["serve", "--port", "99999"], "--port: from 1 to 65535, not 99999"),
         (["serve", "--workers", "0"], "--workers: at least 1, not 0"),
         (["worker", "--interval", "0"], "--interval: from 0.1 to 3600, not 0"),
+        (["worker", "--interval", "nan"], "--interval: a number, not 'nan'"),
         (["purge", "--months", "-1"], "--months: from 1 to 1200, not -1"),
         (["rules", "list", "--jurisdiction", "XX"], "invalid choice: 'XX'"),
         (["bounces", "/nonexistent/report.eml"], "/nonexistent/report.eml: No such file"),

@@ -21,6 +21,7 @@ from contest.connections import (
     ConnectionView,
     Family,
     TestOutcome,
+    as_choices,
     fields_of,
 )
 from contest.roles import Role
@@ -130,7 +131,7 @@ async def connection_edit(
     if current is None or current.id != connection_id:
         raise HTTPException(404)
     if form is None:
-        return _form_page(request, family, current.kind, current.settings, current)
+        return _form_page(request, family, current.kind, as_choices(current.settings), current)
     values = _values(form, family, current.kind)
     return await _save(request, organizer, family, current.kind, values, current)
 
