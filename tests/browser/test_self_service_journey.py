@@ -29,14 +29,14 @@ CLAIM_LINK = r"http://\S+/claim/\S+"
 
 
 def create_organizer(server: LiveServer) -> None:
-    subprocess.run(
+    made = subprocess.run(
         [sys.executable, "-m", "contest.cli", "create-organizer", EMAIL, "--password-stdin"],
         input=PASSWORD + "\n",
         env={"CONTEST_DATA_DIR": str(server.data_dir), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
-        check=True,
     )
+    assert made.returncode == 0, made.stderr  # what the command said, when it fails
 
 
 def local(moment: datetime) -> str:
